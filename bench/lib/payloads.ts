@@ -1,0 +1,34 @@
+/** Small, realistic request bodies, built once so the load generator spends its CPU on HTTP. */
+
+const EVENT_TYPES = ['order.created', 'order.paid', 'invoice.sent', 'ticket.escalated'];
+const TIERS = ['free', 'pro', 'gold', 'enterprise'];
+
+/** One event payload, ~230 bytes of JSON. */
+export function eventPayload(n: number): Record<string, unknown> {
+  return {
+    event_type: EVENT_TYPES[n % EVENT_TYPES.length],
+    order_id: `ord_${String(100000 + n).padStart(8, '0')}`,
+    amount: Math.round(((n * 7919) % 100000) / 10) / 100 + 1,
+    currency: 'USD',
+    customer: { id: `cus_${(n * 31) % 5000}`, tier: TIERS[n % TIERS.length], email: `buyer${n % 5000}@example.test` },
+    items: (n % 5) + 1,
+    source: 'bench',
+  };
+}
+
+/** `count` different single-event bodies, `{"payload": {...}}`. */
+export function singleEventBodies(count: number): Buffer[] {
+  return Array.from({ length: count }, (_, i) => Buffer.from(JSON.stringify({ payload: eventPayload(i) })));
+}
+
+/** `variants` different batch bodies of `size` events each, `{"events": [{"payload": {...}}, ...]}`. */
+export function batchBodies(size: number, variants: number, offset = 0): Buffer[] {
+  return Array.from({ length: variants }, (_, v) => batchBody(size, offset + v * size));
+}
+
+export function batchBody(size: number, first: number): Buffer {
+  const events = Array.from({ length: size }, (_, i) => ({ payload: eventPayload(first + i) }));
+  return Buffer.from(JSON.stringify({ events }));
+}
+
+export const FILTER_EVENT_TYPE = EVENT_TYPES[0];

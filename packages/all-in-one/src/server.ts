@@ -1,0 +1,40 @@
+import type { Config } from '@triggers/core/config.ts';
+import type { Logger } from '@triggers/core/log.ts';
+import type { Clock } from '@triggers/core/clock.ts';
+import { createHttpApp } from '@triggers/core/http/app.ts';
+import { createServiceContext, listen } from '@triggers/core/service-runtime.ts';
+import type { ServiceContext } from '@triggers/core/service-context.ts';
+import { ingestRoutes } from '@triggers/ingest';
+import { inboxRoutes } from '@triggers/inbox';
+import { startMatcher } from '@triggers/matcher';
+import { startDeliverer } from '@triggers/deliverer';
+
+export interface RunningServer {
+  url: string;
+  port: number;
+  adminToken: string | undefined;
+  adminTokenSource: string;
+  ctx: ServiceContext;
+  close(): Promise<void>;
+}
+
+/** All four services in one process on one port: the embedded mode of ARCHITECTURE.md. */
+export async function startAllInOne(config: Config, options: { log?: Logger; clock?: Clock } = {}): Promise<RunningServer> {
+  const ctx = await createServiceContext(config, { service: 'all-in-one', ...options });
+  const app = createHttpApp(ctx, { routes: [...ingestRoutes(ctx), ...inboxRoutes(ctx)] });
+  const matcher = startMatcher(ctx);
+  const deliverer = startDeliverer(ctx);
+  const listener = await listen(app, config);
+  return {
+    url: listener.url,
+    port: listener.port,
+    adminToken: ctx.adminToken,
+    adminTokenSource: ctx.adminTokenSource,
+    ctx,
+    close: async () => {
+      await listener.close();
+      await Promise.all([matcher.stop(), deliverer.stop()]);
+      await ctx.backends.close();
+    },
+  };
+}

@@ -1,0 +1,1 @@
+export { MemoryRateLimiter, createMemoryRateLimiter, type MemoryRateLimiterOptions } from './rate-limiter.ts';

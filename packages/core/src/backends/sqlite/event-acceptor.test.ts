@@ -1,0 +1,147 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { DependencyError } from '../../errors.ts';
+import { uuidv7 } from '../../ids.ts';
+import type { NewEvent } from '../../domain/events.ts';
+import type { EventMessage } from '../../ports/event-acceptor.ts';
+import type { SqliteDatabase } from './database.ts';
+import { createSqliteEventAcceptor } from './event-acceptor.ts';
+import { createSqliteEventStore } from './event-store.ts';
+import { createSqliteIdempotencyStore } from './idempotency-store.ts';
+import { createSqliteQueue } from './queue.ts';
+import { temporaryDatabases } from './testing.ts';
+
+function newEvent(customerId: string): NewEvent {
+  const timestamp = Date.now();
+  return { eventId: uuidv7(timestamp), customerId, payload: { event_type: 'order.created', n: Math.random() }, eventType: 'order.created', timestamp };
+}
+
+function queuedEventIds(db: SqliteDatabase, customerId: string): string[] {
+  return (db.prepare("SELECT body FROM queue_messages WHERE topic = 'events'").all() as { body: string }[])
+    .map((row) => JSON.parse(row.body) as EventMessage)
+    .filter((m) => m.customerId === customerId)
+    .map((m) => m.eventId);
+}
+
+describe('SQLite event acceptor (the outbox)', function () {
+  const databases = temporaryDatabases();
+  let db: SqliteDatabase;
+  after(() => databases.closeAll());
+  before(async function () {
+    db = await databases.open();
+  });
+
+  it('stores every event as pending and enqueues one events message per event', async function () {
+    const acceptor = createSqliteEventAcceptor(db);
+    const store = createSqliteEventStore(db);
+    const customerId = randomUUID();
+    const events = [newEvent(customerId), newEvent(customerId)];
+    await acceptor.accept({ events, traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' });
+
+    for (const event of events) assert.equal((await store.getEvent(customerId, event.eventId))?.status, 'pending');
+    const bodies = (db.prepare("SELECT body FROM queue_messages WHERE topic = 'events'").all() as { body: string }[])
+      .map((row) => JSON.parse(row.body) as EventMessage)
+      .filter((m) => m.customerId === customerId);
+    assert.deepEqual(bodies, events.map((e) => ({ eventId: e.eventId, customerId, traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' })));
+  });
+
+  it('group-commits concurrent calls: all stored and enqueued, in far fewer transactions than calls', async function () {
+    const groups: { calls: number; events: number }[] = [];
+    const acceptor = createSqliteEventAcceptor(db, { onGroupCommitted: (g) => groups.push(g) });
+    const store = createSqliteEventStore(db);
+    const customerId = randomUUID();
+    const acceptances = Array.from({ length: 400 }, (_, i) => ({ events: Array.from({ length: 1 + (i % 3) }, () => newEvent(customerId)) }));
+    await Promise.all(acceptances.map((a) => acceptor.accept(a)));
+
+    const all = acceptances.flatMap((a) => a.events.map((e) => e.eventId));
+    assert.equal(all.length, 799);
+    for (const id of all) assert.ok(await store.getEvent(customerId, id), `stored ${id}`);
+    assert.deepEqual(queuedEventIds(db, customerId).sort(), [...all].sort());
+    assert.ok(groups.length <= 2, `${groups.length} transactions for 400 calls`);
+    assert.equal(groups.reduce((n, g) => n + g.calls, 0), 400);
+  });
+
+  it('caps a group at maxGroupEvents events', async function () {
+    const groups: { calls: number; events: number }[] = [];
+    const acceptor = createSqliteEventAcceptor(db, { maxGroupEvents: 100, onGroupCommitted: (g) => groups.push(g) });
+    const customerId = randomUUID();
+    await Promise.all(Array.from({ length: 350 }, () => acceptor.accept({ events: [newEvent(customerId)] })));
+    assert.deepEqual(groups.map((g) => g.events), [100, 100, 100, 50]);
+    assert.equal(queuedEventIds(db, customerId).length, 350);
+  });
+
+  it('is atomic per group: one failing call rejects every caller of its group with DependencyError and stores nothing of it', async function () {
+    const acceptor = createSqliteEventAcceptor(db);
+    const store = createSqliteEventStore(db);
+    const idempotency = createSqliteIdempotencyStore(db);
+    const customerId = randomUUID();
+    const existing = newEvent(customerId);
+    await acceptor.accept({ events: [existing] });
+    await idempotency.claim(customerId, 'key-in-failed-group', 'hash', { leaseMs: 60_000, ttlMs: 60_000 });
+
+    const innocent = [newEvent(customerId), newEvent(customerId)];
+    const withKey = newEvent(customerId);
+    const results = await Promise.allSettled([
+      acceptor.accept({ events: innocent }),
+      acceptor.accept({
+        events: [withKey],
+        idempotency: { customerId, key: 'key-in-failed-group', response: { status: 202, body: {} }, ttlMs: 60_000 },
+      }),
+      acceptor.accept({ events: [newEvent(customerId), { ...existing }] }), // duplicate event id
+    ]);
+
+    for (const result of results) {
+      assert.equal(result.status, 'rejected');
+      assert.ok(result.reason instanceof DependencyError, String(result.reason));
+    }
+    for (const event of [...innocent, withKey]) assert.equal(await store.getEvent(customerId, event.eventId), null);
+    assert.deepEqual(queuedEventIds(db, customerId), [existing.eventId], 'only the earlier event was enqueued');
+    assert.equal((await idempotency.claim(customerId, 'key-in-failed-group', 'hash', { leaseMs: 60_000, ttlMs: 60_000 })).state, 'in_progress', 'the key was not completed');
+
+    const later = newEvent(customerId);
+    await acceptor.accept({ events: [later] });
+    assert.ok(await store.getEvent(customerId, later.eventId), 'the acceptor keeps working after a failed group');
+  });
+
+  it('completes the idempotency key in the same transaction as the events', async function () {
+    const acceptor = createSqliteEventAcceptor(db);
+    const idempotency = createSqliteIdempotencyStore(db);
+    const customerId = randomUUID();
+    const options = { leaseMs: 60_000, ttlMs: 86_400_000 };
+    assert.equal((await idempotency.claim(customerId, 'order-42', 'hash-1', options)).state, 'acquired');
+    const event = newEvent(customerId);
+    const response = { status: 202, body: { event_id: event.eventId, status: 'accepted' } };
+    await acceptor.accept({ events: [event], idempotency: { customerId, key: 'order-42', response, ttlMs: options.ttlMs } });
+
+    assert.deepEqual(await idempotency.claim(customerId, 'order-42', 'hash-1', options), { state: 'completed', response });
+    assert.deepEqual(await idempotency.claim(customerId, 'order-42', 'hash-2', options), { state: 'mismatch' });
+  });
+
+  it('wakes a receiver waiting on the same connection at once', async function () {
+    this.retries(2); // wall-clock latency: tolerate one starved sample
+    const acceptor = createSqliteEventAcceptor(db);
+    const queue = createSqliteQueue(db, { maxReceives: 3, pollIntervalMs: 10_000 });
+    // Drain what earlier tests enqueued.
+    while ((await queue.receive('events', { maxMessages: 1000, visibilityTimeoutMs: 60_000, waitTimeMs: 0 })).length > 0);
+    const receiving = queue.receive<EventMessage>('events', { maxMessages: 10, visibilityTimeoutMs: 60_000, waitTimeMs: 5000 });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const event = newEvent(randomUUID());
+    const start = Date.now();
+    await acceptor.accept({ events: [event] });
+    const messages = await receiving;
+    assert.deepEqual(messages.map((m) => m.body.eventId), [event.eventId]);
+    assert.ok(Date.now() - start < 100, `woken after ${Date.now() - start} ms`);
+  });
+
+  it('commits waiting calls on close and refuses calls after it', async function () {
+    const acceptor = createSqliteEventAcceptor(db);
+    const store = createSqliteEventStore(db);
+    const customerId = randomUUID();
+    const event = newEvent(customerId);
+    const accepted = acceptor.accept({ events: [event] });
+    await acceptor.close();
+    await accepted;
+    assert.ok(await store.getEvent(customerId, event.eventId));
+    await assert.rejects(acceptor.accept({ events: [newEvent(customerId)] }), DependencyError);
+  });
+});

@@ -1,0 +1,233 @@
+import { randomBytes } from 'node:crypto';
+import type { Statement } from 'better-sqlite3';
+import { systemClock, type Clock } from '../../clock.ts';
+import type {
+  OutgoingMessage,
+  Queue,
+  QueueCapabilities,
+  QueueDepth,
+  ReceivedMessage,
+  ReceiveOptions,
+  Topic,
+} from '../../ports/queue.ts';
+import { createRelaxedDurability, type SqliteDatabase } from './database.ts';
+import { withSqlite } from './errors.ts';
+import { topicSignalsFor, type TopicSignals } from './signals.ts';
+
+export interface SqliteQueueOptions {
+  /** A message received more than this many times is dead-lettered instead of delivered again. */
+  maxReceives: number;
+  /** How often a waiting receiver looks for messages written by other processes. Default 25 ms. */
+  pollIntervalMs?: number;
+  clock?: Clock;
+}
+
+interface MessageRow {
+  id: number;
+  body: string;
+  receive_count: number;
+  enqueued_at: number;
+}
+
+const INSERT_MESSAGE_SQL = `
+  INSERT INTO queue_messages (topic, body, message_key, enqueued_at, visible_at, receive_count, receipt, dead_lettered_at)
+  VALUES (?, ?, ?, ?, ?, 0, NULL, NULL)`;
+
+/**
+ * Prepares the insert of one message; the outbox reuses it inside its own transaction. The caller
+ * wakes local receivers afterwards with `topicSignalsFor(db)`.
+ */
+export function prepareEnqueue(db: SqliteDatabase): (topic: Topic, message: OutgoingMessage, now: number) => void {
+  const statement = db.prepare(INSERT_MESSAGE_SQL);
+  return (topic, message, now) => {
+    const body = JSON.stringify(message.body ?? null);
+    statement.run(topic, body, message.key ?? null, now, now + Math.max(0, message.delayMs ?? 0));
+  };
+}
+
+/** `<id>.<random>`: the id finds the row by primary key, the random part proves this receive. */
+function newReceipt(id: number): string {
+  return `${id}.${randomBytes(12).toString('base64url')}`;
+}
+
+function receiptId(receipt: string): number | null {
+  const dot = receipt.indexOf('.');
+  if (dot <= 0) return null;
+  const id = Number(receipt.slice(0, dot));
+  return Number.isSafeInteger(id) && id > 0 ? id : null;
+}
+
+/**
+ * The durable queue on SQLite tables. Receiving claims rows inside one `BEGIN IMMEDIATE`
+ * transaction, so concurrent receivers (in this or another process) never get the same message
+ * at the same time; the claim is a fresh receipt plus a `visible_at` in the future.
+ */
+export class SqliteQueue implements Queue {
+  readonly kind = 'sqlite';
+  readonly capabilities: QueueCapabilities = { maxNativeDelayMs: Number.MAX_SAFE_INTEGER, deadLetter: true, exactDepth: true };
+
+  private readonly maxReceives: number;
+  private readonly pollIntervalMs: number;
+  private readonly clock: Clock;
+  private readonly signals: TopicSignals;
+  private readonly enqueue: (topic: Topic, message: OutgoingMessage, now: number) => void;
+  private readonly enqueueAll: (topic: Topic, messages: OutgoingMessage[], now: number) => void;
+  private readonly selectNextVisibleAt: Statement<[Topic], { next: number | null }>;
+  private readonly selectVisible: Statement<[Topic, number, number], MessageRow>;
+  private readonly markReceived: Statement<[string, number, number]>;
+  private readonly markDeadLettered: Statement<[number, string, number]>;
+  private readonly claim: (topic: Topic, options: ReceiveOptions, now: number) => ReceivedMessage[];
+  private readonly deleteByReceipt: Statement<[number, string]>;
+  private readonly releaseByReceipt: Statement<[number, number, string]>;
+  private readonly extendByReceipt: Statement<[number, number, string]>;
+  private readonly selectDeadLetters: Statement<[Topic, number], MessageRow & { receipt: string }>;
+  private readonly selectDepth: Statement<[number, number, number, Topic], { visible: number | null; delayed: number | null; in_flight: number | null }>;
+  private readonly selectOne: Statement<[], unknown>;
+  private readonly relaxed: <T>(work: () => T) => T;
+  private closed = false;
+
+  constructor(db: SqliteDatabase, options: SqliteQueueOptions) {
+    if (!Number.isInteger(options.maxReceives) || options.maxReceives < 1) throw new RangeError('maxReceives must be a whole number >= 1');
+    this.maxReceives = options.maxReceives;
+    this.pollIntervalMs = Math.max(1, options.pollIntervalMs ?? 25);
+    this.clock = options.clock ?? systemClock;
+    this.signals = topicSignalsFor(db);
+    this.relaxed = createRelaxedDurability(db);
+    this.enqueue = prepareEnqueue(db);
+    const enqueueMany = db.transaction((topic: Topic, messages: OutgoingMessage[], now: number) => {
+      for (const message of messages) this.enqueue(topic, message, now);
+    });
+    this.enqueueAll = (topic, messages, now) => enqueueMany.immediate(topic, messages, now);
+
+    this.selectNextVisibleAt = db.prepare(`
+      SELECT MIN(visible_at) AS next FROM queue_messages WHERE topic = ? AND dead_lettered_at IS NULL`);
+    this.selectVisible = db.prepare(`
+      SELECT id, body, receive_count, enqueued_at FROM queue_messages INDEXED BY queue_messages_ready_idx
+       WHERE topic = ? AND dead_lettered_at IS NULL AND visible_at <= ?
+       ORDER BY visible_at, id LIMIT ?`);
+    this.markReceived = db.prepare('UPDATE queue_messages SET receipt = ?, visible_at = ?, receive_count = receive_count + 1 WHERE id = ?');
+    this.markDeadLettered = db.prepare('UPDATE queue_messages SET dead_lettered_at = ?, receipt = ? WHERE id = ?');
+    const claim = db.transaction((topic: Topic, options: ReceiveOptions, now: number) => {
+      const received: ReceivedMessage[] = [];
+      const invisibleUntil = now + Math.max(0, options.visibilityTimeoutMs);
+      while (received.length < options.maxMessages) {
+        const rows = this.selectVisible.all(topic, now, options.maxMessages - received.length);
+        if (rows.length === 0) break;
+        for (const row of rows) {
+          if (row.receive_count >= this.maxReceives) {
+            this.markDeadLettered.run(now, newReceipt(row.id), row.id);
+            continue;
+          }
+          const receipt = newReceipt(row.id);
+          this.markReceived.run(receipt, invisibleUntil, row.id);
+          received.push({ id: String(row.id), receipt, body: JSON.parse(row.body), receiveCount: row.receive_count + 1, enqueuedAt: row.enqueued_at });
+        }
+      }
+      return received;
+    });
+    // A lost claim only means an earlier redelivery, so it need not wait for its own fsync.
+    this.claim = (topic, options, now) => this.relaxed(() => claim.immediate(topic, options, now));
+
+    this.deleteByReceipt = db.prepare('DELETE FROM queue_messages WHERE id = ? AND receipt = ?');
+    this.releaseByReceipt = db.prepare(
+      'UPDATE queue_messages SET visible_at = ?, receipt = NULL WHERE id = ? AND receipt = ? AND dead_lettered_at IS NULL',
+    );
+    this.extendByReceipt = db.prepare('UPDATE queue_messages SET visible_at = ? WHERE id = ? AND receipt = ? AND dead_lettered_at IS NULL');
+    this.selectDeadLetters = db.prepare(`
+      SELECT id, body, receive_count, enqueued_at, receipt FROM queue_messages
+       WHERE topic = ? AND dead_lettered_at IS NOT NULL ORDER BY dead_lettered_at, id LIMIT ?`);
+    this.selectDepth = db.prepare(`
+      SELECT SUM(visible_at <= ?) AS visible,
+             SUM(visible_at > ? AND receipt IS NULL) AS delayed,
+             SUM(visible_at > ? AND receipt IS NOT NULL) AS in_flight
+        FROM queue_messages WHERE topic = ? AND dead_lettered_at IS NULL`);
+    this.selectOne = db.prepare('SELECT 1');
+  }
+
+  async send(topic: Topic, message: OutgoingMessage): Promise<void> {
+    withSqlite('sending a message', () => this.enqueue(topic, message, this.clock.now()));
+    this.signals.notifyIn(topic, message.delayMs ?? 0);
+  }
+
+  async sendBatch(topic: Topic, messages: OutgoingMessage[]): Promise<void> {
+    if (messages.length === 0) return;
+    withSqlite('sending messages', () => this.enqueueAll(topic, messages, this.clock.now()));
+    this.signals.notifyIn(topic, messages.reduce((soonest, m) => Math.min(soonest, m.delayMs ?? 0), Infinity));
+  }
+
+  async receive<T = unknown>(topic: Topic, options: ReceiveOptions): Promise<ReceivedMessage<T>[]> {
+    const deadline = Date.now() + Math.max(0, options.waitTimeMs);
+    for (;;) {
+      if (this.closed) return [];
+      const now = this.clock.now();
+      // A plain read first: an idle poll must not take the write lock that ingest needs.
+      const next = withSqlite('polling a topic', () => this.selectNextVisibleAt.get(topic))?.next ?? null;
+      if (next !== null && next <= now && options.maxMessages > 0) {
+        const received = withSqlite('receiving messages', () => this.claim(topic, options, now));
+        if (received.length > 0) return received as ReceivedMessage<T>[];
+        continue; // everything due was dead-lettered; look again
+      }
+      const remaining = deadline - Date.now();
+      if (remaining <= 0) return [];
+      let waitMs = Math.min(remaining, this.pollIntervalMs);
+      if (next !== null) waitMs = Math.min(waitMs, Math.max(1, next - now));
+      await this.signals.wait(topic, waitMs);
+    }
+  }
+
+  async ack(_topic: Topic, receipt: string): Promise<void> {
+    const id = receiptId(receipt);
+    if (id === null) return;
+    withSqlite('acknowledging a message', () => this.relaxed(() => this.deleteByReceipt.run(id, receipt)));
+  }
+
+  async nack(topic: Topic, receipt: string, delayMs: number): Promise<void> {
+    const id = receiptId(receipt);
+    if (id === null) return;
+    const delay = Math.max(0, delayMs);
+    const changed = withSqlite('releasing a message', () =>
+      this.relaxed(() => this.releaseByReceipt.run(this.clock.now() + delay, id, receipt).changes > 0),
+    );
+    if (changed) this.signals.notifyIn(topic, delay);
+  }
+
+  async extendVisibility(_topic: Topic, receipt: string, visibilityTimeoutMs: number): Promise<void> {
+    const id = receiptId(receipt);
+    if (id === null) return;
+    withSqlite('extending a visibility timeout', () =>
+      this.relaxed(() => this.extendByReceipt.run(this.clock.now() + Math.max(0, visibilityTimeoutMs), id, receipt)),
+    );
+  }
+
+  /** Oldest dead letter first. Acking a dead letter's receipt deletes it (a purge). */
+  async readDeadLetters<T = unknown>(topic: Topic, limit: number): Promise<ReceivedMessage<T>[]> {
+    const rows = withSqlite('reading dead letters', () => this.selectDeadLetters.all(topic, Math.max(0, Math.floor(limit))));
+    return rows.map((row) => ({
+      id: String(row.id),
+      receipt: row.receipt,
+      body: JSON.parse(row.body) as T,
+      receiveCount: row.receive_count,
+      enqueuedAt: row.enqueued_at,
+    }));
+  }
+
+  async depth(topic: Topic): Promise<QueueDepth> {
+    const now = this.clock.now();
+    const row = withSqlite('measuring queue depth', () => this.selectDepth.get(now, now, now, topic));
+    return { visible: row?.visible ?? 0, delayed: row?.delayed ?? 0, inFlight: row?.in_flight ?? 0 };
+  }
+
+  async ping(): Promise<void> {
+    withSqlite('ping', () => this.selectOne.get());
+  }
+
+  /** Wakes waiting receivers (they return no messages). The shared connection is closed by its opener. */
+  async close(): Promise<void> {
+    this.closed = true;
+    this.signals.notifyAll();
+  }
+}
+
+export function createSqliteQueue(db: SqliteDatabase, options: SqliteQueueOptions): SqliteQueue {
+  return new SqliteQueue(db, options);
+}

@@ -1,0 +1,153 @@
+import { z } from 'zod';
+
+/**
+ * All settings, parsed once at start-up from `TRIGGERS_*` variables (and `PORT`).
+ * Nothing else in the code base reads `process.env`: services receive this object.
+ * A bad value stops the process with a message naming the variable.
+ */
+
+const int = (min: number, max: number) =>
+  z
+    .string()
+    .trim()
+    .regex(/^-?\d+$/, 'must be a whole number')
+    .transform(Number)
+    .pipe(z.number().int().min(min).max(max));
+
+const bool = z
+  .enum(['1', '0', 'true', 'false', 'yes', 'no', 'on', 'off'])
+  .transform((v) => ['1', 'true', 'yes', 'on'].includes(v));
+
+const SSRF_KEYWORDS = ['none', 'loopback', 'private'] as const;
+export type SsrfAllow =
+  | { kind: 'none' }
+  | { kind: 'loopback' }
+  | { kind: 'private' }
+  | { kind: 'cidrs'; cidrs: string[] };
+
+const CIDR = /^([0-9.]+|[0-9a-fA-F:.]+)\/\d{1,3}$/;
+const ssrfAllow = z
+  .string()
+  .trim()
+  .transform((value, ctx): SsrfAllow => {
+    if ((SSRF_KEYWORDS as readonly string[]).includes(value)) return { kind: value as 'none' | 'loopback' | 'private' };
+    const cidrs = value.split(',').map((s) => s.trim()).filter(Boolean);
+    const bad = cidrs.filter((c) => !CIDR.test(c));
+    if (cidrs.length === 0 || bad.length > 0) {
+      ctx.addIssue({ code: 'custom', message: `must be none, loopback, private or a comma-separated CIDR list (bad: ${bad.join(', ') || value})` });
+      return z.NEVER;
+    }
+    return { kind: 'cidrs', cidrs };
+  });
+
+const VARIABLES = {
+  PORT: int(0, 65535).default(8080),
+  TRIGGERS_HOST: z.string().trim().min(1).default('0.0.0.0'),
+  TRIGGERS_ENV: z.string().trim().regex(/^[a-z0-9-]{1,32}$/, 'must be a short lower-case word').default('dev'),
+  TRIGGERS_DATA_DIR: z.string().trim().min(1).default('./data'),
+  TRIGGERS_ADMIN_TOKEN: z.string().trim().min(16, 'must be at least 16 characters').optional(),
+  TRIGGERS_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  TRIGGERS_RATE_LIMIT_PER_SECOND: int(1, 10_000_000).default(1000),
+  TRIGGERS_MAX_PAYLOAD_BYTES: int(1024, 64 * 1024 * 1024).default(262_144),
+  TRIGGERS_IDEMPOTENCY_TTL_MS: int(1000, 30 * 24 * 3600_000).default(24 * 3600_000),
+  TRIGGERS_API_KEY_CACHE_MS: int(0, 5000).default(1000),
+  TRIGGERS_RETRY_BASE_MS: int(1, 24 * 3600_000).default(2000),
+  TRIGGERS_RETRY_MAX_DELAY_MS: int(1, 7 * 24 * 3600_000).default(24 * 3600_000),
+  TRIGGERS_MAX_ATTEMPTS: int(1, 100).default(5),
+  TRIGGERS_WEBHOOK_TIMEOUT_MS: int(100, 10 * 60_000).default(30_000),
+  TRIGGERS_BREAKER_MIN_REQUESTS: int(1, 1_000_000).default(20),
+  TRIGGERS_BREAKER_ERROR_PERCENT: int(1, 100).default(50),
+  TRIGGERS_BREAKER_RESET_MS: int(100, 3600_000).default(30_000),
+  TRIGGERS_SSRF_ALLOW: ssrfAllow.optional(),
+  TRIGGERS_DELIVERER_CONCURRENCY: int(1, 10_000).default(128),
+  TRIGGERS_MATCHER_CONCURRENCY: int(1, 10_000).default(64),
+  TRIGGERS_PENDING_SWEEP_AFTER_MS: int(1000, 7 * 24 * 3600_000).default(5 * 60_000),
+  TRIGGERS_QUEUE_MAX_RECEIVES: int(1, 1000).default(25),
+  TRIGGERS_QUEUE_VISIBILITY_TIMEOUT_MS: int(100, 12 * 3600_000).default(60_000),
+  TRIGGERS_SQLITE_SYNCHRONOUS: z.enum(['full', 'normal']).default('full'),
+  TRIGGERS_EVENT_STORE: z.enum(['sqlite']).default('sqlite'),
+  TRIGGERS_METADATA_STORE: z.enum(['sqlite']).default('sqlite'),
+  TRIGGERS_QUEUE: z.enum(['sqlite']).default('sqlite'),
+  TRIGGERS_CACHE: z.enum(['memory']).default('memory'),
+  TRIGGERS_DEMO: bool.default(true),
+} as const;
+
+export type Config = ReturnType<typeof buildConfig>;
+
+export class ConfigError extends Error {
+  constructor(readonly variable: string, message: string) {
+    super(`Invalid setting ${variable}: ${message}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Parsed = { [K in keyof typeof VARIABLES]: z.output<(typeof VARIABLES)[K]> };
+
+function parseVariables(env: Record<string, string | undefined>): Parsed {
+  const out: Record<string, unknown> = {};
+  for (const [name, schema] of Object.entries(VARIABLES)) {
+    const raw = env[name];
+    const result = (schema as z.ZodType).safeParse(raw === '' ? undefined : raw);
+    if (!result.success) {
+      const message = result.error.issues.map((i) => i.message).join('; ');
+      throw new ConfigError(name, `${message} (got ${JSON.stringify(raw)})`);
+    }
+    out[name] = result.data;
+  }
+  return out as Parsed;
+}
+
+function buildConfig(v: Parsed) {
+  const env = v.TRIGGERS_ENV;
+  return {
+    port: v.PORT,
+    host: v.TRIGGERS_HOST,
+    env,
+    dataDir: v.TRIGGERS_DATA_DIR,
+    adminToken: v.TRIGGERS_ADMIN_TOKEN,
+    logLevel: v.TRIGGERS_LOG_LEVEL,
+    demoEnabled: v.TRIGGERS_DEMO,
+    ingest: {
+      defaultRateLimitPerSecond: v.TRIGGERS_RATE_LIMIT_PER_SECOND,
+      maxPayloadBytes: v.TRIGGERS_MAX_PAYLOAD_BYTES,
+      idempotencyTtlMs: v.TRIGGERS_IDEMPOTENCY_TTL_MS,
+      apiKeyCacheMs: v.TRIGGERS_API_KEY_CACHE_MS,
+    },
+    delivery: {
+      retryBaseMs: v.TRIGGERS_RETRY_BASE_MS,
+      retryMaxDelayMs: v.TRIGGERS_RETRY_MAX_DELAY_MS,
+      maxAttempts: v.TRIGGERS_MAX_ATTEMPTS,
+      timeoutMs: v.TRIGGERS_WEBHOOK_TIMEOUT_MS,
+      breaker: {
+        minRequests: v.TRIGGERS_BREAKER_MIN_REQUESTS,
+        errorPercent: v.TRIGGERS_BREAKER_ERROR_PERCENT,
+        resetMs: v.TRIGGERS_BREAKER_RESET_MS,
+      },
+      ssrfAllow: v.TRIGGERS_SSRF_ALLOW ?? ({ kind: env === 'dev' ? 'loopback' : 'none' } as SsrfAllow),
+      pendingSweepAfterMs: v.TRIGGERS_PENDING_SWEEP_AFTER_MS,
+      concurrency: v.TRIGGERS_DELIVERER_CONCURRENCY,
+    },
+    matcher: {
+      concurrency: v.TRIGGERS_MATCHER_CONCURRENCY,
+    },
+    queue: {
+      maxReceives: v.TRIGGERS_QUEUE_MAX_RECEIVES,
+      visibilityTimeoutMs: v.TRIGGERS_QUEUE_VISIBILITY_TIMEOUT_MS,
+    },
+    backends: {
+      eventStore: v.TRIGGERS_EVENT_STORE,
+      metadataStore: v.TRIGGERS_METADATA_STORE,
+      queue: v.TRIGGERS_QUEUE,
+      cache: v.TRIGGERS_CACHE,
+      sqlite: { synchronous: v.TRIGGERS_SQLITE_SYNCHRONOUS },
+    },
+  };
+}
+
+/** Parses settings; throws ConfigError naming the first bad variable. */
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  return buildConfig(parseVariables(env));
+}
+
+/** The names of every setting, for documentation and the chart's values. */
+export const SETTING_NAMES = Object.keys(VARIABLES);

@@ -1,0 +1,101 @@
+import { z } from 'zod';
+import { ERROR_CODES } from '../errors.ts';
+import type { AnyRoute } from './route.ts';
+import { problemSchema } from './schemas.ts';
+
+type JsonSchema = Record<string, unknown>;
+
+function toSchema(schema: z.ZodType, io: 'input' | 'output'): JsonSchema {
+  const json = z.toJSONSchema(schema, { target: 'draft-2020-12', io, unrepresentable: 'any' }) as JsonSchema;
+  delete json.$schema;
+  return json;
+}
+
+function openApiPath(expressPath: string): string {
+  return expressPath.replace(/:([A-Za-z_]+)/g, '{$1}');
+}
+
+function parametersOf(schema: z.ZodType | undefined, location: 'query' | 'path'): unknown[] {
+  if (!schema) return [];
+  const json = toSchema(schema, 'input');
+  const properties = (json.properties ?? {}) as Record<string, JsonSchema>;
+  const required = new Set((json.required as string[] | undefined) ?? []);
+  return Object.entries(properties).map(([name, propertySchema]) => {
+    const { description, ...rest } = propertySchema;
+    return {
+      name,
+      in: location,
+      required: location === 'path' || required.has(name),
+      ...(description ? { description } : {}),
+      schema: rest,
+    };
+  });
+}
+
+/**
+ * The OpenAPI 3.1 document, generated from the same zod schemas the handlers validate with.
+ */
+export function buildOpenApiDocument(routes: AnyRoute[], info: { title: string; version: string; description?: string }): JsonSchema {
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const route of routes) {
+    const path = openApiPath(route.path);
+    const responses: Record<string, unknown> = {};
+    for (const [status, response] of Object.entries(route.responses)) {
+      responses[status] = {
+        description: response.description,
+        ...(response.headers ? { headers: headersObject(response.headers) } : {}),
+        ...(response.schema ? { content: { [response.contentType ?? 'application/json']: { schema: toSchema(response.schema, 'output') } } } : {}),
+      };
+    }
+    for (const code of route.errors) {
+      const status = String(ERROR_CODES[code].status);
+      const existing = responses[status] as { description: string } | undefined;
+      const description = existing ? `${existing.description}; ${code}` : `${ERROR_CODES[code].title} (\`${code}\`)`;
+      responses[status] = {
+        description: existing ? description : description,
+        content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
+      };
+    }
+    const operation: Record<string, unknown> = {
+      operationId: route.operationId,
+      summary: route.summary,
+      ...(route.description ? { description: route.description } : {}),
+      tags: route.tags,
+      parameters: [
+        ...parametersOf(route.params, 'path'),
+        ...parametersOf(route.query, 'query'),
+        ...(route.headers ?? []).map((h) => ({
+          name: h.name,
+          in: 'header',
+          required: h.required ?? false,
+          description: h.description,
+          schema: h.schema ? toSchema(h.schema, 'input') : { type: 'string' },
+        })),
+      ],
+      responses,
+      security: route.auth === 'api_key' ? [{ apiKey: [] }] : route.auth === 'admin' ? [{ adminToken: [] }] : [],
+    };
+    if (route.body) {
+      operation.requestBody = { required: true, content: { 'application/json': { schema: toSchema(route.body, 'input') } } };
+    }
+    (paths[path] ??= {})[route.method] = operation;
+  }
+  return {
+    openapi: '3.1.0',
+    info,
+    paths,
+    components: {
+      schemas: { Problem: toSchema(problemSchema, 'output') },
+      securitySchemes: {
+        apiKey: { type: 'http', scheme: 'bearer', description: 'A customer API key: `sk_live_...` or `sk_test_...`.' },
+        adminToken: { type: 'http', scheme: 'bearer', description: 'The operator token (`TRIGGERS_ADMIN_TOKEN`).' },
+      },
+    },
+  };
+}
+
+function headersObject(headers: { name: string; description: string; schema?: z.ZodType }[]): Record<string, unknown> {
+  return Object.fromEntries(
+    headers.map((h) => [h.name, { description: h.description, schema: h.schema ? toSchema(h.schema, 'output') : { type: 'string' } }]),
+  );
+}

@@ -1,0 +1,59 @@
+import type { EventStatus } from '../domain/events.ts';
+
+export const DELIVERY_STATUSES = ['pending', 'succeeded', 'failed'] as const;
+export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
+
+/** One event (or batch of events) on its way to one subscription. */
+export interface DeliveryRecord {
+  /** Sent as `webhook-id`; stable across retries, new for a replay. */
+  deliveryId: string;
+  eventId: string;
+  customerId: string;
+  workflowId: string;
+  status: DeliveryStatus;
+  /** Attempts made so far (an attempt is recorded before the next is scheduled). */
+  attemptsMade: number;
+  /** When the next attempt is due (epoch ms). A message arriving earlier is re-delayed to it. */
+  nextAttemptAt: number;
+  /** Why it ended `failed` (e.g. "HTTP 404", "subscription disabled"). */
+  failureReason: string | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface NewDelivery {
+  deliveryId: string;
+  eventId: string;
+  customerId: string;
+  workflowId: string;
+  createdAt: number;
+}
+
+/**
+ * The matcher's decisions and the deliverer's progress, which settle each event's status.
+ *
+ * Semantics (checked by the conformance suite):
+ * - `createDeliveries` is idempotent: an existing delivery id is left as it is, so a redelivered
+ *   `events` message never creates a second delivery. It returns the records of all given ids.
+ * - `finishDelivery` ends a pending delivery and, in the same write, settles the event:
+ *   `delivered` when any of its deliveries succeeded, `failed` when all ended without success,
+ *   else it stays `pending`. Finishing an already finished delivery changes nothing.
+ * - `incrementAttempts` raises `attemptsMade` only if it still equals `expected` (compare-and-set),
+ *   so two consumers of a duplicated message cannot both make attempt N.
+ * - `listOverdue` finds pending deliveries whose next attempt is overdue by more than `graceMs`
+ *   (their queue message was lost between two writes), and events that are still `pending`
+ *   without any delivery older than `graceMs` (their `events` message was lost): the sweeper
+ *   re-enqueues both. Duplicated messages are harmless (see the deliverer's checks).
+ */
+export interface DeliveryStore {
+  readonly kind: string;
+  createDeliveries(deliveries: NewDelivery[]): Promise<DeliveryRecord[]>;
+  getDelivery(deliveryId: string): Promise<DeliveryRecord | null>;
+  listDeliveries(customerId: string, eventId: string): Promise<DeliveryRecord[]>;
+  incrementAttempts(deliveryId: string, expected: number, now: number): Promise<boolean>;
+  scheduleNextAttempt(deliveryId: string, nextAttemptAt: number): Promise<void>;
+  listOverdue(now: number, graceMs: number, limit: number): Promise<{ deliveries: DeliveryRecord[]; eventsWithoutDeliveries: { eventId: string; customerId: string }[] }>;
+  finishDelivery(deliveryId: string, outcome: { status: 'succeeded' | 'failed'; reason?: string; now: number }): Promise<{ eventStatus: EventStatus } | null>;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,50 @@
+import type { DeliveryAttempt, EventStatus, NewEvent, StoredEvent } from '../domain/events.ts';
+
+export interface InboxQuery {
+  eventType?: string;
+  status?: EventStatus;
+  /** Inclusive, epoch ms. */
+  startTime?: number;
+  /** Exclusive, epoch ms. */
+  endTime?: number;
+  /** 1..1000 */
+  limit: number;
+  /** Opaque cursor from a previous page's `nextCursor`. */
+  cursor?: string;
+}
+
+export interface InboxPage {
+  /** Newest first (descending event_id, which is time order for UUIDv7). */
+  events: StoredEvent[];
+  /** Null when there are no more matching events. */
+  nextCursor: string | null;
+}
+
+/**
+ * Where events and their delivery attempts live.
+ *
+ * Semantics every adapter guarantees (checked by the conformance suite in packages/testkit):
+ * - `insertEvents` is atomic for the whole batch: all rows are stored, or none (and it throws).
+ * - Reads are scoped by customer: another customer's event id reads as absent.
+ * - `listEvents` is keyset-paginated newest first; following `nextCursor` until null visits every
+ *   event that existed when paging began exactly once, even while new events are inserted.
+ *   A cursor that cannot be decoded throws `TriggersError('invalid_request')`.
+ * - `recordAttempt` appends the attempt and, in the same write, increments the event's
+ *   `deliveryAttempts` and sets `lastDeliveryTimestamp`.
+ * - Backend failures throw `DependencyError`.
+ */
+export interface EventStore {
+  readonly kind: string;
+  insertEvents(events: NewEvent[]): Promise<void>;
+  getEvent(customerId: string, eventId: string): Promise<StoredEvent | null>;
+  listEvents(customerId: string, query: InboxQuery): Promise<InboxPage>;
+  /** Sets the status; with `onlyFrom`, only when the current status is one of those. Returns whether it changed. */
+  setStatus(customerId: string, eventId: string, status: EventStatus, onlyFrom?: EventStatus[]): Promise<boolean>;
+  recordAttempt(attempt: DeliveryAttempt): Promise<void>;
+  /** Oldest first. */
+  listAttempts(customerId: string, eventId: string): Promise<DeliveryAttempt[]>;
+  /** Events still `pending` whose timestamp is before `olderThan` (for the sweeper), oldest first. */
+  listStalePending(olderThan: number, limit: number): Promise<StoredEvent[]>;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}

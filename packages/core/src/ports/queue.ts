@@ -1,0 +1,71 @@
+/** The two queues of the data flow. */
+export type Topic = 'events' | 'deliveries';
+
+export interface OutgoingMessage {
+  /** JSON-serialisable. */
+  body: unknown;
+  /** Not visible to consumers before this many ms have passed. */
+  delayMs?: number;
+  /** Messages with one key keep their order where the backend supports it (Kafka partitions). */
+  key?: string;
+}
+
+export interface ReceivedMessage<T = unknown> {
+  id: string;
+  /** Handle for ack/nack/extend; valid for this receive only. */
+  receipt: string;
+  body: T;
+  /** 1 on first delivery; grows with every receive (including after nack or a visibility timeout). */
+  receiveCount: number;
+  enqueuedAt: number;
+}
+
+export interface ReceiveOptions {
+  maxMessages: number;
+  /** A received message is invisible to other consumers for this long unless acked or nacked. */
+  visibilityTimeoutMs: number;
+  /** Long-poll: wait up to this long for a first message. 0 returns at once. */
+  waitTimeMs: number;
+}
+
+export interface QueueCapabilities {
+  /** The longest delay `send` accepts in one go; adapters re-delay beyond it themselves. */
+  maxNativeDelayMs: number;
+  deadLetter: boolean;
+  /** Whether `depth` is exact. */
+  exactDepth: boolean;
+}
+
+export interface QueueDepth {
+  visible: number;
+  delayed: number;
+  inFlight: number;
+}
+
+/**
+ * A durable at-least-once queue with visibility timeouts.
+ *
+ * Semantics (checked by the conformance suite):
+ * - A message is delivered at least once; consumers must be idempotent.
+ * - `receive` hides each returned message for `visibilityTimeoutMs`; if it is neither acked nor
+ *   nacked by then, it becomes visible again with `receiveCount` + 1.
+ * - `ack` deletes the message; acking twice or with a stale receipt is a no-op.
+ * - `nack(receipt, delayMs)` makes the message visible again after `delayMs`.
+ * - A message received more than `maxReceives` times (adapter setting) moves to the topic's
+ *   dead-letter queue instead of being delivered again; `readDeadLetters` lists them.
+ * - Backend failures throw `DependencyError`.
+ */
+export interface Queue {
+  readonly kind: string;
+  readonly capabilities: QueueCapabilities;
+  send(topic: Topic, message: OutgoingMessage): Promise<void>;
+  sendBatch(topic: Topic, messages: OutgoingMessage[]): Promise<void>;
+  receive<T = unknown>(topic: Topic, options: ReceiveOptions): Promise<ReceivedMessage<T>[]>;
+  ack(topic: Topic, receipt: string): Promise<void>;
+  nack(topic: Topic, receipt: string, delayMs: number): Promise<void>;
+  extendVisibility(topic: Topic, receipt: string, visibilityTimeoutMs: number): Promise<void>;
+  readDeadLetters<T = unknown>(topic: Topic, limit: number): Promise<ReceivedMessage<T>[]>;
+  depth(topic: Topic): Promise<QueueDepth>;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}

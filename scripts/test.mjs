@@ -1,0 +1,29 @@
+// Runs every *.test.ts under packages/ and services/ with mocha (TypeScript through tsx).
+// `npm test -- <files or globs>` runs just those.
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const args = process.argv.slice(2);
+const specs = args.filter((a) => !a.startsWith('-'));
+const flags = args.filter((a) => a.startsWith('-'));
+const targets = specs.length > 0 ? specs : ['packages/*/src/**/*.test.ts', 'services/*/src/**/*.test.ts', 'bench/**/*.test.ts'];
+
+const result = spawnSync(
+  process.execPath,
+  [
+    '--import',
+    'tsx',
+    path.join(root, 'node_modules/mocha/bin/mocha.js'),
+    '--reporter',
+    path.join(root, 'scripts/summary-reporter.cjs'),
+    '--timeout',
+    '20000',
+    '--exit',
+    ...flags,
+    ...targets,
+  ],
+  { cwd: root, stdio: 'inherit', env: { ...process.env, TRIGGERS_LOG_LEVEL: process.env.TRIGGERS_LOG_LEVEL ?? 'silent' } },
+);
+process.exit(result.status ?? 1);

@@ -1,0 +1,62 @@
+import type { ServiceContext } from '@triggers/core/service-context.ts';
+import type { DeliveryMessage } from '@triggers/core/domain/delivery-message.ts';
+import { startConsumer } from '@triggers/core/queue-consumer.ts';
+import { createCircuitBreakers } from '@triggers/core/domain/delivery/circuit-breaker.ts';
+import { createWebhookSender } from '@triggers/core/delivery/webhook-sender.ts';
+import { deliver, type DelivererDeps } from './deliver.ts';
+import { delivererMetrics } from './metrics.ts';
+
+export interface RunningDeliverer {
+  stop(): Promise<void>;
+}
+
+/** Consumes the `deliveries` queue: signed webhooks, retries, per-origin circuit breakers. */
+export function startDeliverer(ctx: ServiceContext): RunningDeliverer {
+  const log = ctx.log.child({ component: 'deliverer' });
+  const metrics = delivererMetrics();
+  const { delivery } = ctx.config;
+  const openOrigins = new Set<string>();
+  const breakers = createCircuitBreakers({
+    minRequests: delivery.breaker.minRequests,
+    errorPercent: delivery.breaker.errorPercent,
+    resetMs: delivery.breaker.resetMs,
+    onStateChange: (origin, state) => {
+      metrics.breakerTransitions.inc({ state });
+      if (state === 'open') openOrigins.add(origin);
+      else openOrigins.delete(origin);
+      metrics.openCircuits.set(openOrigins.size);
+      const message = { open: 'Opened circuit for host', 'half-open': 'Half-opened circuit for host', closed: 'Closed circuit for host' }[state];
+      (state === 'open' ? log.warn : log.info).call(log, { host: origin }, message);
+    },
+  });
+  const sender = createWebhookSender({ timeoutMs: delivery.timeoutMs, ssrfAllow: delivery.ssrfAllow });
+  const deps: DelivererDeps = {
+    eventStore: ctx.backends.eventStore,
+    deliveryStore: ctx.backends.deliveryStore,
+    metadataStore: ctx.backends.metadataStore,
+    queue: ctx.backends.queue,
+    sender,
+    breakers,
+    clock: ctx.clock,
+    log,
+    metrics,
+    random: Math.random,
+    settings: { maxAttempts: delivery.maxAttempts, retryBaseMs: delivery.retryBaseMs, retryMaxDelayMs: delivery.retryMaxDelayMs },
+  };
+  const consumer = startConsumer<DeliveryMessage>({
+    queue: ctx.backends.queue,
+    topic: 'deliveries',
+    log,
+    concurrency: delivery.concurrency,
+    batchSize: 64,
+    visibilityTimeoutMs: ctx.config.queue.visibilityTimeoutMs,
+    handle: (message) => deliver(deps, message.body),
+  });
+  return {
+    async stop() {
+      await consumer.stop();
+      breakers.shutdown();
+      await sender.close();
+    },
+  };
+}

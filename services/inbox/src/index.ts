@@ -1,0 +1,42 @@
+import type { AnyRoute } from '@triggers/core/http/route.ts';
+import type { ServiceContext } from '@triggers/core/service-context.ts';
+import type { InboxDeps } from './deps.ts';
+import { makeInboxListRoute } from './routes/inbox.list.ts';
+import { makeEventGetRoute } from './routes/events.get.ts';
+import { makeSubscriptionCreateRoute } from './routes/subscriptions.create.ts';
+import { makeSubscriptionListRoute } from './routes/subscriptions.list.ts';
+import { makeSubscriptionGetRoute } from './routes/subscriptions.get.ts';
+import { makeSubscriptionUpdateRoute } from './routes/subscriptions.update.ts';
+import { makeSubscriptionDeleteRoute } from './routes/subscriptions.delete.ts';
+import { makeSubscriptionRotateSecretRoute } from './routes/subscriptions.rotate-secret.ts';
+import { makeTestCustomerCreateRoute } from './routes/test-customers.create.ts';
+import { makeTestSubscriptionCreateRoute } from './routes/test-subscriptions.create.ts';
+import { makeApiKeyCreateRoute } from './routes/api-keys.create.ts';
+import { makeApiKeyDeleteRoute } from './routes/api-keys.delete.ts';
+import { makeCustomerUpdateRoute } from './routes/customers.update.ts';
+
+/** The inbox service's routes: the read API, subscriptions, admin. */
+export function inboxRoutes(ctx: ServiceContext): AnyRoute[] {
+  const deps: InboxDeps = {
+    clock: ctx.clock,
+    log: ctx.log,
+    eventStore: ctx.backends.eventStore,
+    metadataStore: ctx.backends.metadataStore,
+    settings: { ssrfAllow: ctx.config.delivery.ssrfAllow, maxBodyBytes: ctx.config.ingest.maxPayloadBytes },
+  };
+  return [
+    makeInboxListRoute(deps),
+    makeEventGetRoute(deps),
+    makeSubscriptionCreateRoute(deps),
+    makeSubscriptionListRoute(deps),
+    makeSubscriptionGetRoute(deps),
+    makeSubscriptionUpdateRoute(deps),
+    makeSubscriptionDeleteRoute(deps),
+    makeSubscriptionRotateSecretRoute(deps),
+    makeTestCustomerCreateRoute(deps),
+    makeTestSubscriptionCreateRoute(deps),
+    makeApiKeyCreateRoute(deps),
+    makeApiKeyDeleteRoute(deps),
+    makeCustomerUpdateRoute(deps),
+  ];
+}

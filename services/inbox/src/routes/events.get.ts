@@ -1,0 +1,29 @@
+import { defineRoute } from '@triggers/core/http/route.ts';
+import type { InboxDeps } from '../deps.ts';
+import { eventIdParams, eventWithAttemptsSchema } from '../schemas.ts';
+import { toAttemptJson, toEventJson } from '../event-json.ts';
+import { eventNotFound, idFromPath } from '../path-ids.ts';
+
+export function makeEventGetRoute(deps: InboxDeps) {
+  return defineRoute({
+    method: 'get',
+    path: '/api/v1/events/:event_id',
+    operationId: 'getEvent',
+    summary: 'Read one event and its delivery attempts',
+    description: "Another customer's event is 404, exactly like an unknown id.",
+    tags: ['Reading'],
+    auth: 'api_key',
+    params: eventIdParams,
+    responses: { 200: { description: 'The event, with its attempts oldest first', schema: eventWithAttemptsSchema } },
+    errors: ['unauthorized', 'not_found', 'unavailable'],
+    handler: async ({ customer, params }) => {
+      const eventId = idFromPath(params.event_id, eventNotFound);
+      const [event, attempts] = await Promise.all([
+        deps.eventStore.getEvent(customer.customerId, eventId),
+        deps.eventStore.listAttempts(customer.customerId, eventId),
+      ]);
+      if (!event) throw eventNotFound();
+      return { status: 200, body: { ...toEventJson(event), attempts: attempts.map(toAttemptJson) } };
+    },
+  });
+}

@@ -1,0 +1,24 @@
+import { defineRoute } from '@triggers/core/http/route.ts';
+import type { InboxDeps } from '../deps.ts';
+import { workflowIdParams } from '../schemas.ts';
+import { idFromPath, subscriptionNotFound } from '../path-ids.ts';
+
+export function makeSubscriptionDeleteRoute(deps: InboxDeps) {
+  return defineRoute({
+    method: 'delete',
+    path: '/api/v1/subscriptions/:workflow_id',
+    operationId: 'deleteSubscription',
+    summary: 'Delete a subscription',
+    tags: ['Subscriptions'],
+    auth: 'api_key',
+    params: workflowIdParams,
+    responses: { 204: { description: 'Deleted' } },
+    errors: ['unauthorized', 'not_found', 'unavailable'],
+    handler: async ({ customer, params }) => {
+      const workflowId = idFromPath(params.workflow_id, subscriptionNotFound);
+      if (!(await deps.metadataStore.deleteSubscription(customer.customerId, workflowId))) throw subscriptionNotFound();
+      deps.log.info({ customerId: customer.customerId, workflowId }, 'Deleted subscription');
+      return { status: 204 };
+    },
+  });
+}

@@ -1,0 +1,35 @@
+import { toIsoMillis } from '@triggers/core/clock.ts';
+import { defineRoute } from '@triggers/core/http/route.ts';
+import { generateWebhookSecret } from '@triggers/core/domain/delivery/signature.ts';
+import type { InboxDeps } from '../deps.ts';
+import { rotatedSecretSchema, workflowIdParams } from '../schemas.ts';
+import { idFromPath, subscriptionNotFound } from '../path-ids.ts';
+import { secretRotationPatch } from '../subscriptions/rotate-secret.ts';
+
+export function makeSubscriptionRotateSecretRoute(deps: InboxDeps) {
+  return defineRoute({
+    method: 'post',
+    path: '/api/v1/subscriptions/:workflow_id/rotate-secret',
+    operationId: 'rotateSubscriptionSecret',
+    summary: "Replace a subscription's signing secret",
+    description: 'The previous secret keeps signing too for 24 h (both signatures in `webhook-signature`), so receivers can switch without missing a delivery.',
+    tags: ['Subscriptions'],
+    auth: 'api_key',
+    params: workflowIdParams,
+    responses: { 200: { description: 'The new secret', schema: rotatedSecretSchema } },
+    errors: ['unauthorized', 'not_found', 'unavailable'],
+    handler: async ({ customer, params }) => {
+      const workflowId = idFromPath(params.workflow_id, subscriptionNotFound);
+      const current = await deps.metadataStore.getSubscription(customer.customerId, workflowId);
+      if (!current) throw subscriptionNotFound();
+      const patch = secretRotationPatch(current, generateWebhookSecret(), deps.clock.now());
+      const rotated = await deps.metadataStore.updateSubscription(customer.customerId, workflowId, patch);
+      if (!rotated) throw subscriptionNotFound();
+      deps.log.info({ customerId: customer.customerId, workflowId }, 'Rotated subscription secret');
+      return {
+        status: 200,
+        body: { workflow_id: workflowId, secret: rotated.secret, previous_secret_expires_at: toIsoMillis(patch.previousSecretExpiresAt as number) },
+      };
+    },
+  });
+}

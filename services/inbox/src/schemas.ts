@@ -1,0 +1,281 @@
+import { z } from 'zod';
+import { isoTime, uuid } from '@triggers/core/http/schemas.ts';
+import { EVENT_STATUSES, ATTEMPT_STATUSES } from '@triggers/core/domain/events.ts';
+import { SUBSCRIPTION_STATUSES } from '@triggers/core/domain/subscriptions.ts';
+import { CUSTOMER_STATUSES } from '@triggers/core/domain/customers.ts';
+import type { CustomOperator } from '@triggers/core/domain/selectors/types.ts';
+
+// ---------------------------------------------------------------------------------------------
+// Query parameters (strings on the wire; parsed here so the handlers get numbers and epoch ms)
+
+export const MAX_PAGE_LIMIT = 1000;
+export const DEFAULT_PAGE_LIMIT = 100;
+
+/** A whole number written in decimal digits only: "1e2", " 7" and "0x10" are refused. */
+function decimalInteger(value: unknown): unknown {
+  if (typeof value !== 'string') return value;
+  return /^\d{1,10}$/.test(value) ? Number(value) : Number.NaN;
+}
+
+export const pageLimit = z
+  .preprocess(decimalInteger, z.number({ error: 'must be a whole number' }).int().min(1).max(MAX_PAGE_LIMIT).meta({ default: DEFAULT_PAGE_LIMIT }))
+  .optional()
+  .meta({ description: `Page size, 1–${MAX_PAGE_LIMIT} (default ${DEFAULT_PAGE_LIMIT}).` });
+
+export const pageCursor = z
+  .string()
+  .min(1)
+  .max(2048)
+  .optional()
+  .meta({ description: 'Opaque: the `cursor` of the previous page.' });
+
+/**
+ * An RFC 3339 time as epoch milliseconds. A fraction finer than a millisecond rounds up, so that
+ * "inclusive start, exclusive end" stays exact against millisecond event timestamps.
+ */
+export function rfc3339ToEpochMs(value: string): number {
+  const ms = Date.parse(value);
+  const fraction = /\.(\d+)/.exec(value)?.[1] ?? '';
+  return /[1-9]/.test(fraction.slice(3)) ? ms + 1 : ms;
+}
+
+const rfc3339Time = z.iso
+  .datetime({ offset: true, error: 'must be an RFC 3339 time such as 2026-01-15T10:30:00.123Z' })
+  .transform(rfc3339ToEpochMs);
+
+export const inboxQuerySchema = z
+  .strictObject({
+    event_type: z.string().min(1).optional().meta({ description: 'Only events whose `payload.event_type` equals this.' }),
+    status: z.enum(EVENT_STATUSES).optional().meta({ description: 'Only events in this status.' }),
+    start_time: rfc3339Time.optional().meta({ description: 'RFC 3339; events at or after this time (inclusive).' }),
+    end_time: rfc3339Time.optional().meta({ description: 'RFC 3339; events before this time (exclusive).' }),
+    limit: pageLimit,
+    cursor: pageCursor,
+  })
+  .refine((q) => q.start_time === undefined || q.end_time === undefined || q.start_time < q.end_time, {
+    message: 'must be before end_time',
+    path: ['start_time'],
+  });
+
+export const pageQuerySchema = z.strictObject({ limit: pageLimit, cursor: pageCursor });
+
+// ---------------------------------------------------------------------------------------------
+// Path parameters. Ids are checked by the handlers, not here: a malformed id is 404, like an
+// unknown one, so that ids never leak through a different answer.
+
+export const eventIdParams = z.object({ event_id: z.string().meta({ description: 'The event id (UUIDv7).', format: 'uuid' }) });
+export const workflowIdParams = z.object({ workflow_id: z.string().meta({ description: 'The subscription id (UUID).', format: 'uuid' }) });
+export const customerIdParams = z.object({ customer_id: z.string().meta({ description: 'The customer id (UUID).', format: 'uuid' }) });
+export const keyIdParams = z.object({ key_id: z.string().meta({ description: 'The API key id (UUID).', format: 'uuid' }) });
+
+// ---------------------------------------------------------------------------------------------
+// Events
+
+export const eventSchema = z.object({
+  event_id: uuid.meta({ description: 'UUIDv7' }),
+  customer_id: uuid,
+  payload: z.record(z.string(), z.unknown()),
+  status: z.enum(EVENT_STATUSES),
+  timestamp: isoTime,
+  delivery_attempts: z.number().int().meta({ description: 'Every delivery attempt for the event, across subscriptions.' }),
+  last_delivery_timestamp: isoTime.nullable(),
+});
+
+export const attemptSchema = z.object({
+  workflow_id: uuid,
+  attempt: z.number().int().meta({ description: '1 for the first attempt of a delivery.' }),
+  status: z.enum(ATTEMPT_STATUSES),
+  status_code: z.number().int().nullable().meta({ description: 'The HTTP status the webhook answered; null when none (timeout, connection error).' }),
+  error: z.string().nullable(),
+  duration_ms: z.number(),
+  timestamp: isoTime,
+});
+
+export const eventWithAttemptsSchema = eventSchema.extend({
+  attempts: z.array(attemptSchema).meta({ description: 'Oldest first.' }),
+});
+
+export const inboxPageSchema = z.object({
+  events: z.array(eventSchema).meta({ description: 'Newest first.' }),
+  total: z.number().int().meta({ description: 'The number of events in this page.' }),
+  cursor: z.string().nullable().meta({ description: 'Pass as `cursor` for the next page; null when `has_more` is false.' }),
+  has_more: z.boolean(),
+});
+
+// ---------------------------------------------------------------------------------------------
+// Event selectors. The selector compiler is the authority on what is valid (JSONPath syntax,
+// regex dialect, nesting limits); this schema describes the shape for OpenAPI and the types.
+// Nested selectors are described loosely so that the OpenAPI document has no recursive $ref,
+// which a schema embedded in an OpenAPI document cannot resolve.
+
+const SELECTOR_TYPES = ['event_type', 'jsonpath', 'custom', 'all', 'any'] as const;
+
+const CUSTOM_OPERATORS = [
+  'equals',
+  'not_equals',
+  'greater_than',
+  'greater_than_or_equal',
+  'less_than',
+  'less_than_or_equal',
+  'contains',
+  'not_contains',
+  'starts_with',
+  'ends_with',
+  'in',
+  'not_in',
+  'exists',
+  'not_exists',
+  'matches',
+] as const satisfies readonly CustomOperator[];
+// Fails to compile when the domain gains an operator this list lacks.
+const everyOperatorListed: Exclude<CustomOperator, (typeof CUSTOM_OPERATORS)[number]> extends never ? true : false = true;
+void everyOperatorListed;
+
+const nestedSelector = z
+  .looseObject({ type: z.enum(SELECTOR_TYPES) })
+  .meta({ description: 'A nested selector of any kind (`event_type`, `jsonpath`, `custom`, `all`, `any`).' });
+
+export const selectorSchema = z
+  .discriminatedUnion('type', [
+    z.strictObject({
+      type: z.literal('event_type'),
+      value: z.string().meta({ description: 'Equal to `payload.event_type`; `order.*` matches one or more trailing segments.' }),
+    }),
+    z.strictObject({
+      type: z.literal('jsonpath'),
+      expression: z.string().meta({ description: "RFC 9535 queries compared with == != > >= < <=, combined with && || ! and parentheses." }),
+    }),
+    z.strictObject({
+      type: z.literal('custom'),
+      function: z.strictObject({
+        field: z.string().meta({ description: 'A dotted path into the payload, e.g. `customer.tier`.' }),
+        operator: z.enum(CUSTOM_OPERATORS),
+        value: z.unknown().optional().meta({ description: 'Not used by `exists` and `not_exists`.' }),
+      }),
+    }),
+    z.strictObject({ type: z.literal('all'), selectors: z.array(nestedSelector).meta({ description: 'Every one must match.' }) }),
+    z.strictObject({ type: z.literal('any'), selectors: z.array(nestedSelector).meta({ description: 'At least one must match.' }) }),
+  ])
+  .meta({
+    description: 'Which events the subscription receives. Parsed when saved: a selector that cannot be parsed is `400 invalid_selector`.',
+    example: { type: 'event_type', value: 'order.*' },
+  });
+
+// ---------------------------------------------------------------------------------------------
+// Subscriptions
+
+export const batchSchema = z
+  .strictObject({
+    max_events: z.number().int().min(1).max(1000).meta({ description: 'At most this many events per webhook call.' }),
+    window_ms: z.number().int().min(1).max(60_000).meta({ description: 'How long to collect events before a call.' }),
+  })
+  .meta({ description: 'Deliver matched events in batches instead of one per call.' });
+
+const webhookUrl = z.string().min(1).max(2048).meta({ description: 'http(s) URL the SSRF policy allows.', example: 'https://example.com/webhooks/triggers' });
+const description = z.string().max(1000);
+
+export const subscriptionCreateSchema = z.strictObject({
+  event_selector: selectorSchema,
+  webhook_url: webhookUrl,
+  description: description.nullable().optional(),
+  batch: batchSchema.nullable().optional(),
+});
+
+export const subscriptionUpdateSchema = z
+  .strictObject({
+    event_selector: selectorSchema.optional(),
+    webhook_url: webhookUrl.optional(),
+    description: description.nullable().optional(),
+    status: z.enum(SUBSCRIPTION_STATUSES).optional().meta({ description: '`active` again clears `disabled_reason`.' }),
+    batch: batchSchema.nullable().optional().meta({ description: 'null turns batching off.' }),
+  })
+  .refine((patch) => Object.keys(patch).length > 0, { message: 'send at least one field to change' });
+
+export const testSubscriptionCreateSchema = subscriptionCreateSchema.extend({ customer_id: uuid });
+
+export const subscriptionSchema = z.object({
+  workflow_id: uuid,
+  customer_id: uuid,
+  event_selector: selectorSchema,
+  webhook_url: z.string(),
+  description: z.string().nullable(),
+  status: z.enum(SUBSCRIPTION_STATUSES),
+  disabled_reason: z.string().nullable().meta({ description: 'Why the system disabled it (e.g. the webhook answered 410 Gone).' }),
+  batch: batchSchema.nullable(),
+  created_at: isoTime,
+  updated_at: isoTime,
+});
+
+const secret = z.string().meta({ description: '`whsec_<base64>`: verifies the `webhook-signature` header. Shown only here.', example: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw' });
+
+export const subscriptionWithSecretSchema = subscriptionSchema.extend({ secret });
+
+export const subscriptionPageSchema = z.object({
+  subscriptions: z.array(subscriptionSchema).meta({ description: 'Newest first.' }),
+  cursor: z.string().nullable(),
+  has_more: z.boolean(),
+});
+
+export const rotatedSecretSchema = z.object({
+  workflow_id: uuid,
+  secret,
+  previous_secret_expires_at: isoTime.meta({ description: 'Until then deliveries carry a signature with the previous secret too.' }),
+});
+
+// ---------------------------------------------------------------------------------------------
+// Admin
+
+export const testCustomerCreateSchema = z.strictObject({
+  name: z.string().trim().min(1).max(200),
+  email: z.email().max(254),
+});
+
+export const testCustomerSchema = z.object({
+  customer_id: uuid,
+  api_key: z.string().meta({ description: '`sk_test_...`: shown only here; only its hash is stored.' }),
+  key_id: uuid,
+  name: z.string(),
+  email: z.string(),
+  status: z.literal('active'),
+});
+
+export const apiKeyCreateSchema = z.strictObject({
+  expires_at: z.iso
+    .datetime({ offset: true, error: 'must be an RFC 3339 time such as 2027-01-15T10:30:00.000Z' })
+    .transform(rfc3339ToEpochMs)
+    .nullable()
+    .optional()
+    .meta({ description: 'When the key stops working; never when absent.' }),
+});
+
+export const apiKeySchema = z.object({
+  api_key: z.string().meta({ description: 'Shown only here; only its hash is stored.' }),
+  key_id: uuid,
+  customer_id: uuid,
+  prefix: z.string().meta({ description: 'Identifies the key without revealing it.' }),
+  created_at: isoTime,
+  expires_at: isoTime.nullable(),
+});
+
+export const customerUpdateSchema = z
+  .strictObject({
+    rate_limit_per_second: z
+      .number()
+      .int()
+      .min(1)
+      .max(10_000_000)
+      .nullable()
+      .optional()
+      .meta({ description: 'Events per second (and burst); null for the deployment default. Applies within 1 s.' }),
+    status: z.enum(CUSTOMER_STATUSES).optional().meta({ description: '`disabled` stops every key of the customer within the key cache time.' }),
+  })
+  .refine((patch) => Object.keys(patch).length > 0, { message: 'send rate_limit_per_second or status' });
+
+export const customerSchema = z.object({
+  customer_id: uuid,
+  name: z.string(),
+  email: z.string(),
+  status: z.enum(CUSTOMER_STATUSES),
+  rate_limit_per_second: z.number().int().nullable().meta({ description: 'null: the deployment default.' }),
+  created_at: isoTime,
+});

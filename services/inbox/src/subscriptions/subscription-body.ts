@@ -1,0 +1,27 @@
+import type { z } from 'zod';
+import { TriggersError } from '@triggers/core/errors.ts';
+import { zodIssuesDetail } from '@triggers/core/http/validation.ts';
+import { compileSelector } from '@triggers/core/domain/selectors/index.ts';
+import type { Selector } from '@triggers/core/domain/selectors/types.ts';
+
+/** The body with `event_selector` (where present) replaced by the compiler's checked selector. */
+export type CompiledBody<T> = { [K in keyof T]: K extends 'event_selector' ? Selector | Extract<T[K], undefined> : T[K] };
+
+/**
+ * Validates a subscription body. The selector goes to the selector compiler first, so that a bad
+ * one is `invalid_selector` with the compiler's account of what is wrong and where; the rest of
+ * the body is then checked against the route's schema (`invalid_request`).
+ */
+export function parseSubscriptionBody<T>(schema: z.ZodType<T>, body: unknown): CompiledBody<T> {
+  const hasSelector = typeof body === 'object' && body !== null && !Array.isArray(body) && 'event_selector' in body;
+  const selector = hasSelector ? compileSelector((body as { event_selector: unknown }).event_selector).source : undefined;
+  const result = schema.safeParse(body);
+  if (!result.success) {
+    const { issues } = result.error;
+    // A selector the compiler accepted but the documented shape does not describe is still a selector
+    // problem; a missing one is a request problem.
+    const onlySelector = hasSelector && issues.every((issue) => issue.path[0] === 'event_selector');
+    throw new TriggersError(onlySelector ? 'invalid_selector' : 'invalid_request', { detail: zodIssuesDetail(issues, 'body') });
+  }
+  return { ...result.data, ...(selector !== undefined ? { event_selector: selector } : {}) } as CompiledBody<T>;
+}

@@ -1,0 +1,111 @@
+import { createHash } from 'node:crypto';
+import { TriggersError } from '@triggers/core/errors.ts';
+import { uuidv7, uuidv7Time } from '@triggers/core/ids.ts';
+import { toIsoMillis, type Clock } from '@triggers/core/clock.ts';
+import { eventTypeOf, type JsonObject, type NewEvent } from '@triggers/core/domain/events.ts';
+import type { Customer } from '@triggers/core/domain/customers.ts';
+import type { RateLimiter, RateLimitDecision } from '@triggers/core/ports/rate-limiter.ts';
+import type { IdempotencyStore, StoredResponse } from '@triggers/core/ports/idempotency-store.ts';
+import type { EventAcceptor } from '@triggers/core/ports/event-acceptor.ts';
+import type { RouteResult } from '@triggers/core/http/route.ts';
+import type { IngestMetrics } from './metrics.ts';
+
+export interface IngestDeps {
+  clock: Clock;
+  rateLimiter: RateLimiter;
+  idempotencyStore: IdempotencyStore;
+  eventAcceptor: EventAcceptor;
+  metrics: IngestMetrics;
+  settings: { defaultRateLimitPerSecond: number; idempotencyTtlMs: number };
+}
+
+/** How long a first request may hold its idempotency key before a retry may take it over. */
+const IDEMPOTENCY_LEASE_MS = 60_000;
+const PRINTABLE_ASCII = /^[\x20-\x7e]{1,255}$/;
+
+export function readIdempotencyKey(header: string | string[] | undefined): string | undefined {
+  if (header === undefined) return undefined;
+  if (typeof header !== 'string' || !PRINTABLE_ASCII.test(header)) {
+    throw new TriggersError('invalid_request', { detail: 'Idempotency-Key must be 1–255 printable ASCII characters.' });
+  }
+  return header;
+}
+
+/**
+ * Accepts validated payloads for a customer, in API.md's order after parsing:
+ * rate-limit (counting events) → idempotency → store and enqueue (one outbox write).
+ */
+export async function ingestEvents(
+  deps: IngestDeps,
+  request: {
+    customer: Customer;
+    payloads: JsonObject[];
+    idempotencyKey: string | undefined;
+    /** The request body as received: a repeat must match it to replay. */
+    rawBody: string;
+    /** Builds the 202 body from the accepted events. */
+    respond: (events: NewEvent[]) => unknown;
+  },
+): Promise<RouteResult> {
+  const { customer, payloads, idempotencyKey } = request;
+  const decision = await deps.rateLimiter.consume(
+    customer.customerId,
+    payloads.length,
+    customer.rateLimitPerSecond ?? deps.settings.defaultRateLimitPerSecond,
+  );
+  const limitHeaders = rateLimitHeaders(decision);
+  if (!decision.allowed) {
+    deps.metrics.rateLimited.inc();
+    throw new TriggersError('rate_limited', {
+      detail:
+        payloads.length > decision.limit
+          ? `This request has ${payloads.length} events, more than the limit of ${decision.limit} per second.`
+          : `Rate limit of ${decision.limit} events per second exceeded; retry after ${decision.retryAfterSeconds} s.`,
+      headers: { ...limitHeaders, 'Retry-After': String(decision.retryAfterSeconds) },
+    });
+  }
+
+  const ttlMs = deps.settings.idempotencyTtlMs;
+  if (idempotencyKey !== undefined) {
+    const requestHash = createHash('sha256').update(request.rawBody).digest('hex');
+    const claim = await deps.idempotencyStore.claim(customer.customerId, idempotencyKey, requestHash, { leaseMs: IDEMPOTENCY_LEASE_MS, ttlMs });
+    if (claim.state === 'completed') {
+      return { status: claim.response.status, body: claim.response.body, headers: { ...limitHeaders, 'Idempotent-Replayed': 'true' } };
+    }
+    if (claim.state === 'in_progress') {
+      throw new TriggersError('idempotency_key_in_progress', { detail: 'A request with this Idempotency-Key is still being processed.', headers: limitHeaders });
+    }
+    if (claim.state === 'mismatch') {
+      throw new TriggersError('idempotency_key_reused', { detail: 'This Idempotency-Key was used with a different request body.', headers: limitHeaders });
+    }
+  }
+
+  const events = payloads.map((payload) => {
+    const eventId = uuidv7(deps.clock.now());
+    return { eventId, customerId: customer.customerId, payload, eventType: eventTypeOf(payload), timestamp: uuidv7Time(eventId) };
+  });
+  const response: StoredResponse = { status: 202, body: request.respond(events) };
+  try {
+    await deps.eventAcceptor.accept({
+      events,
+      idempotency: idempotencyKey === undefined ? undefined : { customerId: customer.customerId, key: idempotencyKey, response, ttlMs },
+    });
+  } catch (error) {
+    if (idempotencyKey !== undefined) await deps.idempotencyStore.release(customer.customerId, idempotencyKey).catch(() => undefined);
+    throw error;
+  }
+  deps.metrics.eventsAccepted.inc(events.length);
+  return { status: 202, body: response.body, headers: limitHeaders };
+}
+
+function rateLimitHeaders(decision: RateLimitDecision): Record<string, string> {
+  return {
+    'RateLimit-Limit': String(decision.limit),
+    'RateLimit-Remaining': String(Math.max(0, Math.floor(decision.remaining))),
+    'RateLimit-Reset': String(Math.max(0, Math.ceil(decision.resetSeconds))),
+  };
+}
+
+export function acceptedTimestamp(event: NewEvent): string {
+  return toIsoMillis(event.timestamp);
+}

@@ -1,0 +1,32 @@
+import { defineRoute } from '@triggers/core/http/route.ts';
+import { acceptedEventSchema, eventRequestSchema, idempotencyKeyHeader, rateLimitHeaders } from '../schemas.ts';
+import { acceptedTimestamp, ingestEvents, readIdempotencyKey, type IngestDeps } from '../ingest-events.ts';
+
+export function createEventRoute(deps: IngestDeps) {
+  return defineRoute({
+    method: 'post',
+    path: '/api/v1/events',
+    operationId: 'createEvent',
+    summary: 'Submit one event',
+    description: '202 means the event is durably stored and enqueued: it is never lost, and ends delivered, failed or unmatched.',
+    tags: ['Ingestion'],
+    auth: 'api_key',
+    body: eventRequestSchema,
+    headers: [idempotencyKeyHeader],
+    responses: { 202: { description: 'Accepted', schema: acceptedEventSchema, headers: rateLimitHeaders } },
+    errors: ['invalid_json', 'invalid_request', 'unauthorized', 'payload_too_large', 'unsupported_media_type', 'idempotency_key_in_progress', 'idempotency_key_reused', 'rate_limited', 'unavailable'],
+    handler: ({ body, customer, req, rawBody }) =>
+      ingestEvents(deps, {
+        customer,
+        payloads: [body.payload],
+        idempotencyKey: readIdempotencyKey(req.headers['idempotency-key']),
+        rawBody,
+        respond: ([event]) => ({
+          event_id: event.eventId,
+          status: 'accepted',
+          message: 'Event accepted for processing',
+          timestamp: acceptedTimestamp(event),
+        }),
+      }),
+  });
+}

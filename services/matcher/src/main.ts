@@ -1,0 +1,15 @@
+import { createHttpApp } from '@triggers/core/http/app.ts';
+import { createServiceContext, listen, loadConfigOrExit, onShutdown } from '@triggers/core/service-runtime.ts';
+import { startMatcher } from './index.ts';
+
+/** The matcher alone: consumes `events`, serves only the ops routes (health, ready, metrics). */
+const config = loadConfigOrExit(process.env);
+const ctx = await createServiceContext(config, { service: 'matcher' });
+const matcher = startMatcher(ctx);
+const listener = await listen(createHttpApp(ctx, { routes: [] }), config);
+ctx.log.info({ url: listener.url }, 'Started matcher');
+onShutdown(ctx.log, async () => {
+  await matcher.stop();
+  await listener.close();
+  await ctx.backends.close();
+});

@@ -1,0 +1,72 @@
+import type { EventStore } from '@triggers/core/ports/event-store.ts';
+import type { DeliveryStore, DeliveryRecord } from '@triggers/core/ports/delivery-store.ts';
+import type { Queue, OutgoingMessage } from '@triggers/core/ports/queue.ts';
+import type { EventMessage } from '@triggers/core/ports/event-acceptor.ts';
+import type { DeliveryMessage } from '@triggers/core/domain/delivery-message.ts';
+import { deliveryIdFor } from '@triggers/core/domain/delivery-ids.ts';
+import type { Clock } from '@triggers/core/clock.ts';
+import type { Logger } from '@triggers/core/log.ts';
+import type { SubscriptionCache } from './subscription-cache.ts';
+import type { MatcherMetrics } from './metrics.ts';
+
+export interface MatcherDeps {
+  eventStore: EventStore;
+  deliveryStore: DeliveryStore;
+  queue: Queue;
+  subscriptions: SubscriptionCache;
+  clock: Clock;
+  log: Logger;
+  metrics: MatcherMetrics;
+}
+
+/**
+ * Matches one event against its customer's active subscriptions: marks it `unmatched`, or records
+ * one delivery per matched subscription and enqueues it. Idempotent: delivery ids derive from
+ * (event, subscription, replay), so a redelivered message re-enqueues the same pending deliveries
+ * (which the deliverer recognises) and creates nothing new.
+ */
+export async function matchEvent(deps: MatcherDeps, message: EventMessage): Promise<void> {
+  const event = await deps.eventStore.getEvent(message.customerId, message.eventId);
+  if (!event) {
+    deps.log.warn({ eventId: message.eventId }, 'Dropped a message for an unknown event');
+    return;
+  }
+  const isReplay = message.replayId !== undefined;
+  if (!isReplay && event.status !== 'pending') return; // already settled by an earlier run
+
+  const active = await deps.subscriptions.forEvent(event.customerId, isReplay ? deps.clock.now() : event.timestamp);
+  const matched = active.filter((s) => s.selector.matches(event.payload));
+  deps.metrics.eventsMatched.inc({ outcome: matched.length > 0 ? 'matched' : 'unmatched' });
+
+  if (matched.length === 0) {
+    const existing = isReplay ? await deps.deliveryStore.listDeliveries(event.customerId, event.eventId) : [];
+    if (existing.length === 0) await deps.eventStore.setStatus(event.customerId, event.eventId, 'unmatched', ['pending', 'failed']);
+    return;
+  }
+
+  const now = deps.clock.now();
+  const records = await deps.deliveryStore.createDeliveries(
+    matched.map(({ subscription }) => ({
+      deliveryId: deliveryIdFor(event.eventId, subscription.workflowId, message.replayId),
+      eventId: event.eventId,
+      customerId: event.customerId,
+      workflowId: subscription.workflowId,
+      createdAt: now,
+    })),
+  );
+  if (isReplay) await deps.eventStore.setStatus(event.customerId, event.eventId, 'pending', ['failed', 'unmatched']);
+  const outgoing = records.filter((r) => r.status === 'pending').map((r) => deliveryMessageFor(r, now, message.traceparent));
+  if (outgoing.length > 0) await deps.queue.sendBatch('deliveries', outgoing);
+}
+
+export function deliveryMessageFor(record: DeliveryRecord, now: number, traceparent?: string): OutgoingMessage {
+  const body: DeliveryMessage = {
+    deliveryId: record.deliveryId,
+    eventId: record.eventId,
+    customerId: record.customerId,
+    workflowId: record.workflowId,
+    attempt: record.attemptsMade + 1,
+    ...(traceparent ? { traceparent } : {}),
+  };
+  return { body, key: record.workflowId, delayMs: Math.max(0, record.nextAttemptAt - now) };
+}

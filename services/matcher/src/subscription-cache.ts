@@ -1,0 +1,78 @@
+import type { MetadataStore } from '@triggers/core/ports/metadata-store.ts';
+import type { Subscription } from '@triggers/core/domain/subscriptions.ts';
+import type { CompiledSelector } from '@triggers/core/domain/selectors/types.ts';
+import { compileSelector } from '@triggers/core/domain/selectors/index.ts';
+import type { Clock } from '@triggers/core/clock.ts';
+import type { Logger } from '@triggers/core/log.ts';
+
+export interface ActiveSubscription {
+  subscription: Subscription;
+  selector: CompiledSelector;
+}
+
+interface Entry {
+  version: number;
+  /** When the version was last confirmed current (epoch ms). */
+  confirmedAt: number;
+  subscriptions: ActiveSubscription[];
+}
+
+/**
+ * Each customer's active subscriptions with their selectors compiled once.
+ *
+ * A subscription change applies to every event accepted after the change's response: an entry
+ * confirmed at time C is used as is only for events accepted before C (the change, if any, had
+ * committed before such an event was accepted… or after C, in which case the event was accepted
+ * after C too). For a later event the customer's subscriptions version is read again first —
+ * one small query per customer per batch, not a reload.
+ */
+export class SubscriptionCache {
+  private readonly entries = new Map<string, Entry>();
+  private readonly loading = new Map<string, Promise<Entry>>();
+
+  constructor(
+    private readonly metadata: MetadataStore,
+    private readonly clock: Clock,
+    private readonly log: Logger,
+  ) {}
+
+  async forEvent(customerId: string, eventTimestamp: number): Promise<ActiveSubscription[]> {
+    const entry = this.entries.get(customerId);
+    if (entry && entry.confirmedAt > eventTimestamp) return entry.subscriptions;
+    return (await this.refresh(customerId)).subscriptions;
+  }
+
+  /** Coalesces concurrent refreshes of one customer into one. */
+  private refresh(customerId: string): Promise<Entry> {
+    let pending = this.loading.get(customerId);
+    if (!pending) {
+      pending = this.load(customerId).finally(() => this.loading.delete(customerId));
+      this.loading.set(customerId, pending);
+    }
+    return pending;
+  }
+
+  private async load(customerId: string): Promise<Entry> {
+    const checkedAt = this.clock.now();
+    const version = await this.metadata.getSubscriptionsVersion(customerId);
+    const current = this.entries.get(customerId);
+    if (current && current.version === version) {
+      current.confirmedAt = checkedAt;
+      return current;
+    }
+    const subscriptions = await this.metadata.listActiveSubscriptions(customerId);
+    const compiled: ActiveSubscription[] = [];
+    for (const subscription of subscriptions) {
+      try {
+        compiled.push({ subscription, selector: compileSelector(subscription.eventSelector) });
+      } catch (error) {
+        // Selectors are validated at save time; one that no longer compiles (e.g. after a
+        // tightened limit) matches nothing rather than stopping the customer's matching.
+        this.log.error({ err: error, workflowId: subscription.workflowId }, 'Failed to compile a stored selector');
+      }
+    }
+    const entry: Entry = { version, confirmedAt: checkedAt, subscriptions: compiled };
+    this.entries.set(customerId, entry);
+    return entry;
+  }
+}

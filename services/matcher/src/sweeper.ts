@@ -1,0 +1,61 @@
+import type { DeliveryStore } from '@triggers/core/ports/delivery-store.ts';
+import type { Queue } from '@triggers/core/ports/queue.ts';
+import type { EventMessage } from '@triggers/core/ports/event-acceptor.ts';
+import type { Clock } from '@triggers/core/clock.ts';
+import type { Logger } from '@triggers/core/log.ts';
+import { coerceError } from '@triggers/core/errors.ts';
+import { deliveryMessageFor } from './match-event.ts';
+
+export interface SweeperOptions {
+  deliveryStore: DeliveryStore;
+  queue: Queue;
+  clock: Clock;
+  log: Logger;
+  /** How overdue a pending event or delivery must be before it is re-enqueued. */
+  graceMs: number;
+  intervalMs: number;
+  batchSize?: number;
+}
+
+/**
+ * Re-enqueues what a crash between two writes could have stranded: events still `pending` with no
+ * delivery past the grace time (their `events` message was lost), and pending deliveries whose
+ * next attempt is overdue by the grace time (their `deliveries` message was lost). Needed when the
+ * store and the queue are different engines; harmless duplicates otherwise.
+ */
+export async function sweepOnce(options: SweeperOptions): Promise<{ events: number; deliveries: number }> {
+  const now = options.clock.now();
+  const overdue = await options.deliveryStore.listOverdue(now, options.graceMs, options.batchSize ?? 500);
+  if (overdue.eventsWithoutDeliveries.length > 0) {
+    await options.queue.sendBatch(
+      'events',
+      overdue.eventsWithoutDeliveries.map((e) => ({ body: { eventId: e.eventId, customerId: e.customerId } satisfies EventMessage, key: e.customerId })),
+    );
+  }
+  if (overdue.deliveries.length > 0) {
+    await options.queue.sendBatch('deliveries', overdue.deliveries.map((d) => deliveryMessageFor(d, now)));
+  }
+  const counts = { events: overdue.eventsWithoutDeliveries.length, deliveries: overdue.deliveries.length };
+  if (counts.events + counts.deliveries > 0) options.log.warn(counts, 'Re-enqueued stranded work');
+  return counts;
+}
+
+export function startSweeper(options: SweeperOptions): { stop(): void } {
+  let timer: NodeJS.Timeout | undefined;
+  let stopped = false;
+  const tick = async () => {
+    try {
+      await sweepOnce(options);
+    } catch (error) {
+      options.log.warn({ err: coerceError(error) }, 'Failed to sweep; will try again');
+    }
+    if (!stopped) timer = setTimeout(tick, options.intervalMs);
+  };
+  timer = setTimeout(tick, options.intervalMs);
+  return {
+    stop() {
+      stopped = true;
+      clearTimeout(timer);
+    },
+  };
+}
