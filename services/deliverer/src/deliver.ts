@@ -4,7 +4,7 @@ import type { MetadataStore } from '@triggers/core/ports/metadata-store.ts';
 import type { Queue } from '@triggers/core/ports/queue.ts';
 import type { DeliveryMessage } from '@triggers/core/domain/delivery-message.ts';
 import type { Subscription } from '@triggers/core/domain/subscriptions.ts';
-import type { AttemptStatus } from '@triggers/core/domain/events.ts';
+import type { AttemptStatus, StoredEvent } from '@triggers/core/domain/events.ts';
 import type { Clock } from '@triggers/core/clock.ts';
 import type { Logger } from '@triggers/core/log.ts';
 import { classifyError, classifyResponse, countsAgainstOrigin, type DeliveryOutcome } from '@triggers/core/domain/delivery/outcome.ts';
@@ -14,6 +14,8 @@ import { CircuitOpenError } from '@triggers/core/domain/delivery/errors.ts';
 import { originOf, type CircuitBreakers } from '@triggers/core/domain/delivery/circuit-breaker.ts';
 import type { WebhookResponse, WebhookSender } from '@triggers/core/delivery/webhook-sender.ts';
 import { webhookBody } from './webhook-body.ts';
+import { batchIdFor } from './batch-id.ts';
+import type { Batcher } from './batcher.ts';
 import type { DelivererMetrics } from './metrics.ts';
 
 export interface DelivererDeps {
@@ -28,6 +30,8 @@ export interface DelivererDeps {
   metrics: DelivererMetrics;
   random: () => number;
   settings: { maxAttempts: number; retryBaseMs: number; retryMaxDelayMs: number };
+  /** Collects first attempts of subscriptions that ask for batching. */
+  batcher: Batcher;
 }
 
 /** A message may arrive this much before its delivery's due time and still go (timer granularity). */
@@ -36,106 +40,139 @@ const EARLY_TOLERANCE_MS = 5;
 const BREAKER_DEFER_SPREAD_MS = 1000;
 
 /**
- * Makes attempt `message.attempt` of one delivery, or recognises that it must not:
- * - the delivery is finished, or that attempt was already made (a duplicated message) → nothing;
- * - it is not due yet (a duplicate of a delayed retry) → put back until it is;
- * - its origin's circuit is open → put back until the breaker may let it through, attempt unspent.
- * The attempt counter is claimed with compare-and-set inside the breaker, so two consumers of one
- * message cannot both send attempt N.
+ * Handles one `deliveries` message: attempt `message.attempt` of one delivery, or of the members
+ * of one batched request. Recognises what must not be sent:
+ * - a finished delivery, or an attempt already made (a duplicated message) → nothing;
+ * - not due yet (a duplicate of a delayed retry) → put back until it is;
+ * - the origin's circuit is open → put back until the breaker may let it through, attempt unspent.
+ * First attempts for a batching subscription wait in the batcher and go out as one request.
  */
 export async function deliver(deps: DelivererDeps, message: DeliveryMessage): Promise<void> {
-  const delivery = await deps.deliveryStore.getDelivery(message.deliveryId);
-  if (!delivery || delivery.status !== 'pending' || delivery.attemptsMade >= message.attempt) return;
-  const log = deps.log.child({ eventId: delivery.eventId, workflowId: delivery.workflowId, deliveryId: delivery.deliveryId });
+  const ids = message.batch ? message.batch.deliveryIds : [message.deliveryId];
+  const found = await Promise.all(ids.map((id) => deps.deliveryStore.getDelivery(id)));
+  const members = found.filter((d): d is DeliveryRecord => d !== null && d.status === 'pending' && d.attemptsMade < message.attempt);
+  if (members.length === 0) return;
+  const webhookId = message.batch?.batchId ?? members[0].deliveryId;
 
   const now = deps.clock.now();
-  if (delivery.nextAttemptAt > now + EARLY_TOLERANCE_MS) {
-    await putBack(deps, delivery, delivery.nextAttemptAt - now);
+  const dueAt = Math.max(...members.map((m) => m.nextAttemptAt));
+  if (dueAt > now + EARLY_TOLERANCE_MS) {
+    await putBack(deps, members, webhookId, dueAt - now);
     return;
   }
 
-  const subscription = await deps.metadataStore.getSubscription(delivery.customerId, delivery.workflowId);
+  const subscription = await deps.metadataStore.getSubscription(members[0].customerId, members[0].workflowId);
   if (!subscription || subscription.status !== 'active') {
-    await deps.deliveryStore.finishDelivery(delivery.deliveryId, {
-      status: 'failed',
-      reason: subscription ? 'subscription disabled' : 'subscription deleted',
-      now,
-    });
+    const reason = subscription ? 'subscription disabled' : 'subscription deleted';
+    for (const m of members) await deps.deliveryStore.finishDelivery(m.deliveryId, { status: 'failed', reason, now });
     return;
   }
-  const event = await deps.eventStore.getEvent(delivery.customerId, delivery.eventId);
-  if (!event) {
-    await deps.deliveryStore.finishDelivery(delivery.deliveryId, { status: 'failed', reason: 'event not found', now });
+  if (!message.batch && subscription.batching && message.attempt === 1) {
+    await deps.batcher.add(subscription, members[0]);
     return;
   }
+  await sendToSubscription(deps, subscription, members, webhookId);
+}
+
+/** The batcher's flush: one request for the group, under a `webhook-id` derived from its members. */
+export function sendBatch(deps: DelivererDeps, subscription: Subscription, deliveries: DeliveryRecord[]): Promise<void> {
+  const webhookId = deliveries.length === 1 ? deliveries[0].deliveryId : batchIdFor(deliveries.map((d) => d.deliveryId));
+  return sendToSubscription(deps, subscription, deliveries, webhookId);
+}
+
+/**
+ * Makes one attempt for a group of deliveries to one subscription (usually a group of one).
+ * Each member's attempt is claimed with compare-and-set inside the breaker, so two consumers of
+ * one message cannot both send it; the outcome is recorded on every member sent.
+ */
+async function sendToSubscription(deps: DelivererDeps, subscription: Subscription, candidates: DeliveryRecord[], webhookId: string): Promise<void> {
+  const log = deps.log.child({ workflowId: subscription.workflowId, webhookId });
+  const loaded = await Promise.all(candidates.map((d) => deps.eventStore.getEvent(d.customerId, d.eventId)));
+  const members: { delivery: DeliveryRecord; event: StoredEvent }[] = [];
+  for (const [i, delivery] of candidates.entries()) {
+    const event = loaded[i];
+    if (event) members.push({ delivery, event });
+    else await deps.deliveryStore.finishDelivery(delivery.deliveryId, { status: 'failed', reason: 'event not found', now: deps.clock.now() });
+  }
+  if (members.length === 0) return;
 
   const origin = originOf(subscription.webhookUrl);
   if (!deps.breakers.canRequest(origin)) {
-    await deferForBreaker(deps, delivery, origin);
+    await deferForBreaker(deps, members.map((m) => m.delivery), webhookId, origin);
     return;
   }
 
-  const attempt = delivery.attemptsMade + 1;
-  const body = webhookBody([event]);
   const startedAt = deps.clock.now();
-  let response: WebhookResponse | 'not-claimed';
+  let sent: { members: typeof members; response: WebhookResponse } | 'not-claimed';
   try {
-    response = await deps.breakers.run(
+    sent = await deps.breakers.run(
       origin,
       async () => {
-        if (!(await deps.deliveryStore.incrementAttempts(delivery.deliveryId, delivery.attemptsMade, startedAt))) return 'not-claimed' as const;
-        return deps.sender.send({ url: subscription.webhookUrl, body, headers: signedHeaders(subscription, delivery.deliveryId, body, startedAt) });
+        const claims = await Promise.all(members.map((m) => deps.deliveryStore.incrementAttempts(m.delivery.deliveryId, m.delivery.attemptsMade, startedAt)));
+        const claimed = members.filter((_, i) => claims[i]);
+        if (claimed.length === 0) return 'not-claimed' as const;
+        const body = webhookBody(claimed.map((m) => m.event));
+        const response = await deps.sender.send({ url: subscription.webhookUrl, body, headers: signedHeaders(subscription, webhookId, body, startedAt) });
+        return { members: claimed, response };
       },
-      { isFailure: (r) => r !== 'not-claimed' && countsAgainstOrigin(outcomeOf(r)) },
+      { isFailure: (r) => r !== 'not-claimed' && countsAgainstOrigin(outcomeOf(r.response)) },
     );
   } catch (error) {
     if (error instanceof CircuitOpenError) {
-      await deferForBreaker(deps, delivery, origin);
+      await deferForBreaker(deps, members.map((m) => m.delivery), webhookId, origin);
       return;
     }
     throw error;
   }
-  if (response === 'not-claimed') return;
+  if (sent === 'not-claimed') return;
 
+  const { response } = sent;
   const outcome = outcomeOf(response);
   deps.metrics.attempts.inc({ outcome });
   deps.metrics.attemptDuration.observe(response.durationMs / 1000);
+  const attempt = sent.members[0].delivery.attemptsMade + 1;
   const willRetry = outcome === 'retry' && attempt < deps.settings.maxAttempts;
-  await deps.eventStore.recordAttempt({
-    eventId: delivery.eventId,
-    customerId: delivery.customerId,
-    workflowId: delivery.workflowId,
-    deliveryId: delivery.deliveryId,
-    attempt,
-    status: attemptStatus(outcome, willRetry),
-    statusCode: response.statusCode,
-    error: response.error ? response.error.message : null,
-    durationMs: Math.round(response.durationMs),
-    timestamp: startedAt,
-    responseBody: response.bodyPrefix || null,
-  });
+  for (const { delivery } of sent.members) {
+    await deps.eventStore.recordAttempt({
+      eventId: delivery.eventId,
+      customerId: delivery.customerId,
+      workflowId: delivery.workflowId,
+      deliveryId: webhookId,
+      attempt: delivery.attemptsMade + 1,
+      status: attemptStatus(outcome, willRetry),
+      statusCode: response.statusCode,
+      error: response.error ? response.error.message : null,
+      durationMs: Math.round(response.durationMs),
+      timestamp: startedAt,
+      responseBody: response.bodyPrefix || null,
+    });
+  }
 
   const finishedAt = deps.clock.now();
+  const deliveries = sent.members.map((m) => m.delivery);
+  const finishAll = async (status: 'succeeded' | 'failed', reason?: string) => {
+    for (const d of deliveries) await deps.deliveryStore.finishDelivery(d.deliveryId, { status, reason, now: finishedAt });
+  };
   const reason = describe(response);
   switch (outcome) {
     case 'succeeded':
-      await deps.deliveryStore.finishDelivery(delivery.deliveryId, { status: 'succeeded', now: finishedAt });
+      await finishAll('succeeded');
       return;
     case 'disable':
-      await deps.metadataStore.updateSubscription(delivery.customerId, delivery.workflowId, {
+      await deps.metadataStore.updateSubscription(subscription.customerId, subscription.workflowId, {
         status: 'disabled',
         disabledReason: `The webhook answered 410 Gone on ${new Date(finishedAt).toISOString()}`,
         updatedAt: finishedAt,
       });
       log.warn('Disabled subscription after 410 Gone');
-      await deps.deliveryStore.finishDelivery(delivery.deliveryId, { status: 'failed', reason, now: finishedAt });
+      await finishAll('failed', reason);
       return;
     case 'fail':
-      await deps.deliveryStore.finishDelivery(delivery.deliveryId, { status: 'failed', reason, now: finishedAt });
+      await finishAll('failed', reason);
       return;
     case 'retry': {
       if (!willRetry) {
-        await deps.deliveryStore.finishDelivery(delivery.deliveryId, { status: 'failed', reason: `gave up after ${attempt} attempts: ${reason}`, now: finishedAt });
+        await finishAll('failed', `gave up after ${attempt} attempts: ${reason}`);
         return;
       }
       const delayMs = computeRetryDelay({
@@ -145,8 +182,8 @@ export async function deliver(deps: DelivererDeps, message: DeliveryMessage): Pr
         retryAfterMs: parseRetryAfter(response.headers['retry-after'], finishedAt),
         random: deps.random,
       });
-      await deps.deliveryStore.scheduleNextAttempt(delivery.deliveryId, finishedAt + delayMs);
-      await deps.queue.send('deliveries', { body: { ...message, attempt: attempt + 1 } satisfies DeliveryMessage, delayMs, key: delivery.workflowId });
+      for (const d of deliveries) await deps.deliveryStore.scheduleNextAttempt(d.deliveryId, finishedAt + delayMs);
+      await putBack(deps, deliveries.map((d) => ({ ...d, attemptsMade: d.attemptsMade + 1 })), webhookId, delayMs);
       log.debug({ attempt, delayMs }, 'Scheduled retry');
       return;
     }
@@ -168,27 +205,33 @@ function describe(response: WebhookResponse): string {
   return `HTTP ${response.statusCode}`;
 }
 
-function signedHeaders(subscription: Subscription, deliveryId: string, body: string, now: number): Record<string, string> {
+function signedHeaders(subscription: Subscription, webhookId: string, body: string, now: number): Record<string, string> {
   const secrets = [subscription.secret];
   if (subscription.previousSecret && (subscription.previousSecretExpiresAt ?? 0) > now) secrets.push(subscription.previousSecret);
   return {
     'content-type': 'application/json',
-    ...webhookSignatureHeaders({ id: deliveryId, timestampSeconds: Math.floor(now / 1000), body, secrets }),
+    ...webhookSignatureHeaders({ id: webhookId, timestampSeconds: Math.floor(now / 1000), body, secrets }),
   };
 }
 
-async function putBack(deps: DelivererDeps, delivery: DeliveryRecord, delayMs: number): Promise<void> {
+/**
+ * Enqueues the next attempt of these deliveries after `delayMs`: one message for a single
+ * delivery, or one batch message that keeps the members together under `webhookId`.
+ */
+async function putBack(deps: DelivererDeps, deliveries: DeliveryRecord[], webhookId: string, delayMs: number): Promise<void> {
+  const [first] = deliveries;
   const body: DeliveryMessage = {
-    deliveryId: delivery.deliveryId,
-    eventId: delivery.eventId,
-    customerId: delivery.customerId,
-    workflowId: delivery.workflowId,
-    attempt: delivery.attemptsMade + 1,
+    deliveryId: first.deliveryId,
+    eventId: first.eventId,
+    customerId: first.customerId,
+    workflowId: first.workflowId,
+    attempt: first.attemptsMade + 1,
+    ...(deliveries.length > 1 || webhookId !== first.deliveryId ? { batch: { batchId: webhookId, deliveryIds: deliveries.map((d) => d.deliveryId) } } : {}),
   };
-  await deps.queue.send('deliveries', { body, delayMs: Math.max(0, Math.round(delayMs)), key: delivery.workflowId });
+  await deps.queue.send('deliveries', { body, delayMs: Math.max(0, Math.round(delayMs)), key: first.workflowId });
 }
 
-async function deferForBreaker(deps: DelivererDeps, delivery: DeliveryRecord, origin: string): Promise<void> {
-  deps.metrics.deferredByBreaker.inc();
-  await putBack(deps, delivery, deps.breakers.retryInMs(origin) + deps.random() * BREAKER_DEFER_SPREAD_MS);
+async function deferForBreaker(deps: DelivererDeps, deliveries: DeliveryRecord[], webhookId: string, origin: string): Promise<void> {
+  deps.metrics.deferredByBreaker.inc(deliveries.length);
+  await putBack(deps, deliveries, webhookId, deps.breakers.retryInMs(origin) + deps.random() * BREAKER_DEFER_SPREAD_MS);
 }

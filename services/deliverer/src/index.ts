@@ -3,7 +3,8 @@ import type { DeliveryMessage } from '@triggers/core/domain/delivery-message.ts'
 import { startConsumer } from '@triggers/core/queue-consumer.ts';
 import { createCircuitBreakers } from '@triggers/core/domain/delivery/circuit-breaker.ts';
 import { createWebhookSender } from '@triggers/core/delivery/webhook-sender.ts';
-import { deliver, type DelivererDeps } from './deliver.ts';
+import { deliver, sendBatch, type DelivererDeps } from './deliver.ts';
+import { Batcher } from './batcher.ts';
 import { delivererMetrics } from './metrics.ts';
 
 export interface RunningDeliverer {
@@ -30,7 +31,9 @@ export function startDeliverer(ctx: ServiceContext): RunningDeliverer {
     },
   });
   const sender = createWebhookSender({ timeoutMs: delivery.timeoutMs, ssrfAllow: delivery.ssrfAllow });
+  const batcher = new Batcher((subscription, deliveries) => sendBatch(deps, subscription, deliveries));
   const deps: DelivererDeps = {
+    batcher,
     eventStore: ctx.backends.eventStore,
     deliveryStore: ctx.backends.deliveryStore,
     metadataStore: ctx.backends.metadataStore,
@@ -54,6 +57,7 @@ export function startDeliverer(ctx: ServiceContext): RunningDeliverer {
   });
   return {
     async stop() {
+      batcher.releaseAll();
       await consumer.stop();
       breakers.shutdown();
       await sender.close();

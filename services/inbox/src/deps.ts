@@ -3,6 +3,7 @@ import type { SsrfAllow } from '@triggers/core/config.ts';
 import type { Logger } from '@triggers/core/log.ts';
 import type { EventStore } from '@triggers/core/ports/event-store.ts';
 import type { MetadataStore } from '@triggers/core/ports/metadata-store.ts';
+import type { Queue } from '@triggers/core/ports/queue.ts';
 
 /** What the inbox routes use: ports and a few settings, never a concrete backend. */
 export interface InboxDeps {
@@ -10,6 +11,8 @@ export interface InboxDeps {
   log: Logger;
   eventStore: EventStore;
   metadataStore: MetadataStore;
+  /** For replays: the `events` queue the matcher consumes. */
+  queue: Queue;
   settings: {
     /** Which private addresses a webhook URL may point at. */
     ssrfAllow: SsrfAllow;

@@ -3,6 +3,7 @@ import type { ServiceContext } from '@triggers/core/service-context.ts';
 import type { InboxDeps } from './deps.ts';
 import { makeInboxListRoute } from './routes/inbox.list.ts';
 import { makeEventGetRoute } from './routes/events.get.ts';
+import { makeEventReplayRoute } from './routes/events.replay.ts';
 import { makeSubscriptionCreateRoute } from './routes/subscriptions.create.ts';
 import { makeSubscriptionListRoute } from './routes/subscriptions.list.ts';
 import { makeSubscriptionGetRoute } from './routes/subscriptions.get.ts';
@@ -22,11 +23,13 @@ export function inboxRoutes(ctx: ServiceContext): AnyRoute[] {
     log: ctx.log,
     eventStore: ctx.backends.eventStore,
     metadataStore: ctx.backends.metadataStore,
+    queue: ctx.backends.queue,
     settings: { ssrfAllow: ctx.config.delivery.ssrfAllow, maxBodyBytes: ctx.config.ingest.maxPayloadBytes },
   };
   return [
     makeInboxListRoute(deps),
     makeEventGetRoute(deps),
+    makeEventReplayRoute(deps),
     makeSubscriptionCreateRoute(deps),
     makeSubscriptionListRoute(deps),
     makeSubscriptionGetRoute(deps),
