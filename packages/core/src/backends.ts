@@ -8,8 +8,9 @@ import type { Queue } from './ports/queue.ts';
 import type { IdempotencyStore } from './ports/idempotency-store.ts';
 import type { RateLimiter } from './ports/rate-limiter.ts';
 import type { EventAcceptor } from './ports/event-acceptor.ts';
-import { openSqliteBackends } from './backends/sqlite/index.ts';
+import { openSqliteBackends, type SqliteBackends } from './backends/sqlite/index.ts';
 import { createMemoryRateLimiter } from './backends/memory/rate-limiter.ts';
+import { DualWriteEventAcceptor } from './backends/dual-write-acceptor.ts';
 
 export interface ReadinessCheck {
   name: string;
@@ -31,32 +32,103 @@ export interface Backends {
   close(): Promise<void>;
 }
 
-/** The only place that switches on a backend kind. */
+/**
+ * The only place that switches on a backend kind. Each distributed adapter package is loaded only
+ * when chosen, so the embedded default never loads a cloud SDK.
+ */
 export async function createBackends(config: Config, options: { clock: Clock; log: Logger }): Promise<Backends> {
-  const sqlite = await openSqliteBackends({
-    dataDir: config.dataDir,
-    synchronous: config.backends.sqlite.synchronous,
-    maxReceives: config.queue.maxReceives,
-    clock: options.clock,
-  });
-  const rateLimiter = createMemoryRateLimiter({ clock: options.clock });
-  return {
-    eventStore: sqlite.eventStore,
-    deliveryStore: sqlite.deliveryStore,
-    metadataStore: sqlite.metadataStore,
-    queue: sqlite.queue,
-    idempotencyStore: sqlite.idempotencyStore,
-    rateLimiter,
-    eventAcceptor: sqlite.eventAcceptor,
-    embedded: true,
-    readiness: [
-      { name: 'event_store', check: () => sqlite.eventStore.ping() },
-      { name: 'metadata_store', check: () => sqlite.metadataStore.ping() },
-      { name: 'queue', check: () => sqlite.queue.ping() },
-    ],
-    close: async () => {
-      await rateLimiter.close();
-      await sqlite.close();
-    },
-  };
+  const { backends: b } = config;
+  const closers: (() => Promise<void>)[] = [];
+  const readiness: ReadinessCheck[] = [];
+  const usesSqlite = b.eventStore === 'sqlite' || b.metadataStore === 'sqlite' || b.queue === 'sqlite' || b.cache === 'memory';
+  let sqlite: SqliteBackends | undefined;
+  if (usesSqlite) {
+    sqlite = await openSqliteBackends({
+      dataDir: config.dataDir,
+      synchronous: b.sqlite.synchronous,
+      maxReceives: config.queue.maxReceives,
+      clock: options.clock,
+    });
+    closers.push(() => sqlite!.close());
+    readiness.push({ name: 'sqlite', check: () => sqlite!.eventStore.ping() });
+  }
+
+  try {
+    let postgres: import('./backends/postgres/index.ts').PostgresBackends | undefined;
+    if (b.eventStore === 'postgres' || b.metadataStore === 'postgres') {
+      const { openPostgresBackends } = await import('./backends/postgres/index.ts');
+      postgres = await openPostgresBackends({ url: b.postgres.url!, poolMax: b.postgres.poolMax, log: options.log });
+      closers.push(() => postgres!.close());
+      readiness.push({ name: 'postgres', check: () => postgres!.ping() });
+    }
+
+    let dynamo: import('./backends/dynamodb/index.ts').DynamoBackends | undefined;
+    if (b.eventStore === 'dynamodb') {
+      const { openDynamoBackends } = await import('./backends/dynamodb/index.ts');
+      dynamo = await openDynamoBackends({ ...b.dynamodb, region: b.aws.region });
+      closers.push(() => dynamo!.close());
+      readiness.push({ name: 'dynamodb', check: () => dynamo!.ping() });
+    }
+
+    let queue: Queue;
+    if (b.queue === 'sqs') {
+      const { openSqsQueue } = await import('./backends/sqs/index.ts');
+      queue = await openSqsQueue({ ...b.sqs, region: b.aws.region, maxReceives: config.queue.maxReceives });
+    } else if (b.queue === 'kafka') {
+      const { openKafkaQueue } = await import('./backends/kafka/index.ts');
+      queue = await openKafkaQueue({ brokers: b.kafka.brokers!, topicPrefix: b.kafka.topicPrefix, maxReceives: config.queue.maxReceives, log: options.log });
+    } else {
+      queue = sqlite!.queue;
+    }
+    if (b.queue !== 'sqlite') {
+      closers.push(() => queue.close());
+      readiness.push({ name: b.queue, check: () => queue.ping() });
+    }
+
+    let rateLimiter: RateLimiter;
+    let idempotencyStore: IdempotencyStore;
+    if (b.cache === 'redis') {
+      const { openRedisBackends } = await import('./backends/redis/index.ts');
+      const redis = await openRedisBackends({ url: b.redis.url! });
+      closers.push(() => redis.close());
+      readiness.push({ name: 'redis', check: () => redis.ping() });
+      rateLimiter = redis.rateLimiter;
+      idempotencyStore = redis.idempotencyStore;
+    } else {
+      rateLimiter = createMemoryRateLimiter({ clock: options.clock });
+      closers.push(() => rateLimiter.close());
+      idempotencyStore = sqlite!.idempotencyStore;
+    }
+
+    const stores =
+      b.eventStore === 'postgres'
+        ? { eventStore: postgres!.eventStore, deliveryStore: postgres!.deliveryStore }
+        : b.eventStore === 'dynamodb'
+          ? { eventStore: dynamo!.eventStore, deliveryStore: dynamo!.deliveryStore }
+          : { eventStore: sqlite!.eventStore as EventStore, deliveryStore: sqlite!.deliveryStore as DeliveryStore };
+    const metadataStore: MetadataStore = b.metadataStore === 'postgres' ? postgres!.metadataStore : sqlite!.metadataStore;
+
+    // One SQLite file for events, queue and idempotency: the transactional outbox. Otherwise a dual write backed by the sweeper.
+    const eventAcceptor: EventAcceptor =
+      b.eventStore === 'sqlite' && b.queue === 'sqlite' && b.cache === 'memory'
+        ? sqlite!.eventAcceptor
+        : new DualWriteEventAcceptor(stores.eventStore, queue, idempotencyStore, options.log);
+
+    return {
+      ...stores,
+      metadataStore,
+      queue,
+      idempotencyStore,
+      rateLimiter,
+      eventAcceptor,
+      embedded: usesSqlite,
+      readiness,
+      close: async () => {
+        for (const close of closers.reverse()) await close().catch(() => undefined);
+      },
+    };
+  } catch (error) {
+    for (const close of closers.reverse()) await close().catch(() => undefined);
+    throw error;
+  }
 }

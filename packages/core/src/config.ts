@@ -65,10 +65,22 @@ const VARIABLES = {
   TRIGGERS_QUEUE_MAX_RECEIVES: int(1, 1000).default(25),
   TRIGGERS_QUEUE_VISIBILITY_TIMEOUT_MS: int(100, 12 * 3600_000).default(60_000),
   TRIGGERS_SQLITE_SYNCHRONOUS: z.enum(['full', 'normal']).default('full'),
-  TRIGGERS_EVENT_STORE: z.enum(['sqlite']).default('sqlite'),
-  TRIGGERS_METADATA_STORE: z.enum(['sqlite']).default('sqlite'),
-  TRIGGERS_QUEUE: z.enum(['sqlite']).default('sqlite'),
-  TRIGGERS_CACHE: z.enum(['memory']).default('memory'),
+  TRIGGERS_EVENT_STORE: z.enum(['sqlite', 'postgres', 'dynamodb']).default('sqlite'),
+  TRIGGERS_METADATA_STORE: z.enum(['sqlite', 'postgres']).default('sqlite'),
+  TRIGGERS_QUEUE: z.enum(['sqlite', 'sqs', 'kafka']).default('sqlite'),
+  TRIGGERS_CACHE: z.enum(['memory', 'redis']).default('memory'),
+  TRIGGERS_POSTGRES_URL: z.string().trim().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
+  TRIGGERS_POSTGRES_POOL_MAX: int(1, 1000).default(20),
+  TRIGGERS_REDIS_URL: z.string().trim().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').optional(),
+  TRIGGERS_AWS_REGION: z.string().trim().min(1).default('us-east-1'),
+  TRIGGERS_DYNAMODB_ENDPOINT: z.url().optional(),
+  TRIGGERS_DYNAMODB_TABLE: z.string().trim().regex(/^[A-Za-z0-9_.-]{3,255}$/, 'must be a DynamoDB table name').default('triggers-events'),
+  TRIGGERS_DYNAMODB_SHARDS: int(1, 1000).default(4),
+  TRIGGERS_EVENT_TTL_DAYS: int(1, 3650).default(90),
+  TRIGGERS_SQS_ENDPOINT: z.url().optional(),
+  TRIGGERS_SQS_QUEUE_PREFIX: z.string().trim().regex(/^[A-Za-z0-9_-]{1,40}$/, 'letters, digits, - and _ only').default('triggers'),
+  TRIGGERS_KAFKA_BROKERS: z.string().trim().min(1).optional(),
+  TRIGGERS_KAFKA_TOPIC_PREFIX: z.string().trim().regex(/^[A-Za-z0-9._-]{1,100}$/, 'letters, digits, ., - and _ only').default('triggers'),
   TRIGGERS_DEMO: bool.default(true),
 } as const;
 
@@ -140,13 +152,38 @@ function buildConfig(v: Parsed) {
       queue: v.TRIGGERS_QUEUE,
       cache: v.TRIGGERS_CACHE,
       sqlite: { synchronous: v.TRIGGERS_SQLITE_SYNCHRONOUS },
+      postgres: { url: v.TRIGGERS_POSTGRES_URL, poolMax: v.TRIGGERS_POSTGRES_POOL_MAX },
+      redis: { url: v.TRIGGERS_REDIS_URL },
+      aws: { region: v.TRIGGERS_AWS_REGION },
+      dynamodb: {
+        endpoint: v.TRIGGERS_DYNAMODB_ENDPOINT,
+        table: v.TRIGGERS_DYNAMODB_TABLE,
+        shards: v.TRIGGERS_DYNAMODB_SHARDS,
+        ttlDays: v.TRIGGERS_EVENT_TTL_DAYS,
+      },
+      sqs: { endpoint: v.TRIGGERS_SQS_ENDPOINT, queuePrefix: v.TRIGGERS_SQS_QUEUE_PREFIX },
+      kafka: { brokers: v.TRIGGERS_KAFKA_BROKERS?.split(',').map((b) => b.trim()).filter(Boolean), topicPrefix: v.TRIGGERS_KAFKA_TOPIC_PREFIX },
     },
   };
 }
 
+/** Settings that only make sense together: a chosen backend needs its connection setting. */
+function checkBackendSettings(v: Parsed): void {
+  const needs: [boolean, keyof Parsed, string][] = [
+    [v.TRIGGERS_EVENT_STORE === 'postgres' || v.TRIGGERS_METADATA_STORE === 'postgres', 'TRIGGERS_POSTGRES_URL', 'PostgreSQL is chosen'],
+    [v.TRIGGERS_CACHE === 'redis', 'TRIGGERS_REDIS_URL', 'TRIGGERS_CACHE=redis'],
+    [v.TRIGGERS_QUEUE === 'kafka', 'TRIGGERS_KAFKA_BROKERS', 'TRIGGERS_QUEUE=kafka'],
+  ];
+  for (const [chosen, variable, why] of needs) {
+    if (chosen && v[variable] === undefined) throw new ConfigError(variable, `is required when ${why}`);
+  }
+}
+
 /** Parses settings; throws ConfigError naming the first bad variable. */
 export function loadConfig(env: Record<string, string | undefined>): Config {
-  return buildConfig(parseVariables(env));
+  const parsed = parseVariables(env);
+  checkBackendSettings(parsed);
+  return buildConfig(parsed);
 }
 
 /** The names of every setting, for documentation and the chart's values. */
