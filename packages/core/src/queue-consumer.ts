@@ -62,6 +62,7 @@ export function startConsumer<T>(options: ConsumerOptions<T>): Consumer {
         continue;
       }
       let messages: ReceivedMessage<T>[];
+      const receiveStarted = Date.now();
       try {
         messages = await options.queue.receive<T>(options.topic, {
           maxMessages: Math.min(options.batchSize, options.concurrency - inFlight),
@@ -75,6 +76,9 @@ export function startConsumer<T>(options: ConsumerOptions<T>): Consumer {
         backoff = Math.min(MAX_RECEIVE_BACKOFF_MS, backoff * 2);
         continue;
       }
+      // A receive that returns nothing at once (a closed queue, a backend without long polling)
+      // must not spin the loop.
+      if (messages.length === 0 && Date.now() - receiveStarted < 5) await sleep(50);
       for (const message of messages) {
         inFlight++;
         const done: Promise<void> = process(message).finally(() => {

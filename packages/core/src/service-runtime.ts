@@ -1,4 +1,5 @@
 import http from 'node:http';
+import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { Express } from 'express';
 import { collectDefaultMetrics, register } from 'prom-client';
@@ -30,26 +31,56 @@ export async function createServiceContext(
 export interface HttpListener {
   port: number;
   url: string;
+  /** An address this process can call itself on (loopback when listening on every interface). */
+  selfUrl: string;
   close(): Promise<void>;
 }
 
 export async function listen(app: Express, config: Config): Promise<HttpListener> {
   const server = http.createServer({ keepAliveTimeout: 65_000 }, app);
+  server.on('clientError', answerMalformedRequest);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
   const shownHost = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
+  const selfHost = config.host === '0.0.0.0' ? '127.0.0.1' : config.host === '::' ? '[::1]' : config.host.includes(':') ? `[${config.host}]` : config.host;
   return {
     port,
     url: `http://${shownHost}:${port}`,
+    selfUrl: `http://${selfHost}:${port}`,
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
       }),
   };
+}
+
+/**
+ * Node rejects a request it cannot parse (a control byte in a header, a bad request line) before
+ * Express sees it; answer it as RFC 9457 problem+json like every other error, not a bare 400.
+ */
+function answerMalformedRequest(error: NodeJS.ErrnoException, socket: import('node:stream').Duplex): void {
+  if (!socket.writable || (error.code === 'ECONNRESET')) {
+    socket.destroy();
+    return;
+  }
+  const tooLarge = error.code === 'HPE_HEADER_OVERFLOW';
+  const status = tooLarge ? 431 : 400;
+  const body = JSON.stringify({
+    type: 'https://triggers.dev/problems/invalid-request',
+    title: 'Invalid request',
+    status,
+    detail: tooLarge ? 'The request headers are too large.' : 'The request could not be parsed as HTTP.',
+    code: 'invalid_request',
+  });
+  socket.end(
+    `HTTP/1.1 ${status} ${tooLarge ? 'Request Header Fields Too Large' : 'Bad Request'}\r\n` +
+      `Content-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
+      `X-Request-Id: ${randomUUID()}\r\nConnection: close\r\n\r\n${body}`,
+  );
 }
 
 /** Reads settings for a process's main; a bad setting exits with a message naming the variable. */

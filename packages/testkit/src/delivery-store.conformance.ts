@@ -81,6 +81,20 @@ export function deliveryStoreConformance(makeFixture: () => Promise<DeliveryStor
       assert.equal((await store.getDelivery(d.deliveryId))?.attemptsMade, 1);
     });
 
+    it('a claim with claimUntil moves nextAttemptAt in the same write (the claim\'s lease); a lost claim moves nothing', async function () {
+      const event = await storedEvent(events);
+      const [d] = await store.createDeliveries(deliveriesFor(event, 1));
+      const until = Date.now() + 35_000;
+      assert.equal(await store.incrementAttempts(d.deliveryId, 0, Date.now(), until), true);
+      const claimed = await store.getDelivery(d.deliveryId);
+      assert.equal(claimed?.attemptsMade, 1);
+      assert.equal(claimed?.nextAttemptAt, until);
+      assert.equal(await store.incrementAttempts(d.deliveryId, 0, Date.now(), until + 1000), false);
+      assert.equal((await store.getDelivery(d.deliveryId))?.nextAttemptAt, until);
+      assert.equal(await store.incrementAttempts(d.deliveryId, 1, Date.now()), true);
+      assert.equal((await store.getDelivery(d.deliveryId))?.nextAttemptAt, until, 'without claimUntil nextAttemptAt is left alone');
+    });
+
     it('schedules the next attempt', async function () {
       const event = await storedEvent(events);
       const [d] = await store.createDeliveries(deliveriesFor(event, 1));

@@ -29,7 +29,17 @@ export interface DelivererDeps {
   log: Logger;
   metrics: DelivererMetrics;
   random: () => number;
-  settings: { maxAttempts: number; retryBaseMs: number; retryMaxDelayMs: number };
+  settings: {
+    maxAttempts: number;
+    retryBaseMs: number;
+    retryMaxDelayMs: number;
+    /**
+     * The lease of a claimed attempt (default 35 s): longer than an attempt can take in a live
+     * process (webhook timeout plus recording). Past it without a recorded outcome, the claimer is
+     * taken for dead and a redelivered message makes the next attempt.
+     */
+    attemptLeaseMs?: number;
+  };
   /** Collects first attempts of subscriptions that ask for batching. */
   batcher: Batcher;
 }
@@ -38,11 +48,16 @@ export interface DelivererDeps {
 const EARLY_TOLERANCE_MS = 5;
 /** Spread deferred deliveries over this much past the breaker's reset so they don't stampede the probe. */
 const BREAKER_DEFER_SPREAD_MS = 1000;
+/** `settings.attemptLeaseMs` when not set: the default webhook timeout (30 s) plus 5 s. */
+const DEFAULT_ATTEMPT_LEASE_MS = 35_000;
 
 /**
  * Handles one `deliveries` message: attempt `message.attempt` of one delivery, or of the members
  * of one batched request. Recognises what must not be sent:
- * - a finished delivery, or an attempt already made (a duplicated message) → nothing;
+ * - a finished delivery, or a later attempt already made (a duplicated message) → nothing;
+ * - this message's own attempt claimed but never recorded (its handler died, or threw, after the
+ *   claim) → the next attempt once the claim's lease has passed (by the "not due yet" rule), so a
+ *   crash mid-attempt never strands the delivery;
  * - not due yet (a duplicate of a delayed retry) → put back until it is;
  * - the origin's circuit is open → put back until the breaker may let it through, attempt unspent.
  * First attempts for a batching subscription wait in the batcher and go out as one request.
@@ -50,7 +65,10 @@ const BREAKER_DEFER_SPREAD_MS = 1000;
 export async function deliver(deps: DelivererDeps, message: DeliveryMessage): Promise<void> {
   const ids = message.batch ? message.batch.deliveryIds : [message.deliveryId];
   const found = await Promise.all(ids.map((id) => deps.deliveryStore.getDelivery(id)));
-  const members = found.filter((d): d is DeliveryRecord => d !== null && d.status === 'pending' && d.attemptsMade < message.attempt);
+  // `<=`, not `<`: attemptsMade === message.attempt means this message's attempt was claimed and
+  // its outcome never recorded (a recorded retry has moved nextAttemptAt and sent attempt + 1).
+  // Dropping it would strand the delivery; it goes on as attempt attemptsMade + 1 when due.
+  const members = found.filter((d): d is DeliveryRecord => d !== null && d.status === 'pending' && d.attemptsMade <= message.attempt);
   if (members.length === 0) return;
   const webhookId = message.batch?.batchId ?? members[0].deliveryId;
 
@@ -108,7 +126,8 @@ async function sendToSubscription(deps: DelivererDeps, subscription: Subscriptio
     sent = await deps.breakers.run(
       origin,
       async () => {
-        const claims = await Promise.all(members.map((m) => deps.deliveryStore.incrementAttempts(m.delivery.deliveryId, m.delivery.attemptsMade, startedAt)));
+        const claimUntil = startedAt + (deps.settings.attemptLeaseMs ?? DEFAULT_ATTEMPT_LEASE_MS);
+        const claims = await Promise.all(members.map((m) => deps.deliveryStore.incrementAttempts(m.delivery.deliveryId, m.delivery.attemptsMade, startedAt, claimUntil)));
         const claimed = members.filter((_, i) => claims[i]);
         if (claimed.length === 0) return 'not-claimed' as const;
         const body = webhookBody(claimed.map((m) => m.event));

@@ -7,6 +7,9 @@ import { deliver, sendBatch, type DelivererDeps } from './deliver.ts';
 import { Batcher } from './batcher.ts';
 import { delivererMetrics } from './metrics.ts';
 
+/** Added to the webhook timeout for the lease of a claimed attempt (recording the outcome included). */
+const ATTEMPT_LEASE_MARGIN_MS = 5000;
+
 export interface RunningDeliverer {
   stop(): Promise<void>;
 }
@@ -44,7 +47,13 @@ export function startDeliverer(ctx: ServiceContext): RunningDeliverer {
     log,
     metrics,
     random: Math.random,
-    settings: { maxAttempts: delivery.maxAttempts, retryBaseMs: delivery.retryBaseMs, retryMaxDelayMs: delivery.retryMaxDelayMs },
+    settings: {
+      maxAttempts: delivery.maxAttempts,
+      retryBaseMs: delivery.retryBaseMs,
+      retryMaxDelayMs: delivery.retryMaxDelayMs,
+      // An attempt takes at most the webhook timeout plus its recording; past that its claimer is dead.
+      attemptLeaseMs: delivery.timeoutMs + ATTEMPT_LEASE_MARGIN_MS,
+    },
   };
   const consumer = startConsumer<DeliveryMessage>({
     queue: ctx.backends.queue,

@@ -9,6 +9,7 @@ import type { IdempotencyStore, StoredResponse } from '@triggers/core/ports/idem
 import type { EventAcceptor } from '@triggers/core/ports/event-acceptor.ts';
 import type { RouteResult } from '@triggers/core/http/route.ts';
 import type { IngestMetrics } from './metrics.ts';
+import { idempotencyKeySchema } from './schemas.ts';
 
 export interface IngestDeps {
   clock: Clock;
@@ -21,11 +22,10 @@ export interface IngestDeps {
 
 /** How long a first request may hold its idempotency key before a retry may take it over. */
 const IDEMPOTENCY_LEASE_MS = 60_000;
-const PRINTABLE_ASCII = /^[\x20-\x7e]{1,255}$/;
 
 export function readIdempotencyKey(header: string | string[] | undefined): string | undefined {
   if (header === undefined) return undefined;
-  if (typeof header !== 'string' || !PRINTABLE_ASCII.test(header)) {
+  if (typeof header !== 'string' || !idempotencyKeySchema.safeParse(header).success) {
     throw new TriggersError('invalid_request', { detail: 'Idempotency-Key must be 1–255 printable ASCII characters.' });
   }
   return header;

@@ -3,10 +3,30 @@ import { isoTime, uuid } from '@triggers/core/http/schemas.ts';
 
 export const MAX_BATCH_EVENTS = 500;
 
+/**
+ * Deeper payloads are a client error: storing and delivering serialise them recursively, which
+ * overflows the stack a few thousand levels down (and would surface as a 503 backend failure).
+ * 128 is serde_json's default recursion limit.
+ */
+export const MAX_PAYLOAD_DEPTH = 128;
+
+/** True when objects and arrays nest more than `maxDepth` levels (the value itself is level 1). */
+function nestsDeeperThan(value: unknown, maxDepth: number): boolean {
+  const pending: [unknown, number][] = [[value, 1]];
+  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+    const [node, depth] = next;
+    if (typeof node !== 'object' || node === null) continue;
+    if (depth > maxDepth) return true;
+    for (const child of Object.values(node)) pending.push([child, depth + 1]);
+  }
+  return false;
+}
+
 export const payloadSchema = z
   .record(z.string(), z.unknown())
+  .refine((payload) => !nestsDeeperThan(payload, MAX_PAYLOAD_DEPTH), `must not nest objects and arrays more than ${MAX_PAYLOAD_DEPTH} levels deep`)
   .meta({
-    description: 'Any JSON object. `event_type` (string) is the conventional type used by selectors and inbox filters.',
+    description: `Any JSON object, nested at most ${MAX_PAYLOAD_DEPTH} levels deep. \`event_type\` (string) is the conventional type used by selectors and inbox filters.`,
     example: { event_type: 'order.created', order_id: '12345', amount: 99.99 },
   });
 
@@ -27,10 +47,17 @@ export const acceptedBatchSchema = z.object({
   events: z.array(z.object({ event_id: uuid, status: z.literal('accepted'), timestamp: isoTime })),
 });
 
+/** Validates the header and documents it, so the two cannot drift. */
+export const idempotencyKeySchema = z
+  .string()
+  .min(1)
+  .max(255)
+  .regex(/^[\x20-\x7e]*$/, 'must be printable ASCII');
+
 export const idempotencyKeyHeader = {
   name: 'Idempotency-Key',
   description: '1–255 printable ASCII characters. Scoped per customer, kept 24 h: a repeat with the same body replays the first answer.',
-  schema: z.string().min(1).max(255),
+  schema: idempotencyKeySchema,
 };
 
 export const rateLimitHeaders = [

@@ -47,12 +47,15 @@ export function buildOpenApiDocument(routes: AnyRoute[], info: { title: string; 
         ...(response.schema ? { content: { [response.contentType ?? 'application/json']: { schema: toSchema(response.schema, 'output') } } } : {}),
       };
     }
+    const codesByStatus = new Map<string, (typeof route.errors)[number][]>();
     for (const code of route.errors) {
       const status = String(ERROR_CODES[code].status);
-      const existing = responses[status] as { description: string } | undefined;
-      const description = existing ? `${existing.description}; ${code}` : `${ERROR_CODES[code].title} (\`${code}\`)`;
+      codesByStatus.set(status, [...(codesByStatus.get(status) ?? []), code]);
+    }
+    for (const [status, codes] of codesByStatus) {
       responses[status] = {
-        description: existing ? description : description,
+        description: `${codes.map((c) => ERROR_CODES[c].title).join(' / ')}: ${codes.map((c) => `\`${c}\``).join(', ')}`,
+        ...(status === '429' ? { headers: headersObject(RATE_LIMITED_HEADERS) } : {}),
         content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
       };
     }
@@ -93,6 +96,13 @@ export function buildOpenApiDocument(routes: AnyRoute[], info: { title: string; 
     },
   };
 }
+
+const RATE_LIMITED_HEADERS = [
+  { name: 'Retry-After', description: 'Whole seconds until enough tokens are available.' },
+  { name: 'RateLimit-Limit', description: 'Bucket capacity (events).' },
+  { name: 'RateLimit-Remaining', description: 'Events left in the bucket.' },
+  { name: 'RateLimit-Reset', description: 'Seconds until the bucket is full.' },
+];
 
 function headersObject(headers: { name: string; description: string; schema?: z.ZodType }[]): Record<string, unknown> {
   return Object.fromEntries(

@@ -39,7 +39,10 @@ export interface NewDelivery {
  *   `delivered` when any of its deliveries succeeded, `failed` when all ended without success,
  *   else it stays `pending`. Finishing an already finished delivery changes nothing.
  * - `incrementAttempts` raises `attemptsMade` only if it still equals `expected` (compare-and-set),
- *   so two consumers of a duplicated message cannot both make attempt N.
+ *   so two consumers of a duplicated message cannot both make attempt N. With `claimUntil`, the
+ *   same write sets `nextAttemptAt` to it: the claim's lease. A claimer that dies before recording
+ *   the outcome leaves the delivery pending with `attemptsMade` raised; once the lease has passed,
+ *   the redelivered message makes the next attempt instead of being taken for a duplicate.
  * - `listOverdue` finds pending deliveries whose next attempt is overdue by more than `graceMs`
  *   (their queue message was lost between two writes), and events that are still `pending`
  *   without any delivery older than `graceMs` (their `events` message was lost): the sweeper
@@ -50,7 +53,7 @@ export interface DeliveryStore {
   createDeliveries(deliveries: NewDelivery[]): Promise<DeliveryRecord[]>;
   getDelivery(deliveryId: string): Promise<DeliveryRecord | null>;
   listDeliveries(customerId: string, eventId: string): Promise<DeliveryRecord[]>;
-  incrementAttempts(deliveryId: string, expected: number, now: number): Promise<boolean>;
+  incrementAttempts(deliveryId: string, expected: number, now: number, claimUntil?: number): Promise<boolean>;
   scheduleNextAttempt(deliveryId: string, nextAttemptAt: number): Promise<void>;
   listOverdue(now: number, graceMs: number, limit: number): Promise<{ deliveries: DeliveryRecord[]; eventsWithoutDeliveries: { eventId: string; customerId: string }[] }>;
   finishDelivery(deliveryId: string, outcome: { status: 'succeeded' | 'failed'; reason?: string; now: number }): Promise<{ eventStatus: EventStatus } | null>;

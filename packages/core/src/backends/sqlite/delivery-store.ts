@@ -61,7 +61,7 @@ export class SqliteDeliveryStore implements DeliveryStore {
     this.selectOne = db.prepare(`SELECT ${COLUMNS} FROM deliveries WHERE delivery_id = ?`);
     this.selectByEvent = db.prepare(`SELECT ${COLUMNS} FROM deliveries WHERE event_id = ? AND customer_id = ? ORDER BY created_at, delivery_id`);
     this.casAttempts = db.prepare(`
-      UPDATE deliveries SET attempts_made = attempts_made + 1, updated_at = ?
+      UPDATE deliveries SET attempts_made = attempts_made + 1, next_attempt_at = COALESCE(?, next_attempt_at), updated_at = ?
        WHERE delivery_id = ? AND attempts_made = ? AND status = 'pending'`);
     this.updateNext = db.prepare(`UPDATE deliveries SET next_attempt_at = ?, updated_at = MAX(updated_at, ?) WHERE delivery_id = ?`);
     this.finishRow = db.prepare(`
@@ -116,8 +116,8 @@ export class SqliteDeliveryStore implements DeliveryStore {
     return withSqlite('listDeliveries', () => this.selectByEvent.all(eventId, customerId).map(toRecord));
   }
 
-  async incrementAttempts(deliveryId: string, expected: number, now: number): Promise<boolean> {
-    return withSqlite('incrementAttempts', () => this.casAttempts.run(now, deliveryId, expected).changes === 1);
+  async incrementAttempts(deliveryId: string, expected: number, now: number, claimUntil?: number): Promise<boolean> {
+    return withSqlite('incrementAttempts', () => this.casAttempts.run(claimUntil ?? null, now, deliveryId, expected).changes === 1);
   }
 
   async scheduleNextAttempt(deliveryId: string, nextAttemptAt: number): Promise<void> {
