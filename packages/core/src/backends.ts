@@ -89,7 +89,7 @@ export async function createBackends(config: Config, options: { clock: Clock; lo
     let idempotencyStore: IdempotencyStore;
     if (b.cache === 'redis') {
       const { openRedisBackends } = await import('./backends/redis/index.ts');
-      const redis = await openRedisBackends({ url: b.redis.url! });
+      const redis = await openRedisBackends({ url: b.redis.url!, log: options.log });
       closers.push(() => redis.close());
       readiness.push({ name: 'redis', check: () => redis.ping() });
       rateLimiter = redis.rateLimiter;

@@ -9,3 +9,6 @@ export { idempotencyStoreConformance, type IdempotencySuiteCapabilities } from '
 export { rateLimiterConformance, type RateLimiterSuiteCapabilities } from './rate-limiter.conformance.ts';
 export { uniqueId, uuidv7At, sleep, itIf } from './helpers.ts';
 export { deliveryStoreConformance, type DeliveryStoreFixture } from './delivery-store.conformance.ts';
+export { startWebhookReceiver, type WebhookReceiver, type WebhookReceiverOptions, type ScriptedAnswer, type ReceivedRequest, type AnswerRule } from './webhook-receiver.ts';
+export { waitForEventStatus, type EventWithAttempts, type WaitForEventOptions } from './wait-for-event.ts';
+export { requireEngine, checkEngine, backendsRequired, type Engine, type EngineRequirement } from './engines.ts';

@@ -252,5 +252,9 @@ async function putBack(deps: DelivererDeps, deliveries: DeliveryRecord[], webhoo
 
 async function deferForBreaker(deps: DelivererDeps, deliveries: DeliveryRecord[], webhookId: string, origin: string): Promise<void> {
   deps.metrics.deferredByBreaker.inc(deliveries.length);
-  await putBack(deps, deliveries, webhookId, deps.breakers.retryInMs(origin) + deps.random() * BREAKER_DEFER_SPREAD_MS);
+  const delayMs = Math.round(deps.breakers.retryInMs(origin) + deps.random() * BREAKER_DEFER_SPREAD_MS);
+  // Moving the due time keeps the sweeper from taking a deferred delivery for a lost one.
+  const dueAt = deps.clock.now() + delayMs;
+  for (const d of deliveries) await deps.deliveryStore.scheduleNextAttempt(d.deliveryId, dueAt);
+  await putBack(deps, deliveries, webhookId, delayMs);
 }

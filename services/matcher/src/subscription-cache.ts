@@ -28,7 +28,8 @@ interface Entry {
  */
 export class SubscriptionCache {
   private readonly entries = new Map<string, Entry>();
-  private readonly loading = new Map<string, Promise<Entry>>();
+  /** The latest refresh in flight per customer, and when it started. */
+  private readonly loading = new Map<string, { startedAt: number; entry: Promise<Entry> }>();
 
   constructor(
     private readonly metadata: MetadataStore,
@@ -39,25 +40,33 @@ export class SubscriptionCache {
   async forEvent(customerId: string, eventTimestamp: number): Promise<ActiveSubscription[]> {
     const entry = this.entries.get(customerId);
     if (entry && entry.confirmedAt > eventTimestamp) return entry.subscriptions;
-    return (await this.refresh(customerId)).subscriptions;
+    return (await this.refresh(customerId, eventTimestamp)).subscriptions;
   }
 
-  /** Coalesces concurrent refreshes of one customer into one. */
-  private refresh(customerId: string): Promise<Entry> {
-    let pending = this.loading.get(customerId);
-    if (!pending) {
-      pending = this.load(customerId).finally(() => this.loading.delete(customerId));
-      this.loading.set(customerId, pending);
-    }
-    return pending;
+  /**
+   * Coalesces concurrent refreshes of one customer into one, but only for events accepted before
+   * that refresh started: a refresh whose reads may predate a change must not answer for an event
+   * accepted after the change's response.
+   */
+  private refresh(customerId: string, eventTimestamp: number): Promise<Entry> {
+    const pending = this.loading.get(customerId);
+    if (pending && pending.startedAt > eventTimestamp) return pending.entry;
+    const startedAt = this.clock.now();
+    const loading = { startedAt, entry: this.load(customerId, startedAt) };
+    loading.entry
+      .finally(() => {
+        if (this.loading.get(customerId) === loading) this.loading.delete(customerId);
+      })
+      .catch(() => undefined);
+    this.loading.set(customerId, loading);
+    return loading.entry;
   }
 
-  private async load(customerId: string): Promise<Entry> {
-    const checkedAt = this.clock.now();
+  private async load(customerId: string, checkedAt: number): Promise<Entry> {
     const version = await this.metadata.getSubscriptionsVersion(customerId);
     const current = this.entries.get(customerId);
     if (current && current.version === version) {
-      current.confirmedAt = checkedAt;
+      current.confirmedAt = Math.max(current.confirmedAt, checkedAt);
       return current;
     }
     const subscriptions = await this.metadata.listActiveSubscriptions(customerId);
@@ -72,7 +81,9 @@ export class SubscriptionCache {
       }
     }
     const entry: Entry = { version, confirmedAt: checkedAt, subscriptions: compiled };
-    this.entries.set(customerId, entry);
+    // An older refresh that finishes last must not replace what a newer one confirmed.
+    const latest = this.entries.get(customerId);
+    if (!latest || latest.confirmedAt <= checkedAt) this.entries.set(customerId, entry);
     return entry;
   }
 }

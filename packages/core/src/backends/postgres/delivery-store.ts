@@ -1,0 +1,180 @@
+import type { EventStatus } from '../../domain/events.ts';
+import type { DeliveryRecord, DeliveryStatus, DeliveryStore, NewDelivery } from '../../ports/delivery-store.ts';
+import { isUuid } from '../../ids.ts';
+import type { PostgresDatabase } from './database.ts';
+import { withPostgres } from './errors.ts';
+import { query } from './sql.ts';
+
+interface DeliveryRow {
+  delivery_id: string;
+  event_id: string;
+  customer_id: string;
+  workflow_id: string;
+  status: DeliveryStatus;
+  attempts_made: number;
+  next_attempt_at: number;
+  failure_reason: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+const COLUMNS = 'delivery_id, event_id, customer_id, workflow_id, status, attempts_made, next_attempt_at, failure_reason, created_at, updated_at';
+
+// A redelivered `events` message re-creates the same ids: the first rows win, untouched.
+const INSERT_SQL = `
+  INSERT INTO deliveries (${COLUMNS})
+  SELECT d.delivery_id, d.event_id, d.customer_id, d.workflow_id, 'pending', 0, d.created_at, NULL, d.created_at, d.created_at
+    FROM unnest(?::varchar[], ?::uuid[], ?::uuid[], ?::uuid[], ?::bigint[]) AS d(delivery_id, event_id, customer_id, workflow_id, created_at)
+  ON CONFLICT (delivery_id) DO NOTHING`;
+
+const SELECT_MANY_SQL = `SELECT ${COLUMNS} FROM deliveries WHERE delivery_id = ANY(?::varchar[])`;
+const SELECT_ONE_SQL = `SELECT ${COLUMNS} FROM deliveries WHERE delivery_id = ?`;
+const SELECT_BY_EVENT_SQL = `SELECT ${COLUMNS} FROM deliveries WHERE event_id = ? AND customer_id = ? ORDER BY created_at, delivery_id`;
+
+// Compare-and-set: of two consumers racing for attempt N, the second re-checks `attempts_made`
+// after the first commits (PostgreSQL re-evaluates the WHERE on the updated row) and changes nothing.
+const CLAIM_ATTEMPT_SQL = `
+  UPDATE deliveries SET attempts_made = attempts_made + 1, next_attempt_at = COALESCE(?::bigint, next_attempt_at), updated_at = ?
+   WHERE delivery_id = ? AND attempts_made = ? AND status = 'pending'`;
+
+const SCHEDULE_SQL = 'UPDATE deliveries SET next_attempt_at = ?, updated_at = GREATEST(updated_at, ?::bigint) WHERE delivery_id = ?';
+
+// Finishing locks the event row first: finishes of one event's deliveries queue behind each other,
+// so the last one to finish always counts the others' outcomes (committed before it got the lock).
+const LOCK_EVENT_OF_DELIVERY_SQL = `
+  SELECT d.event_id::text AS event_id, e.status AS event_status
+    FROM deliveries d
+    LEFT JOIN LATERAL (SELECT status FROM events WHERE events.event_id = d.event_id::text FOR UPDATE) e ON true
+   WHERE d.delivery_id = ?`;
+
+const FINISH_SQL = `
+  UPDATE deliveries SET status = ?, failure_reason = ?, updated_at = ?
+   WHERE delivery_id = ? AND status = 'pending'`;
+
+/** `delivered` once any delivery succeeded, `failed` once all ended without success, else unchanged. */
+const SETTLE_EVENT_SQL = `
+  WITH outcome AS (
+    SELECT CASE WHEN count(*) FILTER (WHERE status = 'succeeded') > 0 THEN 'delivered'
+                WHEN count(*) FILTER (WHERE status = 'pending') = 0 THEN 'failed' END AS status
+      FROM deliveries WHERE event_id = ?::uuid
+  )
+  UPDATE events SET status = outcome.status FROM outcome
+   WHERE events.event_id = ? AND outcome.status IS NOT NULL AND events.status <> outcome.status
+  RETURNING events.status`;
+
+const SELECT_OVERDUE_SQL = `
+  SELECT ${COLUMNS} FROM deliveries
+   WHERE status = 'pending' AND next_attempt_at < ?
+   ORDER BY next_attempt_at LIMIT ?`;
+
+// Event ids are UUIDs, so the cast lets the anti-join use the deliveries' event_id index.
+const SELECT_STRANDED_SQL = `
+  SELECT e.event_id, e.customer_id FROM events e
+   WHERE e.status = 'pending' AND e."timestamp" < ?
+     AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.event_id::uuid)
+   ORDER BY e."timestamp" LIMIT ?`;
+
+function toRecord(row: DeliveryRow): DeliveryRecord {
+  return {
+    deliveryId: row.delivery_id,
+    eventId: row.event_id,
+    customerId: row.customer_id,
+    workflowId: row.workflow_id,
+    status: row.status,
+    attemptsMade: row.attempts_made,
+    nextAttemptAt: row.next_attempt_at,
+    failureReason: row.failure_reason,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+/**
+ * Deliveries in the same database as the events, so finishing a delivery and settling its event's
+ * status is one transaction.
+ */
+export class PostgresDeliveryStore implements DeliveryStore {
+  readonly kind = 'postgres';
+
+  constructor(private readonly db: PostgresDatabase) {}
+
+  async createDeliveries(deliveries: NewDelivery[]): Promise<DeliveryRecord[]> {
+    if (deliveries.length === 0) return [];
+    const ids = deliveries.map((d) => d.deliveryId);
+    const rows = await withPostgres('creating deliveries', async () => {
+      await query(this.db, INSERT_SQL, [
+        ids,
+        deliveries.map((d) => d.eventId),
+        deliveries.map((d) => d.customerId),
+        deliveries.map((d) => d.workflowId),
+        deliveries.map((d) => d.createdAt),
+      ]);
+      // A statement of its own, so it also sees rows that a concurrent creator committed meanwhile.
+      return (await query<DeliveryRow>(this.db, SELECT_MANY_SQL, [ids])).rows;
+    });
+    const byId = new Map(rows.map((row) => [row.delivery_id, toRecord(row)]));
+    return ids.flatMap((id) => byId.get(id) ?? []);
+  }
+
+  async getDelivery(deliveryId: string): Promise<DeliveryRecord | null> {
+    const { rows } = await withPostgres('reading a delivery', () => query<DeliveryRow>(this.db, SELECT_ONE_SQL, [deliveryId]));
+    return rows[0] ? toRecord(rows[0]) : null;
+  }
+
+  async listDeliveries(customerId: string, eventId: string): Promise<DeliveryRecord[]> {
+    // The columns are uuid: anything else cannot match (and must not reach the cast as an error).
+    if (!isUuid(customerId) || !isUuid(eventId)) return [];
+    const { rows } = await withPostgres('listing deliveries', () => query<DeliveryRow>(this.db, SELECT_BY_EVENT_SQL, [eventId, customerId]));
+    return rows.map(toRecord);
+  }
+
+  async incrementAttempts(deliveryId: string, expected: number, now: number, claimUntil?: number): Promise<boolean> {
+    const result = await withPostgres('claiming a delivery attempt', () =>
+      query(this.db, CLAIM_ATTEMPT_SQL, [claimUntil ?? null, now, deliveryId, expected]),
+    );
+    return result.rowCount === 1;
+  }
+
+  async scheduleNextAttempt(deliveryId: string, nextAttemptAt: number): Promise<void> {
+    await withPostgres('scheduling the next attempt', () => query(this.db, SCHEDULE_SQL, [nextAttemptAt, Date.now(), deliveryId]));
+  }
+
+  async finishDelivery(deliveryId: string, outcome: { status: 'succeeded' | 'failed'; reason?: string; now: number }): Promise<{ eventStatus: EventStatus } | null> {
+    return withPostgres('finishing a delivery', () =>
+      this.db.transaction(async (trx) => {
+        const { rows } = await query<{ event_id: string; event_status: EventStatus | null }>(trx, LOCK_EVENT_OF_DELIVERY_SQL, [deliveryId]);
+        const locked = rows[0];
+        if (!locked) return null;
+        await query(trx, FINISH_SQL, [outcome.status, outcome.reason ?? null, outcome.now, deliveryId]);
+        const settled = await query<{ status: EventStatus }>(trx, SETTLE_EVENT_SQL, [locked.event_id, locked.event_id]);
+        return { eventStatus: settled.rows[0]?.status ?? locked.event_status ?? 'pending' };
+      }),
+    );
+  }
+
+  async listOverdue(now: number, graceMs: number, limit: number) {
+    const bound = now - graceMs;
+    const size = Math.max(0, Math.floor(limit));
+    const [overdue, stranded] = await withPostgres('listing overdue deliveries', () =>
+      Promise.all([
+        query<DeliveryRow>(this.db, SELECT_OVERDUE_SQL, [bound, size]),
+        query<{ event_id: string; customer_id: string }>(this.db, SELECT_STRANDED_SQL, [bound, size]),
+      ]),
+    );
+    return {
+      deliveries: overdue.rows.map(toRecord),
+      eventsWithoutDeliveries: stranded.rows.map((r) => ({ eventId: r.event_id, customerId: r.customer_id })),
+    };
+  }
+
+  async ping(): Promise<void> {
+    await withPostgres('ping', () => query(this.db, 'SELECT 1'));
+  }
+
+  /** The pool is shared by every adapter; whoever opened it closes it. */
+  async close(): Promise<void> {}
+}
+
+export function createPostgresDeliveryStore(db: PostgresDatabase): PostgresDeliveryStore {
+  return new PostgresDeliveryStore(db);
+}
