@@ -7,7 +7,8 @@ export interface QueueSuiteCapabilities {
   maxReceives: number;
   /**
    * The time step for visibility timeouts and delays in these tests: the smallest the backend
-   * honours with room to spare (SQLite: 100 ms; SQS counts whole seconds: 1000 ms).
+   * honours with room to spare (SQLite: 100 ms). Never below the queue's own
+   * `capabilities.visibilityGranularityMs` (SQS counts whole seconds: 1000 ms).
    */
   timeUnitMs?: number;
   /** A waiting receiver gets a message this soon after it is sent. Default 200 ms. */
@@ -32,7 +33,7 @@ const LATENCY_RETRIES = 2;
  * `deadLetter` and `exactDepth` are read from the queue's own `capabilities`.
  */
 export function queueConformance(makeQueue: () => Promise<Queue>, capabilities: QueueSuiteCapabilities): void {
-  const unit = capabilities.timeUnitMs ?? 100;
+  let unit = capabilities.timeUnitMs ?? 100;
   const wakeWithinMs = capabilities.wakeWithinMs ?? 200;
   const { dueWithinMs } = capabilities;
 
@@ -41,6 +42,7 @@ export function queueConformance(makeQueue: () => Promise<Queue>, capabilities: 
 
     beforeEach(async function () {
       queue = await makeQueue();
+      unit = Math.max(capabilities.timeUnitMs ?? 100, queue.capabilities.visibilityGranularityMs ?? 0);
     });
 
     afterEach(async function () {

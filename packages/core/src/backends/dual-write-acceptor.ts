@@ -11,7 +11,7 @@ interface Waiting {
   reject: (error: Error) => void;
 }
 
-/** Store writes per round trip: DynamoDB and PostgreSQL both take a few hundred rows well. */
+/** Store writes per round trip: PostgreSQL takes a few hundred rows well; DynamoDB caps it lower (below). */
 const MAX_GROUP_EVENTS = 500;
 
 /**
@@ -26,13 +26,21 @@ const MAX_GROUP_EVENTS = 500;
 export class DualWriteEventAcceptor implements EventAcceptor {
   private waiting: Waiting[] = [];
   private scheduled = false;
+  /**
+   * Requests are grouped only up to what the store writes atomically (DynamoDB: 100 events), so a
+   * group is stored whole or not at all, never in part. A single request larger than that is
+   * written alone, with what the store gives such a batch (see its `insertEvents`).
+   */
+  private readonly maxGroupEvents: number;
 
   constructor(
     private readonly eventStore: EventStore,
     private readonly queue: Queue,
     private readonly idempotencyStore: IdempotencyStore,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.maxGroupEvents = Math.min(MAX_GROUP_EVENTS, eventStore.maxAtomicBatch ?? MAX_GROUP_EVENTS);
+  }
 
   accept(acceptance: Acceptance): Promise<void> {
     return new Promise<void>((resolve, reject) => {
@@ -51,7 +59,7 @@ export class DualWriteEventAcceptor implements EventAcceptor {
     while (this.waiting.length > 0) {
       let events = 0;
       let take = 0;
-      while (take < this.waiting.length && (take === 0 || events + this.waiting[take].acceptance.events.length <= MAX_GROUP_EVENTS)) {
+      while (take < this.waiting.length && (take === 0 || events + this.waiting[take].acceptance.events.length <= this.maxGroupEvents)) {
         events += this.waiting[take].acceptance.events.length;
         take++;
       }

@@ -25,6 +25,8 @@ export interface InboxPage {
  *
  * Semantics every adapter guarantees (checked by the conformance suite in packages/testkit):
  * - `insertEvents` is atomic for the whole batch: all rows are stored, or none (and it throws).
+ *   Where the engine caps one atomic write (`maxAtomicBatch`), batches up to that size are atomic;
+ *   the adapter documents what a larger batch does, and callers that need atomicity stay below it.
  * - Reads are scoped by customer: another customer's event id reads as absent.
  * - `listEvents` is keyset-paginated newest first; following `nextCursor` until null visits every
  *   event that existed when paging began exactly once, even while new events are inserted.
@@ -35,6 +37,8 @@ export interface InboxPage {
  */
 export interface EventStore {
   readonly kind: string;
+  /** The most events one `insertEvents` writes atomically (DynamoDB: 100). Unset: no limit. */
+  readonly maxAtomicBatch?: number;
   insertEvents(events: NewEvent[]): Promise<void>;
   getEvent(customerId: string, eventId: string): Promise<StoredEvent | null>;
   listEvents(customerId: string, query: InboxQuery): Promise<InboxPage>;

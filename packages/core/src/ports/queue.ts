@@ -34,6 +34,11 @@ export interface QueueCapabilities {
   deadLetter: boolean;
   /** Whether `depth` is exact. */
   exactDepth: boolean;
+  /**
+   * Visibility timeouts, nack delays and send delays are honoured in steps of this many ms,
+   * rounded up (SQS counts whole seconds: 1000). Unset: to the millisecond.
+   */
+  visibilityGranularityMs?: number;
 }
 
 export interface QueueDepth {

@@ -1,4 +1,7 @@
+import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Queue } from '../../ports/queue.ts';
+import { awsClientConfig } from '../aws.ts';
+import { SqsQueue } from './queue.ts';
 
 export interface SqsQueueOptions {
   /** Unset: the AWS default endpoint for the region. */
@@ -9,7 +12,14 @@ export interface SqsQueueOptions {
   maxReceives: number;
 }
 
-// PLACEHOLDER (issue 4, in progress): replaced by the @aws-sdk/client-sqs adapter.
-export async function openSqsQueue(_options: SqsQueueOptions): Promise<Queue> {
-  throw new Error('The SQS queue is not built yet');
+/** The queue on SQS; creates its queues (and dead-letter queues) when they are missing. */
+export async function openSqsQueue(options: SqsQueueOptions): Promise<Queue> {
+  // Long polls wait up to 20 s: the request timeout must outlast them.
+  const client = new SQSClient(awsClientConfig({ endpoint: options.endpoint, region: options.region, requestTimeoutMs: 30_000 }));
+  try {
+    return await SqsQueue.open(client, { queuePrefix: options.queuePrefix, maxReceives: options.maxReceives });
+  } catch (error) {
+    client.destroy();
+    throw error;
+  }
 }
