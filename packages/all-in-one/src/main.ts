@@ -1,11 +1,13 @@
 import { loadConfigOrExit, onShutdown } from '@triggers/core/service-runtime.ts';
 import { createLogger } from '@triggers/core/log.ts';
 import { startAllInOne } from './server.ts';
+import { ensureConsoleBuilt } from './console-build.ts';
 
 /** `npm start`: every service in this one process, on the embedded SQLite default. */
 async function main(): Promise<void> {
   const config = loadConfigOrExit(process.env);
   const log = createLogger({ level: config.logLevel, service: 'all-in-one' });
+  if (config.demoEnabled) await ensureConsoleBuilt((line) => process.stdout.write(`${line}\n`));
   const server = await startAllInOne(config, { log });
   const token = server.adminToken ?? '(admin endpoints disabled)';
   process.stdout.write(
@@ -13,7 +15,7 @@ async function main(): Promise<void> {
       '',
       `  Triggers is running — embedded mode, data in ${config.dataDir}`,
       '',
-      `  Console      ${server.url}/`,
+      config.demoEnabled ? `  Console      ${server.url}/` : '  Console      off (TRIGGERS_DEMO=0)',
       `  API          ${server.url}/api/v1`,
       `  OpenAPI      ${server.url}/openapi.json`,
       `  Health       ${server.url}/health   Metrics ${server.url}/metrics`,

@@ -5,7 +5,7 @@ import { createHttpApp } from '@triggers/core/http/app.ts';
 import { createServiceContext, listen } from '@triggers/core/service-runtime.ts';
 import type { ServiceContext } from '@triggers/core/service-context.ts';
 import { ingestRoutes } from '@triggers/ingest';
-import { inboxRoutes } from '@triggers/inbox';
+import { inboxRoutes, mountConsole } from '@triggers/inbox';
 import { startMatcher } from '@triggers/matcher';
 import { startDeliverer } from '@triggers/deliverer';
 
@@ -21,10 +21,16 @@ export interface RunningServer {
 /** All four services in one process on one port: the embedded mode of ARCHITECTURE.md. */
 export async function startAllInOne(config: Config, options: { log?: Logger; clock?: Clock } = {}): Promise<RunningServer> {
   const ctx = await createServiceContext(config, { service: 'all-in-one', ...options });
-  const app = createHttpApp(ctx, { routes: [...ingestRoutes(ctx), ...inboxRoutes(ctx)] });
+  // The demo calls the public API on this very process, whose address is known once it listens.
+  let selfUrl: string | undefined;
+  const app = createHttpApp(ctx, {
+    routes: [...ingestRoutes(ctx), ...inboxRoutes(ctx, { selfUrl: () => selfUrl! })],
+    extra: config.demoEnabled ? (express) => mountConsole(express) : undefined,
+  });
   const matcher = startMatcher(ctx);
   const deliverer = startDeliverer(ctx);
   const listener = await listen(app, config);
+  selfUrl = listener.selfUrl;
   return {
     url: listener.url,
     port: listener.port,

@@ -8,9 +8,16 @@ import type { Queue } from './ports/queue.ts';
 import type { IdempotencyStore } from './ports/idempotency-store.ts';
 import type { RateLimiter } from './ports/rate-limiter.ts';
 import type { EventAcceptor } from './ports/event-acceptor.ts';
+import type { MailOutbox, Mailer } from './ports/mailer.ts';
+import type { DemoStore } from './ports/demo-store.ts';
 import { openSqliteBackends, type SqliteBackends } from './backends/sqlite/index.ts';
 import { createMemoryRateLimiter } from './backends/memory/rate-limiter.ts';
 import { DualWriteEventAcceptor } from './backends/dual-write-acceptor.ts';
+import { SqliteDemoStore } from './backends/sqlite/demo-store.ts';
+import { SqliteOutboxMailer } from './backends/sqlite/outbox-mailer.ts';
+import { MemoryDemoStore } from './backends/memory/demo-store.ts';
+import { MemoryOutboxMailer } from './backends/memory/outbox-mailer.ts';
+import { createResendMailer } from './backends/resend/mailer.ts';
 
 export interface ReadinessCheck {
   name: string;
@@ -26,6 +33,12 @@ export interface Backends {
   idempotencyStore: IdempotencyStore;
   rateLimiter: RateLimiter;
   eventAcceptor: EventAcceptor;
+  /** The demo's notification emails: Resend when `TRIGGERS_RESEND_API_KEY` is set, else the outbox. */
+  mailer: Mailer;
+  /** What the outbox holds (empty when the mailer is Resend). */
+  mailOutbox: MailOutbox;
+  /** The demo back end's own state (its customer and key): the SQLite file, else process memory. */
+  demoStore: DemoStore;
   readiness: ReadinessCheck[];
   /** True when the data lives in a local folder (embedded mode): the admin token may be kept there. */
   embedded: boolean;
@@ -114,9 +127,19 @@ export async function createBackends(config: Config, options: { clock: Clock; lo
         ? sqlite!.eventAcceptor
         : new DualWriteEventAcceptor(stores.eventStore, queue, idempotencyStore, options.log);
 
+    // The demo's state and outbox live in the embedded SQLite file when there is one.
+    const outbox = sqlite ? new SqliteOutboxMailer(sqlite.db, config.mail.from, options.clock) : new MemoryOutboxMailer(config.mail.from, options.clock);
+    const demoStore: DemoStore = sqlite ? new SqliteDemoStore(sqlite.db, options.clock) : new MemoryDemoStore();
+    const mailer: Mailer = config.mail.resend
+      ? createResendMailer({ apiKey: config.mail.resend.apiKey, baseUrl: config.mail.resend.baseUrl, from: config.mail.from })
+      : outbox;
+
     return {
       ...stores,
       metadataStore,
+      mailer,
+      mailOutbox: outbox,
+      demoStore,
       queue,
       idempotencyStore,
       rateLimiter,

@@ -81,7 +81,11 @@ const VARIABLES = {
   TRIGGERS_SQS_QUEUE_PREFIX: z.string().trim().regex(/^[A-Za-z0-9_-]{1,40}$/, 'letters, digits, - and _ only').default('triggers'),
   TRIGGERS_KAFKA_BROKERS: z.string().trim().min(1).optional(),
   TRIGGERS_KAFKA_TOPIC_PREFIX: z.string().trim().regex(/^[A-Za-z0-9._-]{1,100}$/, 'letters, digits, ., - and _ only').default('triggers'),
-  TRIGGERS_DEMO: bool.default(true),
+  TRIGGERS_DEMO: bool.optional(),
+  TRIGGERS_DEMO_API_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
+  TRIGGERS_DEMO_EMAIL_FROM: z.string().trim().min(3).max(320).default('Triggers Demo <onboarding@resend.dev>'),
+  TRIGGERS_RESEND_API_KEY: z.string().trim().min(1).optional(),
+  TRIGGERS_RESEND_BASE_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).default('https://api.resend.com'),
 } as const;
 
 export type Config = ReturnType<typeof buildConfig>;
@@ -118,7 +122,17 @@ function buildConfig(v: Parsed) {
     dataDir: v.TRIGGERS_DATA_DIR,
     adminToken: v.TRIGGERS_ADMIN_TOKEN,
     logLevel: v.TRIGGERS_LOG_LEVEL,
-    demoEnabled: v.TRIGGERS_DEMO,
+    // The demo routes are unauthenticated (they act as the demo customer): on by default only in dev.
+    demoEnabled: v.TRIGGERS_DEMO ?? env === 'dev',
+    demo: {
+      /** The public API the demo back end calls; undefined: the process's own address. */
+      apiUrl: v.TRIGGERS_DEMO_API_URL?.replace(/\/+$/, ''),
+    },
+    mail: {
+      from: v.TRIGGERS_DEMO_EMAIL_FROM,
+      /** Set: notifications go through Resend; unset: into the outbox table the console shows. */
+      resend: v.TRIGGERS_RESEND_API_KEY ? { apiKey: v.TRIGGERS_RESEND_API_KEY, baseUrl: v.TRIGGERS_RESEND_BASE_URL.replace(/\/+$/, '') } : undefined,
+    },
     ingest: {
       defaultRateLimitPerSecond: v.TRIGGERS_RATE_LIMIT_PER_SECOND,
       maxPayloadBytes: v.TRIGGERS_MAX_PAYLOAD_BYTES,

@@ -1,3 +1,4 @@
+import { TriggersError } from '@triggers/core/errors.ts';
 import type { AnyRoute } from '@triggers/core/http/route.ts';
 import type { ServiceContext } from '@triggers/core/service-context.ts';
 import type { InboxDeps } from './deps.ts';
@@ -15,9 +16,20 @@ import { makeTestSubscriptionCreateRoute } from './routes/test-subscriptions.cre
 import { makeApiKeyCreateRoute } from './routes/api-keys.create.ts';
 import { makeApiKeyDeleteRoute } from './routes/api-keys.delete.ts';
 import { makeCustomerUpdateRoute } from './routes/customers.update.ts';
+import { demoRoutes } from './demo/index.ts';
 
-/** The inbox service's routes: the read API, subscriptions, admin. */
-export function inboxRoutes(ctx: ServiceContext): AnyRoute[] {
+export { mountConsole, CONSOLE_DIR, CONSOLE_DIST_DIR } from './console-static.ts';
+
+export interface InboxRoutesOptions {
+  /**
+   * This process's own base URL, known once it listens: the demo calls the public API there unless
+   * `TRIGGERS_DEMO_API_URL` names another (e.g. the ingress, when ingest runs elsewhere).
+   */
+  selfUrl?: () => string;
+}
+
+/** The inbox service's routes: the read API, subscriptions, admin, and (when enabled) the demo. */
+export function inboxRoutes(ctx: ServiceContext, options: InboxRoutesOptions = {}): AnyRoute[] {
   const deps: InboxDeps = {
     clock: ctx.clock,
     log: ctx.log,
@@ -26,6 +38,20 @@ export function inboxRoutes(ctx: ServiceContext): AnyRoute[] {
     queue: ctx.backends.queue,
     settings: { ssrfAllow: ctx.config.delivery.ssrfAllow, maxBodyBytes: ctx.config.ingest.maxPayloadBytes },
   };
+  const demo = ctx.config.demoEnabled
+    ? demoRoutes({
+        inbox: deps,
+        mailer: ctx.backends.mailer,
+        mailOutbox: ctx.backends.mailOutbox,
+        demoStore: ctx.backends.demoStore,
+        mailFrom: ctx.config.mail.from,
+        publicApiUrl: () => {
+          const url = ctx.config.demo.apiUrl ?? options.selfUrl?.();
+          if (!url) throw new TriggersError('unavailable', { detail: 'The demo does not know where the public API is: set TRIGGERS_DEMO_API_URL.' });
+          return url;
+        },
+      })
+    : [];
   return [
     makeInboxListRoute(deps),
     makeEventGetRoute(deps),
@@ -41,5 +67,6 @@ export function inboxRoutes(ctx: ServiceContext): AnyRoute[] {
     makeApiKeyCreateRoute(deps),
     makeApiKeyDeleteRoute(deps),
     makeCustomerUpdateRoute(deps),
+    ...demo,
   ];
 }

@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import * as initial from './0001_initial.ts';
 import * as deliveries from './0002_deliveries.ts';
+import * as demo from './0003_demo.ts';
 
 interface NumberedMigration {
   name: string;
@@ -15,6 +16,7 @@ interface NumberedMigration {
 export const MIGRATIONS: readonly NumberedMigration[] = [
   { name: '0001_initial', ...initial },
   { name: '0002_deliveries', ...deliveries },
+  { name: '0003_demo', ...demo },
 ];
 
 /** A knex migration source over `MIGRATIONS`. */

@@ -1,0 +1,304 @@
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { startTestServer, type TestServer } from '@triggers/testkit/test-server.ts';
+import { startWebhookReceiver, type WebhookReceiver } from '@triggers/testkit/webhook-receiver.ts';
+import { ensureConsoleBuilt } from '@triggers/all-in-one/console-build.ts';
+
+/**
+ * The console in a real browser (Debian's chromium, headless, driven by playwright-core) against
+ * the embedded server, at a desktop and a phone width. Screenshots of every step go to
+ * .test-artifacts/screenshots/. Without chromium the suite skips, unless TRIGGERS_REQUIRE_BACKENDS=1.
+ */
+
+/** Debian's chromium; TRIGGERS_TEST_CHROMIUM names another build. */
+const CHROMIUM = process.env.TRIGGERS_TEST_CHROMIUM || '/usr/bin/chromium';
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const SCREENSHOTS = path.join(ROOT, '.test-artifacts', 'screenshots');
+const REQUIRED = process.env.TRIGGERS_REQUIRE_BACKENDS === '1';
+
+const VIEWPORTS = [
+  { name: 'desktop', width: 1280, height: 800 },
+  { name: 'phone', width: 390, height: 844 },
+] as const;
+
+const TICKET = [
+  'SUP-4711: Checkout fails for EU customers',
+  'Type: Bug',
+  'Priority: Highest',
+  'Reporter: Jane Doe <jane.doe@example.com>',
+  'Description:',
+  'Since the 10:00 deploy every EU card payment is declined.',
+].join('\n');
+
+async function waitUntil(check: () => Promise<boolean>, what: string, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await check()) return;
+    if (Date.now() > deadline) assert.fail(`Timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+describe('Console in a browser', function () {
+  this.timeout(120_000);
+  let browser: Browser | undefined;
+  let server: TestServer | undefined;
+  let receiver: WebhookReceiver | undefined;
+
+  before(async function () {
+    if (!existsSync(CHROMIUM)) {
+      const message = `${CHROMIUM} is not installed (apt-get install -y chromium, or set TRIGGERS_TEST_CHROMIUM)`;
+      if (REQUIRED) throw new Error(`${message}, and TRIGGERS_REQUIRE_BACKENDS=1 requires the browser tests`);
+      console.log(`      Skipping the console browser tests: ${message}.`);
+      this.skip();
+    }
+    const built = await ensureConsoleBuilt((line) => console.log(`    ${line.trim()}`));
+    assert.notEqual(built, 'failed', 'the console must build (npm run build -w console)');
+    rmSync(SCREENSHOTS, { recursive: true, force: true });
+    mkdirSync(SCREENSHOTS, { recursive: true });
+    receiver = await startWebhookReceiver();
+    server = await startTestServer();
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.close();
+    await receiver?.close();
+  });
+
+  for (const viewport of VIEWPORTS) {
+    describe(`at ${viewport.name} width (${viewport.width}×${viewport.height})`, () => {
+      let context: BrowserContext;
+      let page: Page;
+      const pageErrors: string[] = [];
+      let composedEventId: string;
+
+      before(async () => {
+        context = await browser!.newContext({ viewport: { width: viewport.width, height: viewport.height } });
+        context.setDefaultTimeout(10_000);
+        page = await context.newPage();
+        page.on('pageerror', (error) => pageErrors.push(error.message));
+        page.on('console', (message) => message.type() === 'error' && pageErrors.push(message.text()));
+      });
+      after(async () => {
+        await context?.close();
+      });
+      afterEach(async function () {
+        if (this.currentTest?.state === 'failed' && page) {
+          await page.screenshot({ path: path.join(SCREENSHOTS, `${viewport.name}-FAILED-${slug(this.currentTest.title)}.png`), fullPage: true }).catch(() => undefined);
+        }
+      });
+
+      const shoot = (step: string) => page.screenshot({ path: path.join(SCREENSHOTS, `${viewport.name}-${step}.png`), fullPage: true });
+
+      /** No sideways scrolling, and every form control has a label. */
+      async function assertLayoutAndLabels(where: string): Promise<void> {
+        const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+        assert.ok(overflow <= 0, `${where}: the page scrolls sideways by ${overflow}px at ${viewport.width}px`);
+        const unlabelled = await page.$$eval('input, select, textarea', (elements) =>
+          elements
+            .filter((e) => (e as HTMLInputElement).labels?.length === 0 && !e.getAttribute('aria-label') && !e.getAttribute('aria-labelledby'))
+            .map((e) => e.outerHTML.slice(0, 80)),
+        );
+        assert.deepEqual(unlabelled, [], `${where}: form controls without a label`);
+      }
+
+      async function open(section: string): Promise<void> {
+        await page.getByRole('navigation', { name: 'Console sections' }).getByRole('link', { name: section }).click();
+        await page.getByRole('heading', { level: 1, name: section }).waitFor();
+      }
+
+      it('opens on the Event Composer, with every section in the navigation', async () => {
+        await page.goto(`${server!.url}/`);
+        await page.waitForURL('**/composer');
+        await page.getByRole('heading', { level: 1, name: 'Event Composer' }).waitFor();
+        const nav = page.getByRole('navigation', { name: 'Console sections' });
+        for (const name of viewport.name === 'phone' ? ['Composer', 'Jira', 'Inbox', 'Subscriptions', 'Live', 'Outbox'] : ['Event Composer', 'Jira Ticket Analysis', 'Event Inbox', 'Subscriptions', 'Live', 'Outbox']) {
+          assert.ok(await nav.getByRole('link', { name }).isVisible(), name);
+        }
+        assert.equal(await nav.getByRole('link', { name: viewport.name === 'phone' ? 'Composer' : 'Event Composer' }).getAttribute('aria-current'), 'page');
+        await assertLayoutAndLabels('composer');
+      });
+
+      it('creates a subscription for a local receiver with the selector builder, after a test match', async () => {
+        await open(viewport.name === 'phone' ? 'Subscriptions' : 'Subscriptions');
+        await page.getByRole('list', { name: 'Subscriptions' }).waitFor();
+
+        // A broken JSONPath is explained before anything is saved.
+        await page.locator('label', { hasText: 'JSONPath' }).click();
+        await page.getByLabel('Expression').fill("$.priority == 'high' &&");
+        await page.getByRole('button', { name: 'Test match' }).click();
+        const result = page.getByTestId('selector-test-result');
+        await result.waitFor();
+        assert.equal(await result.getAttribute('data-result'), 'invalid');
+        assert.match((await result.textContent()) ?? '', /Invalid selector: expression/);
+
+        await page.locator('label', { hasText: 'Field rule' }).click();
+        await page.getByLabel('Field', { exact: true }).fill('source');
+        await page.getByLabel('Operator').selectOption('equals');
+        await page.getByLabel('Value').fill('console.composer');
+        assert.equal(await page.getByTestId('selector-json').textContent(), '{"type":"custom","function":{"field":"source","operator":"equals","value":"console.composer"}}');
+        await page.getByLabel('Sample payload').fill(JSON.stringify({ event_type: 'document.escalated', source: 'console.composer' }));
+        await page.getByRole('button', { name: 'Test match' }).click();
+        await page.locator('[data-testid=selector-test-result][data-result=match]').waitFor();
+
+        await page.getByLabel('Description (optional)').fill(`Receiver (${viewport.name})`);
+        await page.getByLabel('Webhook URL').fill(receiver!.url(`/hook-${viewport.name}`));
+        await page.getByRole('button', { name: 'Create subscription' }).click();
+        const secret = page.getByTestId('secret-value');
+        await secret.waitFor();
+        assert.match((await secret.textContent()) ?? '', /^whsec_[A-Za-z0-9+/=]+$/);
+        await page.getByRole('list', { name: 'Subscriptions' }).getByText(`Receiver (${viewport.name})`).waitFor();
+        await assertLayoutAndLabels('subscriptions');
+        await shoot('subscriptions');
+
+        await page.getByRole('button', { name: 'Dismiss' }).click();
+        assert.equal(await secret.count(), 0, 'the secret is shown once, then gone');
+      });
+
+      it('validates the composer form before submitting', async () => {
+        await open(viewport.name === 'phone' ? 'Composer' : 'Event Composer');
+        await page.getByRole('button', { name: 'Run agent & submit' }).click();
+        assert.equal(await page.getByLabel('Document type').getAttribute('aria-invalid'), 'true');
+        await page.getByText('Enter a document type, e.g. Contract.').waitFor();
+        await page.getByLabel('Customer email').fill('not-an-email');
+        await page.getByText('That does not look like an email address.').waitFor();
+        assert.equal(await page.getByTestId('decision').count(), 0);
+        await page.getByRole('button', { name: 'Clear' }).click();
+      });
+
+      it('composes a high-priority event and watches it reach delivered in the inbox, delivered to the local receiver', async () => {
+        await page.getByLabel('Document type').fill('Contract');
+        await page.getByRole('radio', { name: 'high' }).check();
+        await page.getByLabel('Description').fill('Renewal terms need a signature today.');
+        await page.getByLabel('Customer email').fill('legal@example.com');
+        await page.getByRole('button', { name: 'Run agent & submit' }).click();
+        const decision = page.getByTestId('decision');
+        await decision.waitFor();
+        assert.equal(await decision.getAttribute('data-triggered'), 'true');
+        assert.equal(await page.getByTestId('decision-reason').textContent(), 'Priority is high');
+        composedEventId = ((await page.getByTestId('decision-event-id').textContent()) ?? '').trim();
+        assert.match(composedEventId, /^[0-9a-f-]{36}$/);
+        await shoot('composer-triggered');
+
+        await open(viewport.name === 'phone' ? 'Inbox' : 'Event Inbox');
+        const row = page.locator(`[data-event-id="${composedEventId}"]`);
+        await row.waitFor();
+        await waitUntil(async () => {
+          if ((await row.getAttribute('data-status')) === 'delivered') return true;
+          await page.getByRole('button', { name: 'Refresh' }).click();
+          return false;
+        }, `event ${composedEventId} to show delivered`);
+        assert.equal(await row.locator('[data-status]').first().textContent(), 'delivered');
+
+        const requests = await receiver!.waitFor(1, 10_000);
+        const mine = requests.filter((r) => r.path === `/hook-${viewport.name}`);
+        assert.ok(mine.some((r) => JSON.parse(r.body)[0].event_id === composedEventId), 'the local receiver got the event');
+
+        await row.getByRole('button', { name: 'Show payload' }).click();
+        await row.getByText('"document_type": "Contract"').waitFor();
+        await assertLayoutAndLabels('inbox');
+        await shoot('inbox-delivered');
+
+        await row.getByRole('link', { name: /Delivery details/ }).click();
+        await page.waitForURL(`**/inbox/${composedEventId}`);
+        const timeline = page.getByTestId('timeline');
+        await timeline.waitFor();
+        await waitUntil(async () => (await timeline.locator('[data-attempt-status=succeeded]').count()) >= 2, 'two succeeded attempts (built-in sink and receiver)');
+        await assertLayoutAndLabels('event detail');
+        await shoot('event-timeline');
+      });
+
+      it('does not trigger a calm low-priority event', async () => {
+        await open(viewport.name === 'phone' ? 'Composer' : 'Event Composer');
+        await page.getByLabel('Document type').fill('Invoice');
+        await page.getByRole('radio', { name: 'low' }).check();
+        await page.getByLabel('Description').fill('Please update the billing address when convenient.');
+        await page.getByLabel('Customer email').fill('billing@example.com');
+        await page.getByRole('button', { name: 'Run agent & submit' }).click();
+        const decision = page.getByTestId('decision');
+        await decision.waitFor();
+        assert.equal(await decision.getAttribute('data-triggered'), 'false');
+        assert.equal(await page.getByTestId('decision-reason').textContent(), 'Priority is low and no urgent keywords detected');
+        assert.equal(await page.getByTestId('decision-event-id').count(), 0);
+        await shoot('composer-not-triggered');
+      });
+
+      it('analyzes a Jira ticket: shows the parsed fields, then submits it', async () => {
+        await open(viewport.name === 'phone' ? 'Jira' : 'Jira Ticket Analysis');
+        await page.getByLabel('Paste the ticket').fill(TICKET);
+        await page.getByTestId('ticket-key').getByText('SUP-4711').waitFor();
+        assert.equal(await page.getByTestId('ticket-summary').textContent(), 'Checkout fails for EU customers');
+        assert.match((await page.getByTestId('ticket-priority').textContent()) ?? '', /high.*Jira: Highest/);
+        assert.equal(await page.getByTestId('ticket-description').textContent(), 'Since the 10:00 deploy every EU card payment is declined.');
+        await page.getByRole('button', { name: 'Analyze & Submit Ticket' }).click();
+        const decision = page.getByTestId('decision');
+        await decision.waitFor();
+        assert.equal(await decision.getAttribute('data-triggered'), 'true');
+        assert.match((await page.getByTestId('decision-event-id').textContent()) ?? '', /^[0-9a-f-]{36}$/);
+        await assertLayoutAndLabels('jira');
+        await shoot('jira-submitted');
+      });
+
+      it('filters the inbox by status, event type and time range, with an empty state', async () => {
+        await open(viewport.name === 'phone' ? 'Inbox' : 'Event Inbox');
+        await page.getByRole('list', { name: 'Events' }).waitFor();
+        await page.getByLabel('Event type').fill('ticket.escalated');
+        await page.getByLabel('Status').selectOption('delivered');
+        await page.getByLabel('Time range').selectOption('15m');
+        await waitUntil(async () => {
+          const statuses = await page.locator('[data-testid=inbox-list] > li').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-status')));
+          const types = await page.locator('[data-testid=inbox-list] > li .truncate').allTextContents();
+          if (statuses.length > 0 && statuses.every((s) => s === 'delivered') && types.every((t) => t === 'ticket.escalated')) return true;
+          await page.getByRole('button', { name: 'Refresh' }).click();
+          return false;
+        }, 'only delivered ticket.escalated events');
+        await assertLayoutAndLabels('inbox filtered');
+        await shoot('inbox-filtered');
+
+        await page.getByLabel('Event type').fill('nothing.matches');
+        await page.getByText('No events match these filters').waitFor();
+        await shoot('inbox-empty');
+        await page.getByRole('button', { name: 'Clear filters' }).click();
+        await page.getByRole('list', { name: 'Events' }).waitFor();
+        assert.equal(await page.getByLabel('Status').inputValue(), '');
+      });
+
+      it('draws the live chart and counts a burst', async () => {
+        await open('Live');
+        await page.getByTestId('live-chart').waitFor();
+        await page.getByRole('button', { name: 'Send a burst' }).click();
+        await page.getByText(/events accepted through POST \/api\/v1\/events\/batch/).waitFor();
+        await waitUntil(async () => Number(await page.getByTestId('live-tiles').locator('p.text-2xl').nth(1).textContent()) >= 20, 'the burst in the totals');
+        assert.ok((await page.getByTestId('live-chart').locator('rect').count()) > 0);
+        await assertLayoutAndLabels('live');
+        await shoot('live');
+      });
+
+      it('lists the notification email in the outbox', async () => {
+        await open('Outbox');
+        const list = page.getByTestId('outbox-list');
+        await list.waitFor();
+        await list.getByText('[Triggers demo] High-priority Contract escalated').first().click();
+        await list.getByText(composedEventId).first().waitFor();
+        await assertLayoutAndLabels('outbox');
+        await shoot('outbox');
+      });
+
+      it('raised no script errors', () => {
+        assert.deepEqual(pageErrors, []);
+      });
+    });
+  }
+});
+
+function slug(text: string): string {
+  return text.toLowerCase().replace(/[^a-z0-9]+/g, '-').slice(0, 60);
+}

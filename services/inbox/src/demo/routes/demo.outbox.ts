@@ -1,0 +1,32 @@
+import { toIsoMillis } from '@triggers/core/clock.ts';
+import { defineRoute } from '@triggers/core/http/route.ts';
+import type { DemoDeps } from '../deps.ts';
+import { pageLimit } from '../../schemas.ts';
+import { outboxSchema } from '../schemas.ts';
+import { z } from 'zod';
+
+export function makeDemoOutboxRoute(deps: DemoDeps) {
+  return defineRoute({
+    method: 'get',
+    path: '/demo/outbox',
+    operationId: 'demoOutbox',
+    summary: 'Notification emails in the outbox, newest first',
+    description: 'The default mailer keeps emails here instead of sending them. With `TRIGGERS_RESEND_API_KEY` set they go through Resend and the outbox stays empty.',
+    tags: ['Demo'],
+    auth: 'none',
+    query: z.strictObject({ limit: pageLimit }),
+    responses: { 200: { description: 'The newest messages', schema: outboxSchema } },
+    errors: ['invalid_request', 'unavailable'],
+    handler: async ({ query }) => {
+      const messages = await deps.mailOutbox.list(Math.min(query.limit ?? 50, 200));
+      return {
+        status: 200,
+        body: {
+          provider: deps.mailer.kind,
+          from: deps.mailFrom,
+          messages: messages.map(({ createdAt, ...message }) => ({ ...message, created_at: toIsoMillis(createdAt) })),
+        },
+      };
+    },
+  });
+}

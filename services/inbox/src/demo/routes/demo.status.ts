@@ -1,0 +1,33 @@
+import { defineRoute } from '@triggers/core/http/route.ts';
+import type { DemoDeps } from '../deps.ts';
+import { DEMO_CUSTOMER } from '../demo-customer.ts';
+import { URGENT_KEYWORDS } from '../agent-rule.ts';
+import { demoStatusSchema } from '../schemas.ts';
+
+export function makeDemoStatusRoute(deps: DemoDeps) {
+  return defineRoute({
+    method: 'get',
+    path: '/demo/status',
+    operationId: 'demoStatus',
+    summary: 'The demo customer and how notifications are sent',
+    description: 'Creates the demo customer (and its webhook sink subscription) on first use. Never returns an API key.',
+    tags: ['Demo'],
+    auth: 'none',
+    responses: { 200: { description: 'The demo set-up', schema: demoStatusSchema } },
+    errors: ['unavailable'],
+    handler: async () => {
+      const account = await deps.customer.account();
+      const sink = deps.sink.current();
+      return {
+        status: 200,
+        body: {
+          customer_id: account.customer_id,
+          customer_name: DEMO_CUSTOMER.name,
+          mail: { provider: deps.mailer.kind, from: deps.mailFrom },
+          webhook_sink: sink ? { workflow_id: sink.workflow_id, url: sink.url } : null,
+          urgent_keywords: [...URGENT_KEYWORDS],
+        },
+      };
+    },
+  });
+}
