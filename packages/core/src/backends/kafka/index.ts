@@ -1,14 +1,9 @@
 import type { Queue } from '../../ports/queue.ts';
-import type { Logger } from '../../log.ts';
+import { KafkaQueue, type KafkaQueueOptions } from './queue.ts';
 
-export interface KafkaQueueOptions {
-  brokers: string[];
-  topicPrefix: string;
-  maxReceives: number;
-  log: Logger;
-}
+export { KafkaQueue, type KafkaQueueOptions } from './queue.ts';
 
-// PLACEHOLDER (issue 4, in progress): replaced by the kafkajs adapter.
-export async function openKafkaQueue(_options: KafkaQueueOptions): Promise<Queue> {
-  throw new Error('The Kafka queue is not built yet');
+/** Connects to the brokers, creates missing topics, and returns the Queue port on Kafka. */
+export async function openKafkaQueue(options: KafkaQueueOptions): Promise<Queue> {
+  return KafkaQueue.open(options);
 }
