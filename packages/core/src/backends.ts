@@ -5,11 +5,12 @@ import type { EventStore } from './ports/event-store.ts';
 import type { DeliveryStore } from './ports/delivery-store.ts';
 import type { MetadataStore } from './ports/metadata-store.ts';
 import type { Queue } from './ports/queue.ts';
-import type { IdempotencyStore } from './ports/idempotency-store.ts';
-import type { RateLimiter } from './ports/rate-limiter.ts';
+import type { IdempotencyClaim, IdempotencyStore } from './ports/idempotency-store.ts';
+import type { RateLimitDecision, RateLimiter } from './ports/rate-limiter.ts';
 import type { EventAcceptor } from './ports/event-acceptor.ts';
 import type { MailOutbox, Mailer } from './ports/mailer.ts';
 import type { DemoStore } from './ports/demo-store.ts';
+import { DependencyError } from './errors.ts';
 import { openSqliteBackends, type SqliteBackends } from './backends/sqlite/index.ts';
 import { createMemoryRateLimiter } from './backends/memory/rate-limiter.ts';
 import { DualWriteEventAcceptor } from './backends/dual-write-acceptor.ts';
@@ -46,10 +47,19 @@ export interface Backends {
 }
 
 /**
+ * What a service uses beyond the stores and the queue. A backend a service does not use is not
+ * opened: it cannot stop the service from starting, nor make its `/ready` fail.
+ */
+export interface BackendNeeds {
+  /** The rate limiter and the idempotency store (Redis when `TRIGGERS_CACHE=redis`): ingest only. Default true. */
+  cache?: boolean;
+}
+
+/**
  * The only place that switches on a backend kind. Each distributed adapter package is loaded only
  * when chosen, so the embedded default never loads a cloud SDK.
  */
-export async function createBackends(config: Config, options: { clock: Clock; log: Logger }): Promise<Backends> {
+export async function createBackends(config: Config, options: { clock: Clock; log: Logger; needs?: BackendNeeds }): Promise<Backends> {
   const { backends: b } = config;
   const closers: (() => Promise<void>)[] = [];
   const readiness: ReadinessCheck[] = [];
@@ -100,7 +110,11 @@ export async function createBackends(config: Config, options: { clock: Clock; lo
 
     let rateLimiter: RateLimiter;
     let idempotencyStore: IdempotencyStore;
-    if (b.cache === 'redis') {
+    if (b.cache === 'redis' && options.needs?.cache === false) {
+      // Not this service's: a Redis outage must not stop it from starting or make it unready.
+      rateLimiter = new NotOpenedRateLimiter('redis');
+      idempotencyStore = new NotOpenedIdempotencyStore('redis');
+    } else if (b.cache === 'redis') {
       const { openRedisBackends } = await import('./backends/redis/index.ts');
       const redis = await openRedisBackends({ url: b.redis.url!, log: options.log });
       closers.push(() => redis.close());
@@ -154,4 +168,34 @@ export async function createBackends(config: Config, options: { clock: Clock; lo
     for (const close of closers.reverse()) await close().catch(() => undefined);
     throw error;
   }
+}
+
+function notOpened(kind: string, port: string): DependencyError {
+  return new DependencyError(kind, `the ${port} is not opened in this service (it declared no need for it)`, { retryable: false });
+}
+
+/** Stands in for a rate limiter a service declared it does not use (`needs.cache: false`). */
+class NotOpenedRateLimiter implements RateLimiter {
+  constructor(readonly kind: string) {}
+  consume(): Promise<RateLimitDecision> {
+    return Promise.reject(notOpened(this.kind, 'rate limiter'));
+  }
+  async ping(): Promise<void> {}
+  async close(): Promise<void> {}
+}
+
+/** Stands in for an idempotency store a service declared it does not use (`needs.cache: false`). */
+class NotOpenedIdempotencyStore implements IdempotencyStore {
+  constructor(readonly kind: string) {}
+  claim(): Promise<IdempotencyClaim> {
+    return Promise.reject(notOpened(this.kind, 'idempotency store'));
+  }
+  complete(): Promise<void> {
+    return Promise.reject(notOpened(this.kind, 'idempotency store'));
+  }
+  release(): Promise<void> {
+    return Promise.reject(notOpened(this.kind, 'idempotency store'));
+  }
+  async ping(): Promise<void> {}
+  async close(): Promise<void> {}
 }

@@ -1,6 +1,7 @@
 import type { Queue, ReceivedMessage, Topic } from './ports/queue.ts';
 import type { Logger } from './log.ts';
-import { coerceError } from './errors.ts';
+import type { ReadinessCheck } from './backends.ts';
+import { coerceError, DependencyError } from './errors.ts';
 
 export interface ConsumerOptions<T> {
   queue: Queue;
@@ -15,6 +16,13 @@ export interface ConsumerOptions<T> {
   handle(message: ReceivedMessage<T>): Promise<void>;
   /** Long-poll wait per receive. */
   waitTimeMs?: number;
+  /**
+   * The process's backend checks (`/ready`'s). When a handler fails because a backend is down (a
+   * retryable `DependencyError`), the consumer stops receiving and probes that backend's check,
+   * backing off, until it answers again; without a matching check it resumes after the pause and
+   * lets the next message probe.
+   */
+  readiness?: ReadinessCheck[];
 }
 
 export interface Consumer {
@@ -25,16 +33,68 @@ export interface Consumer {
 
 const MAX_RECEIVE_BACKOFF_MS = 5000;
 const MAX_NACK_DELAY_MS = 60_000;
+const MIN_OUTAGE_PAUSE_MS = 250;
+const MAX_OUTAGE_PAUSE_MS = 5000;
+const PROBE_TIMEOUT_MS = 2000;
 
 /**
  * A long-polling consumer that keeps up to `concurrency` messages in flight. When the queue
  * backend fails it backs off (up to 5 s) and resumes by itself when the backend returns.
+ *
+ * When a handler fails because another backend is down (a retryable `DependencyError`: the store
+ * the handler writes to), every message would fail the same way, and each receive spends one of
+ * the message's `maxReceives` (after which it is dead-lettered). So the consumer nacks what it
+ * holds and stops receiving until that backend answers its readiness check again (probed with a
+ * backoff up to 5 s): an outage costs each message in hand one receive, however long it lasts.
  */
 export function startConsumer<T>(options: ConsumerOptions<T>): Consumer {
   let running = true;
   let inFlight = 0;
   let wakeSlot: (() => void) | undefined;
+  let wakePause: (() => void) | undefined;
   const settled = new Set<Promise<void>>();
+  /** Set while a backend the handler needs is down: receiving waits for it. */
+  let outage: { backend: string; since: number } | undefined;
+  let pauseMs = MIN_OUTAGE_PAUSE_MS;
+
+  const noteOutage = (error: DependencyError) => {
+    if (outage) return;
+    outage = { backend: error.backend, since: Date.now() };
+    options.log.warn({ topic: options.topic, backend: error.backend }, 'A backend is unavailable; pausing consumption until it answers');
+  };
+
+  const pause = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        wakePause = undefined;
+        resolve();
+      }
+      wakePause = done;
+    });
+
+  /** Waits out the outage: pauses, then probes the failed backend; resumes when it answers. */
+  const waitForBackend = async (current: { backend: string; since: number }) => {
+    await pause(pauseMs);
+    if (!running) return;
+    const check = options.readiness?.find((c) => c.name === current.backend);
+    if (!check) {
+      // Nothing to probe with: the next message is the probe (a success resets the pause).
+      pauseMs = Math.min(MAX_OUTAGE_PAUSE_MS, pauseMs * 2);
+      outage = undefined;
+      return;
+    }
+    try {
+      await withTimeout(check.check(), PROBE_TIMEOUT_MS);
+    } catch {
+      pauseMs = Math.min(MAX_OUTAGE_PAUSE_MS, pauseMs * 2);
+      return;
+    }
+    options.log.warn({ topic: options.topic, backend: current.backend, pausedMs: Date.now() - current.since }, 'The backend answers again; resuming consumption');
+    pauseMs = MIN_OUTAGE_PAUSE_MS;
+    outage = undefined;
+  };
 
   const process = async (message: ReceivedMessage<T>) => {
     // Keeps a slow message (a webhook waiting for its timeout) invisible while it is being handled.
@@ -44,8 +104,10 @@ export function startConsumer<T>(options: ConsumerOptions<T>): Consumer {
     try {
       await options.handle(message);
       await options.queue.ack(options.topic, message.receipt);
+      if (!outage) pauseMs = MIN_OUTAGE_PAUSE_MS;
     } catch (thrown) {
       const error = coerceError(thrown);
+      if (error instanceof DependencyError && error.retryable) noteOutage(error);
       const delay = Math.min(MAX_NACK_DELAY_MS, 250 * 2 ** Math.min(message.receiveCount - 1, 10));
       options.log.warn({ err: error, topic: options.topic, messageId: message.id, receiveCount: message.receiveCount }, 'Failed to process message; will retry');
       await options.queue.nack(options.topic, message.receipt, delay).catch(() => undefined);
@@ -57,6 +119,10 @@ export function startConsumer<T>(options: ConsumerOptions<T>): Consumer {
   const loop = async () => {
     let backoff = 100;
     while (running) {
+      if (outage) {
+        await waitForBackend(outage);
+        continue;
+      }
       if (inFlight >= options.concurrency) {
         await new Promise<void>((resolve) => (wakeSlot = resolve));
         continue;
@@ -101,10 +167,21 @@ export function startConsumer<T>(options: ConsumerOptions<T>): Consumer {
     async stop() {
       running = false;
       wakeSlot?.();
+      wakePause?.();
       await looping;
       await Promise.all([...settled]);
     },
   };
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    promise,
+    new Promise<T>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
 }
 
 function sleep(ms: number): Promise<void> {

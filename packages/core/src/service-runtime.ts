@@ -6,7 +6,7 @@ import { collectDefaultMetrics, register } from 'prom-client';
 import { loadConfig, ConfigError, type Config } from './config.ts';
 import { createLogger, type Logger } from './log.ts';
 import { systemClock, type Clock } from './clock.ts';
-import { createBackends } from './backends.ts';
+import { createBackends, type BackendNeeds } from './backends.ts';
 import { resolveAdminToken } from './admin-token.ts';
 import type { ServiceContext } from './service-context.ts';
 
@@ -15,7 +15,7 @@ let defaultMetricsStarted = false;
 /** Builds the backends and the context every service's wiring receives. */
 export async function createServiceContext(
   config: Config,
-  options: { service: string; log?: Logger; clock?: Clock },
+  options: { service: string; log?: Logger; clock?: Clock; needs?: BackendNeeds },
 ): Promise<ServiceContext & { adminTokenSource: string }> {
   const log = options.log ?? createLogger({ level: config.logLevel, service: options.service });
   const clock = options.clock ?? systemClock;
@@ -23,7 +23,7 @@ export async function createServiceContext(
     collectDefaultMetrics({ register });
     defaultMetricsStarted = true;
   }
-  const backends = await createBackends(config, { clock, log });
+  const backends = await createBackends(config, { clock, log, needs: options.needs });
   const admin = resolveAdminToken({ configured: config.adminToken, embedded: backends.embedded, dataDir: config.dataDir });
   return { config, log, clock, backends, adminToken: admin.token, adminTokenSource: admin.source };
 }

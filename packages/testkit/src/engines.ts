@@ -28,15 +28,17 @@ export function backendsRequired(): boolean {
   return process.env.TRIGGERS_REQUIRE_BACKENDS === '1';
 }
 
-// One probe per engine address per test process: many test files share the answer (and a dead
-// address costs its timeout once).
+// One probe per engine (by name) and address per test process: many test files share the answer
+// (and a dead address costs its timeout once). The name is part of the key, so a requirement
+// with a probe of its own on the same address (e.g. "the programs to start a throwaway server")
+// never borrows another's answer.
 const probes = new Map<string, Promise<string | null>>();
 
 /** Null when the engine answers, else why it cannot be used. */
 export function checkEngine(requirement: EngineRequirement): Promise<string | null> {
   const address = process.env[requirement.variable]?.trim();
   if (!address) return Promise.resolve(`${requirement.variable} is not set`);
-  const key = `${requirement.variable}=${address}`;
+  const key = `${requirement.name}|${requirement.variable}=${address}`;
   let probe = probes.get(key);
   if (!probe) {
     probe = probeWithin(requirement, address);

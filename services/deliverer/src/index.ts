@@ -62,6 +62,7 @@ export function startDeliverer(ctx: ServiceContext): RunningDeliverer {
     concurrency: delivery.concurrency,
     batchSize: 64,
     visibilityTimeoutMs: ctx.config.queue.visibilityTimeoutMs,
+    readiness: ctx.backends.readiness,
     handle: (message) => deliver(deps, message.body),
   });
   return {

@@ -9,7 +9,8 @@ import { mountConsole } from './console-static.ts';
  * `TRIGGERS_DEMO_API_URL` to submit events; reads work against this process without it.
  */
 const config = loadConfigOrExit(process.env);
-const ctx = await createServiceContext(config, { service: 'inbox' });
+// Only ingest rate-limits and checks idempotency: a Redis outage must not stop or unready the inbox.
+const ctx = await createServiceContext(config, { service: 'inbox', needs: { cache: false } });
 let selfUrl: string | undefined;
 const app = createHttpApp(ctx, {
   routes: inboxRoutes(ctx, { selfUrl: () => selfUrl! }),

@@ -29,6 +29,7 @@ export function startMatcher(ctx: ServiceContext, options: { concurrency?: numbe
     concurrency: options.concurrency ?? ctx.config.matcher.concurrency,
     batchSize: 64,
     visibilityTimeoutMs: ctx.config.queue.visibilityTimeoutMs,
+    readiness: ctx.backends.readiness,
     handle: (message) => matchEvent(deps, message.body),
   });
   const graceMs = ctx.config.delivery.pendingSweepAfterMs;

@@ -1,0 +1,124 @@
+import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { createLogger } from './log.ts';
+import { DependencyError } from './errors.ts';
+import { startConsumer } from './queue-consumer.ts';
+import { createSqliteQueue } from './backends/sqlite/queue.ts';
+import { temporaryDatabases } from './backends/sqlite/testing.ts';
+import type { ReadinessCheck } from './backends.ts';
+
+/**
+ * The consumer and a backend outage: while the store a handler writes to is down, every message
+ * would fail and spend one of its `maxReceives` per receive; the consumer pauses instead, probes
+ * the backend's readiness check, and resumes when it answers.
+ */
+describe('queue consumer: a backend outage pauses consumption', function () {
+  this.timeout(15_000);
+  const databases = temporaryDatabases();
+  after(() => databases.closeAll());
+  const log = createLogger({ level: 'silent', service: 'test' });
+
+  it('stops receiving while the backend is down, resumes when its check answers, and no message is dead-lettered', async () => {
+    const queue = createSqliteQueue(await databases.open(), { maxReceives: 3, pollIntervalMs: 5 });
+    let storeUp = true;
+    let probes = 0;
+    const readiness: ReadinessCheck[] = [
+      {
+        name: 'postgres',
+        check: async () => {
+          probes++;
+          if (!storeUp) throw new DependencyError('postgres', 'connect ECONNREFUSED');
+        },
+      },
+    ];
+    const handled = new Set<number>();
+    const receives = new Map<number, number>();
+    const consumer = startConsumer<{ n: number }>({
+      queue,
+      topic: 'events',
+      log,
+      concurrency: 4,
+      batchSize: 4,
+      visibilityTimeoutMs: 5000,
+      waitTimeMs: 50,
+      readiness,
+      async handle(message) {
+        receives.set(message.body.n, message.receiveCount);
+        if (!storeUp) throw new DependencyError('postgres', 'inserting failed (ECONNREFUSED)');
+        handled.add(message.body.n);
+      },
+    });
+    try {
+      storeUp = false;
+      await queue.sendBatch('events', Array.from({ length: 8 }, (_, n) => ({ body: { n } })));
+      // Down for 2.5 s: without the pause, nacks after 250, 500, 1000 ms would spend all 3 receives.
+      await sleep(2500);
+      assert.equal(handled.size, 0);
+      assert.ok(probes >= 2, `probed the backend while it was down (${probes} probes)`);
+      const maxReceiveDuringOutage = Math.max(...receives.values());
+      assert.equal(maxReceiveDuringOutage, 1, `each message was received at most once during the outage: ${JSON.stringify([...receives])}`);
+
+      storeUp = true;
+      const deadline = Date.now() + 8000;
+      while (handled.size < 8 && Date.now() < deadline) await sleep(20);
+      assert.equal(handled.size, 8, `handled after the outage: ${[...handled]}`);
+      assert.deepEqual(await queue.readDeadLetters('events', 10), []);
+    } finally {
+      await consumer.stop();
+    }
+  });
+
+  it('without a check for the failed backend, it pauses and lets the next message probe', async () => {
+    const queue = createSqliteQueue(await databases.open(), { maxReceives: 10, pollIntervalMs: 5 });
+    let failuresLeft = 3;
+    const handledAt: number[] = [];
+    const consumer = startConsumer<{ n: number }>({
+      queue,
+      topic: 'deliveries',
+      log,
+      concurrency: 1,
+      batchSize: 1,
+      visibilityTimeoutMs: 5000,
+      waitTimeMs: 50,
+      readiness: [],
+      async handle() {
+        if (failuresLeft > 0) {
+          failuresLeft--;
+          throw new DependencyError('resend', 'down');
+        }
+        handledAt.push(Date.now());
+      },
+    });
+    try {
+      await queue.send('deliveries', { body: { n: 1 } });
+      const deadline = Date.now() + 8000;
+      while (handledAt.length < 1 && Date.now() < deadline) await sleep(20);
+      assert.equal(handledAt.length, 1);
+      assert.equal(failuresLeft, 0);
+    } finally {
+      await consumer.stop();
+    }
+  });
+
+  it('stop() ends a pause at once', async () => {
+    const queue = createSqliteQueue(await databases.open(), { maxReceives: 10, pollIntervalMs: 5 });
+    const consumer = startConsumer<{ n: number }>({
+      queue,
+      topic: 'events',
+      log,
+      concurrency: 1,
+      batchSize: 1,
+      visibilityTimeoutMs: 5000,
+      waitTimeMs: 50,
+      readiness: [{ name: 'postgres', check: async () => Promise.reject(new DependencyError('postgres', 'down')) }],
+      handle: async () => {
+        throw new DependencyError('postgres', 'down');
+      },
+    });
+    await queue.send('events', { body: { n: 1 } });
+    await sleep(1500); // several failed probes: the pause is at 1 s or more
+    const started = Date.now();
+    await consumer.stop();
+    assert.ok(Date.now() - started < 500, `stopped in ${Date.now() - started} ms`);
+  });
+});
