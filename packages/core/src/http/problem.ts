@@ -25,7 +25,11 @@ export function sendProblem(res: Response, error: TriggersError): void {
 export function problemHandler(log: Logger): ErrorRequestHandler {
   return (thrown, req, res, _next) => {
     const error = bodyParserError(thrown) ?? toTriggersError(thrown);
-    if (error.status >= 500) {
+    if (error.code === 'unavailable') {
+      // A backend outage answers every request with 503; one line each, without a stack.
+      const cause = error.cause instanceof Error ? error.cause.message : undefined;
+      log.warn({ requestId: res.getHeader('x-request-id'), path: req.path, cause }, 'Answered 503: a backend is unavailable');
+    } else if (error.status >= 500) {
       log.error({ err: error.cause ?? thrown, requestId: res.getHeader('x-request-id'), path: req.path }, 'Failed request');
     }
     if (res.headersSent) {
