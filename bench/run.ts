@@ -7,7 +7,7 @@
  * time. Results are printed as tables and written to bench/results/latest.json.
  * Run with --help for the flags.
  */
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, fdatasyncSync, mkdirSync, mkdtempSync, openSync, readdirSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,7 +15,7 @@ import { parseArgs } from 'node:util';
 import { freePort, killAllChildrenSync, liveChildren, processCpuSeconds, spawnChild, waitForHealth, type Child } from './lib/children.ts';
 import { round, runLoad, runSequential, type LoadResult, type RequestSpec } from './lib/load.ts';
 import { batchBodies, batchBody, FILTER_EVENT_TYPE, singleEventBodies } from './lib/payloads.ts';
-import { fmtInt, fmtMs, type LatencySummary } from './lib/stats.ts';
+import { fmtInt, fmtMs, summarize, type LatencySummary } from './lib/stats.ts';
 import { formatProfileSummary, summarizeProfile, type ProfileSummary } from './lib/cpuprofile.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -141,7 +141,12 @@ if (settings.url) {
 // ---------------------------------------------------------------- lifecycle: always kill the children
 
 const abort = new AbortController();
-process.on('exit', killAllChildrenSync);
+/** Temporary data folders still to remove (also on a forced exit). */
+const tempDirs = new Set<string>();
+process.on('exit', () => {
+  killAllChildrenSync();
+  if (!settings.keepData) for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
+});
 let interrupted = false;
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
   process.on(signal, () => {
@@ -246,19 +251,20 @@ async function withTriggersServer<T>(scenario: string, fn: (target: Target, mark
   }
   const port = await freePort();
   const dataDir = mkdtempSync(path.join(os.tmpdir(), `triggers-bench-${scenario}-`));
+  tempDirs.add(dataDir);
   // One folder per server: node writes one profile per thread (the tsx loader runs in its own
   // thread), named CPU.<date>.<time>.<pid>.<thread id>.<seq>.cpuprofile; thread 0 is the main thread.
   const profileDir = path.join(RESULTS_DIR, 'profiles', `${scenario}-${new Date().toISOString().replace(/[:.]/g, '-')}`);
   const nodeArgs = settings.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
   if (settings.cpuProf) mkdirSync(profileDir, { recursive: true });
-  const child = spawnChild(`server:${scenario}`, [...nodeArgs, '--import', 'tsx', 'packages/all-in-one/src/main.ts'], {
+  const child = spawnChild(`server:${scenario}`, [...nodeArgs, '--import', 'tsx', '--import', './bench/lib/exit-with-parent.ts', 'packages/all-in-one/src/main.ts'], {
     cwd: ROOT,
     env: serverEnv(port, dataDir),
     echo: settings.echo,
   });
   const origin = `http://127.0.0.1:${port}`;
   try {
-    const startupMs = await waitForHealth(origin, child);
+    const startupMs = await waitForHealth(origin, child, 90_000, abort.signal);
     log(`  server for ${scenario} up on ${origin} (pid ${child.pid}, ${startupMs} ms, data in ${dataDir})`);
     const customer = await createCustomer(origin, `bench-${scenario}`);
     const result = await fn({ origin, ...customer, serverPid: child.pid, child }, markWindow);
@@ -277,17 +283,20 @@ async function withTriggersServer<T>(scenario: string, fn: (target: Target, mark
     return run;
   } finally {
     await child.stop(2000);
-    if (!settings.keepData) rmSync(dataDir, { recursive: true, force: true });
+    if (!settings.keepData) {
+      rmSync(dataDir, { recursive: true, force: true });
+      tempDirs.delete(dataDir);
+    }
   }
 }
 
 async function withBareServer<T>(fn: (origin: string, pid: number) => Promise<T>): Promise<T> {
   const port = await freePort();
   const env = { ...process.env, PORT: String(port) };
-  const child = spawnChild('bare', ['--import', 'tsx', 'bench/bare-server.ts'], { cwd: ROOT, env, echo: settings.echo });
+  const child = spawnChild('bare', ['--import', 'tsx', '--import', './bench/lib/exit-with-parent.ts', 'bench/bare-server.ts'], { cwd: ROOT, env, echo: settings.echo });
   const origin = `http://127.0.0.1:${port}`;
   try {
-    await waitForHealth(origin, child);
+    await waitForHealth(origin, child, 90_000, abort.signal);
     log(`  bare node:http server up on ${origin} (pid ${child.pid})`);
     return await fn(origin, child.pid);
   } finally {
@@ -537,7 +546,7 @@ async function scenarioInbox() {
 
     const result = {
       storedEvents: stored,
-      seed: { seconds: round(seedS, 1), eventsPerSecond: round(stored / seedS, 0), failedRequests: seed.errors, errorSamples: seed.errorSamples, batchLatencyMs: seed.latencyMs, serverCpuCores: seed.serverCpuCores },
+      seed: { seconds: round(seedS, 1), eventsPerSecond: round(stored / seedS, 0), failedRequests: seed.errors, errorSamples: seed.errorSamples, batchLatencyMs: seed.latencyMs, serverCpuCores: seed.serverCpuCores, otherCpuCores: seed.otherCpuCores },
       backlog: settled,
       firstPage: { path: firstPath, ...pageStats(first, firstCounts, settings.inboxRequests) },
       cursorPages: { path: `${firstPath}&cursor=…`, ...pageStats(deep, deepCounts, settings.inboxPages), eventsVisited: deepCounts.reduce((a, b) => a + b, 0) },
@@ -553,6 +562,35 @@ async function scenarioInbox() {
 
 // ---------------------------------------------------------------- report
 
+/**
+ * The disk's durable-write latency where the servers keep their data (os.tmpdir()): 200 appends of
+ * 4 KiB, each followed by fdatasync — what SQLite does per commit with synchronous=FULL in WAL mode.
+ */
+function measureFsync(): { dir: string; appends: number; p50Ms: number; p99Ms: number } | undefined {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'triggers-bench-fsync-'));
+  try {
+    const fd = openSync(path.join(dir, 'probe'), 'a');
+    const block = Buffer.alloc(4096, 7);
+    const samples: number[] = [];
+    try {
+      for (let i = 0; i < 200; i++) {
+        const t0 = process.hrtime.bigint();
+        writeSync(fd, block);
+        fdatasyncSync(fd);
+        samples.push(Number(process.hrtime.bigint() - t0) / 1e6);
+      }
+    } finally {
+      closeSync(fd);
+    }
+    const summary = summarize(samples);
+    return { dir: os.tmpdir(), appends: samples.length, p50Ms: summary.p50, p99Ms: summary.p99 };
+  } catch {
+    return undefined;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 function machineInfo() {
   const cpus = os.cpus();
   return {
@@ -563,6 +601,8 @@ function machineInfo() {
     platform: `${os.platform()} ${os.release()} ${os.arch()}`,
     node: process.version,
     loadAverageAtStart: os.loadavg().map((n) => round(n, 2)),
+    loadAverageAtEnd: [] as number[],
+    fsync: settings.url ? undefined : measureFsync(),
   };
 }
 
@@ -629,6 +669,7 @@ async function main(): Promise<number> {
       fmtInt(r.errors),
       r.serverCpuCores !== undefined ? r.serverCpuCores.toFixed(2) : '-',
       r.loadGeneratorCpuCores.toFixed(2),
+      r.otherCpuCores !== undefined ? r.otherCpuCores.toFixed(2) : '-',
     ]);
   };
   addLoad('ingest  POST /api/v1/events', ingest);
@@ -638,12 +679,18 @@ async function main(): Promise<number> {
 
   const out: string[] = [''];
   out.push(`Triggers benchmark  ${startedAt}`);
-  out.push(`machine: ${machine.cpus}× ${machine.cpuModel}, ${machine.memoryGiB} GiB, ${machine.platform}, Node ${machine.node}`);
+  out.push(
+    `machine: ${machine.cpus}× ${machine.cpuModel}, ${machine.memoryGiB} GiB, ${machine.platform}, Node ${machine.node}; ` +
+      `load average ${machine.loadAverageAtStart[0]} at start, ${os.loadavg()[0].toFixed(2)} at end`,
+  );
+  if (machine.fsync) out.push(`disk: 4 KiB append + fdatasync in ${machine.fsync.dir}: p50 ${fmtMs(machine.fsync.p50Ms)} ms, p99 ${fmtMs(machine.fsync.p99Ms)} ms`);
   out.push(`load: undici Pool, ${settings.connections} connections, pipelining 1, ${settings.durationS} s measured after ${settings.warmupS} s warm-up, all on 127.0.0.1`);
   out.push('');
   if (loadRows.length) {
-    out.push(table(['scenario', 'req/s', 'events/s', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'errors', 'srv CPU', 'gen CPU'], loadRows));
-    out.push('(srv/gen CPU: cores used by the server process / by the load generator during the measurement)');
+    out.push(table(['scenario', 'req/s', 'events/s', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'errors', 'srv CPU', 'gen CPU', 'other CPU'], loadRows));
+    out.push('(CPU in cores during the measurement: the server process, the load generator, everything else on the machine)');
+    const noisy = [ingest, batch, bare].some((r) => r?.otherCpuCores !== undefined && r.otherCpuCores > 0.25);
+    if (noisy) out.push(`WARNING: other processes used CPU during the run (see "other CPU"): the figures are disturbed; run on a quiet machine.`);
     if (ratio !== undefined) out.push(`single-event ingest / bare node:http = ${ratio.toFixed(3)}`);
     out.push('');
   }
@@ -685,9 +732,13 @@ async function main(): Promise<number> {
     out.push(table(['target', 'measured', 'result'], targets.map((t) => [t.target, t.measured, t.pass === null ? 'n/a' : t.pass ? 'PASS' : 'FAIL'])));
     out.push('');
   }
-  for (const [name, message] of Object.entries(failures)) out.push(`${name}: FAILED — ${message.split('\n')[0]}`);
+  for (const [name, message] of Object.entries(failures)) {
+    const text = message.split('\n').map((l) => l.trim()).filter(Boolean).join(' | ');
+    out.push(`${name}: FAILED — ${text.length > 400 ? `${text.slice(0, 400)}…` : text}`);
+  }
   process.stdout.write(out.join('\n') + '\n');
 
+  machine.loadAverageAtEnd = os.loadavg().map((n) => round(n, 2));
   const results = {
     startedAt,
     finishedAt: new Date().toISOString(),
@@ -702,9 +753,11 @@ async function main(): Promise<number> {
   };
   mkdirSync(RESULTS_DIR, { recursive: true });
   const json = JSON.stringify(results, null, 2) + '\n';
-  writeFileSync(path.join(RESULTS_DIR, 'latest.json'), json);
-  writeFileSync(path.join(RESULTS_DIR, `${startedAt.replace(/[:.]/g, '-')}.json`), json);
-  log(`results written to ${path.relative(ROOT, path.join(RESULTS_DIR, 'latest.json'))}`);
+  // An interrupted run does not replace latest.json.
+  const file = interrupted ? 'interrupted.json' : 'latest.json';
+  writeFileSync(path.join(RESULTS_DIR, file), json);
+  writeFileSync(path.join(RESULTS_DIR, `${startedAt.replace(/[:.]/g, '-')}${interrupted ? '-interrupted' : ''}.json`), json);
+  log(`results written to ${path.relative(ROOT, path.join(RESULTS_DIR, file))}`);
   if (settings.cpuProf) log(`profiles in ${path.relative(ROOT, path.join(RESULTS_DIR, 'profiles'))}/ (open in Chrome DevTools or summarise with bench/profile-summary.ts)`);
   return Object.keys(failures).length > 0 || interrupted ? 1 : 0;
 }

@@ -102,10 +102,11 @@ export function freePort(): Promise<number> {
 }
 
 /** Polls `GET {url}/health` until it answers 200; fails early when the child exits. */
-export async function waitForHealth(url: string, child: Child | undefined, timeoutMs = 90_000): Promise<number> {
+export async function waitForHealth(url: string, child: Child | undefined, timeoutMs = 90_000, signal?: AbortSignal): Promise<number> {
   const started = Date.now();
   let lastError = '';
   while (Date.now() - started < timeoutMs) {
+    if (signal?.aborted) throw new Error('interrupted');
     if (child?.exited) {
       throw new Error(`${child.name} exited before it was healthy. Its output:\n${child.output().trim() || '(none)'}`);
     }
@@ -134,6 +135,17 @@ export function processCpuSeconds(pid: number): number | undefined {
     const utime = Number(fields[11]);
     const stime = Number(fields[12]);
     return (utime + stime) / 100; // CLK_TCK is 100 on Linux
+  } catch {
+    return undefined;
+  }
+}
+
+/** Busy CPU time of the whole machine so far (seconds, all cores), from /proc/stat (Linux only). */
+export function machineBusySeconds(): number | undefined {
+  try {
+    const line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0];
+    const [, user, nice, system, , , irq, softirq, steal] = line.trim().split(/\s+/).map(Number);
+    return (user + nice + system + irq + softirq + steal) / 100;
   } catch {
     return undefined;
   }

@@ -6,7 +6,7 @@
  */
 import { Pool, type Dispatcher } from 'undici';
 import { Samples, summarize, type LatencySummary } from './stats.ts';
-import { processCpuSeconds } from './children.ts';
+import { machineBusySeconds, processCpuSeconds } from './children.ts';
 
 export interface RequestSpec {
   method: Dispatcher.HttpMethod;
@@ -50,6 +50,8 @@ export interface LoadResult {
   /** CPU used during the run, in cores (1.0 = one core busy all the time). */
   serverCpuCores?: number;
   loadGeneratorCpuCores: number;
+  /** CPU used by everything else on the machine during the run (cores): other processes disturb the figures. */
+  otherCpuCores?: number;
 }
 
 const REQUEST_TIMEOUT_MS = 30_000;
@@ -83,6 +85,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
 
   const cpuStart = process.cpuUsage();
   const serverCpuStart = options.serverPid ? processCpuSeconds(options.serverPid) : undefined;
+  const machineStart = machineBusySeconds();
   let progressTimer: NodeJS.Timeout | undefined;
   if (options.onProgress) {
     progressTimer = setInterval(() => options.onProgress!(ok, Number(process.hrtime.bigint() - startedNs) / 1e6), options.progressEveryMs ?? 5000);
@@ -123,6 +126,9 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   const elapsedS = Number(process.hrtime.bigint() - startedNs) / 1e9;
   const cpu = process.cpuUsage(cpuStart);
   const serverCpuEnd = options.serverPid ? processCpuSeconds(options.serverPid) : undefined;
+  const machineEnd = machineBusySeconds();
+  const serverCores = serverCpuStart !== undefined && serverCpuEnd !== undefined ? (serverCpuEnd - serverCpuStart) / elapsedS : undefined;
+  const generatorCores = (cpu.user + cpu.system) / 1e6 / elapsedS;
   await pool.close().catch(() => pool.destroy());
 
   return {
@@ -135,9 +141,12 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     requestsPerSecond: round(ok / elapsedS, 1),
     itemsPerSecond: round((ok * (options.itemsPerRequest ?? 1)) / elapsedS, 1),
     latencyMs: summarize(samples.values()),
-    serverCpuCores:
-      serverCpuStart !== undefined && serverCpuEnd !== undefined ? round((serverCpuEnd - serverCpuStart) / elapsedS, 2) : undefined,
-    loadGeneratorCpuCores: round((cpu.user + cpu.system) / 1e6 / elapsedS, 2),
+    serverCpuCores: serverCores !== undefined ? round(serverCores, 2) : undefined,
+    loadGeneratorCpuCores: round(generatorCores, 2),
+    otherCpuCores:
+      machineStart !== undefined && machineEnd !== undefined && serverCores !== undefined
+        ? round(Math.max(0, (machineEnd - machineStart) / elapsedS - serverCores - generatorCores), 2)
+        : undefined,
   };
 }
 

@@ -3,7 +3,7 @@
 const EVENT_TYPES = ['order.created', 'order.paid', 'invoice.sent', 'ticket.escalated'];
 const TIERS = ['free', 'pro', 'gold', 'enterprise'];
 
-/** One event payload, ~230 bytes of JSON. */
+/** One event payload: ~200 bytes of JSON as `{"payload": ...}`. */
 export function eventPayload(n: number): Record<string, unknown> {
   return {
     event_type: EVENT_TYPES[n % EVENT_TYPES.length],
