@@ -145,6 +145,9 @@ export function startConsumer<T>(options: ConsumerOptions<T>): Consumer {
       // A receive that returns nothing at once (a closed queue, a backend without long polling)
       // must not spin the loop.
       if (messages.length === 0 && Date.now() - receiveStarted < 5) await sleep(50);
+      // An embedded (synchronous) queue answers without ever leaving the microtask queue; yield to
+      // the event loop so HTTP requests and ingest's group commits are not starved by consumption.
+      else await new Promise<void>((resolve) => setImmediate(resolve));
       for (const message of messages) {
         inFlight++;
         const done: Promise<void> = process(message).finally(() => {

@@ -4,6 +4,7 @@ import type { Queue, OutgoingMessage } from '@triggers/core/ports/queue.ts';
 import type { EventMessage } from '@triggers/core/ports/event-acceptor.ts';
 import type { DeliveryMessage } from '@triggers/core/domain/delivery-message.ts';
 import { deliveryIdFor } from '@triggers/core/domain/delivery-ids.ts';
+import { uuidv7Time } from '@triggers/core/ids.ts';
 import type { Clock } from '@triggers/core/clock.ts';
 import type { Logger } from '@triggers/core/log.ts';
 import type { SubscriptionCache } from './subscription-cache.ts';
@@ -26,12 +27,22 @@ export interface MatcherDeps {
  * (which the deliverer recognises) and creates nothing new.
  */
 export async function matchEvent(deps: MatcherDeps, message: EventMessage): Promise<void> {
+  const isReplay = message.replayId !== undefined;
+  if (!isReplay) {
+    // A customer without active subscriptions needs no payload: settle without reading the event.
+    // (An event's timestamp is the time in its UUIDv7 id.)
+    const active = await deps.subscriptions.forEvent(message.customerId, uuidv7Time(message.eventId));
+    if (active.length === 0) {
+      deps.metrics.eventsMatched.inc({ outcome: 'unmatched' });
+      await deps.eventStore.setStatus(message.customerId, message.eventId, 'unmatched', ['pending']);
+      return;
+    }
+  }
   const event = await deps.eventStore.getEvent(message.customerId, message.eventId);
   if (!event) {
     deps.log.warn({ eventId: message.eventId }, 'Dropped a message for an unknown event');
     return;
   }
-  const isReplay = message.replayId !== undefined;
   if (!isReplay && event.status !== 'pending') return; // already settled by an earlier run
 
   const active = await deps.subscriptions.forEvent(event.customerId, isReplay ? deps.clock.now() : event.timestamp);

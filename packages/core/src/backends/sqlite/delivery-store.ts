@@ -1,7 +1,7 @@
 import type { Statement } from 'better-sqlite3';
 import type { EventStatus } from '../../domain/events.ts';
 import type { DeliveryRecord, DeliveryStatus, DeliveryStore, NewDelivery } from '../../ports/delivery-store.ts';
-import type { SqliteDatabase } from './database.ts';
+import { createRelaxedDurability, type SqliteDatabase } from './database.ts';
 import { withSqlite } from './errors.ts';
 
 interface DeliveryRow {
@@ -54,7 +54,11 @@ export class SqliteDeliveryStore implements DeliveryStore {
   private readonly createAll: (deliveries: NewDelivery[]) => DeliveryRecord[];
   private readonly finish: (deliveryId: string, status: 'succeeded' | 'failed', reason: string | null, now: number) => { eventStatus: EventStatus } | null;
 
+  /** Progress, not acknowledged input: see SqliteEventStore's `relaxed`. */
+  private readonly relaxed: <T>(work: () => T) => T;
+
   constructor(private readonly db: SqliteDatabase) {
+    this.relaxed = createRelaxedDurability(db);
     this.insert = db.prepare(`
       INSERT INTO deliveries (${COLUMNS}) VALUES (?, ?, ?, ?, 'pending', 0, ?, NULL, ?, ?)
       ON CONFLICT (delivery_id) DO NOTHING`);
@@ -86,7 +90,7 @@ export class SqliteDeliveryStore implements DeliveryStore {
       for (const d of deliveries) this.insert.run(d.deliveryId, d.eventId, d.customerId, d.workflowId, d.createdAt, d.createdAt, d.createdAt);
       return deliveries.map((d) => toRecord(this.selectOne.get(d.deliveryId) as DeliveryRow));
     });
-    this.createAll = (deliveries) => createAll.immediate(deliveries);
+    this.createAll = (deliveries) => this.relaxed(() => createAll.immediate(deliveries));
 
     const finish = db.transaction((deliveryId: string, status: 'succeeded' | 'failed', reason: string | null, now: number) => {
       const row = this.selectOne.get(deliveryId);
@@ -97,7 +101,7 @@ export class SqliteDeliveryStore implements DeliveryStore {
       if (settled) this.settleEvent.run(settled, row.event_id, settled);
       return { eventStatus: this.selectEventStatus.get(row.event_id)?.status ?? settled ?? 'pending' };
     });
-    this.finish = (deliveryId, status, reason, now) => finish.immediate(deliveryId, status, reason, now);
+    this.finish = (deliveryId, status, reason, now) => this.relaxed(() => finish.immediate(deliveryId, status, reason, now));
   }
 
   async createDeliveries(deliveries: NewDelivery[]): Promise<DeliveryRecord[]> {
@@ -117,11 +121,11 @@ export class SqliteDeliveryStore implements DeliveryStore {
   }
 
   async incrementAttempts(deliveryId: string, expected: number, now: number, claimUntil?: number): Promise<boolean> {
-    return withSqlite('incrementAttempts', () => this.casAttempts.run(claimUntil ?? null, now, deliveryId, expected).changes === 1);
+    return withSqlite('incrementAttempts', () => this.relaxed(() => this.casAttempts.run(claimUntil ?? null, now, deliveryId, expected).changes === 1));
   }
 
   async scheduleNextAttempt(deliveryId: string, nextAttemptAt: number): Promise<void> {
-    withSqlite('scheduleNextAttempt', () => this.updateNext.run(nextAttemptAt, Date.now(), deliveryId));
+    withSqlite('scheduleNextAttempt', () => this.relaxed(() => this.updateNext.run(nextAttemptAt, Date.now(), deliveryId)));
   }
 
   async finishDelivery(deliveryId: string, outcome: { status: 'succeeded' | 'failed'; reason?: string; now: number }): Promise<{ eventStatus: EventStatus } | null> {

@@ -5,7 +5,7 @@ import type { EventStore, InboxPage, InboxQuery } from '../../ports/event-store.
 import { TriggersError } from '../../errors.ts';
 import { isUuid, uuidv7LowerBound } from '../../ids.ts';
 import { decodeCursor, encodeCursor, isRecord } from '../cursor.ts';
-import type { SqliteDatabase } from './database.ts';
+import { createRelaxedDurability, type SqliteDatabase } from './database.ts';
 import { withSqlite } from './errors.ts';
 
 interface EventRow {
@@ -123,7 +123,16 @@ export class SqliteEventStore implements EventStore {
   private readonly selectStalePending: Statement<[number, number], EventRow>;
   private readonly selectOne: Statement<[], unknown>;
 
+  /**
+   * Status changes and attempts are the pipeline's progress, not acknowledged input: losing one in
+   * a power failure (never in a process crash) only makes the matcher or deliverer redo work,
+   * which both do idempotently. So they skip their own fsync; the next durable commit (an ingest
+   * group) persists them anyway, WAL being sequential.
+   */
+  private readonly relaxed: <T>(work: () => T) => T;
+
   constructor(private readonly db: SqliteDatabase) {
+    this.relaxed = createRelaxedDurability(db);
     this.insertEvent = prepareInsertEvent(db);
     const insertMany = db.transaction((events: NewEvent[]) => {
       for (const event of events) this.insertEvent(event);
@@ -194,14 +203,14 @@ export class SqliteEventStore implements EventStore {
       const from = [...new Set(onlyFrom)].filter((s) => (EVENT_STATUSES as readonly string[]).includes(s)).sort();
       if (from.length === 0) return false;
       const statement = this.updateStatusStatement(from.length);
-      return withSqlite('setting an event status', () => statement.run(status, eventId, customerId, status, ...from).changes > 0);
+      return withSqlite('setting an event status', () => this.relaxed(() => statement.run(status, eventId, customerId, status, ...from).changes > 0));
     }
     const statement = this.updateStatusStatement(0);
-    return withSqlite('setting an event status', () => statement.run(status, eventId, customerId, status).changes > 0);
+    return withSqlite('setting an event status', () => this.relaxed(() => statement.run(status, eventId, customerId, status).changes > 0));
   }
 
   async recordAttempt(attempt: DeliveryAttempt): Promise<void> {
-    withSqlite('recording a delivery attempt', () => this.recordAll(attempt));
+    withSqlite('recording a delivery attempt', () => this.relaxed(() => this.recordAll(attempt)));
   }
 
   async listAttempts(customerId: string, eventId: string): Promise<DeliveryAttempt[]> {
