@@ -123,7 +123,11 @@ rootLogger.appenderRef.file.ref = file
 EOF
   local java=(java -Xms128m -Xmx512m -XX:+UseSerialGC -Djava.awt.headless=true
     -Dlog4j2.configurationFile="$ROOT/log4j2.properties" -cp "$CACHE/lib/*")
-  "${java[@]}" kafka.tools.StorageTool format --ignore-formatted -t "$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')" \
+  # A cluster id is 16 random bytes in base64url. One that starts with "-" would be read as an
+  # option, so it is passed as --cluster-id=ID.
+  local cluster_id
+  cluster_id="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')"
+  "${java[@]}" kafka.tools.StorageTool format --ignore-formatted --cluster-id="$cluster_id" \
     -c "$ROOT/server.properties" >"$ROOT/format.log" 2>&1 || { cat "$ROOT/format.log" >&2; exit 1; }
   nohup "${java[@]}" kafka.Kafka "$ROOT/server.properties" >"$LOG" 2>&1 &
   echo $! >"$PIDFILE"
