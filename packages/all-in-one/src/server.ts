@@ -8,6 +8,7 @@ import { ingestRoutes } from '@triggers/ingest';
 import { inboxRoutes, mountConsole } from '@triggers/inbox';
 import { startMatcher } from '@triggers/matcher';
 import { startDeliverer } from '@triggers/deliverer';
+import { startPipelineWorker, type PipelineWorker } from './pipeline-worker.ts';
 
 export interface RunningServer {
   url: string;
@@ -23,12 +24,16 @@ export async function startAllInOne(config: Config, options: { log?: Logger; clo
   const ctx = await createServiceContext(config, { service: 'all-in-one', ...options });
   // The demo calls the public API on this very process, whose address is known once it listens.
   let selfUrl: string | undefined;
+  // The matcher and deliverer: in a worker thread by default, so HTTP keeps the main event loop.
+  let worker: PipelineWorker | undefined;
+  let inline: { stop(): Promise<void> }[] = [];
+  if (config.embeddedPipeline === 'thread') worker = await startPipelineWorker(config, ctx.log);
+  else inline = [startMatcher(ctx), startDeliverer(ctx)];
   const app = createHttpApp(ctx, {
     routes: [...ingestRoutes(ctx), ...inboxRoutes(ctx, { selfUrl: () => selfUrl! })],
     extra: config.demoEnabled ? (express) => mountConsole(express) : undefined,
+    extraMetrics: worker ? () => worker!.metrics() : undefined,
   });
-  const matcher = startMatcher(ctx);
-  const deliverer = startDeliverer(ctx);
   const listener = await listen(app, config);
   selfUrl = listener.selfUrl;
   return {
@@ -39,7 +44,7 @@ export async function startAllInOne(config: Config, options: { log?: Logger; clo
     ctx,
     close: async () => {
       await listener.close();
-      await Promise.all([matcher.stop(), deliverer.stop()]);
+      await Promise.all([...inline.map((service) => service.stop()), worker?.stop()]);
       await ctx.backends.close();
     },
   };

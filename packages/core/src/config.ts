@@ -59,6 +59,7 @@ const VARIABLES = {
   TRIGGERS_BREAKER_ERROR_PERCENT: int(1, 100).default(50),
   TRIGGERS_BREAKER_RESET_MS: int(100, 3600_000).default(30_000),
   TRIGGERS_SSRF_ALLOW: ssrfAllow.optional(),
+  TRIGGERS_EMBEDDED_PIPELINE: z.enum(['thread', 'inline']).default('thread'),
   TRIGGERS_DELIVERER_CONCURRENCY: int(1, 10_000).default(128),
   TRIGGERS_MATCHER_CONCURRENCY: int(1, 10_000).default(64),
   TRIGGERS_PENDING_SWEEP_AFTER_MS: int(1000, 7 * 24 * 3600_000).default(5 * 60_000),
@@ -122,6 +123,8 @@ function buildConfig(v: Parsed) {
     dataDir: v.TRIGGERS_DATA_DIR,
     adminToken: v.TRIGGERS_ADMIN_TOKEN,
     logLevel: v.TRIGGERS_LOG_LEVEL,
+    /** Where the all-in-one runs the matcher and deliverer: a worker thread (default) or the HTTP thread. */
+    embeddedPipeline: v.TRIGGERS_EMBEDDED_PIPELINE,
     // The demo routes are unauthenticated (they act as the demo customer): on by default only in dev.
     demoEnabled: v.TRIGGERS_DEMO ?? env === 'dev',
     demo: {

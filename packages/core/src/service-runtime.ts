@@ -15,11 +15,18 @@ let defaultMetricsStarted = false;
 /** Builds the backends and the context every service's wiring receives. */
 export async function createServiceContext(
   config: Config,
-  options: { service: string; log?: Logger; clock?: Clock; needs?: BackendNeeds },
+  options: {
+    service: string;
+    log?: Logger;
+    clock?: Clock;
+    needs?: BackendNeeds;
+    /** Process metrics (CPU, memory, event loop); off in a worker thread, whose process the main thread reports. */
+    processMetrics?: boolean;
+  },
 ): Promise<ServiceContext & { adminTokenSource: string }> {
   const log = options.log ?? createLogger({ level: config.logLevel, service: options.service });
   const clock = options.clock ?? systemClock;
-  if (!defaultMetricsStarted) {
+  if (!defaultMetricsStarted && options.processMetrics !== false) {
     collectDefaultMetrics({ register });
     defaultMetricsStarted = true;
   }

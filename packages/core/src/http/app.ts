@@ -25,6 +25,8 @@ export interface HttpAppOptions {
   routes: AnyRoute[];
   /** Mounted after the API routes and before the 404 handler (the console's static files). */
   extra?: (app: Express) => void;
+  /** More Prometheus text for `/metrics` (from a worker thread). */
+  extraMetrics?: () => Promise<string>;
 }
 
 /**
@@ -53,6 +55,7 @@ export function createHttpApp(ctx: ServiceContext, options: HttpAppOptions): Exp
     ...opsRoutes({
       environment: ctx.config.env,
       readiness: ctx.backends.readiness,
+      extraMetrics: options.extraMetrics,
       openApi: () => (openApiDocument ??= buildOpenApiDocument(allRoutes, { title: 'Triggers API', version: '1.0.0' })),
     }),
   );

@@ -25,7 +25,13 @@ async function runCheck(check: ReadinessCheck): Promise<{ name: string; ok: bool
 }
 
 /** Liveness, readiness, metrics and the OpenAPI document: on every service. */
-export function opsRoutes(options: { environment: string; readiness: ReadinessCheck[]; openApi: () => unknown }): AnyRoute[] {
+export function opsRoutes(options: {
+  environment: string;
+  readiness: ReadinessCheck[];
+  openApi: () => unknown;
+  /** More Prometheus text to append (the metrics of the all-in-one's worker thread). */
+  extraMetrics?: () => Promise<string>;
+}): AnyRoute[] {
   return [
     defineRoute({
       method: 'get',
@@ -65,7 +71,10 @@ export function opsRoutes(options: { environment: string; readiness: ReadinessCh
       auth: 'none',
       responses: { 200: { description: 'Prometheus text format', contentType: 'text/plain', schema: z.string() } },
       errors: [],
-      handler: async () => ({ status: 200, text: await register.metrics(), contentType: register.contentType }),
+      handler: async () => {
+        const [own, extra] = await Promise.all([register.metrics(), options.extraMetrics?.() ?? Promise.resolve('')]);
+        return { status: 200, text: extra ? `${own}\n${extra}` : own, contentType: register.contentType };
+      },
     }),
     defineRoute({
       method: 'get',

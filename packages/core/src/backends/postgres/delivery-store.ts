@@ -1,22 +1,10 @@
 import type { EventStatus } from '../../domain/events.ts';
-import type { DeliveryRecord, DeliveryStatus, DeliveryStore, NewDelivery } from '../../ports/delivery-store.ts';
+import type { DeliveryRecord, DeliveryStore, NewDelivery } from '../../ports/delivery-store.ts';
+import { toDeliveryRecord, type DeliveryRow } from '../sql/delivery-rows.ts';
 import { isUuid } from '../../ids.ts';
 import type { PostgresDatabase } from './database.ts';
 import { withPostgres } from './errors.ts';
 import { query } from './sql.ts';
-
-interface DeliveryRow {
-  delivery_id: string;
-  event_id: string;
-  customer_id: string;
-  workflow_id: string;
-  status: DeliveryStatus;
-  attempts_made: number;
-  next_attempt_at: number;
-  failure_reason: string | null;
-  created_at: number;
-  updated_at: number;
-}
 
 const COLUMNS = 'delivery_id, event_id, customer_id, workflow_id, status, attempts_made, next_attempt_at, failure_reason, created_at, updated_at';
 
@@ -74,21 +62,6 @@ const SELECT_STRANDED_SQL = `
      AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.event_id::uuid)
    ORDER BY e."timestamp" LIMIT ?`;
 
-function toRecord(row: DeliveryRow): DeliveryRecord {
-  return {
-    deliveryId: row.delivery_id,
-    eventId: row.event_id,
-    customerId: row.customer_id,
-    workflowId: row.workflow_id,
-    status: row.status,
-    attemptsMade: row.attempts_made,
-    nextAttemptAt: row.next_attempt_at,
-    failureReason: row.failure_reason,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-  };
-}
-
 /**
  * Deliveries in the same database as the events, so finishing a delivery and settling its event's
  * status is one transaction.
@@ -112,20 +85,20 @@ export class PostgresDeliveryStore implements DeliveryStore {
       // A statement of its own, so it also sees rows that a concurrent creator committed meanwhile.
       return (await query<DeliveryRow>(this.db, SELECT_MANY_SQL, [ids])).rows;
     });
-    const byId = new Map(rows.map((row) => [row.delivery_id, toRecord(row)]));
+    const byId = new Map(rows.map((row) => [row.delivery_id, toDeliveryRecord(row)]));
     return ids.flatMap((id) => byId.get(id) ?? []);
   }
 
   async getDelivery(deliveryId: string): Promise<DeliveryRecord | null> {
     const { rows } = await withPostgres('reading a delivery', () => query<DeliveryRow>(this.db, SELECT_ONE_SQL, [deliveryId]));
-    return rows[0] ? toRecord(rows[0]) : null;
+    return rows[0] ? toDeliveryRecord(rows[0]) : null;
   }
 
   async listDeliveries(customerId: string, eventId: string): Promise<DeliveryRecord[]> {
     // The columns are uuid: anything else cannot match (and must not reach the cast as an error).
     if (!isUuid(customerId) || !isUuid(eventId)) return [];
     const { rows } = await withPostgres('listing deliveries', () => query<DeliveryRow>(this.db, SELECT_BY_EVENT_SQL, [eventId, customerId]));
-    return rows.map(toRecord);
+    return rows.map(toDeliveryRecord);
   }
 
   async incrementAttempts(deliveryId: string, expected: number, now: number, claimUntil?: number): Promise<boolean> {
@@ -162,7 +135,7 @@ export class PostgresDeliveryStore implements DeliveryStore {
       ]),
     );
     return {
-      deliveries: overdue.rows.map(toRecord),
+      deliveries: overdue.rows.map(toDeliveryRecord),
       eventsWithoutDeliveries: stranded.rows.map((r) => ({ eventId: r.event_id, customerId: r.customer_id })),
     };
   }

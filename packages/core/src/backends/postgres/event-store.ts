@@ -1,37 +1,16 @@
-import type { DeliveryAttempt, EventStatus, JsonObject, NewEvent, StoredEvent } from '../../domain/events.ts';
+import type { DeliveryAttempt, EventStatus, NewEvent, StoredEvent } from '../../domain/events.ts';
 import { EVENT_STATUSES } from '../../domain/events.ts';
 import type { EventStore, InboxPage, InboxQuery } from '../../ports/event-store.ts';
 import { TriggersError } from '../../errors.ts';
-import { isUuid, uuidv7LowerBound } from '../../ids.ts';
-import { decodeCursor, encodeCursor, isRecord } from '../cursor.ts';
+import { uuidv7LowerBound } from '../../ids.ts';
+import { decodeCursor, encodeCursor } from '../cursor.ts';
+import { isInboxCursor, toAttempt, toStoredEvent, type AttemptRow, type EventRow, type InboxCursor } from '../sql/event-rows.ts';
 import type { PostgresDatabase } from './database.ts';
 import { withPostgres } from './errors.ts';
 import { query } from './sql.ts';
 
-interface EventRow {
-  event_id: string;
-  customer_id: string;
-  event_type: string | null;
-  payload: string;
-  status: EventStatus;
-  timestamp: number;
-  delivery_attempts: number;
-  last_delivery_timestamp: number | null;
-}
-
-interface AttemptRow {
-  event_id: string;
-  customer_id: string;
-  workflow_id: string;
-  delivery_id: string;
-  attempt: number;
-  status: DeliveryAttempt['status'];
-  status_code: number | null;
-  error: string | null;
-  duration_ms: number;
-  timestamp: number;
-  response_body: string | null;
-}
+// Exported here before the row mapping moved to ../sql/event-rows.ts; kept for deep importers.
+export { toStoredEvent };
 
 export const EVENT_COLUMNS = 'event_id, customer_id, event_type, payload, status, "timestamp", delivery_attempts, last_delivery_timestamp';
 
@@ -65,44 +44,6 @@ const SELECT_ATTEMPTS_SQL = `
 const SELECT_STALE_PENDING_SQL = `
   SELECT ${EVENT_COLUMNS} FROM events
    WHERE status = 'pending' AND "timestamp" < ? ORDER BY "timestamp" LIMIT ?`;
-
-interface InboxCursor {
-  /** The last event id of the previous page; the next page starts strictly below it. */
-  before: string;
-}
-
-function isInboxCursor(value: unknown): value is InboxCursor {
-  return isRecord(value) && typeof value.before === 'string' && isUuid(value.before);
-}
-
-export function toStoredEvent(row: EventRow): StoredEvent {
-  return {
-    eventId: row.event_id,
-    customerId: row.customer_id,
-    eventType: row.event_type,
-    payload: JSON.parse(row.payload) as JsonObject,
-    status: row.status,
-    timestamp: row.timestamp,
-    deliveryAttempts: row.delivery_attempts,
-    lastDeliveryTimestamp: row.last_delivery_timestamp,
-  };
-}
-
-function toAttempt(row: AttemptRow): DeliveryAttempt {
-  return {
-    eventId: row.event_id,
-    customerId: row.customer_id,
-    workflowId: row.workflow_id,
-    deliveryId: row.delivery_id,
-    attempt: row.attempt,
-    status: row.status,
-    statusCode: row.status_code,
-    error: row.error,
-    durationMs: row.duration_ms,
-    timestamp: row.timestamp,
-    responseBody: row.response_body,
-  };
-}
 
 /**
  * The inbox query for one combination of filters: keyset pagination on `event_id` (UUIDv7, so time

@@ -1,38 +1,11 @@
 import type { Statement } from 'better-sqlite3';
 import type { EventStatus } from '../../domain/events.ts';
-import type { DeliveryRecord, DeliveryStatus, DeliveryStore, NewDelivery } from '../../ports/delivery-store.ts';
+import type { DeliveryRecord, DeliveryStore, NewDelivery } from '../../ports/delivery-store.ts';
+import { toDeliveryRecord, type DeliveryRow } from '../sql/delivery-rows.ts';
 import { createRelaxedDurability, type SqliteDatabase } from './database.ts';
 import { withSqlite } from './errors.ts';
 
-interface DeliveryRow {
-  delivery_id: string;
-  event_id: string;
-  customer_id: string;
-  workflow_id: string;
-  status: DeliveryStatus;
-  attempts_made: number;
-  next_attempt_at: number;
-  failure_reason: string | null;
-  created_at: number;
-  updated_at: number;
-}
-
 const COLUMNS = 'delivery_id, event_id, customer_id, workflow_id, status, attempts_made, next_attempt_at, failure_reason, created_at, updated_at';
-
-function toRecord(row: DeliveryRow): DeliveryRecord {
-  return {
-    deliveryId: row.delivery_id,
-    eventId: row.event_id,
-    customerId: row.customer_id,
-    workflowId: row.workflow_id,
-    status: row.status,
-    attemptsMade: row.attempts_made,
-    nextAttemptAt: row.next_attempt_at,
-    failureReason: row.failure_reason,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-  };
-}
 
 /**
  * Deliveries in the same SQLite file as the events, so finishing a delivery and settling its
@@ -88,7 +61,7 @@ export class SqliteDeliveryStore implements DeliveryStore {
 
     const createAll = db.transaction((deliveries: NewDelivery[]) => {
       for (const d of deliveries) this.insert.run(d.deliveryId, d.eventId, d.customerId, d.workflowId, d.createdAt, d.createdAt, d.createdAt);
-      return deliveries.map((d) => toRecord(this.selectOne.get(d.deliveryId) as DeliveryRow));
+      return deliveries.map((d) => toDeliveryRecord(this.selectOne.get(d.deliveryId) as DeliveryRow));
     });
     this.createAll = (deliveries) => this.relaxed(() => createAll.immediate(deliveries));
 
@@ -112,12 +85,12 @@ export class SqliteDeliveryStore implements DeliveryStore {
   async getDelivery(deliveryId: string): Promise<DeliveryRecord | null> {
     return withSqlite('getDelivery', () => {
       const row = this.selectOne.get(deliveryId);
-      return row ? toRecord(row) : null;
+      return row ? toDeliveryRecord(row) : null;
     });
   }
 
   async listDeliveries(customerId: string, eventId: string): Promise<DeliveryRecord[]> {
-    return withSqlite('listDeliveries', () => this.selectByEvent.all(eventId, customerId).map(toRecord));
+    return withSqlite('listDeliveries', () => this.selectByEvent.all(eventId, customerId).map(toDeliveryRecord));
   }
 
   async incrementAttempts(deliveryId: string, expected: number, now: number, claimUntil?: number): Promise<boolean> {
@@ -134,7 +107,7 @@ export class SqliteDeliveryStore implements DeliveryStore {
 
   async listOverdue(now: number, graceMs: number, limit: number) {
     return withSqlite('listOverdue', () => ({
-      deliveries: this.selectOverdue.all(now - graceMs, limit).map(toRecord),
+      deliveries: this.selectOverdue.all(now - graceMs, limit).map(toDeliveryRecord),
       eventsWithoutDeliveries: this.selectStranded.all(now - graceMs, limit).map((r) => ({ eventId: r.event_id, customerId: r.customer_id })),
     }));
   }

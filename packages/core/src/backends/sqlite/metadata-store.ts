@@ -1,148 +1,18 @@
 import type { Statement } from 'better-sqlite3';
-import type { ApiKeyRecord, Customer, CustomerStatus } from '../../domain/customers.ts';
-import type { Subscription, SubscriptionBatching, SubscriptionStatus } from '../../domain/subscriptions.ts';
-import type { Selector } from '../../domain/selectors/types.ts';
+import type { ApiKeyRecord, Customer } from '../../domain/customers.ts';
+import type { Subscription } from '../../domain/subscriptions.ts';
 import type { CustomerPatch, MetadataStore, SubscriptionPage, SubscriptionPatch } from '../../ports/metadata-store.ts';
 import { TriggersError } from '../../errors.ts';
-import { decodeCursor, encodeCursor, isRecord } from '../cursor.ts';
+import { decodeCursor, encodeCursor } from '../cursor.ts';
+import { CUSTOMER_PATCH_COLUMNS, SUBSCRIPTION_PATCH_COLUMNS, isSubscriptionCursor, subscriptionColumnValue, toApiKeyWithCustomer, toCustomer, toSubscription } from '../sql/metadata-rows.ts';
+import type { ApiKeyWithCustomerRow, CustomerRow, SubscriptionCursor, SubscriptionRow } from '../sql/metadata-rows.ts';
 import type { SqliteDatabase } from './database.ts';
 import { withSqlite } from './errors.ts';
-
-interface CustomerRow {
-  customer_id: string;
-  name: string;
-  email: string;
-  status: CustomerStatus;
-  rate_limit_per_second: number | null;
-  is_test: number;
-  created_at: number;
-}
-
-interface ApiKeyRow {
-  key_id: string;
-  customer_id: string;
-  key_hash: string;
-  prefix: string;
-  created_at: number;
-  revoked_at: number | null;
-  expires_at: number | null;
-}
-
-interface ApiKeyWithCustomerRow extends ApiKeyRow {
-  c_name: string;
-  c_email: string;
-  c_status: CustomerStatus;
-  c_rate_limit_per_second: number | null;
-  c_is_test: number;
-  c_created_at: number;
-}
-
-interface SubscriptionRow {
-  workflow_id: string;
-  customer_id: string;
-  event_selector: string;
-  webhook_url: string;
-  description: string | null;
-  status: SubscriptionStatus;
-  disabled_reason: string | null;
-  secret: string;
-  previous_secret: string | null;
-  previous_secret_expires_at: number | null;
-  batching: string | null;
-  created_at: number;
-  updated_at: number;
-}
 
 const CUSTOMER_COLUMNS = 'customer_id, name, email, status, rate_limit_per_second, is_test, created_at';
 const API_KEY_COLUMNS = 'key_id, customer_id, key_hash, prefix, created_at, revoked_at, expires_at';
 const SUBSCRIPTION_COLUMNS =
   'workflow_id, customer_id, event_selector, webhook_url, description, status, disabled_reason, secret, previous_secret, previous_secret_expires_at, batching, created_at, updated_at';
-
-/** Patchable customer fields and their columns (a fixed list: patch keys never reach SQL). */
-const CUSTOMER_PATCH_COLUMNS = {
-  name: 'name',
-  email: 'email',
-  status: 'status',
-  rateLimitPerSecond: 'rate_limit_per_second',
-} as const satisfies Record<keyof CustomerPatch, string>;
-
-const SUBSCRIPTION_PATCH_COLUMNS = {
-  eventSelector: 'event_selector',
-  webhookUrl: 'webhook_url',
-  description: 'description',
-  status: 'status',
-  disabledReason: 'disabled_reason',
-  secret: 'secret',
-  previousSecret: 'previous_secret',
-  previousSecretExpiresAt: 'previous_secret_expires_at',
-  batching: 'batching',
-  updatedAt: 'updated_at',
-} as const satisfies Record<keyof SubscriptionPatch, string>;
-
-function toCustomer(row: CustomerRow): Customer {
-  return {
-    customerId: row.customer_id,
-    name: row.name,
-    email: row.email,
-    status: row.status,
-    rateLimitPerSecond: row.rate_limit_per_second,
-    isTest: row.is_test === 1,
-    createdAt: row.created_at,
-  };
-}
-
-function toApiKey(row: ApiKeyRow): ApiKeyRecord {
-  return {
-    keyId: row.key_id,
-    customerId: row.customer_id,
-    keyHash: row.key_hash,
-    prefix: row.prefix,
-    createdAt: row.created_at,
-    revokedAt: row.revoked_at,
-    expiresAt: row.expires_at,
-  };
-}
-
-function toSubscription(row: SubscriptionRow): Subscription {
-  return {
-    workflowId: row.workflow_id,
-    customerId: row.customer_id,
-    eventSelector: JSON.parse(row.event_selector) as Selector,
-    webhookUrl: row.webhook_url,
-    description: row.description,
-    status: row.status,
-    disabledReason: row.disabled_reason,
-    secret: row.secret,
-    previousSecret: row.previous_secret,
-    previousSecretExpiresAt: row.previous_secret_expires_at,
-    batching: row.batching === null ? null : (JSON.parse(row.batching) as SubscriptionBatching),
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-  };
-}
-
-/** Converts a patch value to what the column stores. */
-function subscriptionColumnValue(field: keyof SubscriptionPatch, value: unknown): unknown {
-  if (field === 'eventSelector') return JSON.stringify(value);
-  if (field === 'batching') return value === null ? null : JSON.stringify(value);
-  return value;
-}
-
-interface SubscriptionCursor {
-  createdAt: number;
-  workflowId: string;
-}
-
-function isSubscriptionCursor(value: unknown): value is SubscriptionCursor {
-  return (
-    isRecord(value) &&
-    typeof value.createdAt === 'number' &&
-    Number.isSafeInteger(value.createdAt) &&
-    typeof value.workflowId === 'string' &&
-    value.workflowId.length > 0 &&
-    value.workflowId.length <= 64
-  );
-}
 
 export class SqliteMetadataStore implements MetadataStore {
   readonly kind = 'sqlite';
@@ -227,19 +97,7 @@ export class SqliteMetadataStore implements MetadataStore {
 
   async findApiKeyByHash(keyHash: string): Promise<{ key: ApiKeyRecord; customer: Customer } | null> {
     const row = withSqlite('finding an API key', () => this.selectKeyByHash.get(keyHash));
-    if (!row) return null;
-    return {
-      key: toApiKey(row),
-      customer: toCustomer({
-        customer_id: row.customer_id,
-        name: row.c_name,
-        email: row.c_email,
-        status: row.c_status,
-        rate_limit_per_second: row.c_rate_limit_per_second,
-        is_test: row.c_is_test,
-        created_at: row.c_created_at,
-      }),
-    };
+    return row ? toApiKeyWithCustomer(row) : null;
   }
 
   async revokeApiKey(keyId: string, revokedAt: number): Promise<boolean> {

@@ -62,12 +62,30 @@ export class TopicSignals {
 
 const signalsByDatabase = new WeakMap<SqliteDatabase, TopicSignals>();
 
-/** The signals shared by every queue and acceptor on one connection. */
+/**
+ * The signals shared by every queue and acceptor on one connection. Sends are also relayed to the
+ * other threads of this process that opened the same file (the all-in-one runs the matcher and
+ * deliverer in a worker thread), through a BroadcastChannel named after the file, so a receiver
+ * there wakes at once instead of at its next poll.
+ */
 export function topicSignalsFor(db: SqliteDatabase): TopicSignals {
   let signals = signalsByDatabase.get(db);
   if (!signals) {
     signals = new TopicSignals();
+    relayAcrossThreads(signals, db.name);
     signalsByDatabase.set(db, signals);
   }
   return signals;
+}
+
+function relayAcrossThreads(signals: TopicSignals, file: string): void {
+  if (!file || file === ':memory:') return;
+  const channel = new BroadcastChannel(`triggers-sqlite-signals:${file}`);
+  (channel as unknown as { unref(): void }).unref();
+  const notifyHere = signals.notify.bind(signals);
+  channel.onmessage = (message) => notifyHere((message as MessageEvent<Topic>).data);
+  signals.notify = (topic: Topic) => {
+    notifyHere(topic);
+    channel.postMessage(topic);
+  };
 }

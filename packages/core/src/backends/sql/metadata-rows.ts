@@ -1,0 +1,159 @@
+import type { ApiKeyRecord, Customer, CustomerStatus } from '../../domain/customers.ts';
+import type { Subscription, SubscriptionBatching, SubscriptionStatus } from '../../domain/subscriptions.ts';
+import type { Selector } from '../../domain/selectors/types.ts';
+import type { CustomerPatch, SubscriptionPatch } from '../../ports/metadata-store.ts';
+import { isRecord } from '../cursor.ts';
+
+/**
+ * The metadata tables' rows as the SQL adapters (SQLite, PostgreSQL) read them, and their mapping
+ * to the domain. The engines differ only in booleans: SQLite returns 0/1, PostgreSQL true/false.
+ */
+
+export interface CustomerRow {
+  customer_id: string;
+  name: string;
+  email: string;
+  status: CustomerStatus;
+  rate_limit_per_second: number | null;
+  is_test: boolean | number;
+  created_at: number;
+}
+
+export interface ApiKeyRow {
+  key_id: string;
+  customer_id: string;
+  key_hash: string;
+  prefix: string;
+  created_at: number;
+  revoked_at: number | null;
+  expires_at: number | null;
+}
+
+/** An API key joined with its customer, the customer's columns prefixed `c_`. */
+export interface ApiKeyWithCustomerRow extends ApiKeyRow {
+  c_name: string;
+  c_email: string;
+  c_status: CustomerStatus;
+  c_rate_limit_per_second: number | null;
+  c_is_test: boolean | number;
+  c_created_at: number;
+}
+
+export interface SubscriptionRow {
+  workflow_id: string;
+  customer_id: string;
+  event_selector: string;
+  webhook_url: string;
+  description: string | null;
+  status: SubscriptionStatus;
+  disabled_reason: string | null;
+  secret: string;
+  previous_secret: string | null;
+  previous_secret_expires_at: number | null;
+  batching: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+/** Patchable customer fields and their columns (a fixed list: patch keys never reach SQL). */
+export const CUSTOMER_PATCH_COLUMNS = {
+  name: 'name',
+  email: 'email',
+  status: 'status',
+  rateLimitPerSecond: 'rate_limit_per_second',
+} as const satisfies Record<keyof CustomerPatch, string>;
+
+export const SUBSCRIPTION_PATCH_COLUMNS = {
+  eventSelector: 'event_selector',
+  webhookUrl: 'webhook_url',
+  description: 'description',
+  status: 'status',
+  disabledReason: 'disabled_reason',
+  secret: 'secret',
+  previousSecret: 'previous_secret',
+  previousSecretExpiresAt: 'previous_secret_expires_at',
+  batching: 'batching',
+  updatedAt: 'updated_at',
+} as const satisfies Record<keyof SubscriptionPatch, string>;
+
+export function toCustomer(row: CustomerRow): Customer {
+  return {
+    customerId: row.customer_id,
+    name: row.name,
+    email: row.email,
+    status: row.status,
+    rateLimitPerSecond: row.rate_limit_per_second,
+    isTest: row.is_test === true || row.is_test === 1,
+    createdAt: row.created_at,
+  };
+}
+
+export function toApiKey(row: ApiKeyRow): ApiKeyRecord {
+  return {
+    keyId: row.key_id,
+    customerId: row.customer_id,
+    keyHash: row.key_hash,
+    prefix: row.prefix,
+    createdAt: row.created_at,
+    revokedAt: row.revoked_at,
+    expiresAt: row.expires_at,
+  };
+}
+
+/** The key and its customer from one joined row. */
+export function toApiKeyWithCustomer(row: ApiKeyWithCustomerRow): { key: ApiKeyRecord; customer: Customer } {
+  return {
+    key: toApiKey(row),
+    customer: toCustomer({
+      customer_id: row.customer_id,
+      name: row.c_name,
+      email: row.c_email,
+      status: row.c_status,
+      rate_limit_per_second: row.c_rate_limit_per_second,
+      is_test: row.c_is_test,
+      created_at: row.c_created_at,
+    }),
+  };
+}
+
+export function toSubscription(row: SubscriptionRow): Subscription {
+  return {
+    workflowId: row.workflow_id,
+    customerId: row.customer_id,
+    eventSelector: JSON.parse(row.event_selector) as Selector,
+    webhookUrl: row.webhook_url,
+    description: row.description,
+    status: row.status,
+    disabledReason: row.disabled_reason,
+    secret: row.secret,
+    previousSecret: row.previous_secret,
+    previousSecretExpiresAt: row.previous_secret_expires_at,
+    batching: row.batching === null ? null : (JSON.parse(row.batching) as SubscriptionBatching),
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+/** Converts a patch value to what the column stores. */
+export function subscriptionColumnValue(field: keyof SubscriptionPatch, value: unknown): unknown {
+  if (field === 'eventSelector') return JSON.stringify(value);
+  if (field === 'batching') return value === null ? null : JSON.stringify(value);
+  return value;
+}
+
+/** Where a subscriptions page ended: pages run newest first by `(created_at, workflow_id)`. */
+export interface SubscriptionCursor {
+  createdAt: number;
+  workflowId: string;
+}
+
+export function isSubscriptionCursor(value: unknown): value is SubscriptionCursor {
+  return (
+    isRecord(value) &&
+    typeof value.createdAt === 'number' &&
+    Number.isSafeInteger(value.createdAt) &&
+    typeof value.workflowId === 'string' &&
+    value.workflowId.length > 0 &&
+    value.workflowId.length <= 64
+  );
+}
