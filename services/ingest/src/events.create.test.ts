@@ -60,6 +60,17 @@ describe('POST /api/v1/events', () => {
       assert.equal(response.headers.get('idempotent-replayed'), null);
     });
 
+    it('keeps a payload key named __proto__ as an ordinary field, without touching any prototype', async () => {
+      const raw = '{"payload":{"event_type":"proto.test","__proto__":{"polluted":true},"constructor":"c"}}';
+      const response = await sendText(raw, { 'content-type': 'application/json' });
+      assert.equal(response.status, 202);
+      const { event_id } = (await response.json()) as { event_id: string };
+      const read = await server.request('GET', `/api/v1/events/${event_id}`, { apiKey: customer.apiKey });
+      assert.equal(read.status, 200);
+      assert.match(read.text, /"__proto__":\{"polluted":true\}/, 'the __proto__ field is stored and returned');
+      assert.equal(({} as Record<string, unknown>).polluted, undefined, 'no prototype was polluted');
+    });
+
     it('stores the event exactly as sent: readable by id, pending until matched, in the inbox', async () => {
       const payload = {
         event_type: 'order.created',

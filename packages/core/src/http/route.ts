@@ -27,6 +27,8 @@ export interface RouteContext<Q, P, B> {
   body: B;
   /** The raw JSON text of the body (when the route has a body). */
   rawBody: string;
+  /** The body as JSON.parse gave it, before the schema (which drops keys such as `__proto__`). */
+  json: unknown;
   /** The authenticated customer (api_key routes). */
   customer: Customer;
   requestId: string;
@@ -98,9 +100,11 @@ async function runRoute(route: AnyRoute, req: Request, res: Response, options: M
   const query = route.query ? parseInput(route.query, req.query, 'query') : req.query;
   let body: unknown = undefined;
   let rawBody = '';
+  let json: unknown = undefined;
   if (route.body || route.bodyValidatedByHandler) {
     const read = await readJsonBody(req, options.maxBodyBytes);
     rawBody = read.raw;
+    json = read.value;
     body = route.body && !route.bodyValidatedByHandler ? parseInput(route.body, read.value, 'body') : read.value;
   }
   const result = await route.handler({
@@ -110,6 +114,7 @@ async function runRoute(route: AnyRoute, req: Request, res: Response, options: M
     params,
     body,
     rawBody,
+    json,
     customer: customer as Customer,
     requestId: String(res.getHeader('x-request-id') ?? ''),
   });

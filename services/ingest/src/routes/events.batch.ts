@@ -25,7 +25,8 @@ function validateBatch(body: unknown): JsonObject[] {
   const payloads: JsonObject[] = [];
   events.forEach((item, index) => {
     const result = eventRequestSchema.safeParse(item);
-    if (result.success) payloads.push(result.data.payload as JsonObject);
+    // Stored exactly as sent: the schema's copy would drop a `__proto__` key.
+    if (result.success) payloads.push((item as { payload: JsonObject }).payload);
     else errors.push({ index, detail: zodIssuesDetail(result.error.issues, 'event') });
   });
   if (errors.length > 0) {

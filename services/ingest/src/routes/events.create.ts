@@ -1,4 +1,5 @@
 import { defineRoute } from '@triggers/core/http/route.ts';
+import type { JsonObject } from '@triggers/core/domain/events.ts';
 import { acceptedEventSchema, eventRequestSchema, idempotencyKeyHeader, rateLimitHeaders } from '../schemas.ts';
 import { acceptedTimestamp, ingestEvents, readIdempotencyKey, type IngestDeps } from '../ingest-events.ts';
 
@@ -15,10 +16,11 @@ export function createEventRoute(deps: IngestDeps) {
     headers: [idempotencyKeyHeader],
     responses: { 202: { description: 'Accepted', schema: acceptedEventSchema, headers: rateLimitHeaders } },
     errors: ['invalid_json', 'invalid_request', 'unauthorized', 'payload_too_large', 'unsupported_media_type', 'idempotency_key_in_progress', 'idempotency_key_reused', 'rate_limited', 'unavailable'],
-    handler: ({ body, customer, req, rawBody }) =>
+    handler: ({ json, customer, req, rawBody }) =>
       ingestEvents(deps, {
         customer,
-        payloads: [body.payload],
+        // Validated by the schema; stored exactly as sent (the schema's copy would drop a `__proto__` key).
+        payloads: [(json as { payload: JsonObject }).payload],
         idempotencyKey: readIdempotencyKey(req.headers['idempotency-key']),
         rawBody,
         respond: ([event]) => ({
