@@ -144,14 +144,24 @@ export class SqliteQueue implements Queue {
     this.selectOne = db.prepare('SELECT 1');
   }
 
+  /**
+   * Messages on `deliveries` are derived state: the delivery rows they point at are written first,
+   * and the sweeper re-enqueues a pending delivery whose message is missing. So, like receipts and
+   * acks, they skip their own fsync (a process crash never loses them; a power failure may, and
+   * then the sweeper makes up for it). `events` messages carry acknowledged input and stay durable.
+   */
+  private durabilityFor(topic: Topic): <T>(work: () => T) => T {
+    return topic === 'deliveries' ? this.relaxed : (work) => work();
+  }
+
   async send(topic: Topic, message: OutgoingMessage): Promise<void> {
-    withSqlite('sending a message', () => this.enqueue(topic, message, this.clock.now()));
+    withSqlite('sending a message', () => this.durabilityFor(topic)(() => this.enqueue(topic, message, this.clock.now())));
     this.signals.notifyIn(topic, message.delayMs ?? 0);
   }
 
   async sendBatch(topic: Topic, messages: OutgoingMessage[]): Promise<void> {
     if (messages.length === 0) return;
-    withSqlite('sending messages', () => this.enqueueAll(topic, messages, this.clock.now()));
+    withSqlite('sending messages', () => this.durabilityFor(topic)(() => this.enqueueAll(topic, messages, this.clock.now())));
     this.signals.notifyIn(topic, messages.reduce((soonest, m) => Math.min(soonest, m.delayMs ?? 0), Infinity));
   }
 
