@@ -4,7 +4,7 @@
  * error, on SIGINT/SIGTERM, and (synchronously, SIGKILL) when the process exits for any reason.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import net from 'node:net';
 
 const live = new Set<ChildProcess>();
@@ -149,4 +149,73 @@ export function machineBusySeconds(): number | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** Pids of the processes listening on TCP `port` (any local address), from /proc/net/tcp{,6} and /proc/<pid>/fd. */
+export function listeningPids(port: number): number[] {
+  const inodes = new Set<string>();
+  const hexPort = port.toString(16).toUpperCase().padStart(4, '0');
+  for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    let text = '';
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch {
+      continue;
+    }
+    for (const line of text.split('\n').slice(1)) {
+      const f = line.trim().split(/\s+/);
+      if (f.length > 9 && f[3] === '0A' && f[1].endsWith(`:${hexPort}`)) inodes.add(f[9]);
+    }
+  }
+  if (inodes.size === 0) return [];
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let fds: string[];
+    try {
+      fds = readdirSync(`/proc/${entry}/fd`);
+    } catch {
+      continue;
+    }
+    for (const fd of fds) {
+      try {
+        const link = readlinkSync(`/proc/${entry}/fd/${fd}`);
+        if (link.startsWith('socket:[') && inodes.has(link.slice(8, -1))) {
+          pids.push(Number(entry));
+          break;
+        }
+      } catch {
+        // closed meanwhile
+      }
+    }
+  }
+  return pids;
+}
+
+/**
+ * CPU seconds used so far by `roots` and every live descendant, including the children they have
+ * reaped (cutime/cstime): e.g. a PostgreSQL postmaster and its backends. Linux only.
+ */
+export function treeCpuSeconds(roots: number[]): number | undefined {
+  if (roots.length === 0) return undefined;
+  const parent = new Map<number, number>();
+  const cpu = new Map<number, number>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      parent.set(Number(entry), Number(f[1]));
+      cpu.set(Number(entry), (Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) / 100);
+    } catch {
+      // exited meanwhile
+    }
+  }
+  const inTree = (pid: number): boolean => {
+    for (let p = pid, hops = 0; p > 1 && hops < 64; p = parent.get(p) ?? 0, hops++) if (roots.includes(p)) return true;
+    return false;
+  };
+  let total = 0;
+  for (const [pid, seconds] of cpu) if (inTree(pid)) total += seconds;
+  return total;
 }

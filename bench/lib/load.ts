@@ -28,6 +28,8 @@ export interface LoadOptions {
   itemsPerRequest?: number;
   /** The server's pid, to report the CPU it used during the run. */
   serverPid?: number;
+  /** CPU seconds used so far by the engines behind the server (--backends), reported apart from "other". */
+  engineCpuSeconds?: () => number | undefined;
   /** Called every `progressEveryMs` with the number of successful requests so far. */
   onProgress?: (ok: number, elapsedMs: number) => void;
   progressEveryMs?: number;
@@ -50,6 +52,8 @@ export interface LoadResult {
   /** CPU used during the run, in cores (1.0 = one core busy all the time). */
   serverCpuCores?: number;
   loadGeneratorCpuCores: number;
+  /** CPU used by the server's engines (PostgreSQL, Redis, Kafka, moto, ElasticMQ) during the run, in cores. */
+  engineCpuCores?: number;
   /** CPU used by everything else on the machine during the run (cores): other processes disturb the figures. */
   otherCpuCores?: number;
 }
@@ -86,6 +90,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   const cpuStart = process.cpuUsage();
   const serverCpuStart = options.serverPid ? processCpuSeconds(options.serverPid) : undefined;
   const machineStart = machineBusySeconds();
+  const engineStart = options.engineCpuSeconds?.();
   let progressTimer: NodeJS.Timeout | undefined;
   if (options.onProgress) {
     progressTimer = setInterval(() => options.onProgress!(ok, Number(process.hrtime.bigint() - startedNs) / 1e6), options.progressEveryMs ?? 5000);
@@ -127,6 +132,8 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   const cpu = process.cpuUsage(cpuStart);
   const serverCpuEnd = options.serverPid ? processCpuSeconds(options.serverPid) : undefined;
   const machineEnd = machineBusySeconds();
+  const engineEnd = options.engineCpuSeconds?.();
+  const engineCores = engineStart !== undefined && engineEnd !== undefined ? (engineEnd - engineStart) / elapsedS : undefined;
   const serverCores = serverCpuStart !== undefined && serverCpuEnd !== undefined ? (serverCpuEnd - serverCpuStart) / elapsedS : undefined;
   const generatorCores = (cpu.user + cpu.system) / 1e6 / elapsedS;
   await pool.close().catch(() => pool.destroy());
@@ -143,9 +150,10 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     latencyMs: summarize(samples.values()),
     serverCpuCores: serverCores !== undefined ? round(serverCores, 2) : undefined,
     loadGeneratorCpuCores: round(generatorCores, 2),
+    engineCpuCores: engineCores !== undefined ? round(engineCores, 2) : undefined,
     otherCpuCores:
       machineStart !== undefined && machineEnd !== undefined && serverCores !== undefined
-        ? round(Math.max(0, (machineEnd - machineStart) / elapsedS - serverCores - generatorCores), 2)
+        ? round(Math.max(0, (machineEnd - machineStart) / elapsedS - serverCores - generatorCores - (engineCores ?? 0)), 2)
         : undefined,
   };
 }
