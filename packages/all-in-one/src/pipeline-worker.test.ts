@@ -3,7 +3,7 @@ import { startTestServer, type TestServer } from '@triggers/testkit/test-server.
 import { startWebhookReceiver, type WebhookReceiver } from '@triggers/testkit/webhook-receiver.ts';
 import { waitForEventStatus } from '@triggers/testkit/wait-for-event.ts';
 
-describe('all-in-one with the matcher and deliverer in a worker thread (the npm start default)', function () {
+describe('all-in-one with the matcher and deliverer in a worker thread (TRIGGERS_EMBEDDED_PIPELINE=thread)', function () {
   let server: TestServer;
   let receiver: WebhookReceiver;
 

@@ -24,7 +24,7 @@ export async function startAllInOne(config: Config, options: { log?: Logger; clo
   const ctx = await createServiceContext(config, { service: 'all-in-one', ...options });
   // The demo calls the public API on this very process, whose address is known once it listens.
   let selfUrl: string | undefined;
-  // The matcher and deliverer: in a worker thread by default, so HTTP keeps the main event loop.
+  // The matcher and deliverer: on this thread by default, or in a worker thread (see config.ts).
   let worker: PipelineWorker | undefined;
   let inline: { stop(): Promise<void> }[] = [];
   if (config.embeddedPipeline === 'thread') worker = await startPipelineWorker(config, ctx.log);

@@ -42,8 +42,8 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     TRIGGERS_ADMIN_TOKEN: TEST_ADMIN_TOKEN,
     TRIGGERS_LOG_LEVEL: 'silent',
     TRIGGERS_SQLITE_SYNCHRONOUS: 'normal',
-    // The matcher and deliverer on the test's own thread: faster to start, and tests can reach them.
-    // packages/all-in-one/src/pipeline-worker.test.ts and the crash test cover the worker thread.
+    // The matcher and deliverer on the test's own thread (the default, stated so tests stay put if
+    // it changes); packages/all-in-one/src/pipeline-worker.test.ts covers the worker thread.
     TRIGGERS_EMBEDDED_PIPELINE: 'inline',
     ...env,
   });
