@@ -28,3 +28,11 @@ function invalidCursor(): TriggersError {
 export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
+
+/** The page size every listing accepts: a whole number from 1 to 1000, else `invalid_request`. */
+export function checkPageLimit(limit: number): number {
+  if (!Number.isInteger(limit) || limit < 1 || limit > 1000) {
+    throw new TriggersError('invalid_request', { detail: 'limit must be a whole number from 1 to 1000' });
+  }
+  return limit;
+}

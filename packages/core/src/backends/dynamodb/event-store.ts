@@ -5,7 +5,7 @@ import { EVENT_STATUSES } from '../../domain/events.ts';
 import type { EventStore, InboxPage, InboxQuery } from '../../ports/event-store.ts';
 import { DependencyError, TriggersError } from '../../errors.ts';
 import { isUuid, uuidv7LowerBound } from '../../ids.ts';
-import { decodeCursor, encodeCursor, isRecord } from '../cursor.ts';
+import { decodeCursor, encodeCursor, isRecord, checkPageLimit } from '../cursor.ts';
 import {
   ABOVE_EVENT_IDS,
   ATTEMPT_PREFIX,
@@ -122,10 +122,7 @@ export class DynamoEventStore implements EventStore {
   }
 
   async listEvents(customerId: string, query: InboxQuery): Promise<InboxPage> {
-    const limit = query.limit;
-    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) {
-      throw new TriggersError('invalid_request', { detail: 'limit must be a whole number from 1 to 1000' });
-    }
+    const limit = checkPageLimit(query.limit);
     const lower = query.startTime !== undefined ? uuidv7LowerBound(query.startTime) : '0';
     // The end time, the cursor and the attempts' prefix are all exclusive upper bounds: the tightest wins.
     const uppers = [ABOVE_EVENT_IDS];

@@ -3,7 +3,7 @@ import { EVENT_STATUSES } from '../../domain/events.ts';
 import type { EventStore, InboxPage, InboxQuery } from '../../ports/event-store.ts';
 import { TriggersError } from '../../errors.ts';
 import { uuidv7LowerBound } from '../../ids.ts';
-import { decodeCursor, encodeCursor } from '../cursor.ts';
+import { decodeCursor, encodeCursor, checkPageLimit } from '../cursor.ts';
 import { isInboxCursor, toAttempt, toStoredEvent, type AttemptRow, type EventRow, type InboxCursor } from '../sql/event-rows.ts';
 import type { PostgresDatabase } from './database.ts';
 import { withPostgres } from './errors.ts';
@@ -93,10 +93,7 @@ export class PostgresEventStore implements EventStore {
   }
 
   async listEvents(customerId: string, inbox: InboxQuery): Promise<InboxPage> {
-    const limit = inbox.limit;
-    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) {
-      throw new TriggersError('invalid_request', { detail: 'limit must be a whole number from 1 to 1000' });
-    }
+    const limit = checkPageLimit(inbox.limit);
     const bindings: unknown[] = [customerId];
     if (inbox.status !== undefined) bindings.push(inbox.status);
     if (inbox.eventType !== undefined) bindings.push(inbox.eventType);

@@ -2,8 +2,8 @@ import type { ApiKeyRecord, Customer } from '../../domain/customers.ts';
 import type { Subscription } from '../../domain/subscriptions.ts';
 import type { CustomerPatch, MetadataStore, SubscriptionPage, SubscriptionPatch } from '../../ports/metadata-store.ts';
 import { TriggersError } from '../../errors.ts';
-import { decodeCursor, encodeCursor } from '../cursor.ts';
-import { CUSTOMER_PATCH_COLUMNS, SUBSCRIPTION_PATCH_COLUMNS, isSubscriptionCursor, subscriptionColumnValue, toApiKeyWithCustomer, toCustomer, toSubscription } from '../sql/metadata-rows.ts';
+import { decodeCursor, encodeCursor, checkPageLimit } from '../cursor.ts';
+import { CUSTOMER_PATCH_COLUMNS, SUBSCRIPTION_PATCH_COLUMNS, isSubscriptionCursor, subscriptionColumnValue, toApiKeyWithCustomer, toCustomer, toSubscription, subscriptionRowValues, SUBSCRIPTION_COLUMNS } from '../sql/metadata-rows.ts';
 import type { ApiKeyWithCustomerRow, CustomerRow, SubscriptionCursor, SubscriptionRow } from '../sql/metadata-rows.ts';
 import type { PostgresDatabase } from './database.ts';
 import { withPostgres } from './errors.ts';
@@ -11,9 +11,6 @@ import { query } from './sql.ts';
 
 const CUSTOMER_COLUMNS = 'customer_id, name, email, status, rate_limit_per_second, is_test, created_at';
 const API_KEY_COLUMNS = 'key_id, customer_id, key_hash, prefix, created_at, revoked_at, expires_at';
-const SUBSCRIPTION_COLUMNS =
-  'workflow_id, customer_id, event_selector, webhook_url, description, status, disabled_reason, secret, previous_secret, previous_secret_expires_at, batching, created_at, updated_at';
-
 const SELECT_CUSTOMER_SQL = `SELECT ${CUSTOMER_COLUMNS} FROM customers WHERE customer_id = ?`;
 const INSERT_CUSTOMER_SQL = `INSERT INTO customers (${CUSTOMER_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)`;
 const INSERT_API_KEY_SQL = `INSERT INTO api_keys (${API_KEY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)`;
@@ -105,21 +102,7 @@ export class PostgresMetadataStore implements MetadataStore {
 
   async createSubscription(s: Subscription): Promise<void> {
     await withPostgres('creating a subscription', () =>
-      query(this.db, INSERT_SUBSCRIPTION_SQL, [
-        s.workflowId,
-        s.customerId,
-        JSON.stringify(s.eventSelector),
-        s.webhookUrl,
-        s.description,
-        s.status,
-        s.disabledReason,
-        s.secret,
-        s.previousSecret,
-        s.previousSecretExpiresAt,
-        s.batching === null ? null : JSON.stringify(s.batching),
-        s.createdAt,
-        s.updatedAt,
-      ]),
+      query(this.db, INSERT_SUBSCRIPTION_SQL, subscriptionRowValues(s)),
     );
   }
 
@@ -129,10 +112,7 @@ export class PostgresMetadataStore implements MetadataStore {
   }
 
   async listSubscriptions(customerId: string, page: { limit: number; cursor?: string }): Promise<SubscriptionPage> {
-    const limit = page.limit;
-    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) {
-      throw new TriggersError('invalid_request', { detail: 'limit must be a whole number from 1 to 1000' });
-    }
+    const limit = checkPageLimit(page.limit);
     const after = page.cursor === undefined ? null : decodeCursor(page.cursor, isSubscriptionCursor);
     const { rows } = await withPostgres('listing subscriptions', () =>
       after === null

@@ -157,3 +157,26 @@ export function isSubscriptionCursor(value: unknown): value is SubscriptionCurso
     value.workflowId.length <= 64
   );
 }
+
+/** The subscriptions table's columns, in the order `subscriptionRowValues` gives them. */
+export const SUBSCRIPTION_COLUMNS =
+  'workflow_id, customer_id, event_selector, webhook_url, description, status, disabled_reason, secret, previous_secret, previous_secret_expires_at, batching, created_at, updated_at';
+
+/** A subscription's values in the column order of `SUBSCRIPTION_COLUMNS`, for an INSERT. */
+export function subscriptionRowValues(s: Subscription): unknown[] {
+  return [
+    s.workflowId,
+    s.customerId,
+    JSON.stringify(s.eventSelector),
+    s.webhookUrl,
+    s.description,
+    s.status,
+    s.disabledReason,
+    s.secret,
+    s.previousSecret,
+    s.previousSecretExpiresAt,
+    s.batching === null ? null : JSON.stringify(s.batching),
+    s.createdAt,
+    s.updatedAt,
+  ];
+}

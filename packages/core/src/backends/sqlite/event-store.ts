@@ -4,7 +4,7 @@ import { EVENT_STATUSES } from '../../domain/events.ts';
 import type { EventStore, InboxPage, InboxQuery } from '../../ports/event-store.ts';
 import { TriggersError } from '../../errors.ts';
 import { uuidv7LowerBound } from '../../ids.ts';
-import { decodeCursor, encodeCursor } from '../cursor.ts';
+import { decodeCursor, encodeCursor, checkPageLimit } from '../cursor.ts';
 import { isInboxCursor, toAttempt, toStoredEvent, type AttemptRow, type EventRow, type InboxCursor } from '../sql/event-rows.ts';
 import { createRelaxedDurability, type SqliteDatabase } from './database.ts';
 import { withSqlite } from './errors.ts';
@@ -109,10 +109,7 @@ export class SqliteEventStore implements EventStore {
   }
 
   async listEvents(customerId: string, query: InboxQuery): Promise<InboxPage> {
-    const limit = query.limit;
-    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) {
-      throw new TriggersError('invalid_request', { detail: 'limit must be a whole number from 1 to 1000' });
-    }
+    const limit = checkPageLimit(query.limit);
     const params: Record<string, unknown> = { customerId, limit: limit + 1 };
     if (query.status !== undefined) params.status = query.status;
     if (query.eventType !== undefined) params.eventType = query.eventType;

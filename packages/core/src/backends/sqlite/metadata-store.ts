@@ -3,17 +3,14 @@ import type { ApiKeyRecord, Customer } from '../../domain/customers.ts';
 import type { Subscription } from '../../domain/subscriptions.ts';
 import type { CustomerPatch, MetadataStore, SubscriptionPage, SubscriptionPatch } from '../../ports/metadata-store.ts';
 import { TriggersError } from '../../errors.ts';
-import { decodeCursor, encodeCursor } from '../cursor.ts';
-import { CUSTOMER_PATCH_COLUMNS, SUBSCRIPTION_PATCH_COLUMNS, isSubscriptionCursor, subscriptionColumnValue, toApiKeyWithCustomer, toCustomer, toSubscription } from '../sql/metadata-rows.ts';
+import { decodeCursor, encodeCursor, checkPageLimit } from '../cursor.ts';
+import { CUSTOMER_PATCH_COLUMNS, SUBSCRIPTION_PATCH_COLUMNS, isSubscriptionCursor, subscriptionColumnValue, toApiKeyWithCustomer, toCustomer, toSubscription, subscriptionRowValues, SUBSCRIPTION_COLUMNS } from '../sql/metadata-rows.ts';
 import type { ApiKeyWithCustomerRow, CustomerRow, SubscriptionCursor, SubscriptionRow } from '../sql/metadata-rows.ts';
 import type { SqliteDatabase } from './database.ts';
 import { withSqlite } from './errors.ts';
 
 const CUSTOMER_COLUMNS = 'customer_id, name, email, status, rate_limit_per_second, is_test, created_at';
 const API_KEY_COLUMNS = 'key_id, customer_id, key_hash, prefix, created_at, revoked_at, expires_at';
-const SUBSCRIPTION_COLUMNS =
-  'workflow_id, customer_id, event_selector, webhook_url, description, status, disabled_reason, secret, previous_secret, previous_secret_expires_at, batching, created_at, updated_at';
-
 export class SqliteMetadataStore implements MetadataStore {
   readonly kind = 'sqlite';
   private readonly insertCustomer: Statement<unknown[]>;
@@ -105,21 +102,7 @@ export class SqliteMetadataStore implements MetadataStore {
   }
 
   async createSubscription(s: Subscription): Promise<void> {
-    const values = [
-      s.workflowId,
-      s.customerId,
-      JSON.stringify(s.eventSelector),
-      s.webhookUrl,
-      s.description,
-      s.status,
-      s.disabledReason,
-      s.secret,
-      s.previousSecret,
-      s.previousSecretExpiresAt,
-      s.batching === null ? null : JSON.stringify(s.batching),
-      s.createdAt,
-      s.updatedAt,
-    ];
+    const values = subscriptionRowValues(s);
     withSqlite('creating a subscription', () =>
       this.changeSubscriptions(s.customerId, () => this.insertSubscription.run(...values).changes > 0),
     );
@@ -131,10 +114,7 @@ export class SqliteMetadataStore implements MetadataStore {
   }
 
   async listSubscriptions(customerId: string, page: { limit: number; cursor?: string }): Promise<SubscriptionPage> {
-    const limit = page.limit;
-    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) {
-      throw new TriggersError('invalid_request', { detail: 'limit must be a whole number from 1 to 1000' });
-    }
+    const limit = checkPageLimit(page.limit);
     const after = page.cursor === undefined ? null : decodeCursor(page.cursor, isSubscriptionCursor);
     const rows = withSqlite('listing subscriptions', () =>
       after === null
