@@ -1,7 +1,7 @@
 import type { AnyRoute } from '@triggers/core/http/route.ts';
 import type { ServiceContext } from '@triggers/core/service-context.ts';
-import { createEventRoute } from './routes/events.create.ts';
-import { createEventBatchRoute } from './routes/events.batch.ts';
+import { makeEventCreateRoute } from './routes/events.create.ts';
+import { makeEventBatchRoute } from './routes/events.batch.ts';
 import { ingestMetrics } from './metrics.ts';
 import type { IngestDeps } from './ingest-events.ts';
 
@@ -18,5 +18,5 @@ export function ingestRoutes(ctx: ServiceContext): AnyRoute[] {
       idempotencyTtlMs: ctx.config.ingest.idempotencyTtlMs,
     },
   };
-  return [createEventBatchRoute(deps), createEventRoute(deps)];
+  return [makeEventBatchRoute(deps), makeEventCreateRoute(deps)];
 }

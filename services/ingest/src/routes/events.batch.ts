@@ -38,7 +38,7 @@ function validateBatch(body: unknown): JsonObject[] {
   return payloads;
 }
 
-export function createEventBatchRoute(deps: IngestDeps) {
+export function makeEventBatchRoute(deps: IngestDeps) {
   return defineRoute({
     method: 'post',
     path: '/api/v1/events/batch',

@@ -3,7 +3,7 @@ import type { JsonObject } from '@triggers/core/domain/events.ts';
 import { acceptedEventSchema, eventRequestSchema, idempotencyKeyHeader, rateLimitHeaders } from '../schemas.ts';
 import { acceptedTimestamp, ingestEvents, readIdempotencyKey, type IngestDeps } from '../ingest-events.ts';
 
-export function createEventRoute(deps: IngestDeps) {
+export function makeEventCreateRoute(deps: IngestDeps) {
   return defineRoute({
     method: 'post',
     path: '/api/v1/events',
