@@ -1,4 +1,3 @@
-import { TriggersError } from '@triggers/core/errors.ts';
 import type { AnyRoute } from '@triggers/core/http/route.ts';
 import type { ServiceContext } from '@triggers/core/service-context.ts';
 import type { InboxDeps } from './deps.ts';
@@ -16,7 +15,8 @@ import { makeTestSubscriptionCreateRoute } from './routes/test-subscriptions.cre
 import { makeApiKeyCreateRoute } from './routes/api-keys.create.ts';
 import { makeApiKeyDeleteRoute } from './routes/api-keys.delete.ts';
 import { makeCustomerUpdateRoute } from './routes/customers.update.ts';
-import { demoRoutes } from './demo/index.ts';
+import { demoRoutes, type CustomerAccounts } from '@triggers/demo';
+import { createTestCustomer, issueApiKey } from './admin/customers.ts';
 
 export { mountConsole, CONSOLE_DIR, CONSOLE_DIST_DIR } from './console-static.ts';
 
@@ -38,21 +38,7 @@ export function inboxRoutes(ctx: ServiceContext, options: InboxRoutesOptions = {
     queue: ctx.backends.queue,
     settings: { ssrfAllow: ctx.config.delivery.ssrfAllow, maxBodyBytes: ctx.config.ingest.maxPayloadBytes },
   };
-  const demo = ctx.config.demoEnabled
-    ? demoRoutes({
-        inbox: deps,
-        mailer: ctx.backends.mailer,
-        mailOutbox: ctx.backends.mailOutbox,
-        demoStore: ctx.backends.demoStore,
-        mailFrom: ctx.config.mail.from,
-        publicApiUrl: () => {
-          const url = ctx.config.demo.apiUrl ?? options.selfUrl?.();
-          if (!url) throw new TriggersError('unavailable', { detail: 'The demo does not know where the public API is: set TRIGGERS_DEMO_API_URL.' });
-          return url;
-        },
-      })
-    : [];
-  return [
+  const routes: AnyRoute[] = [
     makeInboxListRoute(deps),
     makeEventGetRoute(deps),
     makeEventReplayRoute(deps),
@@ -67,6 +53,11 @@ export function inboxRoutes(ctx: ServiceContext, options: InboxRoutesOptions = {
     makeApiKeyCreateRoute(deps),
     makeApiKeyDeleteRoute(deps),
     makeCustomerUpdateRoute(deps),
-    ...demo,
   ];
+  if (!ctx.config.demoEnabled) return routes;
+  const accounts: CustomerAccounts = {
+    createTestCustomer: (details) => createTestCustomer(deps, details),
+    issueApiKey: (customer) => issueApiKey(deps, customer, null),
+  };
+  return [...routes, ...demoRoutes(ctx, { publicRoutes: routes, accounts, selfUrl: options.selfUrl })];
 }

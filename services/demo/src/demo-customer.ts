@@ -1,7 +1,8 @@
 import { TriggersError } from '@triggers/core/errors.ts';
+import type { Logger } from '@triggers/core/log.ts';
+import type { ApiKeyRecord, Customer } from '@triggers/core/domain/customers.ts';
 import type { DemoStore } from '@triggers/core/ports/demo-store.ts';
-import type { InboxDeps } from '../deps.ts';
-import { createTestCustomer, issueApiKey } from '../admin/customers.ts';
+import type { MetadataStore } from '@triggers/core/ports/metadata-store.ts';
 import { relayedError, type PublicApiClient, type PublicApiRequest, type PublicApiResponse } from './public-api.ts';
 import type { SinkSettings, WebhookSink } from './webhook-sink.ts';
 
@@ -23,8 +24,18 @@ export const SINK_SELECTOR = {
   ],
 } as const;
 
+/** How customers and keys are made: the inbox's own admin functions, so the demo makes none its own way. */
+export interface CustomerAccounts {
+  /** A test customer (active, default rate limit) and its first key. */
+  createTestCustomer(details: { name: string; email: string }): Promise<{ customer: Customer; record: ApiKeyRecord; apiKey: string }>;
+  /** A new key that never expires. */
+  issueApiKey(customer: Customer): Promise<{ record: ApiKeyRecord; apiKey: string }>;
+}
+
 export interface DemoCustomerOptions {
-  inbox: InboxDeps;
+  log: Logger;
+  metadataStore: MetadataStore;
+  accounts: CustomerAccounts;
   demoStore: DemoStore;
   api: PublicApiClient;
   /** The public API's base URL (also where the deliverer reaches the sink). */
@@ -66,19 +77,19 @@ export class DemoCustomer {
   }
 
   private async loadOrCreate(): Promise<DemoAccount> {
-    const { demoStore, inbox } = this.options;
+    const { demoStore, log } = this.options;
     const stored = await demoStore.get<DemoAccount>('customer');
     if (stored) {
       this.options.sink.configure(await demoStore.get<SinkSettings>('webhook_sink'));
       await this.followSinkAddress(stored);
       return stored;
     }
-    const created = await createTestCustomer(inbox, DEMO_CUSTOMER);
+    const created = await this.options.accounts.createTestCustomer(DEMO_CUSTOMER);
     const candidate: DemoAccount = { customer_id: created.customer.customerId, api_key: created.apiKey, key_id: created.record.keyId };
     // Another replica may have won the race: everyone uses the first one stored.
     const account = await demoStore.setIfAbsent('customer', candidate);
     if (account.customer_id === candidate.customer_id) {
-      inbox.log.info({ customerId: account.customer_id }, 'Created the demo customer');
+      log.info({ customerId: account.customer_id }, 'Created the demo customer');
       await this.createSink(account);
     } else {
       this.options.sink.configure(await demoStore.get<SinkSettings>('webhook_sink'));
@@ -88,16 +99,16 @@ export class DemoCustomer {
 
   /** A fresh key for the same customer while it is active; a new demo customer otherwise. */
   private async renewKey(stale: DemoAccount): Promise<DemoAccount> {
-    const { inbox, demoStore } = this.options;
-    const customer = await inbox.metadataStore.getCustomer(stale.customer_id);
+    const { log, demoStore, metadataStore } = this.options;
+    const customer = await metadataStore.getCustomer(stale.customer_id);
     if (!customer || customer.status !== 'active') {
       throw new TriggersError('unavailable', { detail: 'The demo customer is disabled. An operator can enable it again with PATCH /admin/customers/{id}.' });
     }
-    const { record, apiKey } = await issueApiKey(inbox, customer, null);
+    const { record, apiKey } = await this.options.accounts.issueApiKey(customer);
     const renewed: DemoAccount = { customer_id: customer.customerId, api_key: apiKey, key_id: record.keyId };
     await demoStore.set('customer', renewed);
     this.loading = Promise.resolve(renewed);
-    inbox.log.warn({ customerId: customer.customerId, keyId: record.keyId }, 'Renewed the demo API key after a 401');
+    log.warn({ customerId: customer.customerId, keyId: record.keyId }, 'Renewed the demo API key after a 401');
     return renewed;
   }
 
@@ -111,7 +122,7 @@ export class DemoCustomer {
       json: { event_selector: SINK_SELECTOR, webhook_url: url, description: 'Demo webhook sink (built in)' },
     });
     if (response.status !== 201) {
-      this.options.inbox.log.warn({ status: response.status }, 'Skipped the demo webhook sink: its subscription was refused');
+      this.options.log.warn({ status: response.status }, 'Skipped the demo webhook sink: its subscription was refused');
       return;
     }
     const body = response.body as { workflow_id: string; secret: string };
@@ -136,7 +147,7 @@ export class DemoCustomer {
       await this.options.demoStore.set('webhook_sink', moved);
       this.options.sink.configure(moved);
     } else {
-      this.options.inbox.log.warn({ status: response.status }, 'Failed to move the demo webhook sink to this address');
+      this.options.log.warn({ status: response.status }, 'Failed to move the demo webhook sink to this address');
     }
   }
 

@@ -1,9 +1,7 @@
 import { toIsoMillis } from '@triggers/core/clock.ts';
 import { defineRoute } from '@triggers/core/http/route.ts';
 import type { DemoDeps } from '../deps.ts';
-import { pageLimit } from '../../schemas.ts';
-import { outboxSchema } from '../schemas.ts';
-import { z } from 'zod';
+import { outboxQuerySchema, outboxSchema } from '../schemas.ts';
 
 export function makeDemoOutboxRoute(deps: DemoDeps) {
   return defineRoute({
@@ -14,11 +12,11 @@ export function makeDemoOutboxRoute(deps: DemoDeps) {
     description: 'The default mailer keeps emails here instead of sending them. With `TRIGGERS_RESEND_API_KEY` set they go through Resend and the outbox stays empty.',
     tags: ['Demo'],
     auth: 'none',
-    query: z.strictObject({ limit: pageLimit }),
+    query: outboxQuerySchema,
     responses: { 200: { description: 'The newest messages', schema: outboxSchema } },
     errors: ['invalid_request', 'unavailable'],
     handler: async ({ query }) => {
-      const messages = await deps.mailOutbox.list(Math.min(query.limit ?? 50, 200));
+      const messages = await deps.mailOutbox.list(query.limit ?? 50);
       return {
         status: 200,
         body: {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { startTestServer, type TestServer } from '@triggers/testkit/test-server.ts';
 import { startWebhookReceiver, type WebhookReceiver } from '@triggers/testkit/webhook-receiver.ts';
-import { assertProblem, waitUntil } from '../test-support.ts';
+import { assertProblem, waitUntil } from '@triggers/inbox/test-support.ts';
 import type { DemoAccount } from './demo-customer.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -166,6 +166,10 @@ describe('Demo back end (/demo/*)', () => {
     assertProblem(await demo('GET', '/demo/inbox?status=lost'), 400, 'invalid_request');
     assertProblem(await demo('GET', '/demo/events/00000000-0000-7000-8000-000000000000'), 404, 'not_found');
     assertProblem(await demo('GET', '/demo/events/not-an-id'), 404, 'not_found');
+    // An id is one path segment of the public route, never a way to another one (/api/v1/inbox here).
+    const escaped = await demo('GET', '/demo/events/..%2Finbox');
+    assertProblem(escaped, 404, 'not_found');
+    assert.equal(escaped.body.detail, 'No such event.');
   });
 
   describe('subscriptions', () => {

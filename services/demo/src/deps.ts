@@ -1,11 +1,16 @@
+import type { Clock } from '@triggers/core/clock.ts';
+import type { Logger } from '@triggers/core/log.ts';
+import type { EventStore } from '@triggers/core/ports/event-store.ts';
 import type { MailOutbox, Mailer } from '@triggers/core/ports/mailer.ts';
-import type { InboxDeps } from '../deps.ts';
 import type { DemoCustomer } from './demo-customer.ts';
 import type { WebhookSink } from './webhook-sink.ts';
 
 /** What the demo routes use. */
 export interface DemoDeps {
-  inbox: InboxDeps;
+  clock: Clock;
+  log: Logger;
+  /** Read directly only for the live chart's counts, which the public API does not offer. */
+  eventStore: EventStore;
   /** The demo customer and the public API calls made as it. */
   customer: DemoCustomer;
   sink: WebhookSink;

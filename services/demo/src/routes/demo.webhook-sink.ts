@@ -18,7 +18,7 @@ export function makeDemoSinkReceiveRoute(deps: DemoDeps) {
     responses: { 204: { description: 'Received' } },
     errors: ['invalid_json', 'payload_too_large', 'unsupported_media_type'],
     handler: ({ req, body, rawBody }) => {
-      deps.sink.record(req.headers, rawBody, body, deps.inbox.clock.now());
+      deps.sink.record(req.headers, rawBody, body, deps.clock.now());
       return { status: 204 };
     },
   });

@@ -22,7 +22,7 @@ export async function sendNotification(deps: DemoDeps, message: MailMessage): Pr
     const sent = await deps.mailer.send(message);
     return { status: 'sent', provider: sent.provider, to: message.to, id: sent.id };
   } catch (thrown) {
-    deps.inbox.log.warn({ err: coerceError(thrown), provider: deps.mailer.kind }, 'Failed to send a demo notification email');
+    deps.log.warn({ err: coerceError(thrown), provider: deps.mailer.kind }, 'Failed to send a demo notification email');
     return { status: 'failed', provider: deps.mailer.kind, to: message.to, detail: 'The email could not be sent; the event was submitted all the same.' };
   }
 }

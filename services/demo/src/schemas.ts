@@ -1,6 +1,5 @@
 import { z } from 'zod';
 import { isoTime, uuid } from '@triggers/core/http/schemas.ts';
-import { EVENT_STATUSES } from '@triggers/core/domain/events.ts';
 import { PRIORITIES, URGENT_KEYWORDS } from './agent-rule.ts';
 
 export const triggerBodySchema = z.strictObject({
@@ -48,15 +47,6 @@ export const ticketSchema = z.object({
 
 export const analyzeTicketResultSchema = z.object({ ticket: ticketSchema, submitted: z.boolean(), ...decisionFields });
 
-export const demoInboxQuerySchema = z.strictObject({
-  event_type: z.string().optional(),
-  status: z.enum(EVENT_STATUSES).optional(),
-  start_time: z.string().optional().meta({ description: 'RFC 3339, inclusive.' }),
-  end_time: z.string().optional().meta({ description: 'RFC 3339, exclusive.' }),
-  limit: z.string().optional().meta({ description: '1–1000, default 100.' }),
-  cursor: z.string().optional(),
-});
-
 export const demoStatusSchema = z.object({
   customer_id: uuid.meta({ description: "The demo customer's id (its API key stays on the server)." }),
   customer_name: z.string(),
@@ -96,6 +86,16 @@ export const statsSchema = z.object({
   totals: z.object(bucketCounts),
   rate_per_second: z.number().meta({ description: 'Events per second over the last complete 10 s.' }),
   truncated: z.boolean().meta({ description: 'True when the window held more events than were counted.' }),
+});
+
+export const outboxQuerySchema = z.strictObject({
+  limit: z
+    .string()
+    .regex(/^\d{1,3}$/, 'must be a whole number')
+    .transform(Number)
+    .pipe(z.number().int().min(1).max(200))
+    .optional()
+    .meta({ description: 'How many, 1–200 (default 50).' }),
 });
 
 export const outboxSchema = z.object({

@@ -21,14 +21,14 @@ export function makeDemoStatsRoute(deps: DemoDeps) {
     errors: ['invalid_request', 'unavailable'],
     handler: async ({ query }) => {
       const account = await deps.customer.account();
-      const now = deps.inbox.clock.now();
+      const now = deps.clock.now();
       const windowMs = (query.window_seconds ?? 60) * 1000;
       const bucketMs = Math.max((query.bucket_seconds ?? 2) * 1000, Math.ceil(windowMs / 300 / 1000) * 1000);
       const events: StoredEvent[] = [];
       let cursor: string | undefined;
       let truncated = false;
       for (;;) {
-        const page = await deps.inbox.eventStore.listEvents(account.customer_id, { startTime: now - windowMs - bucketMs, limit: 1000, cursor });
+        const page = await deps.eventStore.listEvents(account.customer_id, { startTime: now - windowMs - bucketMs, limit: 1000, cursor });
         events.push(...page.events);
         if (page.nextCursor === null) break;
         if (events.length >= MAX_COUNTED) {
