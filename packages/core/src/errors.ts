@@ -13,6 +13,7 @@ export const ERROR_CODES = {
   method_not_allowed: { status: 405, title: 'Method not allowed' },
   conflict: { status: 409, title: 'Conflict' },
   idempotency_key_in_progress: { status: 409, title: 'Idempotency key in progress' },
+  subscription_managed_by_resource: { status: 409, title: 'Subscription managed by a Kubernetes resource' },
   payload_too_large: { status: 413, title: 'Payload too large' },
   unsupported_media_type: { status: 415, title: 'Unsupported media type' },
   idempotency_key_reused: { status: 422, title: 'Idempotency key reused' },

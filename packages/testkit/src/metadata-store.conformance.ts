@@ -40,6 +40,7 @@ function newSubscription(customerId: string, overrides: Partial<Subscription> = 
     batching: null,
     createdAt: now,
     updatedAt: now,
+    managedBy: null,
     ...overrides,
   };
 }
@@ -141,9 +142,30 @@ export function metadataStoreConformance(makeStore: () => Promise<MetadataStore>
           batching: { maxEvents: 50, windowMs: 2000 },
           previousSecret: 'whsec_b2xkLW9sZC1vbGQ=',
           previousSecretExpiresAt: Date.now() + 86_400_000,
+          managedBy: 'triggers.dev/v1alpha1/Subscription/shop/orders',
         });
         await store.createSubscription(subscription);
         assert.deepEqual(await store.getSubscription(customerId, subscription.workflowId), subscription);
+      });
+
+      it('reads managedBy as null for a subscription created without an owner', async function () {
+        const customerId = uniqueId();
+        const { managedBy: _, ...unowned } = newSubscription(customerId);
+        await store.createSubscription(unowned);
+        const read = await store.getSubscription(customerId, unowned.workflowId);
+        assert.equal(read?.managedBy, null);
+        assert.equal((await store.listSubscriptions(customerId, { limit: 10 })).subscriptions[0].managedBy, null);
+      });
+
+      it('keeps the owner through every other change (a patch cannot set or clear it)', async function () {
+        const customerId = uniqueId();
+        const owner = 'triggers.dev/v1alpha1/Subscription/shop/keep';
+        const subscription = newSubscription(customerId, { managedBy: owner });
+        await store.createSubscription(subscription);
+        const updated = await store.updateSubscription(customerId, subscription.workflowId, { status: 'disabled', disabledReason: 'gone', updatedAt: Date.now() });
+        assert.equal(updated?.managedBy, owner);
+        assert.equal((await store.listActiveSubscriptions(customerId)).length, 0);
+        assert.equal((await store.getSubscription(customerId, subscription.workflowId))?.managedBy, owner);
       });
 
       it("hides another customer's subscription from every read and write", async function () {

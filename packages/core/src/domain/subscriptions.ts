@@ -24,4 +24,29 @@ export interface Subscription {
   batching: SubscriptionBatching | null;
   createdAt: number;
   updatedAt: number;
+  /**
+   * The Kubernetes resource that owns it (`triggers.dev/v1alpha1/Subscription/<namespace>/<name>`),
+   * set once by the controller when it creates the subscription; absent or null: made through the
+   * REST API. The REST API answers 409 to a change of an owned subscription (see MANAGED_BY_PREFIX).
+   */
+  managedBy?: string | null;
+}
+
+/** How `managedBy` of a subscription owned by a Subscription custom resource starts. */
+export const MANAGED_BY_PREFIX = 'triggers.dev/v1alpha1/Subscription/';
+
+/** How long the secret replaced by a rotation keeps signing deliveries (API.md: 24 h). */
+export const PREVIOUS_SECRET_TTL_MS = 24 * 3600_000;
+
+/**
+ * The fields a secret rotation changes: a new current secret; the one it replaces keeps signing
+ * until `now + 24 h`, so receivers can switch over without missing a delivery. A secret replaced
+ * earlier stops signing at once. The REST route and the controller (Secret rotation) both use it.
+ */
+export function secretRotation(
+  current: Pick<Subscription, 'secret'>,
+  newSecret: string,
+  now: number,
+): Pick<Subscription, 'secret' | 'previousSecret' | 'previousSecretExpiresAt' | 'updatedAt'> {
+  return { secret: newSecret, previousSecret: current.secret, previousSecretExpiresAt: now + PREVIOUS_SECRET_TTL_MS, updatedAt: now };
 }

@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import * as initial from './0001_initial.ts';
 import * as deliveries from './0002_deliveries.ts';
 import * as demo from './0003_demo.ts';
+import * as subscriptionOwner from './0004_subscription_owner.ts';
 
 interface NumberedMigration {
   name: string;
@@ -17,6 +18,7 @@ export const MIGRATIONS: readonly NumberedMigration[] = [
   { name: '0001_initial', ...initial },
   { name: '0002_deliveries', ...deliveries },
   { name: '0003_demo', ...demo },
+  { name: '0004_subscription_owner', ...subscriptionOwner },
 ];
 
 /** A knex migration source over `MIGRATIONS`. */

@@ -4,7 +4,8 @@ import { generateWebhookSecret } from '@triggers/core/domain/delivery/signature.
 import type { InboxDeps } from '../deps.ts';
 import { rotatedSecretSchema, workflowIdParams } from '../schemas.ts';
 import { idFromPath, subscriptionNotFound } from '../path-ids.ts';
-import { secretRotationPatch } from '../subscriptions/rotate-secret.ts';
+import { secretRotation } from '@triggers/core/domain/subscriptions.ts';
+import { refuseIfManaged } from '../subscriptions/managed-subscription.ts';
 
 export function makeSubscriptionRotateSecretRoute(deps: InboxDeps) {
   return defineRoute({
@@ -17,12 +18,13 @@ export function makeSubscriptionRotateSecretRoute(deps: InboxDeps) {
     auth: 'api_key',
     params: workflowIdParams,
     responses: { 200: { description: 'The new secret', schema: rotatedSecretSchema } },
-    errors: ['unauthorized', 'not_found', 'unavailable'],
+    errors: ['unauthorized', 'not_found', 'subscription_managed_by_resource', 'unavailable'],
     handler: async ({ customer, params }) => {
       const workflowId = idFromPath(params.workflow_id, subscriptionNotFound);
       const current = await deps.metadataStore.getSubscription(customer.customerId, workflowId);
       if (!current) throw subscriptionNotFound();
-      const patch = secretRotationPatch(current, generateWebhookSecret(), deps.clock.now());
+      refuseIfManaged(current);
+      const patch = secretRotation(current, generateWebhookSecret(), deps.clock.now());
       const rotated = await deps.metadataStore.updateSubscription(customer.customerId, workflowId, patch);
       if (!rotated) throw subscriptionNotFound();
       deps.log.info({ customerId: customer.customerId, workflowId }, 'Rotated subscription secret');

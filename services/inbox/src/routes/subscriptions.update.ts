@@ -5,6 +5,7 @@ import { toSubscriptionJson } from '../subscription-json.ts';
 import { idFromPath, subscriptionNotFound } from '../path-ids.ts';
 import { parseSubscriptionBody } from '../subscriptions/subscription-body.ts';
 import { subscriptionPatchFrom } from '../subscriptions/update-subscription.ts';
+import { refuseIfManaged } from '../subscriptions/managed-subscription.ts';
 
 export function makeSubscriptionUpdateRoute(deps: InboxDeps) {
   return defineRoute({
@@ -19,11 +20,15 @@ export function makeSubscriptionUpdateRoute(deps: InboxDeps) {
     body: subscriptionUpdateSchema,
     bodyValidatedByHandler: true,
     responses: { 200: { description: 'The updated subscription', schema: subscriptionSchema } },
-    errors: ['invalid_json', 'invalid_request', 'invalid_selector', 'invalid_webhook_url', 'unauthorized', 'not_found', 'payload_too_large', 'unsupported_media_type', 'unavailable'],
+    errors: ['invalid_json', 'invalid_request', 'invalid_selector', 'invalid_webhook_url', 'unauthorized', 'not_found', 'subscription_managed_by_resource', 'payload_too_large', 'unsupported_media_type', 'unavailable'],
     handler: async ({ customer, params, body }) => {
       const workflowId = idFromPath(params.workflow_id, subscriptionNotFound);
       const changes = parseSubscriptionBody(subscriptionUpdateSchema, body);
       const patch = subscriptionPatchFrom(changes, deps.settings.ssrfAllow, deps.clock.now());
+      // Who owns it never changes after creation, so reading it first leaves no race.
+      const current = await deps.metadataStore.getSubscription(customer.customerId, workflowId);
+      if (!current) throw subscriptionNotFound();
+      refuseIfManaged(current);
       const updated = await deps.metadataStore.updateSubscription(customer.customerId, workflowId, patch);
       if (!updated) throw subscriptionNotFound();
       deps.log.info({ customerId: customer.customerId, workflowId }, 'Updated subscription');

@@ -3,7 +3,7 @@ import type { Subscription } from '../../domain/subscriptions.ts';
 import type { CustomerPatch, MetadataStore, SubscriptionPage, SubscriptionPatch } from '../../ports/metadata-store.ts';
 import { TriggersError } from '../../errors.ts';
 import { decodeCursor, encodeCursor, checkPageLimit } from '../cursor.ts';
-import { CUSTOMER_PATCH_COLUMNS, SUBSCRIPTION_PATCH_COLUMNS, isSubscriptionCursor, subscriptionColumnValue, toApiKeyWithCustomer, toCustomer, toSubscription, subscriptionRowValues, SUBSCRIPTION_COLUMNS } from '../sql/metadata-rows.ts';
+import { CUSTOMER_PATCH_COLUMNS, SUBSCRIPTION_PATCH_COLUMNS, isSubscriptionCursor, subscriptionColumnValue, toApiKeyWithCustomer, toCustomer, toSubscription, subscriptionRowValues, SUBSCRIPTION_COLUMNS, SUBSCRIPTION_PLACEHOLDERS } from '../sql/metadata-rows.ts';
 import type { ApiKeyWithCustomerRow, CustomerRow, SubscriptionCursor, SubscriptionRow } from '../sql/metadata-rows.ts';
 import type { PostgresDatabase } from './database.ts';
 import { withPostgres } from './errors.ts';
@@ -33,7 +33,7 @@ const BUMP_VERSION = (changed: string) => `
 
 const INSERT_SUBSCRIPTION_SQL = `
   WITH created AS (
-    INSERT INTO subscriptions (${SUBSCRIPTION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+    INSERT INTO subscriptions (${SUBSCRIPTION_COLUMNS}) VALUES (${SUBSCRIPTION_PLACEHOLDERS})
     RETURNING customer_id
   )
   ${BUMP_VERSION('created')}`;

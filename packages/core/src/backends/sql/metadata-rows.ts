@@ -53,6 +53,7 @@ export interface SubscriptionRow {
   batching: string | null;
   created_at: number;
   updated_at: number;
+  managed_by: string | null;
 }
 
 /** Patchable customer fields and their columns (a fixed list: patch keys never reach SQL). */
@@ -131,6 +132,7 @@ export function toSubscription(row: SubscriptionRow): Subscription {
     batching: row.batching === null ? null : (JSON.parse(row.batching) as SubscriptionBatching),
     createdAt: row.created_at,
     updatedAt: row.updated_at,
+    managedBy: row.managed_by,
   };
 }
 
@@ -160,7 +162,10 @@ export function isSubscriptionCursor(value: unknown): value is SubscriptionCurso
 
 /** The subscriptions table's columns, in the order `subscriptionRowValues` gives them. */
 export const SUBSCRIPTION_COLUMNS =
-  'workflow_id, customer_id, event_selector, webhook_url, description, status, disabled_reason, secret, previous_secret, previous_secret_expires_at, batching, created_at, updated_at';
+  'workflow_id, customer_id, event_selector, webhook_url, description, status, disabled_reason, secret, previous_secret, previous_secret_expires_at, batching, created_at, updated_at, managed_by';
+
+/** `?, ?, ...`: one placeholder per column of `SUBSCRIPTION_COLUMNS`. */
+export const SUBSCRIPTION_PLACEHOLDERS = SUBSCRIPTION_COLUMNS.split(',').map(() => '?').join(', ');
 
 /** A subscription's values in the column order of `SUBSCRIPTION_COLUMNS`, for an INSERT. */
 export function subscriptionRowValues(s: Subscription): unknown[] {
@@ -178,5 +183,6 @@ export function subscriptionRowValues(s: Subscription): unknown[] {
     s.batching === null ? null : JSON.stringify(s.batching),
     s.createdAt,
     s.updatedAt,
+    s.managedBy ?? null,
   ];
 }

@@ -4,7 +4,7 @@ import type { Subscription } from '../../domain/subscriptions.ts';
 import type { CustomerPatch, MetadataStore, SubscriptionPage, SubscriptionPatch } from '../../ports/metadata-store.ts';
 import { TriggersError } from '../../errors.ts';
 import { decodeCursor, encodeCursor, checkPageLimit } from '../cursor.ts';
-import { CUSTOMER_PATCH_COLUMNS, SUBSCRIPTION_PATCH_COLUMNS, isSubscriptionCursor, subscriptionColumnValue, toApiKeyWithCustomer, toCustomer, toSubscription, subscriptionRowValues, SUBSCRIPTION_COLUMNS } from '../sql/metadata-rows.ts';
+import { CUSTOMER_PATCH_COLUMNS, SUBSCRIPTION_PATCH_COLUMNS, isSubscriptionCursor, subscriptionColumnValue, toApiKeyWithCustomer, toCustomer, toSubscription, subscriptionRowValues, SUBSCRIPTION_COLUMNS, SUBSCRIPTION_PLACEHOLDERS } from '../sql/metadata-rows.ts';
 import type { ApiKeyWithCustomerRow, CustomerRow, SubscriptionCursor, SubscriptionRow } from '../sql/metadata-rows.ts';
 import type { SqliteDatabase } from './database.ts';
 import { withSqlite } from './errors.ts';
@@ -40,7 +40,7 @@ export class SqliteMetadataStore implements MetadataStore {
         FROM api_keys k JOIN customers c ON c.customer_id = k.customer_id
        WHERE k.key_hash = ?`);
     this.updateRevoked = db.prepare('UPDATE api_keys SET revoked_at = ? WHERE key_id = ? AND revoked_at IS NULL');
-    this.insertSubscription = db.prepare(`INSERT INTO subscriptions (${SUBSCRIPTION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+    this.insertSubscription = db.prepare(`INSERT INTO subscriptions (${SUBSCRIPTION_COLUMNS}) VALUES (${SUBSCRIPTION_PLACEHOLDERS})`);
     this.selectSubscription = db.prepare(`SELECT ${SUBSCRIPTION_COLUMNS} FROM subscriptions WHERE customer_id = ? AND workflow_id = ?`);
     this.selectSubscriptionsFirst = db.prepare(`
       SELECT ${SUBSCRIPTION_COLUMNS} FROM subscriptions WHERE customer_id = ?
