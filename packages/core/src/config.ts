@@ -1,3 +1,4 @@
+import os from 'node:os';
 import { z } from 'zod';
 
 /**
@@ -17,6 +18,27 @@ const int = (min: number, max: number) =>
 const bool = z
   .enum(['1', '0', 'true', 'false', 'yes', 'no', 'on', 'off'])
   .transform((v) => ['1', 'true', 'yes', 'on'].includes(v));
+
+/** A Kubernetes object name (RFC 1123 subdomain) or namespace (RFC 1123 label). */
+const kubeName = (what: 'name' | 'namespace') =>
+  z
+    .string()
+    .trim()
+    .max(what === 'name' ? 253 : 63)
+    .regex(what === 'name' ? /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/ : /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, `must be a Kubernetes ${what}`);
+
+const kubeNamespaces = z
+  .string()
+  .trim()
+  .transform((value, ctx): string[] => {
+    const names = value.split(',').map((s) => s.trim()).filter(Boolean);
+    const bad = names.filter((n) => !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(n) || n.length > 63);
+    if (bad.length > 0) {
+      ctx.addIssue({ code: 'custom', message: `must be a comma-separated list of Kubernetes namespaces (bad: ${bad.join(', ')})` });
+      return z.NEVER;
+    }
+    return [...new Set(names)];
+  });
 
 const SSRF_KEYWORDS = ['none', 'loopback', 'private'] as const;
 export type SsrfAllow =
@@ -86,6 +108,13 @@ const VARIABLES = {
   TRIGGERS_DEMO_API_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
   TRIGGERS_DEMO_EMAIL_FROM: z.string().trim().min(3).max(320).default('Triggers Demo <onboarding@resend.dev>'),
   TRIGGERS_RESEND_API_KEY: z.string().trim().min(1).optional(),
+  TRIGGERS_CONTROLLER_NAMESPACES: kubeNamespaces.optional(),
+  TRIGGERS_CONTROLLER_RESYNC_MS: int(1000, 24 * 3600_000).default(300_000),
+  TRIGGERS_CONTROLLER_LEASE_NAME: kubeName('name').default('triggers-controller'),
+  TRIGGERS_CONTROLLER_LEASE_NAMESPACE: kubeName('namespace').default('default'),
+  TRIGGERS_CONTROLLER_LEASE_DURATION_MS: int(1000, 300_000).default(15_000),
+  TRIGGERS_CONTROLLER_IDENTITY: z.string().trim().min(1).max(128).optional(),
+  TRIGGERS_CONTROLLER_KUBECONFIG: z.string().trim().min(1).optional(),
   TRIGGERS_RESEND_BASE_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).default('https://api.resend.com'),
 } as const;
 
@@ -162,6 +191,22 @@ function buildConfig(v: Parsed) {
     },
     matcher: {
       concurrency: v.TRIGGERS_MATCHER_CONCURRENCY,
+    },
+    /** The Subscription operator (services/controller, docs/operator.md). */
+    controller: {
+      /** Namespaces whose Subscriptions it watches; empty: all namespaces. */
+      namespaces: v.TRIGGERS_CONTROLLER_NAMESPACES ?? [],
+      /** Every Subscription is reconciled again this often (and its status refreshed from the store). */
+      resyncMs: v.TRIGGERS_CONTROLLER_RESYNC_MS,
+      lease: {
+        name: v.TRIGGERS_CONTROLLER_LEASE_NAME,
+        namespace: v.TRIGGERS_CONTROLLER_LEASE_NAMESPACE,
+        durationMs: v.TRIGGERS_CONTROLLER_LEASE_DURATION_MS,
+      },
+      /** This replica's name in the Lease; the pod's hostname (its name) by default. */
+      identity: v.TRIGGERS_CONTROLLER_IDENTITY ?? os.hostname(),
+      /** A kubeconfig file; unset: the pod's service account (in-cluster). */
+      kubeconfig: v.TRIGGERS_CONTROLLER_KUBECONFIG,
     },
     queue: {
       maxReceives: v.TRIGGERS_QUEUE_MAX_RECEIVES,
