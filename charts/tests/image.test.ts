@@ -1,0 +1,195 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { requireEngine, type EngineRequirement } from '@triggers/testkit/engines.ts';
+import { prepareBackends, type PreparedBackends } from '@triggers/testkit/service-processes.ts';
+import { prepareImageSandbox, productionTopLevelPackages, waitForStatus, type ImageSandbox, type RoleProcess } from './lib/image-sandbox.ts';
+import { repoPath } from './lib/repo.ts';
+import { KUBECONFIG_VARIABLE } from './lib/kube.ts';
+
+/**
+ * Issue 9, item 1: every role of the image starts the way the image starts it — the Dockerfile's
+ * bundle step, `docker/entrypoint.sh <role>`, NODE_ENV=production, only production packages, a
+ * non-root user that can write nothing but the data folder and /tmp — and answers /health and
+ * /ready (lib/image-sandbox.ts says how the image is imitated without a container engine).
+ */
+
+const POSTGRES: EngineRequirement = {
+  name: 'PostgreSQL',
+  variable: 'TRIGGERS_TEST_POSTGRES_URL',
+  probe: async (url) => (await import('@triggers/core/backends/postgres/testing.ts')).probePostgres(url),
+  hint: 'scripts/engines/postgres.sh start; TRIGGERS_TEST_POSTGRES_URL=$(scripts/engines/postgres.sh url)',
+};
+const REDIS: EngineRequirement = {
+  name: 'Redis',
+  variable: 'TRIGGERS_TEST_REDIS_URL',
+  probe: async (url) => (await import('@triggers/core/backends/redis/testing.ts')).probeRedis(url),
+  hint: 'scripts/engines/redis.sh start; TRIGGERS_TEST_REDIS_URL=$(scripts/engines/redis.sh url)',
+};
+
+const ADMIN_TOKEN = 'image-test-admin-token-0123456789';
+
+async function json(url: string, init: RequestInit & { token?: string; body?: string } = {}): Promise<{ status: number; body: any }> {
+  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  if (init.token) headers.authorization = `Bearer ${init.token}`;
+  const response = await fetch(url, { ...init, headers, signal: AbortSignal.timeout(10_000) });
+  const text = await response.text();
+  return { status: response.status, body: text ? JSON.parse(text) : undefined };
+}
+
+describe('image: each role started as the image starts it', function () {
+  this.timeout(120_000);
+  let sandbox: ImageSandbox;
+
+  before(async function () {
+    this.timeout(180_000);
+    sandbox = await prepareImageSandbox();
+  });
+  after(async () => {
+    await sandbox?.cleanup();
+  });
+
+  it('bundles import only packages that `npm ci --omit=dev` installs', () => {
+    const production = new Set(productionTopLevelPackages());
+    assert.ok(sandbox.bundledPackages.length > 5, `bundle.mjs reported its packages: ${sandbox.bundledPackages}`);
+    for (const name of sandbox.bundledPackages) assert.ok(production.has(name), `${name} is imported by a bundle but is not a production dependency`);
+    assert.ok(!fs.existsSync(path.join(sandbox.appDir, 'node_modules/tsx')), 'the image has no tsx');
+    assert.ok(!fs.existsSync(path.join(sandbox.appDir, 'node_modules/mocha')), 'the image has no mocha');
+  });
+
+  it('the entrypoint refuses an unknown role with a usage line (exit 64) and lists every role on --help', () => {
+    const entrypoint = path.join(sandbox.appDir, 'docker/entrypoint.sh');
+    const bad = spawnSync(entrypoint, ['ingester'], { encoding: 'utf8' });
+    assert.equal(bad.status, 64);
+    assert.match(bad.stderr, /unknown role 'ingester'/);
+    const help = spawnSync(entrypoint, ['--help'], { encoding: 'utf8' });
+    assert.equal(help.status, 0);
+    assert.match(help.stderr, /ingest\|matcher\|deliverer\|inbox\|controller\|all/);
+  });
+
+  describe('all (embedded, SQLite in the data folder)', () => {
+    let role: RoleProcess;
+    before(async () => {
+      role = await sandbox.start('all', { TRIGGERS_ADMIN_TOKEN: ADMIN_TOKEN });
+      await waitForStatus(role, '/health', 200);
+    });
+    after(() => role?.stop());
+
+    it('answers /health and /ready with its SQLite check, as the non-root user', async () => {
+      const health = (await waitForStatus(role, '/health', 200)) as { status: string };
+      assert.equal(health.status, 'healthy');
+      const ready = (await waitForStatus(role, '/ready', 200)) as { checks: { name: string; ok: boolean }[] };
+      assert.ok(ready.checks.length > 0 && ready.checks.every((c) => c.ok), JSON.stringify(ready));
+      const owner = fs.statSync(`/proc/${role.pid}`).uid;
+      assert.notEqual(owner, 0, 'the role does not run as root');
+    });
+
+    it('accepts an event (writes only under the data folder; the app folder is not writable to it)', async () => {
+      const customer = await json(`${role.url}/admin/test-customer`, { method: 'POST', token: ADMIN_TOKEN, body: JSON.stringify({ name: 'Image', email: 'image@example.test' }) });
+      assert.equal(customer.status, 201, JSON.stringify(customer.body));
+      const accepted = await json(`${role.url}/api/v1/events`, { method: 'POST', token: customer.body.api_key, body: JSON.stringify({ payload: { event_type: 'image.test' } }) });
+      assert.equal(accepted.status, 202, JSON.stringify(accepted.body));
+      assert.ok(fs.readdirSync(sandbox.dataDir).some((f) => f.endsWith('.db') || f.endsWith('.sqlite')), `SQLite files in ${fs.readdirSync(sandbox.dataDir)}`);
+      const probe = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', '--', 'touch', path.join(sandbox.appDir, 'dist/x')]);
+      if (process.getuid?.() === 0) assert.notEqual(probe.status, 0, 'the app folder must not be writable to the role');
+    });
+  });
+
+  it('all with TRIGGERS_EMBEDDED_PIPELINE=thread starts its bundled worker thread and is ready', async () => {
+    const role = await sandbox.start('all', { TRIGGERS_EMBEDDED_PIPELINE: 'thread', TRIGGERS_DATA_DIR: sandbox.newDataDir() });
+    try {
+      const ready = (await waitForStatus(role, '/ready', 200)) as { status: string };
+      assert.equal(ready.status, 'ready');
+      const metrics = await fetch(`${role.url}/metrics`).then((r) => r.text());
+      assert.match(metrics, /triggers_/, 'the worker thread reports its metrics');
+    } finally {
+      await role.stop();
+    }
+  });
+
+  it('all with TRIGGERS_DEMO=1 serves the prebuilt console from the image', async () => {
+    const role = await sandbox.start('all', { TRIGGERS_DEMO: '1', TRIGGERS_DATA_DIR: sandbox.newDataDir() });
+    try {
+      const page = (await waitForStatus(role, '/', 200)) as string;
+      assert.match(page, /<div id="root">|<script type="module"/);
+      assert.doesNotMatch(role.output(), /Building the console/, 'the console is prebuilt, never built at start-up');
+    } finally {
+      await role.stop();
+    }
+  });
+
+  describe('ingest, inbox, matcher, deliverer on PostgreSQL + Redis + the SQLite queue', function () {
+    requireEngine(POSTGRES);
+    requireEngine(REDIS);
+    let backends: PreparedBackends;
+    const roles: Record<string, RoleProcess> = {};
+
+    before(async function () {
+      this.timeout(60_000);
+      backends = await prepareBackends(
+        { eventStore: 'postgres', metadataStore: 'postgres', queue: 'sqlite', cache: 'redis' },
+        { postgresUrl: process.env.TRIGGERS_TEST_POSTGRES_URL, redisUrl: process.env.TRIGGERS_TEST_REDIS_URL },
+        'image',
+      );
+      // The SQLite queue is a file every role shares: the data folder, writable to the role's user.
+      const dataDir = sandbox.newDataDir();
+      const env = { ...backends.env, TRIGGERS_DATA_DIR: dataDir, TRIGGERS_ADMIN_TOKEN: ADMIN_TOKEN, TRIGGERS_ENV: 'image-test' };
+      for (const name of ['ingest', 'inbox', 'matcher', 'deliverer']) roles[name] = await sandbox.start(name, env);
+    });
+    after(async () => {
+      await Promise.all(Object.values(roles).map((r) => r.stop()));
+      await backends?.cleanup();
+    });
+
+    for (const name of ['ingest', 'inbox', 'matcher', 'deliverer']) {
+      it(`${name} answers /health and /ready (PostgreSQL${name === 'ingest' ? ', Redis' : ''} and the queue checked)`, async () => {
+        const health = (await waitForStatus(roles[name], '/health', 200)) as { environment: string };
+        assert.equal(health.environment, 'image-test');
+        const ready = (await waitForStatus(roles[name], '/ready', 200)) as { checks: { name: string; ok: boolean }[] };
+        const checked = ready.checks.filter((c) => c.ok).map((c) => c.name);
+        for (const engine of name === 'ingest' ? ['postgres', 'redis', 'sqlite'] : ['postgres', 'sqlite']) assert.ok(checked.includes(engine), `${engine} in ${JSON.stringify(ready)}`);
+      });
+    }
+
+    it('an event posted to ingest is matched by the matcher and read back through inbox', async () => {
+      const customer = await json(`${roles.inbox.url}/admin/test-customer`, { method: 'POST', token: ADMIN_TOKEN, body: JSON.stringify({ name: 'Image', email: 'image@example.test' }) });
+      assert.equal(customer.status, 201, JSON.stringify(customer.body));
+      const accepted = await json(`${roles.ingest.url}/api/v1/events`, { method: 'POST', token: customer.body.api_key, body: JSON.stringify({ payload: { event_type: 'image.e2e' } }) });
+      assert.equal(accepted.status, 202, JSON.stringify(accepted.body));
+      const deadline = Date.now() + 20_000;
+      for (;;) {
+        const event = await json(`${roles.inbox.url}/api/v1/events/${accepted.body.event_id}`, { token: customer.body.api_key });
+        if (event.status === 200 && event.body.status === 'unmatched') break;
+        if (Date.now() > deadline) assert.fail(`event not settled by the matcher: ${JSON.stringify(event)}\n${roles.matcher.output()}`);
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+    });
+  });
+
+  describe('controller', function () {
+    const kubeconfig = requireEngine({
+      name: 'Kubernetes API server',
+      variable: KUBECONFIG_VARIABLE,
+      probe: async (file) => {
+        if (!fs.existsSync(file)) throw new Error(`${file} does not exist`);
+      },
+      hint: 'scripts/engines/kubernetes.sh start; TRIGGERS_TEST_KUBECONFIG=$(scripts/engines/kubernetes.sh kubeconfig)',
+    });
+
+    it('answers /health and /ready against the API server', async () => {
+      assert.ok(fs.existsSync(repoPath('services/controller/src/main.ts')), 'services/controller/src/main.ts exists');
+      // The role reads a kubeconfig like any client-node program (KUBECONFIG), readable to the role's user.
+      const copy = path.join(sandbox.newDataDir(), 'kubeconfig');
+      fs.copyFileSync(kubeconfig.address, copy);
+      fs.chmodSync(copy, 0o644);
+      const role = await sandbox.start('controller', { KUBECONFIG: copy, TRIGGERS_DATA_DIR: path.dirname(copy), TRIGGERS_METADATA_STORE: 'sqlite' });
+      try {
+        await waitForStatus(role, '/health', 200);
+        await waitForStatus(role, '/ready', 200);
+      } finally {
+        await role.stop();
+      }
+    });
+  });
+});
