@@ -1,0 +1,60 @@
+/**
+ * What every scenario is given: the parsed flags, the engines (with --backends), cancellation, and
+ * the log. Built once by bench/run.ts.
+ */
+import type { EngineAddresses } from '@triggers/testkit/service-processes.ts';
+import type { BackendPreset } from './backends.ts';
+
+export const ADMIN_TOKEN = 'bench-admin-token-0123456789abcdef';
+/** The most events one batch request may carry. */
+export const MAX_BATCH = 500;
+
+/** The flags, parsed and checked (written to the results JSON as they are). */
+export interface BenchSettings {
+  durationS: number;
+  warmupS: number;
+  connections: number;
+  scenarios: string[];
+  batchSize: number;
+  inboxEvents: number;
+  inboxRequests: number;
+  inboxPages: number;
+  inboxSettleS: number;
+  inboxSeedTimeoutS: number;
+  deliveryRate: number;
+  deliverySettleS: number;
+  deliveryMaxEvents: number;
+  deliveryPreloadS: number;
+  deliveryBatch: number;
+  deliveryConnections: number | undefined;
+  backends: string;
+  url: string | undefined;
+  cpuProf: boolean;
+  serverEnv: Record<string, string>;
+  keepData: boolean;
+  echo: boolean;
+}
+
+export interface BenchContext {
+  /** The repository's root. */
+  root: string;
+  resultsDir: string;
+  settings: BenchSettings;
+  preset: BackendPreset;
+  /** For --url: the running server's; otherwise ADMIN_TOKEN, given to the servers the bench starts. */
+  adminToken: string | undefined;
+  /** Aborted on SIGINT/SIGTERM/SIGHUP: the loads stop at their next request. */
+  signal: AbortSignal;
+  /** Throws once the run was interrupted. */
+  checkAborted(): void;
+  /** Progress lines, to stderr (the tables go to stdout). */
+  log(line: string): void;
+  /** Temporary data folders still to remove (also on a forced exit). */
+  tempDirs: Set<string>;
+  /** Engine addresses, resolved (and checked) once when --backends names engines. */
+  engineAddresses?: EngineAddresses;
+  /** CPU seconds used so far by the engines' processes (and their children), when --backends names engines. */
+  engineCpu?: () => number | undefined;
+  /** The same per engine (postgres, redis, kafka, dynamodb, sqs), for the delivery scenarios' breakdown. */
+  engineCpuByName: Record<string, () => number | undefined>;
+}

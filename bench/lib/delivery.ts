@@ -1,0 +1,80 @@
+/** What both delivery scenarios use: the receiver process, the subscription to it, a first delivery, CPU meters. */
+import { machineBusySeconds, processCpuSeconds } from './children.ts';
+import { round } from './load.ts';
+import { DELIVERY_SELECTOR } from './payloads.ts';
+import { startReceiver, type Receiver } from './receiver-client.ts';
+import { apiHeaders, probe } from './measure.ts';
+import type { Target } from './servers.ts';
+import type { BenchContext } from './context.ts';
+
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+export async function withReceiver<T>(ctx: BenchContext, fn: (receiver: Receiver) => Promise<T>): Promise<T> {
+  const receiver = await startReceiver(ctx.root, { echo: ctx.settings.echo, signal: ctx.signal });
+  ctx.log(`  webhook receiver up on ${receiver.origin} (pid ${receiver.pid}, its own process)`);
+  try {
+    return await fn(receiver);
+  } finally {
+    await receiver.stop();
+  }
+}
+
+/** `POST /api/v1/subscriptions` for `bench.*` events to the receiver; returns the workflow id. */
+export async function createSubscription(t: Target, webhookUrl: string): Promise<string> {
+  const response = await fetch(`${t.origin}/api/v1/subscriptions`, {
+    method: 'POST',
+    headers: apiHeaders(t.apiKey),
+    body: JSON.stringify({ event_selector: DELIVERY_SELECTOR, webhook_url: webhookUrl, description: 'npm run bench' }),
+    signal: AbortSignal.timeout(30_000),
+  });
+  const text = await response.text();
+  if (response.status !== 201) throw new Error(`POST /api/v1/subscriptions answered ${response.status}: ${text.slice(0, 300)}`);
+  return JSON.parse(text).workflow_id;
+}
+
+/** Posts one event and waits until the receiver has it, so a broken pipeline fails before any load. */
+export async function probeDelivery(ctx: BenchContext, t: Target, receiver: Receiver, body: Buffer, timeoutMs = 60_000): Promise<number> {
+  const before = (await receiver.stats()).unique;
+  const started = Date.now();
+  await probe(t.origin, { method: 'POST', path: '/api/v1/events', headers: apiHeaders(t.apiKey), body }, 202);
+  while (Date.now() - started < timeoutMs) {
+    ctx.checkAborted();
+    if ((await receiver.stats()).unique > before) return Date.now() - started;
+    if (t.child?.exited) throw new Error(`the server exited. Its output:\n${t.child.output()}`);
+    await sleep(10);
+  }
+  throw new Error(
+    `an accepted event did not reach the receiver (${receiver.url()}) within ${timeoutMs / 1000} s — ` +
+      `is delivery to 127.0.0.1 allowed (TRIGGERS_SSRF_ALLOW, TRIGGERS_ENV=dev)?` +
+      (t.child ? ` Server output:\n${t.child.output().slice(-3000)}` : ''),
+  );
+}
+
+/** CPU used (cores) between start and end by named processes, this process and everything else. */
+export function cpuMeter(ctx: BenchContext, pids: Record<string, number | undefined>) {
+  const wall0 = performance.now();
+  const own0 = process.cpuUsage();
+  const machine0 = machineBusySeconds();
+  const sources: Record<string, () => number | undefined> = Object.fromEntries(
+    Object.entries(pids).map(([k, pid]) => [k, () => (pid ? processCpuSeconds(pid) : undefined)]),
+  );
+  if (ctx.engineCpu) sources.engines = ctx.engineCpu;
+  for (const [name, read] of Object.entries(ctx.engineCpuByName)) sources[`engine:${name}`] = read;
+  const per0 = Object.fromEntries(Object.entries(sources).map(([k, read]) => [k, read()]));
+  return () => {
+    const seconds = (performance.now() - wall0) / 1000;
+    const own = process.cpuUsage(own0);
+    const generator = (own.user + own.system) / 1e6 / seconds;
+    const cores: Record<string, number | undefined> = {};
+    let known = generator;
+    for (const [k, read] of Object.entries(sources)) {
+      const end = read();
+      const start = per0[k];
+      cores[k] = start !== undefined && end !== undefined ? round((end - start) / seconds, 2) : undefined;
+      if (!k.startsWith('engine:')) known += cores[k] ?? 0;
+    }
+    const machine1 = machineBusySeconds();
+    const other = machine0 !== undefined && machine1 !== undefined ? round(Math.max(0, (machine1 - machine0) / seconds - known), 2) : undefined;
+    return { seconds: round(seconds, 2), ...cores, loadGenerator: round(generator, 2), other } as Record<string, number | undefined>;
+  };
+}
