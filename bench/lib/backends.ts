@@ -13,7 +13,7 @@
 import { execFileSync } from 'node:child_process';
 import net from 'node:net';
 import path from 'node:path';
-import type { BackendChoice, EngineAddresses } from '@triggers/testkit/service-processes.ts';
+import type { BackendChoice, EngineAddresses } from '@triggers/testkit';
 
 export type EngineName = 'postgres' | 'redis' | 'kafka' | 'dynamodb' | 'sqs';
 

@@ -3,9 +3,9 @@ import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { startTestServer, type TestServer } from '@triggers/testkit/test-server.ts';
-import { startWebhookReceiver, type WebhookReceiver } from '@triggers/testkit/webhook-receiver.ts';
-import { ensureConsoleBuilt } from '@triggers/all-in-one/console-build.ts';
+import { startTestServer, type TestServer } from '@triggers/all-in-one/test-server';
+import { startWebhookReceiver, type WebhookReceiver } from '@triggers/testkit';
+import { ensureConsoleBuilt } from '@triggers/all-in-one';
 
 /**
  * The console in a real browser (Debian's chromium, headless, driven by playwright-core) against

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { CONSOLE_DIR, CONSOLE_DIST_DIR } from '@triggers/inbox/console-static.ts';
+import { CONSOLE_DIR, CONSOLE_DIST_DIR } from '@triggers/inbox';
 
 /**
  * Builds the web console (`vite build` in console/) when its files are missing or older than its

@@ -2,15 +2,28 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Database from 'better-sqlite3';
-import { DATABASE_FILE } from '@triggers/core/backends/sqlite/index.ts';
-import { requireEngine } from '@triggers/testkit/engines.ts';
-import { checkEnginePrograms, startEngineInstance, type EngineInstance } from '@triggers/testkit/engine-instance.ts';
-import { httpClient, type HttpClient } from '@triggers/testkit/http-client.ts';
-import { prepareBackends, startServiceProcesses, type PreparedBackends, type ServiceProcesses } from '@triggers/testkit/service-processes.ts';
-import { startTcpProxy, type TcpProxy } from '@triggers/testkit/tcp-proxy.ts';
-import type { TestResponse } from '@triggers/testkit/test-server.ts';
-import { waitForEventStatus, type EventWithAttempts, type WaitForEventOptions } from '@triggers/testkit/wait-for-event.ts';
-import { startWebhookReceiver, type WebhookReceiver, type WebhookReceiverOptions } from '@triggers/testkit/webhook-receiver.ts';
+import { DATABASE_FILE } from '@triggers/core/testing';
+import {
+  requireEngine,
+  checkEnginePrograms,
+  startEngineInstance,
+  httpClient,
+  prepareBackends,
+  startServiceProcesses,
+  startTcpProxy,
+  waitForEventStatus,
+  startWebhookReceiver,
+  type EngineInstance,
+  type HttpClient,
+  type PreparedBackends,
+  type ServiceProcesses,
+  type TcpProxy,
+  type TestResponse,
+  type EventWithAttempts,
+  type WaitForEventOptions,
+  type WebhookReceiver,
+  type WebhookReceiverOptions,
+} from '@triggers/testkit';
 import { allInboxEvents, DYNAMODB, engineAddresses, eventIdsIn, eventually, newCustomer, POSTGRES, postEvent, REDIS, SQS, subscribe, verifySignature } from './distributed-support.ts';
 
 /**

@@ -1,10 +1,8 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
-import type { EngineRequirement } from '@triggers/testkit/engines.ts';
-import type { HttpClient } from '@triggers/testkit/http-client.ts';
-import type { ReceivedRequest } from '@triggers/testkit/webhook-receiver.ts';
-import type { EngineAddresses } from '@triggers/testkit/service-processes.ts';
+import { probeDynamoDb, probeKafka, probePostgres, probeRedis, probeSqs } from '@triggers/core/testing';
+import type { EngineRequirement, HttpClient, ReceivedRequest, EngineAddresses } from '@triggers/testkit';
 
 /**
  * Shared by the multi-process end-to-end tests (distributed*.e2e.test.ts): the engines they need,
@@ -17,31 +15,31 @@ import type { EngineAddresses } from '@triggers/testkit/service-processes.ts';
 export const POSTGRES: EngineRequirement = {
   name: 'PostgreSQL',
   variable: 'TRIGGERS_TEST_POSTGRES_URL',
-  probe: async (url) => (await import('@triggers/core/backends/postgres/testing.ts')).probePostgres(url),
+  probe: async (url) => probePostgres(url),
   hint: 'start one with scripts/engines/postgres.sh start and set TRIGGERS_TEST_POSTGRES_URL=$(scripts/engines/postgres.sh url)',
 };
 export const REDIS: EngineRequirement = {
   name: 'Redis',
   variable: 'TRIGGERS_TEST_REDIS_URL',
-  probe: async (url) => (await import('@triggers/core/backends/redis/testing.ts')).probeRedis(url),
+  probe: async (url) => probeRedis(url),
   hint: 'start one with scripts/engines/redis.sh start and set TRIGGERS_TEST_REDIS_URL=$(scripts/engines/redis.sh url)',
 };
 export const DYNAMODB: EngineRequirement = {
   name: 'DynamoDB',
   variable: 'TRIGGERS_TEST_DYNAMODB_ENDPOINT',
-  probe: async (endpoint) => (await import('@triggers/core/backends/dynamodb/testing.ts')).DYNAMODB_ENGINE.probe(endpoint),
+  probe: async (endpoint) => probeDynamoDb(endpoint),
   hint: 'start one with scripts/engines/dynamodb.sh start and set TRIGGERS_TEST_DYNAMODB_ENDPOINT=$(scripts/engines/dynamodb.sh endpoint)',
 };
 export const SQS: EngineRequirement = {
   name: 'SQS (ElasticMQ)',
   variable: 'TRIGGERS_TEST_SQS_ENDPOINT',
-  probe: async (endpoint) => (await import('@triggers/core/backends/sqs/testing.ts')).SQS_ENGINE.probe(endpoint),
+  probe: async (endpoint) => probeSqs(endpoint),
   hint: 'start one with scripts/engines/elasticmq.sh start and set TRIGGERS_TEST_SQS_ENDPOINT=$(scripts/engines/elasticmq.sh endpoint)',
 };
 export const KAFKA: EngineRequirement = {
   name: 'Kafka',
   variable: 'TRIGGERS_TEST_KAFKA_BROKERS',
-  probe: async (brokers) => (await import('@triggers/core/backends/kafka/testing.ts')).probeKafka(brokers),
+  probe: async (brokers) => probeKafka(brokers),
   hint: 'start one with scripts/engines/kafka.sh start and set TRIGGERS_TEST_KAFKA_BROKERS=$(scripts/engines/kafka.sh brokers)',
   timeoutMs: 10_000,
 };

@@ -1,9 +1,21 @@
 import assert from 'node:assert/strict';
-import { requireEngine, type EngineRequirement } from '@triggers/testkit/engines.ts';
-import { httpClient, type HttpClient } from '@triggers/testkit/http-client.ts';
-import { prepareBackends, startServiceProcesses, type BackendChoice, type PreparedBackends, type ServiceProcesses } from '@triggers/testkit/service-processes.ts';
-import { startWebhookReceiver, type WebhookReceiver, type WebhookReceiverOptions } from '@triggers/testkit/webhook-receiver.ts';
-import { waitForEventStatus, type EventWithAttempts, type WaitForEventOptions } from '@triggers/testkit/wait-for-event.ts';
+import {
+  requireEngine,
+  httpClient,
+  prepareBackends,
+  startServiceProcesses,
+  startWebhookReceiver,
+  waitForEventStatus,
+  type EngineRequirement,
+  type HttpClient,
+  type BackendChoice,
+  type PreparedBackends,
+  type ServiceProcesses,
+  type WebhookReceiver,
+  type WebhookReceiverOptions,
+  type EventWithAttempts,
+  type WaitForEventOptions,
+} from '@triggers/testkit';
 import { allInboxEvents, DYNAMODB, engineAddresses, KAFKA, newCustomer, POSTGRES, postEvent, REDIS, SQS, subscribe, verifySignature } from './distributed-support.ts';
 
 /**

@@ -1,5 +1,4 @@
-import { loadConfigOrExit, onShutdown } from '@triggers/core/service-runtime.ts';
-import { createLogger } from '@triggers/core/log.ts';
+import { loadConfigOrExit, onShutdown, createLogger } from '@triggers/core/runtime';
 import { startAllInOne } from './server.ts';
 import { ensureConsoleBuilt } from './console-build.ts';
 

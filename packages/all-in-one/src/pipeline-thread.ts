@@ -1,7 +1,6 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { register } from 'prom-client';
-import type { Config } from '@triggers/core/config.ts';
-import { createServiceContext } from '@triggers/core/service-runtime.ts';
+import { createServiceContext, type Config } from '@triggers/core/runtime';
 import { startMatcher } from '@triggers/matcher';
 import { startDeliverer } from '@triggers/deliverer';
 import type { PipelineReply, PipelineRequest } from './pipeline-worker.ts';

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
-import { startTestServer, type TestServer } from '@triggers/testkit/test-server.ts';
-import { startWebhookReceiver, type WebhookReceiver } from '@triggers/testkit/webhook-receiver.ts';
-import { waitForEventStatus } from '@triggers/testkit/wait-for-event.ts';
+import { startTestServer, type TestServer } from './test-server.ts';
+import { startWebhookReceiver, waitForEventStatus, type WebhookReceiver } from '@triggers/testkit';
 
 describe('all-in-one with the matcher and deliverer in a worker thread (TRIGGERS_EMBEDDED_PIPELINE=thread)', function () {
   let server: TestServer;

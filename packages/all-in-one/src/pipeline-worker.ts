@@ -1,6 +1,5 @@
 import { Worker } from 'node:worker_threads';
-import type { Config } from '@triggers/core/config.ts';
-import type { Logger } from '@triggers/core/log.ts';
+import type { Config, Logger } from '@triggers/core/runtime';
 
 export type PipelineRequest = { kind: 'metrics'; id: number } | { kind: 'stop' };
 export type PipelineReply = { kind: 'started' } | { kind: 'stopped' } | { kind: 'metrics'; id: number; text: string };

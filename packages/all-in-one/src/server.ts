@@ -1,9 +1,6 @@
-import type { Config } from '@triggers/core/config.ts';
-import type { Logger } from '@triggers/core/log.ts';
-import type { Clock } from '@triggers/core/clock.ts';
-import { createHttpApp } from '@triggers/core/http/app.ts';
-import { createServiceContext, listen } from '@triggers/core/service-runtime.ts';
-import type { ServiceContext } from '@triggers/core/service-context.ts';
+import { createServiceContext, listen, type Config, type Logger, type ServiceContext } from '@triggers/core/runtime';
+import type { Clock } from '@triggers/core/domain';
+import { createHttpApp } from '@triggers/core/http';
 import { ingestRoutes } from '@triggers/ingest';
 import { inboxRoutes, mountConsole } from '@triggers/inbox';
 import { startMatcher } from '@triggers/matcher';

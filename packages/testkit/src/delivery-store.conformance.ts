@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
-import type { NewEvent } from '@triggers/core/domain/events.ts';
-import type { EventStore } from '@triggers/core/ports/event-store.ts';
-import type { DeliveryStore, NewDelivery } from '@triggers/core/ports/delivery-store.ts';
+import type { NewEvent } from '@triggers/core/domain';
+import type { EventStore, DeliveryStore, NewDelivery } from '@triggers/core/ports';
 import { uniqueId, uuidv7At } from './helpers.ts';
 
 export interface DeliveryStoreFixture {

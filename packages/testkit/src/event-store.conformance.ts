@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import type { DeliveryAttempt, EventStatus, JsonObject, NewEvent } from '@triggers/core/domain/events.ts';
-import type { EventStore, InboxQuery } from '@triggers/core/ports/event-store.ts';
-import { encodeCursor } from '@triggers/core/backends/cursor.ts';
+import type { DeliveryAttempt, EventStatus, JsonObject, NewEvent } from '@triggers/core/domain';
+import type { EventStore, InboxQuery } from '@triggers/core/ports';
+import { encodeCursor } from '@triggers/core/testing';
 import { assertInvalidRequest, uniqueId, uuidv7At } from './helpers.ts';
 
 export interface EventStoreCapabilities {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { setTimeout as sleepFor } from 'node:timers/promises';
-import { TriggersError } from '@triggers/core/errors.ts';
+import { TriggersError } from '@triggers/core/domain';
 
 /** A fresh id for every test's own customers and keys: suites never truncate shared stores. */
 export function uniqueId(): string {

@@ -1,8 +1,24 @@
-import type { RequestOptions, TestResponse } from './test-server.ts';
+export interface RequestOptions {
+  apiKey?: string;
+  /** Sends the client's admin token as the bearer token. */
+  admin?: boolean;
+  json?: unknown;
+  body?: string;
+  headers?: Record<string, string>;
+}
+
+export interface TestResponse {
+  status: number;
+  headers: Headers;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  body: any;
+  text: string;
+}
 
 /**
- * `fetch` against one service process (ingest, inbox, ...), shaped like `TestServer.request` so
- * helpers written for the embedded server (`waitForEventStatus`) work against a process too.
+ * `fetch` against a running server (the embedded all-in-one, or one service process): `apiKey`
+ * or `admin` set the bearer token, `json` sends a JSON body, and the body comes back parsed.
+ * Helpers taking a `HttpClient` (`waitForEventStatus`) work against either.
  */
 export interface HttpClient {
   readonly url: string;

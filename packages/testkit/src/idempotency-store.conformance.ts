@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import type { IdempotencyClaim, IdempotencyStore, StoredResponse } from '@triggers/core/ports/idempotency-store.ts';
+import type { IdempotencyClaim, IdempotencyStore, StoredResponse } from '@triggers/core/ports';
 import { sleep, uniqueId } from './helpers.ts';
 
 export interface IdempotencySuiteCapabilities {

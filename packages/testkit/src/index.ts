@@ -1,14 +1,34 @@
 /**
- * Conformance suites: one per port, run unchanged against every adapter (keyv style). Each call
- * registers mocha `describe`/`it` blocks; tests skip by declared capability, never by backend name.
+ * The test kit: one conformance suite per port, run unchanged against every adapter (keyv style:
+ * each call registers mocha `describe`/`it` blocks; tests skip by declared capability, never by
+ * backend name), and the harness the services' tests share — engines from `TRIGGERS_TEST_*`,
+ * webhook receivers, an HTTP client, the services as OS processes. It depends on the core only:
+ * starting the whole thing in-process is the all-in-one's (`@triggers/all-in-one/test-server`).
  */
 export { eventStoreConformance, type EventStoreCapabilities } from './event-store.conformance.ts';
 export { metadataStoreConformance } from './metadata-store.conformance.ts';
 export { queueConformance, type QueueSuiteCapabilities } from './queue.conformance.ts';
 export { idempotencyStoreConformance, type IdempotencySuiteCapabilities } from './idempotency-store.conformance.ts';
 export { rateLimiterConformance, type RateLimiterSuiteCapabilities } from './rate-limiter.conformance.ts';
-export { uniqueId, uuidv7At, sleep, itIf } from './helpers.ts';
 export { deliveryStoreConformance, type DeliveryStoreFixture } from './delivery-store.conformance.ts';
+export { uniqueId, uuidv7At, sleep, itIf, assertInvalidRequest } from './helpers.ts';
 export { startWebhookReceiver, type WebhookReceiver, type WebhookReceiverOptions, type ScriptedAnswer, type ReceivedRequest, type AnswerRule } from './webhook-receiver.ts';
 export { waitForEventStatus, type EventWithAttempts, type WaitForEventOptions } from './wait-for-event.ts';
 export { requireEngine, checkEngine, backendsRequired, type Engine, type EngineRequirement } from './engines.ts';
+export { httpClient, type HttpClient, type RequestOptions, type TestResponse } from './http-client.ts';
+export {
+  SERVICE_NAMES,
+  freePort,
+  postgresUrlWithSchema,
+  prepareBackends,
+  startServiceProcesses,
+  type BackendChoice,
+  type EngineAddresses,
+  type PreparedBackends,
+  type ServiceName,
+  type ServiceProcess,
+  type ServiceProcesses,
+  type StartServicesOptions,
+} from './service-processes.ts';
+export { checkEnginePrograms, startEngineInstance, type EngineInstance, type EngineKind } from './engine-instance.ts';
+export { startTcpProxy, type TcpProxy } from './tcp-proxy.ts';

@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
-import type { ApiKeyRecord, Customer } from '@triggers/core/domain/customers.ts';
-import type { Subscription } from '@triggers/core/domain/subscriptions.ts';
-import type { MetadataStore } from '@triggers/core/ports/metadata-store.ts';
-import { encodeCursor } from '@triggers/core/backends/cursor.ts';
+import type { ApiKeyRecord, Customer, Subscription } from '@triggers/core/domain';
+import type { MetadataStore } from '@triggers/core/ports';
+import { encodeCursor } from '@triggers/core/testing';
 import { assertInvalidRequest, uniqueId } from './helpers.ts';
 
 function newCustomer(overrides: Partial<Customer> = {}): Customer {

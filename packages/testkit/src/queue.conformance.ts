@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import type { Queue, ReceivedMessage, ReceiveOptions, Topic } from '@triggers/core/ports/queue.ts';
+import type { Queue, ReceivedMessage, ReceiveOptions, Topic } from '@triggers/core/ports';
 import { itIf, sleep, uniqueId } from './helpers.ts';
 
 export interface QueueSuiteCapabilities {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { ManualClock, type Clock } from '@triggers/core/clock.ts';
-import type { RateLimitDecision, RateLimiter } from '@triggers/core/ports/rate-limiter.ts';
+import { ManualClock, type Clock } from '@triggers/core/domain';
+import type { RateLimitDecision, RateLimiter } from '@triggers/core/ports';
 import { sleep, uniqueId } from './helpers.ts';
 
 export interface RateLimiterSuiteCapabilities {

@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { deleteDynamoDbTable, deleteSqsQueues } from '@triggers/core/testing';
 
 /**
  * The four services as four separate OS processes (`node --import tsx services/<name>/src/main.ts`),
@@ -348,8 +349,7 @@ export async function prepareBackends(choice: BackendChoice, engines: EngineAddr
     env.TRIGGERS_DYNAMODB_TABLE = table;
     env.TRIGGERS_DYNAMODB_SHARDS = '4';
     cleanups.push(async () => {
-      const { deleteTable } = await import('@triggers/core/backends/dynamodb/testing.ts');
-      await deleteTable(endpoint, table);
+      await deleteDynamoDbTable(endpoint, table);
     });
   }
   if (choice.queue === 'sqs') {
@@ -358,8 +358,7 @@ export async function prepareBackends(choice: BackendChoice, engines: EngineAddr
     env.TRIGGERS_SQS_ENDPOINT = endpoint;
     env.TRIGGERS_SQS_QUEUE_PREFIX = prefix;
     cleanups.push(async () => {
-      const { deleteQueues } = await import('@triggers/core/backends/sqs/testing.ts');
-      await deleteQueues(endpoint, prefix);
+      await deleteSqsQueues(endpoint, prefix);
     });
   }
   if (choice.queue === 'kafka') {

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { TestServer } from './test-server.ts';
+import type { HttpClient } from './http-client.ts';
 
 /** `GET /api/v1/events/{id}` as the API answers it. */
 export interface EventWithAttempts {
@@ -37,7 +37,7 @@ export interface WaitForEventOptions {
  * Fails with the last reading when it does not get there in time.
  */
 export async function waitForEventStatus(
-  server: Pick<TestServer, 'request'>,
+  server: Pick<HttpClient, 'request'>,
   apiKey: string,
   eventId: string,
   status: EventWithAttempts['status'],

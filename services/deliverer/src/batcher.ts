@@ -1,5 +1,5 @@
-import type { Subscription } from '@triggers/core/domain/subscriptions.ts';
-import type { DeliveryRecord } from '@triggers/core/ports/delivery-store.ts';
+import type { Subscription } from '@triggers/core/domain';
+import type { DeliveryRecord } from '@triggers/core/ports';
 
 interface Waiting {
   delivery: DeliveryRecord;

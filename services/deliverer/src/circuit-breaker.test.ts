@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { startTestServer, type TestServer } from '@triggers/testkit/test-server.ts';
+import { startTestServer, type TestServer } from '@triggers/all-in-one/test-server';
 import { newCustomer, postEvents, receiverPool, sleep, subscribe, waitForEventStatus, type EventWithAttempts } from './test-support.ts';
 
 const MIN_REQUESTS = 4;

@@ -2,13 +2,10 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { loadConfig } from '@triggers/core/config.ts';
-import { createServiceContext } from '@triggers/core/service-runtime.ts';
-import type { ServiceContext } from '@triggers/core/service-context.ts';
-import { makeTempDataDir } from '@triggers/core/backends/sqlite/testing.ts';
-import { generateWebhookSecret } from '@triggers/core/domain/delivery/signature.ts';
-import { deliveryIdFor } from '@triggers/core/domain/delivery-ids.ts';
-import type { DeliveryMessage } from '@triggers/core/domain/delivery-message.ts';
+import { loadConfig, createServiceContext, type ServiceContext } from '@triggers/core/runtime';
+import { makeTempDataDir } from '@triggers/core/testing';
+import { generateWebhookSecret, deliveryIdFor } from '@triggers/core/domain';
+import type { DeliveryMessage } from '@triggers/core/ports';
 import { uniqueId, uuidv7At, sleep } from '@triggers/testkit';
 import { startDeliverer, type RunningDeliverer } from './index.ts';
 

@@ -1,18 +1,19 @@
-import type { EventStore } from '@triggers/core/ports/event-store.ts';
-import type { DeliveryRecord, DeliveryStore } from '@triggers/core/ports/delivery-store.ts';
-import type { MetadataStore } from '@triggers/core/ports/metadata-store.ts';
-import type { Queue } from '@triggers/core/ports/queue.ts';
-import type { DeliveryMessage } from '@triggers/core/domain/delivery-message.ts';
-import type { Subscription } from '@triggers/core/domain/subscriptions.ts';
-import type { AttemptStatus, StoredEvent } from '@triggers/core/domain/events.ts';
-import type { Clock } from '@triggers/core/clock.ts';
-import type { Logger } from '@triggers/core/log.ts';
-import { classifyError, classifyResponse, countsAgainstOrigin, type DeliveryOutcome } from '@triggers/core/domain/delivery/outcome.ts';
-import { computeRetryDelay, parseRetryAfter } from '@triggers/core/domain/delivery/retry-delay.ts';
-import { webhookSignatureHeaders } from '@triggers/core/domain/delivery/signature.ts';
-import { CircuitOpenError } from '@triggers/core/domain/delivery/errors.ts';
-import { originOf, type CircuitBreakers } from '@triggers/core/domain/delivery/circuit-breaker.ts';
-import type { WebhookResponse, WebhookSender } from '@triggers/core/delivery/webhook-sender.ts';
+import type { EventStore, DeliveryRecord, DeliveryStore, MetadataStore, Queue, DeliveryMessage } from '@triggers/core/ports';
+import {
+  classifyError,
+  classifyResponse,
+  countsAgainstOrigin,
+  computeRetryDelay,
+  parseRetryAfter,
+  webhookSignatureHeaders,
+  CircuitOpenError,
+  type Subscription,
+  type AttemptStatus,
+  type StoredEvent,
+  type Clock,
+  type DeliveryOutcome,
+} from '@triggers/core/domain';
+import { originOf, type Logger, type CircuitBreakers, type WebhookResponse, type WebhookSender } from '@triggers/core/runtime';
 import { webhookBody } from './webhook-body.ts';
 import { batchIdFor } from './batch-id.ts';
 import type { Batcher } from './batcher.ts';

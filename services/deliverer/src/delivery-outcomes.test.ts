@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { startTestServer, type TestServer } from '@triggers/testkit/test-server.ts';
-import { startWebhookReceiver, type WebhookReceiverOptions } from '@triggers/testkit/webhook-receiver.ts';
+import { startTestServer, type TestServer } from '@triggers/all-in-one/test-server';
+import { startWebhookReceiver, type WebhookReceiverOptions } from '@triggers/testkit';
 import { newCustomer, postEvent, receiverPool, sleep, subscribe, unusedPort, waitForEventStatus } from './test-support.ts';
 
 const RETRY_BASE_MS = 50;

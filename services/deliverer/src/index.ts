@@ -1,8 +1,5 @@
-import type { ServiceContext } from '@triggers/core/service-context.ts';
-import type { DeliveryMessage } from '@triggers/core/domain/delivery-message.ts';
-import { startConsumer } from '@triggers/core/queue-consumer.ts';
-import { createCircuitBreakers } from '@triggers/core/domain/delivery/circuit-breaker.ts';
-import { createWebhookSender } from '@triggers/core/delivery/webhook-sender.ts';
+import { startConsumer, createCircuitBreakers, createWebhookSender, type ServiceContext } from '@triggers/core/runtime';
+import type { DeliveryMessage } from '@triggers/core/ports';
 import { deliver, sendBatch, type DelivererDeps } from './deliver.ts';
 import { Batcher } from './batcher.ts';
 import { delivererMetrics } from './metrics.ts';

@@ -1,5 +1,5 @@
-import { createHttpApp } from '@triggers/core/http/app.ts';
-import { createServiceContext, listen, loadConfigOrExit, onShutdown } from '@triggers/core/service-runtime.ts';
+import { createHttpApp } from '@triggers/core/http';
+import { createServiceContext, listen, loadConfigOrExit, onShutdown } from '@triggers/core/runtime';
 import { startDeliverer } from './index.ts';
 
 /** The deliverer alone: consumes `deliveries`, serves only the ops routes (health, ready, metrics). */

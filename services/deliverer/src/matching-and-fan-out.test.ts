@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { startTestServer, type TestServer } from '@triggers/testkit/test-server.ts';
+import { startTestServer, type TestServer } from '@triggers/all-in-one/test-server';
 import { newCustomer, postEvent, receiverPool, sleep, subscribe, verifySignature, waitForEventStatus } from './test-support.ts';
 
 const MAX_ATTEMPTS = 3;

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { startTestServer, type TestServer } from '@triggers/testkit/test-server.ts';
+import { startTestServer, type TestServer } from '@triggers/all-in-one/test-server';
 import { gaps, newCustomer, postEvent, receiverPool, subscribe, verifySignature, waitForEventStatus, watchEventLoopStalls, type EventWithAttempts } from './test-support.ts';
 
 /** Large enough that ±20 % jitter and scheduling noise cannot reorder or blur the schedule. */

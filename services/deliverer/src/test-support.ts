@@ -3,12 +3,12 @@ import { randomUUID } from 'node:crypto';
 import net from 'node:net';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Webhook } from 'standardwebhooks';
-import type { TestServer } from '@triggers/testkit/test-server.ts';
-import { startWebhookReceiver, type ReceivedRequest, type WebhookReceiver, type WebhookReceiverOptions } from '@triggers/testkit/webhook-receiver.ts';
+import type { TestServer } from '@triggers/all-in-one/test-server';
+import { startWebhookReceiver, type ReceivedRequest, type WebhookReceiver, type WebhookReceiverOptions } from '@triggers/testkit';
 
 /** Shared by the deliverer's end-to-end tests. */
 
-export { waitForEventStatus, type EventWithAttempts } from '@triggers/testkit/wait-for-event.ts';
+export { waitForEventStatus, type EventWithAttempts } from '@triggers/testkit';
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** A customer of its own and a fresh event type, so no other test's subscription can match. */

@@ -1,5 +1,4 @@
-import type { StoredEvent } from '@triggers/core/domain/events.ts';
-import { toIsoMillis } from '@triggers/core/clock.ts';
+import { toIsoMillis, type StoredEvent } from '@triggers/core/domain';
 
 /** The delivery body of API.md: a JSON array of events. */
 export function webhookBody(events: StoredEvent[]): string {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { startTestServer, type TestServer } from '@triggers/testkit/test-server.ts';
+import { startTestServer, type TestServer } from '@triggers/all-in-one/test-server';
 import { newCustomer, postEvent, receiverPool, subscribe, verifySignature, waitForEventStatus } from './test-support.ts';
 
 const RFC3339_MILLIS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;

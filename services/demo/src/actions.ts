@@ -1,5 +1,5 @@
-import { coerceError } from '@triggers/core/errors.ts';
-import type { MailMessage } from '@triggers/core/ports/mailer.ts';
+import { coerceError } from '@triggers/core/domain';
+import type { MailMessage } from '@triggers/core/ports';
 import type { z } from 'zod';
 import type { DemoDeps } from './deps.ts';
 import type { emailResultSchema } from './schemas.ts';

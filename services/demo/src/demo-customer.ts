@@ -1,8 +1,6 @@
-import { TriggersError } from '@triggers/core/errors.ts';
-import type { Logger } from '@triggers/core/log.ts';
-import type { ApiKeyRecord, Customer } from '@triggers/core/domain/customers.ts';
-import type { DemoStore } from '@triggers/core/ports/demo-store.ts';
-import type { MetadataStore } from '@triggers/core/ports/metadata-store.ts';
+import { TriggersError, type ApiKeyRecord, type Customer } from '@triggers/core/domain';
+import type { Logger } from '@triggers/core/runtime';
+import type { DemoStore, MetadataStore } from '@triggers/core/ports';
 import { relayedError, type PublicApiClient, type PublicApiRequest, type PublicApiResponse } from './public-api.ts';
 import type { SinkSettings, WebhookSink } from './webhook-sink.ts';
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { startTestServer, type TestServer } from '@triggers/testkit/test-server.ts';
-import { startWebhookReceiver, type WebhookReceiver } from '@triggers/testkit/webhook-receiver.ts';
+import { startTestServer, type TestServer } from '@triggers/all-in-one/test-server';
+import { startWebhookReceiver, type WebhookReceiver } from '@triggers/testkit';
 import { assertProblem, waitUntil } from '@triggers/inbox/test-support.ts';
 import type { DemoAccount } from './demo-customer.ts';
 

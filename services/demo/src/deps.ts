@@ -1,7 +1,6 @@
-import type { Clock } from '@triggers/core/clock.ts';
-import type { Logger } from '@triggers/core/log.ts';
-import type { EventStore } from '@triggers/core/ports/event-store.ts';
-import type { MailOutbox, Mailer } from '@triggers/core/ports/mailer.ts';
+import type { Clock } from '@triggers/core/domain';
+import type { Logger } from '@triggers/core/runtime';
+import type { EventStore, MailOutbox, Mailer } from '@triggers/core/ports';
 import type { DemoCustomer } from './demo-customer.ts';
 import type { WebhookSink } from './webhook-sink.ts';
 

@@ -1,6 +1,6 @@
-import { TriggersError } from '@triggers/core/errors.ts';
-import type { AnyRoute } from '@triggers/core/http/route.ts';
-import type { ServiceContext } from '@triggers/core/service-context.ts';
+import { TriggersError } from '@triggers/core/domain';
+import type { AnyRoute } from '@triggers/core/http';
+import type { ServiceContext } from '@triggers/core/runtime';
 import type { DemoDeps } from './deps.ts';
 import { DemoCustomer, type CustomerAccounts } from './demo-customer.ts';
 import { createPublicApiClient } from './public-api.ts';

@@ -1,4 +1,4 @@
-import type { MailMessage } from '@triggers/core/ports/mailer.ts';
+import type { MailMessage } from '@triggers/core/ports';
 import type { Priority } from './agent-rule.ts';
 import type { JiraTicket } from './jira-ticket.ts';
 

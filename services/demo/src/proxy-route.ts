@@ -1,5 +1,5 @@
-import type { AnyRoute } from '@triggers/core/http/route.ts';
-import type { ErrorCode } from '@triggers/core/errors.ts';
+import type { AnyRoute } from '@triggers/core/http';
+import type { ErrorCode } from '@triggers/core/domain';
 import type { PublicApiResponse } from './public-api.ts';
 import type { DemoDeps } from './deps.ts';
 

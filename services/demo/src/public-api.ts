@@ -1,5 +1,5 @@
-import { coerceError, ERROR_CODES, TriggersError, type ErrorCode } from '@triggers/core/errors.ts';
-import type { Logger } from '@triggers/core/log.ts';
+import { coerceError, ERROR_CODES, TriggersError, type ErrorCode } from '@triggers/core/domain';
+import type { Logger } from '@triggers/core/runtime';
 
 /**
  * The demo back end is a client of the public API, like any customer's system: it calls

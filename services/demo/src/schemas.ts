@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { isoTime, uuid } from '@triggers/core/http/schemas.ts';
+import { isoTime, uuid } from '@triggers/core/http';
 import { PRIORITIES, URGENT_KEYWORDS } from './agent-rule.ts';
 
 export const triggerBodySchema = z.strictObject({

@@ -1,4 +1,4 @@
-import type { EventStatus } from '@triggers/core/domain/events.ts';
+import type { EventStatus } from '@triggers/core/domain';
 
 /** The live chart's numbers: events per time bucket, split by outcome. Pure, for a given `now`. */
 

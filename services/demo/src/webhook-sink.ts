@@ -1,6 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
-import { signWebhook } from '@triggers/core/domain/delivery/signature.ts';
+import { signWebhook } from '@triggers/core/domain';
 
 /**
  * The demo's own webhook receiver (`POST /demo/webhook-sink`): the demo customer's default

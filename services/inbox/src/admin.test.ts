@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { startTestServer, type TestServer } from '@triggers/testkit/test-server.ts';
+import { startTestServer, type TestServer } from '@triggers/all-in-one/test-server';
 import { RFC3339_MILLIS, WHSEC, assertProblem, neverMatching, randomId, sleep, waitUntil } from './test-support.ts';
 
 const HOOK = 'https://hooks.example.com/admin';

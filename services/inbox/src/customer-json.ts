@@ -1,6 +1,5 @@
 import type { z } from 'zod';
-import { toIsoMillis } from '@triggers/core/clock.ts';
-import type { ApiKeyRecord, Customer } from '@triggers/core/domain/customers.ts';
+import { toIsoMillis, type ApiKeyRecord, type Customer } from '@triggers/core/domain';
 import type { apiKeySchema, customerSchema } from './schemas.ts';
 
 export function toCustomerJson(customer: Customer): z.output<typeof customerSchema> {

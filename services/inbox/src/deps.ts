@@ -1,9 +1,6 @@
-import type { Clock } from '@triggers/core/clock.ts';
-import type { SsrfAllow } from '@triggers/core/config.ts';
-import type { Logger } from '@triggers/core/log.ts';
-import type { EventStore } from '@triggers/core/ports/event-store.ts';
-import type { MetadataStore } from '@triggers/core/ports/metadata-store.ts';
-import type { Queue } from '@triggers/core/ports/queue.ts';
+import type { Clock, SsrfAllow } from '@triggers/core/domain';
+import type { Logger } from '@triggers/core/runtime';
+import type { EventStore, MetadataStore, Queue } from '@triggers/core/ports';
 
 /** What the inbox routes use: ports and a few settings, never a concrete backend. */
 export interface InboxDeps {

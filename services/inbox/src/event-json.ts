@@ -1,6 +1,5 @@
 import type { z } from 'zod';
-import { toIsoMillis } from '@triggers/core/clock.ts';
-import type { DeliveryAttempt, StoredEvent } from '@triggers/core/domain/events.ts';
+import { toIsoMillis, type DeliveryAttempt, type StoredEvent } from '@triggers/core/domain';
 import type { attemptSchema, eventSchema } from './schemas.ts';
 
 export type EventJson = z.output<typeof eventSchema>;

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { startTestServer, type TestServer } from '@triggers/testkit/test-server.ts';
+import { startTestServer, type TestServer } from '@triggers/all-in-one/test-server';
 import {
   RFC3339_MILLIS,
   assertProblem,

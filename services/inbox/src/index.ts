@@ -1,5 +1,5 @@
-import type { AnyRoute } from '@triggers/core/http/route.ts';
-import type { ServiceContext } from '@triggers/core/service-context.ts';
+import type { AnyRoute } from '@triggers/core/http';
+import type { ServiceContext } from '@triggers/core/runtime';
 import type { InboxDeps } from './deps.ts';
 import { makeInboxListRoute } from './routes/inbox.list.ts';
 import { makeEventGetRoute } from './routes/events.get.ts';

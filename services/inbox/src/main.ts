@@ -1,5 +1,5 @@
-import { createHttpApp } from '@triggers/core/http/app.ts';
-import { createServiceContext, listen, loadConfigOrExit, onShutdown } from '@triggers/core/service-runtime.ts';
+import { createHttpApp } from '@triggers/core/http';
+import { createServiceContext, listen, loadConfigOrExit, onShutdown } from '@triggers/core/runtime';
 import { inboxRoutes } from './index.ts';
 import { mountConsole } from './console-static.ts';
 

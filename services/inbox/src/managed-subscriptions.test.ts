@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { startTestServer, type TestServer } from '@triggers/testkit/test-server.ts';
-import type { Subscription } from '@triggers/core/domain/subscriptions.ts';
+import { startTestServer, type TestServer } from '@triggers/all-in-one/test-server';
+import type { Subscription } from '@triggers/core/domain';
 
 /**
  * Subscriptions owned by a Kubernetes Subscription resource (the controller sets `managedBy`) are

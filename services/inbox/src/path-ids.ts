@@ -1,5 +1,4 @@
-import { TriggersError } from '@triggers/core/errors.ts';
-import { isUuid } from '@triggers/core/ids.ts';
+import { TriggersError, isUuid } from '@triggers/core/domain';
 
 /**
  * The id from a path, lower-cased, or a 404 that reads exactly like an unknown id's: a malformed

@@ -1,9 +1,6 @@
 import { z } from 'zod';
-import { isoTime, uuid } from '@triggers/core/http/schemas.ts';
-import { EVENT_STATUSES, ATTEMPT_STATUSES } from '@triggers/core/domain/events.ts';
-import { SUBSCRIPTION_STATUSES } from '@triggers/core/domain/subscriptions.ts';
-import { CUSTOMER_STATUSES } from '@triggers/core/domain/customers.ts';
-import type { CustomOperator } from '@triggers/core/domain/selectors/types.ts';
+import { isoTime, uuid } from '@triggers/core/http';
+import { EVENT_STATUSES, ATTEMPT_STATUSES, SUBSCRIPTION_STATUSES, CUSTOMER_STATUSES, type CustomOperator } from '@triggers/core/domain';
 
 // ---------------------------------------------------------------------------------------------
 // Query parameters (strings on the wire; parsed here so the handlers get numbers and epoch ms)

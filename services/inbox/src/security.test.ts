@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { ERROR_CODES } from '@triggers/core/errors.ts';
-import type { AnyRoute } from '@triggers/core/http/route.ts';
-import { startTestServer, TEST_ADMIN_TOKEN, type TestServer } from '@triggers/testkit/test-server.ts';
+import { ERROR_CODES } from '@triggers/core/domain';
+import type { AnyRoute } from '@triggers/core/http';
+import { startTestServer, TEST_ADMIN_TOKEN, type TestServer } from '@triggers/all-in-one/test-server';
 import { inboxRoutes } from './index.ts';
 import { assertProblem, createSubscription, postEvents, randomId } from './test-support.ts';
 

@@ -1,6 +1,5 @@
 import type { z } from 'zod';
-import { toIsoMillis } from '@triggers/core/clock.ts';
-import type { Subscription, SubscriptionBatching } from '@triggers/core/domain/subscriptions.ts';
+import { toIsoMillis, type Subscription, type SubscriptionBatching } from '@triggers/core/domain';
 import type { batchSchema, subscriptionSchema, subscriptionWithSecretSchema } from './schemas.ts';
 
 export type SubscriptionJson = z.output<typeof subscriptionSchema>;

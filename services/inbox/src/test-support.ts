@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import type { TestResponse, TestServer } from '@triggers/testkit/test-server.ts';
+import type { TestServer } from '@triggers/all-in-one/test-server';
+import type { TestResponse } from '@triggers/testkit';
 
 /** Shared by the inbox service's tests. */
 

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { startTestServer, type TestResponse, type TestServer } from '@triggers/testkit/test-server.ts';
+import { startTestServer, type TestServer } from '@triggers/all-in-one/test-server';
+import type { TestResponse } from '@triggers/testkit';
 import { assertProblem, inboxEvents, rawRequest, type Customer } from './test-support.ts';
 
 const EVENTS = '/api/v1/events';

@@ -1,5 +1,5 @@
-import type { AnyRoute } from '@triggers/core/http/route.ts';
-import type { ServiceContext } from '@triggers/core/service-context.ts';
+import type { AnyRoute } from '@triggers/core/http';
+import type { ServiceContext } from '@triggers/core/runtime';
 import { makeEventCreateRoute } from './routes/events.create.ts';
 import { makeEventBatchRoute } from './routes/events.batch.ts';
 import { ingestMetrics } from './metrics.ts';

@@ -1,13 +1,17 @@
 import { createHash } from 'node:crypto';
-import { TriggersError } from '@triggers/core/errors.ts';
-import { uuidv7, uuidv7Time } from '@triggers/core/ids.ts';
-import { toIsoMillis, type Clock } from '@triggers/core/clock.ts';
-import { eventTypeOf, type JsonObject, type NewEvent } from '@triggers/core/domain/events.ts';
-import type { Customer } from '@triggers/core/domain/customers.ts';
-import type { RateLimiter, RateLimitDecision } from '@triggers/core/ports/rate-limiter.ts';
-import type { IdempotencyStore, StoredResponse } from '@triggers/core/ports/idempotency-store.ts';
-import type { EventAcceptor } from '@triggers/core/ports/event-acceptor.ts';
-import type { RouteResult } from '@triggers/core/http/route.ts';
+import {
+  TriggersError,
+  uuidv7,
+  uuidv7Time,
+  toIsoMillis,
+  eventTypeOf,
+  type Clock,
+  type JsonObject,
+  type NewEvent,
+  type Customer,
+} from '@triggers/core/domain';
+import type { RateLimiter, RateLimitDecision, IdempotencyStore, StoredResponse, EventAcceptor } from '@triggers/core/ports';
+import type { RouteResult } from '@triggers/core/http';
 import type { IngestMetrics } from './metrics.ts';
 import { idempotencyKeySchema } from './schemas.ts';
 

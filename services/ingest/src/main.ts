@@ -1,5 +1,5 @@
-import { createHttpApp } from '@triggers/core/http/app.ts';
-import { createServiceContext, listen, loadConfigOrExit, onShutdown } from '@triggers/core/service-runtime.ts';
+import { createHttpApp } from '@triggers/core/http';
+import { createServiceContext, listen, loadConfigOrExit, onShutdown } from '@triggers/core/runtime';
 import { ingestRoutes } from './index.ts';
 
 /** The ingest service alone: `POST /api/v1/events[/batch]` plus the ops routes. */

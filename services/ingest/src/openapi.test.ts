@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { startTestServer, type TestServer } from '@triggers/testkit/test-server.ts';
+import { startTestServer, type TestServer } from '@triggers/all-in-one/test-server';
 import { MAX_BATCH_EVENTS } from './schemas.ts';
 
 /** Every status API.md lists for both ingest routes, with the codes it stands for. */

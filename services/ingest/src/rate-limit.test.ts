@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { startTestServer, type TestResponse, type TestServer } from '@triggers/testkit/test-server.ts';
+import { startTestServer, type TestServer } from '@triggers/all-in-one/test-server';
+import type { TestResponse } from '@triggers/testkit';
 import { assertProblem, inboxEvents, patchCustomer, post, sleep, type Customer } from './test-support.ts';
 
 const LIMIT = 5;

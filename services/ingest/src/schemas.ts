@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { isoTime, uuid } from '@triggers/core/http/schemas.ts';
+import { isoTime, uuid } from '@triggers/core/http';
 
 export const MAX_BATCH_EVENTS = 500;
 

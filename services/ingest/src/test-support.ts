@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import net from 'node:net';
-import { uuidv7Time } from '@triggers/core/ids.ts';
-import { TEST_ADMIN_TOKEN, type TestResponse, type TestServer } from '@triggers/testkit/test-server.ts';
+import { uuidv7Time } from '@triggers/core/domain';
+import { TEST_ADMIN_TOKEN, type TestServer } from '@triggers/all-in-one/test-server';
+import type { TestResponse } from '@triggers/testkit';
 
 /** Shared by the ingest service's tests. */
 

@@ -2,8 +2,9 @@ import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { DATABASE_FILE } from '@triggers/core/backends/sqlite/index.ts';
-import { startTestServer, type TestResponse, type TestServer } from '@triggers/testkit/test-server.ts';
+import { DATABASE_FILE } from '@triggers/core/testing';
+import { startTestServer, type TestServer } from '@triggers/all-in-one/test-server';
+import type { TestResponse } from '@triggers/testkit';
 import { assertNothingInternal, assertProblem, inboxEvents, post, type Customer } from './test-support.ts';
 
 /**

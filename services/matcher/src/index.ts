@@ -1,6 +1,5 @@
-import type { ServiceContext } from '@triggers/core/service-context.ts';
-import type { EventMessage } from '@triggers/core/ports/event-acceptor.ts';
-import { startConsumer } from '@triggers/core/queue-consumer.ts';
+import { startConsumer, type ServiceContext } from '@triggers/core/runtime';
+import type { EventMessage } from '@triggers/core/ports';
 import { SubscriptionCache } from './subscription-cache.ts';
 import { matchEvent } from './match-event.ts';
 import { matcherMetrics } from './metrics.ts';

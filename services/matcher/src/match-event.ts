@@ -1,12 +1,6 @@
-import type { EventStore } from '@triggers/core/ports/event-store.ts';
-import type { DeliveryStore, DeliveryRecord } from '@triggers/core/ports/delivery-store.ts';
-import type { Queue, OutgoingMessage } from '@triggers/core/ports/queue.ts';
-import type { EventMessage } from '@triggers/core/ports/event-acceptor.ts';
-import type { DeliveryMessage } from '@triggers/core/domain/delivery-message.ts';
-import { deliveryIdFor } from '@triggers/core/domain/delivery-ids.ts';
-import { uuidv7Time } from '@triggers/core/ids.ts';
-import type { Clock } from '@triggers/core/clock.ts';
-import type { Logger } from '@triggers/core/log.ts';
+import type { EventStore, DeliveryStore, DeliveryRecord, Queue, OutgoingMessage, EventMessage, DeliveryMessage } from '@triggers/core/ports';
+import { deliveryIdFor, uuidv7Time, type Clock } from '@triggers/core/domain';
+import type { Logger } from '@triggers/core/runtime';
 import type { SubscriptionCache } from './subscription-cache.ts';
 import type { MatcherMetrics } from './metrics.ts';
 

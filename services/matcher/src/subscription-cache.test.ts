@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
-import { ManualClock } from '@triggers/core/clock.ts';
-import { createLogger } from '@triggers/core/log.ts';
-import type { MetadataStore } from '@triggers/core/ports/metadata-store.ts';
-import type { Subscription } from '@triggers/core/domain/subscriptions.ts';
+import { ManualClock, type Subscription } from '@triggers/core/domain';
+import { createLogger } from '@triggers/core/runtime';
+import type { MetadataStore } from '@triggers/core/ports';
 import { SubscriptionCache } from './subscription-cache.ts';
 
 const CUSTOMER = '00000000-0000-4000-8000-000000000001';

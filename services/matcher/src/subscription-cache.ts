@@ -1,9 +1,6 @@
-import type { MetadataStore } from '@triggers/core/ports/metadata-store.ts';
-import type { Subscription } from '@triggers/core/domain/subscriptions.ts';
-import type { CompiledSelector } from '@triggers/core/domain/selectors/types.ts';
-import { compileSelector } from '@triggers/core/domain/selectors/index.ts';
-import type { Clock } from '@triggers/core/clock.ts';
-import type { Logger } from '@triggers/core/log.ts';
+import type { MetadataStore } from '@triggers/core/ports';
+import { compileSelector, type Subscription, type CompiledSelector, type Clock } from '@triggers/core/domain';
+import type { Logger } from '@triggers/core/runtime';
 
 export interface ActiveSubscription {
   subscription: Subscription;

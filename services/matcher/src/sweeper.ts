@@ -1,9 +1,6 @@
-import type { DeliveryStore } from '@triggers/core/ports/delivery-store.ts';
-import type { Queue } from '@triggers/core/ports/queue.ts';
-import type { EventMessage } from '@triggers/core/ports/event-acceptor.ts';
-import type { Clock } from '@triggers/core/clock.ts';
-import type { Logger } from '@triggers/core/log.ts';
-import { coerceError } from '@triggers/core/errors.ts';
+import type { DeliveryStore, Queue, EventMessage } from '@triggers/core/ports';
+import { coerceError, type Clock } from '@triggers/core/domain';
+import type { Logger } from '@triggers/core/runtime';
 import { deliveryMessageFor } from './match-event.ts';
 
 export interface SweeperOptions {

@@ -1,5 +1,5 @@
-import { TriggersError } from '@triggers/core/errors.ts';
-import { defineRoute } from '@triggers/core/http/route.ts';
+import { TriggersError } from '@triggers/core/domain';
+import { defineRoute } from '@triggers/core/http';
 import type { DemoDeps } from '../deps.ts';
 import { decideTrigger } from '../agent-rule.ts';
 import { parseJiraTicket } from '../jira-ticket.ts';

@@ -1,5 +1,5 @@
 import { randomInt } from 'node:crypto';
-import { defineRoute } from '@triggers/core/http/route.ts';
+import { defineRoute } from '@triggers/core/http';
 import type { DemoDeps } from '../deps.ts';
 import { burstBodySchema, burstResultSchema } from '../schemas.ts';
 

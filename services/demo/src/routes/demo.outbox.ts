@@ -1,5 +1,5 @@
-import { toIsoMillis } from '@triggers/core/clock.ts';
-import { defineRoute } from '@triggers/core/http/route.ts';
+import { toIsoMillis } from '@triggers/core/domain';
+import { defineRoute } from '@triggers/core/http';
 import type { DemoDeps } from '../deps.ts';
 import { outboxQuerySchema, outboxSchema } from '../schemas.ts';
 

@@ -1,4 +1,4 @@
-import type { AnyRoute } from '@triggers/core/http/route.ts';
+import type { AnyRoute } from '@triggers/core/http';
 import type { DemoDeps } from '../deps.ts';
 import { proxyRoute, type ProxySpec } from '../proxy-route.ts';
 

@@ -1,6 +1,5 @@
-import { TriggersError } from '@triggers/core/errors.ts';
-import { defineRoute } from '@triggers/core/http/route.ts';
-import { compileSelector } from '@triggers/core/domain/selectors/index.ts';
+import { TriggersError, compileSelector } from '@triggers/core/domain';
+import { defineRoute } from '@triggers/core/http';
 import type { DemoDeps } from '../deps.ts';
 import { selectorTestBodySchema, selectorTestResultSchema } from '../schemas.ts';
 

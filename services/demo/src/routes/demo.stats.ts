@@ -1,5 +1,5 @@
-import { defineRoute } from '@triggers/core/http/route.ts';
-import type { StoredEvent } from '@triggers/core/domain/events.ts';
+import { defineRoute } from '@triggers/core/http';
+import type { StoredEvent } from '@triggers/core/domain';
 import type { DemoDeps } from '../deps.ts';
 import { bucketEvents } from '../stats.ts';
 import { statsQuerySchema, statsSchema } from '../schemas.ts';

@@ -1,4 +1,4 @@
-import { defineRoute } from '@triggers/core/http/route.ts';
+import { defineRoute } from '@triggers/core/http';
 import type { DemoDeps } from '../deps.ts';
 import { DEMO_CUSTOMER } from '../demo-customer.ts';
 import { URGENT_KEYWORDS } from '../agent-rule.ts';

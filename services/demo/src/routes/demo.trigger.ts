@@ -1,4 +1,4 @@
-import { defineRoute } from '@triggers/core/http/route.ts';
+import { defineRoute } from '@triggers/core/http';
 import type { DemoDeps } from '../deps.ts';
 import { decideTrigger } from '../agent-rule.ts';
 import { sendNotification, submitEvent } from '../actions.ts';

@@ -1,4 +1,4 @@
-import { defineRoute } from '@triggers/core/http/route.ts';
+import { defineRoute } from '@triggers/core/http';
 import { z } from 'zod';
 import type { DemoDeps } from '../deps.ts';
 import { SINK_PATH } from '../demo-customer.ts';

@@ -1,6 +1,4 @@
-import { uuidv4 } from '@triggers/core/ids.ts';
-import { apiKeyPrefix, generateApiKey, hashApiKey } from '@triggers/core/domain/api-keys.ts';
-import type { ApiKeyRecord, Customer } from '@triggers/core/domain/customers.ts';
+import { uuidv4, apiKeyPrefix, generateApiKey, hashApiKey, type ApiKeyRecord, type Customer } from '@triggers/core/domain';
 import type { InboxDeps } from '../deps.ts';
 
 /**

@@ -1,8 +1,7 @@
 import type { Request } from 'express';
 import type { z } from 'zod';
-import { TriggersError } from '@triggers/core/errors.ts';
-import { readJsonBody } from '@triggers/core/http/json-body.ts';
-import { zodIssuesDetail } from '@triggers/core/http/validation.ts';
+import { TriggersError } from '@triggers/core/domain';
+import { readJsonBody, zodIssuesDetail } from '@triggers/core/http';
 
 /**
  * A body the client may leave out: none (no Content-Length, or 0, and not chunked) parses as `{}`;

@@ -1,5 +1,5 @@
-import { TriggersError } from '@triggers/core/errors.ts';
-import { defineRoute } from '@triggers/core/http/route.ts';
+import { TriggersError } from '@triggers/core/domain';
+import { defineRoute } from '@triggers/core/http';
 import type { InboxDeps } from '../deps.ts';
 import { apiKeyCreateSchema, apiKeySchema, customerIdParams } from '../schemas.ts';
 import { toNewApiKeyJson } from '../customer-json.ts';

@@ -1,4 +1,4 @@
-import { defineRoute } from '@triggers/core/http/route.ts';
+import { defineRoute } from '@triggers/core/http';
 import type { InboxDeps } from '../deps.ts';
 import { keyIdParams } from '../schemas.ts';
 import { apiKeyNotFound, idFromPath } from '../path-ids.ts';

@@ -1,5 +1,5 @@
-import { defineRoute } from '@triggers/core/http/route.ts';
-import type { CustomerPatch } from '@triggers/core/ports/metadata-store.ts';
+import { defineRoute } from '@triggers/core/http';
+import type { CustomerPatch } from '@triggers/core/ports';
 import type { InboxDeps } from '../deps.ts';
 import { customerIdParams, customerSchema, customerUpdateSchema } from '../schemas.ts';
 import { toCustomerJson } from '../customer-json.ts';

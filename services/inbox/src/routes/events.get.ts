@@ -1,4 +1,4 @@
-import { defineRoute } from '@triggers/core/http/route.ts';
+import { defineRoute } from '@triggers/core/http';
 import type { InboxDeps } from '../deps.ts';
 import { eventIdParams, eventWithAttemptsSchema } from '../schemas.ts';
 import { toAttemptJson, toEventJson } from '../event-json.ts';

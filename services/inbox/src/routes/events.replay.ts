@@ -1,8 +1,7 @@
 import { z } from 'zod';
 import { randomUUID } from 'node:crypto';
-import { defineRoute } from '@triggers/core/http/route.ts';
-import type { EventMessage } from '@triggers/core/ports/event-acceptor.ts';
-import { isoTime } from '@triggers/core/http/schemas.ts';
+import { defineRoute, isoTime } from '@triggers/core/http';
+import type { EventMessage } from '@triggers/core/ports';
 import type { InboxDeps } from '../deps.ts';
 import { eventIdParams } from '../schemas.ts';
 import { eventNotFound, idFromPath } from '../path-ids.ts';

@@ -1,4 +1,4 @@
-import { defineRoute } from '@triggers/core/http/route.ts';
+import { defineRoute } from '@triggers/core/http';
 import type { InboxDeps } from '../deps.ts';
 import { DEFAULT_PAGE_LIMIT, pageQuerySchema, subscriptionPageSchema } from '../schemas.ts';
 import { toSubscriptionJson } from '../subscription-json.ts';

@@ -1,10 +1,8 @@
-import { toIsoMillis } from '@triggers/core/clock.ts';
-import { defineRoute } from '@triggers/core/http/route.ts';
-import { generateWebhookSecret } from '@triggers/core/domain/delivery/signature.ts';
+import { toIsoMillis, generateWebhookSecret, secretRotation } from '@triggers/core/domain';
+import { defineRoute } from '@triggers/core/http';
 import type { InboxDeps } from '../deps.ts';
 import { rotatedSecretSchema, workflowIdParams } from '../schemas.ts';
 import { idFromPath, subscriptionNotFound } from '../path-ids.ts';
-import { secretRotation } from '@triggers/core/domain/subscriptions.ts';
 import { refuseIfManaged } from '../subscriptions/managed-subscription.ts';
 
 export function makeSubscriptionRotateSecretRoute(deps: InboxDeps) {

@@ -1,4 +1,4 @@
-import { defineRoute } from '@triggers/core/http/route.ts';
+import { defineRoute } from '@triggers/core/http';
 import type { InboxDeps } from '../deps.ts';
 import { testCustomerCreateSchema, testCustomerSchema } from '../schemas.ts';
 import { createTestCustomer } from '../admin/customers.ts';

@@ -1,4 +1,4 @@
-import { defineRoute } from '@triggers/core/http/route.ts';
+import { defineRoute } from '@triggers/core/http';
 import type { InboxDeps } from '../deps.ts';
 import { subscriptionWithSecretSchema, testSubscriptionCreateSchema } from '../schemas.ts';
 import { toSubscriptionJsonWithSecret } from '../subscription-json.ts';

@@ -1,7 +1,4 @@
-import { uuidv4 } from '@triggers/core/ids.ts';
-import { generateWebhookSecret } from '@triggers/core/domain/delivery/signature.ts';
-import type { Selector } from '@triggers/core/domain/selectors/types.ts';
-import type { Subscription } from '@triggers/core/domain/subscriptions.ts';
+import { uuidv4, generateWebhookSecret, type Selector, type Subscription } from '@triggers/core/domain';
 import type { InboxDeps } from '../deps.ts';
 import { batchingFromJson, type BatchJson } from '../subscription-json.ts';
 import { requireAllowedWebhookUrl } from './webhook-url.ts';

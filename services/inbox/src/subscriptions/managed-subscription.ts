@@ -1,5 +1,4 @@
-import { TriggersError } from '@triggers/core/errors.ts';
-import { MANAGED_BY_PREFIX, type Subscription } from '@triggers/core/domain/subscriptions.ts';
+import { TriggersError, MANAGED_BY_PREFIX, type Subscription } from '@triggers/core/domain';
 
 /**
  * A subscription owned by a Kubernetes `Subscription` resource is changed through that resource:

@@ -1,8 +1,6 @@
 import type { z } from 'zod';
-import { TriggersError } from '@triggers/core/errors.ts';
-import { zodIssuesDetail } from '@triggers/core/http/validation.ts';
-import { compileSelector } from '@triggers/core/domain/selectors/index.ts';
-import type { Selector } from '@triggers/core/domain/selectors/types.ts';
+import { TriggersError, compileSelector, type Selector } from '@triggers/core/domain';
+import { zodIssuesDetail } from '@triggers/core/http';
 
 /** The body with `event_selector` (where present) replaced by the compiler's checked selector. */
 export type CompiledBody<T> = { [K in keyof T]: K extends 'event_selector' ? Selector | Extract<T[K], undefined> : T[K] };

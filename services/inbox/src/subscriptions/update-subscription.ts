@@ -1,7 +1,5 @@
-import type { SsrfAllow } from '@triggers/core/config.ts';
-import type { SubscriptionPatch } from '@triggers/core/ports/metadata-store.ts';
-import type { Selector } from '@triggers/core/domain/selectors/types.ts';
-import type { SubscriptionStatus } from '@triggers/core/domain/subscriptions.ts';
+import type { SsrfAllow, Selector, SubscriptionStatus } from '@triggers/core/domain';
+import type { SubscriptionPatch } from '@triggers/core/ports';
 import { batchingFromJson, type BatchJson } from '../subscription-json.ts';
 import { requireAllowedWebhookUrl } from './webhook-url.ts';
 

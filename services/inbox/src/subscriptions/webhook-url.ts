@@ -1,6 +1,4 @@
-import { TriggersError } from '@triggers/core/errors.ts';
-import type { SsrfAllow } from '@triggers/core/config.ts';
-import { checkWebhookUrl } from '@triggers/core/domain/delivery/ssrf-policy.ts';
+import { TriggersError, checkWebhookUrl, type SsrfAllow } from '@triggers/core/domain';
 
 /**
  * The URL as the SSRF policy judged it (normalised by the URL parser, so the deliverer connects to

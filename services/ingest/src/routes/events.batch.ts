@@ -1,7 +1,5 @@
-import { TriggersError } from '@triggers/core/errors.ts';
-import { defineRoute } from '@triggers/core/http/route.ts';
-import { zodIssuesDetail } from '@triggers/core/http/validation.ts';
-import type { JsonObject } from '@triggers/core/domain/events.ts';
+import { TriggersError, type JsonObject } from '@triggers/core/domain';
+import { defineRoute, zodIssuesDetail } from '@triggers/core/http';
 import { acceptedBatchSchema, batchRequestSchema, eventRequestSchema, idempotencyKeyHeader, MAX_BATCH_EVENTS, rateLimitHeaders } from '../schemas.ts';
 import { acceptedTimestamp, ingestEvents, readIdempotencyKey, type IngestDeps } from '../ingest-events.ts';
 

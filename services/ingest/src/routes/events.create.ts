@@ -1,5 +1,5 @@
-import { defineRoute } from '@triggers/core/http/route.ts';
-import type { JsonObject } from '@triggers/core/domain/events.ts';
+import { defineRoute } from '@triggers/core/http';
+import type { JsonObject } from '@triggers/core/domain';
 import { acceptedEventSchema, eventRequestSchema, idempotencyKeyHeader, rateLimitHeaders } from '../schemas.ts';
 import { acceptedTimestamp, ingestEvents, readIdempotencyKey, type IngestDeps } from '../ingest-events.ts';
 

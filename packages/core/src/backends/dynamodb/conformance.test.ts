@@ -1,5 +1,4 @@
-import { deliveryStoreConformance, eventStoreConformance } from '@triggers/testkit';
-import { requireEngine } from '@triggers/testkit/engines.ts';
+import { deliveryStoreConformance, eventStoreConformance, requireEngine } from '@triggers/testkit';
 import { openDynamoBackends, type DynamoBackends } from './index.ts';
 import { MAX_TRANSACTION_ITEMS } from './event-store.ts';
 import { DYNAMODB_ENGINE, deleteTable, testTableName } from './testing.ts';

@@ -1,5 +1,4 @@
-import { queueConformance } from '@triggers/testkit';
-import { requireEngine } from '@triggers/testkit/engines.ts';
+import { queueConformance, requireEngine } from '@triggers/testkit';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { awsClientConfig } from '../aws.ts';
 import { SqsQueue } from './queue.ts';

@@ -9,7 +9,7 @@ import {
   SQSClient,
   type SendMessageBatchCommandInput,
 } from '@aws-sdk/client-sqs';
-import { requireEngine } from '@triggers/testkit/engines.ts';
+import { requireEngine } from '@triggers/testkit';
 import { DependencyError } from '../../errors.ts';
 import type { ReceiveOptions } from '../../ports/queue.ts';
 import { awsClientConfig } from '../aws.ts';

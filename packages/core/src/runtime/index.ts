@@ -1,0 +1,15 @@
+/**
+ * `@triggers/core/runtime`: what a service needs to run — config parsed once, logs, the backend
+ * factory (the only place that switches on an engine), the service context, the queue consumer,
+ * the HTTP listener and shutdown, and the webhook I/O (sender and per-origin circuit breakers).
+ */
+export * from '../config.ts';
+export * from '../log.ts';
+export * from '../backends.ts';
+export * from '../service-context.ts';
+export * from '../service-runtime.ts';
+export * from '../queue-consumer.ts';
+export * from '../admin-token.ts';
+export * from '../delivery/webhook-sender.ts';
+export * from '../delivery/ssrf-connector.ts';
+export * from '../domain/delivery/circuit-breaker.ts';
