@@ -15,15 +15,15 @@
 # Settings (environment): TRIGGERS_DYNAMODB_PORT (18000), TRIGGERS_MOTO_VERSION (5.2.5),
 # TRIGGERS_ENGINES_DIR (/tmp/triggers-engines), TRIGGERS_ENGINES_CACHE (~/.cache/triggers-engines).
 set -euo pipefail
+source "$(dirname "$0")/lib.sh"
 
 VERSION="${TRIGGERS_MOTO_VERSION:-5.2.5}"
 PORT="${TRIGGERS_DYNAMODB_PORT:-18000}"
-CACHE="${TRIGGERS_ENGINES_CACHE:-$HOME/.cache/triggers-engines}/moto/$VERSION"
-ROOT="${TRIGGERS_ENGINES_DIR:-/tmp/triggers-engines}/dynamodb"
+CACHE="$(engine_cache "moto/$VERSION")"
+ROOT="$(engine_dir dynamodb)"
 PIDFILE="$ROOT/dynamodb.pid"
 LOG="$ROOT/dynamodb.log"
 ENDPOINT="http://127.0.0.1:$PORT"
-HERE="$(cd "$(dirname "$0")" && pwd)"
 
 install() {
   # The cached virtualenv is reused while its interpreter still runs moto (a removed Python breaks it).
@@ -66,41 +66,16 @@ answers() {
 
 start() {
   install
-  if answers; then
-    echo "== DynamoDB (moto) already answers on $ENDPOINT"
-    return 0
-  fi
+  already_answers "DynamoDB (moto)" "$ENDPOINT" && return 0
   if running; then stop; fi
   mkdir -p "$ROOT"
-  nohup "$CACHE/venv/bin/python" "$HERE/moto-dynamodb-server.py" --host 127.0.0.1 --port "$PORT" >"$LOG" 2>&1 &
-  echo $! >"$PIDFILE"
-  for _ in $(seq 1 120); do
-    answers && break
-    running || { echo "moto exited during start-up" >&2; tail -n 30 "$LOG" >&2 || true; exit 1; }
-    sleep 0.25
-  done
-  answers || { echo "moto did not answer on $ENDPOINT" >&2; tail -n 30 "$LOG" >&2 || true; exit 1; }
+  start_background "$PIDFILE" "$LOG" "$CACHE/venv/bin/python" "$ENGINES_SCRIPTS/moto-dynamodb-server.py" --host 127.0.0.1 --port "$PORT"
+  wait_until_answers moto "$ENDPOINT" 120 0.25 "$LOG"
   echo "== DynamoDB (moto $VERSION) started on $ENDPOINT"
 }
 
 stop() {
-  [ -f "$PIDFILE" ] || return 0
-  local pid
-  pid=$(cat "$PIDFILE")
-  # Only the server this script started: its pid file names it.
-  if kill -0 "$pid" 2>/dev/null; then
-    kill "$pid" 2>/dev/null || true
-    for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -0 "$pid" 2>/dev/null && kill -9 "$pid" 2>/dev/null || true
-    echo "== DynamoDB (moto) stopped"
-  fi
-  rm -f "$PIDFILE"
+  stop_started "DynamoDB (moto)" "$PIDFILE"
 }
 
-case "${1:-}" in
-  install) install ;;
-  start) start ;;
-  stop) stop ;;
-  endpoint) echo "$ENDPOINT" ;;
-  *) echo "usage: $0 install|start|stop|endpoint" >&2; exit 2 ;;
-esac
+engine_cli endpoint "$ENDPOINT" "$@"

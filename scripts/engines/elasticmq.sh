@@ -11,40 +11,18 @@
 # Settings (environment): TRIGGERS_ELASTICMQ_PORT (19324), TRIGGERS_ELASTICMQ_VERSION (1.7.1),
 # TRIGGERS_ENGINES_DIR (/tmp/triggers-engines), TRIGGERS_ENGINES_CACHE (~/.cache/triggers-engines).
 set -euo pipefail
+source "$(dirname "$0")/lib.sh"
 
 VERSION="${TRIGGERS_ELASTICMQ_VERSION:-1.7.1}"
 PORT="${TRIGGERS_ELASTICMQ_PORT:-19324}"
-CACHE="${TRIGGERS_ENGINES_CACHE:-$HOME/.cache/triggers-engines}/elasticmq/$VERSION"
-ROOT="${TRIGGERS_ENGINES_DIR:-/tmp/triggers-engines}/elasticmq"
+CACHE="$(engine_cache "elasticmq/$VERSION")"
+ROOT="$(engine_dir elasticmq)"
 PIDFILE="$ROOT/elasticmq.pid"
 LOG="$ROOT/elasticmq.log"
 ENDPOINT="http://127.0.0.1:$PORT"
 
 install() {
-  if [ -f "$CACHE/lib/.complete" ]; then return 0; fi
-  command -v java >/dev/null || { echo "java is missing (Java 17+ runs ElasticMQ)" >&2; exit 1; }
-  command -v mvn >/dev/null || { echo "mvn is missing (Maven fetches the ElasticMQ jars)" >&2; exit 1; }
-  echo "== fetching org.elasticmq:elasticmq-server_2.13:$VERSION and its runtime dependencies into $CACHE"
-  mkdir -p "$CACHE"
-  cat >"$CACHE/pom.xml" <<POM
-<project xmlns="http://maven.apache.org/POM/4.0.0">
-  <modelVersion>4.0.0</modelVersion>
-  <groupId>local.triggers</groupId>
-  <artifactId>elasticmq-engine</artifactId>
-  <version>1</version>
-  <packaging>pom</packaging>
-  <dependencies>
-    <dependency><groupId>org.elasticmq</groupId><artifactId>elasticmq-server_2.13</artifactId><version>$VERSION</version></dependency>
-  </dependencies>
-</project>
-POM
-  rm -rf "$CACHE/lib"
-  (cd "$CACHE" && mvn -q -B dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$CACHE/lib") >"$CACHE/mvn.log" 2>&1 \
-    || { tail -n 40 "$CACHE/mvn.log" >&2; exit 1; }
-  unzip -l "$CACHE/lib/elasticmq-server_2.13-$VERSION.jar" >"$CACHE/server-jar.txt"
-  grep -q 'org/elasticmq/server/Main.class' "$CACHE/server-jar.txt" \
-    || { echo "elasticmq-server_2.13-$VERSION.jar has no org.elasticmq.server.Main" >&2; exit 1; }
-  touch "$CACHE/lib/.complete"
+  maven_fetch "$CACHE" org.elasticmq.server.Main "org.elasticmq:elasticmq-server_2.13:$VERSION"
 }
 
 running() {
@@ -61,10 +39,7 @@ answers() {
 
 start() {
   install
-  if answers; then
-    echo "== ElasticMQ already answers on $ENDPOINT"
-    return 0
-  fi
+  already_answers ElasticMQ "$ENDPOINT" && return 0
   if running; then stop; fi
   mkdir -p "$ROOT"
   # Bind to loopback; queue URLs name the same address. Queues live in memory: a restart empties them.
@@ -84,37 +59,15 @@ CONF
   <logger name="org.elasticmq.server.Main" level="INFO"/>
 </configuration>
 XML
-  nohup java -Xms64m -Xmx512m -XX:+UseSerialGC -Djava.awt.headless=true \
+  start_background "$PIDFILE" "$LOG" java -Xms64m -Xmx512m -XX:+UseSerialGC -Djava.awt.headless=true \
     -Dconfig.file="$ROOT/elasticmq.conf" -Dlogback.configurationFile="$ROOT/logback.xml" \
-    -cp "$CACHE/lib/*" org.elasticmq.server.Main >"$LOG" 2>&1 &
-  echo $! >"$PIDFILE"
-  for _ in $(seq 1 120); do
-    answers && break
-    running || { echo "ElasticMQ exited during start-up" >&2; tail -n 30 "$LOG" "$ROOT/server.log" >&2 || true; exit 1; }
-    sleep 0.5
-  done
-  answers || { echo "ElasticMQ did not answer on $ENDPOINT" >&2; tail -n 30 "$LOG" "$ROOT/server.log" >&2 || true; exit 1; }
+    -cp "$CACHE/lib/*" org.elasticmq.server.Main
+  wait_until_answers ElasticMQ "$ENDPOINT" 120 0.5 "$LOG" "$ROOT/server.log"
   echo "== ElasticMQ $VERSION started on $ENDPOINT"
 }
 
 stop() {
-  [ -f "$PIDFILE" ] || return 0
-  local pid
-  pid=$(cat "$PIDFILE")
-  # Only the server this script started: its pid file names it.
-  if kill -0 "$pid" 2>/dev/null; then
-    kill "$pid" 2>/dev/null || true
-    for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -0 "$pid" 2>/dev/null && kill -9 "$pid" 2>/dev/null || true
-    echo "== ElasticMQ stopped"
-  fi
-  rm -f "$PIDFILE"
+  stop_started ElasticMQ "$PIDFILE"
 }
 
-case "${1:-}" in
-  install) install ;;
-  start) start ;;
-  stop) stop ;;
-  endpoint) echo "$ENDPOINT" ;;
-  *) echo "usage: $0 install|start|stop|endpoint" >&2; exit 2 ;;
-esac
+engine_cli endpoint "$ENDPOINT" "$@"

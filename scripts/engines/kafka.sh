@@ -13,45 +13,21 @@
 # TRIGGERS_ENGINES_CACHE (~/.cache/triggers-engines). Test data only: one replica, a fresh log dir
 # on every start.
 set -euo pipefail
+source "$(dirname "$0")/lib.sh"
 
 VERSION="${TRIGGERS_KAFKA_VERSION:-4.1.1}"
 LOG4J_VERSION=2.24.3
 PORT="${TRIGGERS_KAFKA_PORT:-19092}"
 CONTROLLER_PORT=$((PORT + 1))
-CACHE="${TRIGGERS_ENGINES_CACHE:-$HOME/.cache/triggers-engines}/kafka/$VERSION"
-ROOT="${TRIGGERS_ENGINES_DIR:-/tmp/triggers-engines}/kafka"
+CACHE="$(engine_cache "kafka/$VERSION")"
+ROOT="$(engine_dir kafka)"
 PIDFILE="$ROOT/kafka.pid"
 LOG="$ROOT/kafka.log"
 BROKERS="127.0.0.1:$PORT"
-REPO_ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 
 install() {
-  if [ -f "$CACHE/lib/.complete" ]; then return 0; fi
-  command -v java >/dev/null || { echo "java is missing (Java 17+ runs the Kafka broker)" >&2; exit 1; }
-  command -v mvn >/dev/null || { echo "mvn is missing (Maven fetches the Kafka jars)" >&2; exit 1; }
-  echo "== fetching org.apache.kafka:kafka_2.13:$VERSION and its runtime dependencies into $CACHE"
-  mkdir -p "$CACHE"
   # The broker logs through SLF4J 1.7; log4j-slf4j-impl routes that to log4j2 (configured in start).
-  cat >"$CACHE/pom.xml" <<EOF
-<project xmlns="http://maven.apache.org/POM/4.0.0">
-  <modelVersion>4.0.0</modelVersion>
-  <groupId>local.triggers</groupId>
-  <artifactId>kafka-engine</artifactId>
-  <version>1</version>
-  <packaging>pom</packaging>
-  <dependencies>
-    <dependency><groupId>org.apache.kafka</groupId><artifactId>kafka_2.13</artifactId><version>$VERSION</version></dependency>
-    <dependency><groupId>org.apache.logging.log4j</groupId><artifactId>log4j-slf4j-impl</artifactId><version>$LOG4J_VERSION</version></dependency>
-  </dependencies>
-</project>
-EOF
-  rm -rf "$CACHE/lib"
-  (cd "$CACHE" && mvn -q -B dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$CACHE/lib") >"$CACHE/mvn.log" 2>&1 \
-    || { tail -n 40 "$CACHE/mvn.log" >&2; exit 1; }
-  unzip -l "$CACHE/lib/kafka_2.13-$VERSION.jar" >"$CACHE/kafka-jar.txt"
-  grep -q 'kafka/Kafka.class' "$CACHE/kafka-jar.txt" \
-    || { echo "kafka_2.13-$VERSION.jar has no kafka.Kafka main class" >&2; exit 1; }
-  touch "$CACHE/lib/.complete"
+  maven_fetch "$CACHE" kafka.Kafka "org.apache.kafka:kafka_2.13:$VERSION" "org.apache.logging.log4j:log4j-slf4j-impl:$LOG4J_VERSION"
 }
 
 # The pid file names our broker only while that pid still runs kafka.Kafka (pids get reused).
@@ -78,10 +54,7 @@ answers() {
 
 start() {
   install
-  if answers; then
-    echo "== Kafka already answers on $BROKERS"
-    return 0
-  fi
+  already_answers Kafka "$BROKERS" && return 0
   if running; then stop; fi
   rm -rf "$ROOT"
   mkdir -p "$ROOT/data"
@@ -129,35 +102,13 @@ EOF
   cluster_id="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')"
   "${java[@]}" kafka.tools.StorageTool format --ignore-formatted --cluster-id="$cluster_id" \
     -c "$ROOT/server.properties" >"$ROOT/format.log" 2>&1 || { cat "$ROOT/format.log" >&2; exit 1; }
-  nohup "${java[@]}" kafka.Kafka "$ROOT/server.properties" >"$LOG" 2>&1 &
-  echo $! >"$PIDFILE"
-  for _ in $(seq 1 120); do
-    answers && break
-    running || { echo "Kafka exited during start-up" >&2; tail -n 30 "$LOG" "$ROOT/server.log" >&2 || true; exit 1; }
-    sleep 0.5
-  done
-  answers || { echo "Kafka did not answer on $BROKERS" >&2; tail -n 30 "$LOG" "$ROOT/server.log" >&2 || true; exit 1; }
+  start_background "$PIDFILE" "$LOG" "${java[@]}" kafka.Kafka "$ROOT/server.properties"
+  wait_until_answers Kafka "$BROKERS" 120 0.5 "$LOG" "$ROOT/server.log"
   echo "== Kafka $VERSION (KRaft, single node) started on $BROKERS"
 }
 
 stop() {
-  [ -f "$PIDFILE" ] || return 0
-  local pid
-  pid=$(cat "$PIDFILE")
-  # Only the broker this script started: its pid file names it.
-  if running; then
-    kill "$pid" 2>/dev/null || true
-    for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -0 "$pid" 2>/dev/null && kill -9 "$pid" 2>/dev/null || true
-    echo "== Kafka stopped"
-  fi
-  rm -f "$PIDFILE"
+  stop_started Kafka "$PIDFILE"
 }
 
-case "${1:-}" in
-  install) install ;;
-  start) start ;;
-  stop) stop ;;
-  brokers) echo "$BROKERS" ;;
-  *) echo "usage: $0 install|start|stop|brokers" >&2; exit 2 ;;
-esac
+engine_cli brokers "$BROKERS" "$@"

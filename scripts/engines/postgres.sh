@@ -9,9 +9,10 @@
 # Settings (environment): TRIGGERS_PG_PORT (54329), TRIGGERS_ENGINES_DIR (/tmp/triggers-engines).
 # The cluster trusts every local connection and runs with fsync off: it holds test data only.
 set -euo pipefail
+source "$(dirname "$0")/lib.sh"
 
 PORT="${TRIGGERS_PG_PORT:-54329}"
-ROOT="${TRIGGERS_ENGINES_DIR:-/tmp/triggers-engines}/postgres"
+ROOT="$(engine_dir postgres)"
 DATA="$ROOT/data"
 SOCKETS="$ROOT/sockets"
 LOG="$ROOT/postgres.log"
@@ -32,10 +33,7 @@ as_owner() {
 
 install() {
   if bin_dir >/dev/null; then return 0; fi
-  echo "== installing PostgreSQL (Debian package postgresql)"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -q >/dev/null
-  apt-get install -y -q postgresql >/dev/null
+  apt_install PostgreSQL postgresql
   bin_dir >/dev/null || { echo "postgresql installed but no initdb found under /usr/lib/postgresql" >&2; exit 1; }
 }
 
@@ -45,9 +43,7 @@ answers() {
 
 start() {
   BIN=$(bin_dir) || { echo "PostgreSQL is not installed (run: $0 install)" >&2; exit 1; }
-  if answers; then
-    echo "== PostgreSQL already answers on 127.0.0.1:$PORT"
-  else
+  if ! already_answers PostgreSQL "127.0.0.1:$PORT"; then
     mkdir -p "$ROOT"
     # The postgres user must reach its folder through the parent, whatever the umask made it.
     if [ "$(id -u)" = 0 ]; then chmod o+x "$(dirname "$ROOT")"; chown postgres:postgres "$ROOT"; chmod 755 "$ROOT"; fi
@@ -60,8 +56,7 @@ start() {
     as_owner "$BIN/pg_ctl" -D "$DATA" -l "$LOG" -w -t 60 start \
       -o "-p $PORT -c listen_addresses=127.0.0.1 -k $SOCKETS -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
       >/dev/null || { tail -n 30 "$LOG" >&2; exit 1; }
-    for _ in $(seq 1 100); do answers && break; sleep 0.1; done
-    answers || { echo "PostgreSQL did not answer on 127.0.0.1:$PORT" >&2; tail -n 30 "$LOG" >&2; exit 1; }
+    wait_until_answers PostgreSQL "127.0.0.1:$PORT" 100 0.1 "$LOG"
     echo "== PostgreSQL $("$BIN/postgres" --version | awk '{print $3}') started on 127.0.0.1:$PORT (data in $DATA)"
   fi
   if [ -z "$("$BIN/psql" -h 127.0.0.1 -p "$PORT" -U postgres -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '$DATABASE'")" ]; then
@@ -78,10 +73,4 @@ stop() {
   fi
 }
 
-case "${1:-}" in
-  install) install ;;
-  start) start ;;
-  stop) stop ;;
-  url) echo "$URL" ;;
-  *) echo "usage: $0 install|start|stop|url" >&2; exit 2 ;;
-esac
+engine_cli url "$URL" "$@"

@@ -9,19 +9,17 @@
 # Settings (environment): TRIGGERS_REDIS_PORT (63799), TRIGGERS_ENGINES_DIR (/tmp/triggers-engines).
 # No persistence (no RDB snapshots, no AOF): it holds test data only.
 set -euo pipefail
+source "$(dirname "$0")/lib.sh"
 
 PORT="${TRIGGERS_REDIS_PORT:-63799}"
-ROOT="${TRIGGERS_ENGINES_DIR:-/tmp/triggers-engines}/redis"
+ROOT="$(engine_dir redis)"
 PIDFILE="$ROOT/redis.pid"
 LOG="$ROOT/redis.log"
 URL="redis://127.0.0.1:$PORT"
 
 install() {
   if command -v redis-server >/dev/null && command -v redis-cli >/dev/null; then return 0; fi
-  echo "== installing Redis (Debian package redis-server)"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -q >/dev/null
-  apt-get install -y -q redis-server >/dev/null
+  apt_install Redis redis-server
 }
 
 answers() {
@@ -30,35 +28,16 @@ answers() {
 
 start() {
   command -v redis-server >/dev/null || { echo "Redis is not installed (run: $0 install)" >&2; exit 1; }
-  if answers; then
-    echo "== Redis already answers on 127.0.0.1:$PORT"
-    return 0
-  fi
+  already_answers Redis "127.0.0.1:$PORT" && return 0
   mkdir -p "$ROOT"
   redis-server --bind 127.0.0.1 --port "$PORT" --daemonize yes --pidfile "$PIDFILE" --logfile "$LOG" \
     --dir "$ROOT" --save '' --appendonly no --protected-mode yes
-  for _ in $(seq 1 100); do answers && break; sleep 0.1; done
-  answers || { echo "Redis did not answer on 127.0.0.1:$PORT" >&2; tail -n 30 "$LOG" >&2; exit 1; }
+  wait_until_answers Redis "127.0.0.1:$PORT" 100 0.1 "$LOG"
   echo "== Redis $(redis-server --version | sed -E 's/.* v=([^ ]+).*/\1/') started on 127.0.0.1:$PORT"
 }
 
 stop() {
-  [ -f "$PIDFILE" ] || return 0
-  local pid
-  pid=$(cat "$PIDFILE")
-  # Only the server this script started: its pid file names it.
-  if kill -0 "$pid" 2>/dev/null; then
-    redis-cli -h 127.0.0.1 -p "$PORT" shutdown nosave >/dev/null 2>&1 || kill "$pid" 2>/dev/null || true
-    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    echo "== Redis stopped"
-  fi
-  rm -f "$PIDFILE"
+  stop_started Redis "$PIDFILE" redis-cli -h 127.0.0.1 -p "$PORT" shutdown nosave
 }
 
-case "${1:-}" in
-  install) install ;;
-  start) start ;;
-  stop) stop ;;
-  url) echo "$URL" ;;
-  *) echo "usage: $0 install|start|stop|url" >&2; exit 2 ;;
-esac
+engine_cli url "$URL" "$@"
