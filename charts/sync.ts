@@ -1,6 +1,7 @@
 /**
  * Keeps the generated Kubernetes files in step with their sources:
  *   - charts/triggers/crds/subscriptions.triggers.dev.yaml  ← crds/subscriptions.triggers.dev.yaml
+ *   - k8s/base/subscriptions.triggers.dev.yaml             ← the same
  *   - values.schema.json: the `config`, `secretConfig` and per-component `env` settings
  *                                                           ← SETTING_NAMES of packages/core/src/config.ts
  *   - k8s/overlays/<name>/triggers.yaml                     ← `helm template` with the overlay's values file
@@ -37,8 +38,9 @@ export interface GeneratedFile {
   content: string;
 }
 
-function crdCopy(): GeneratedFile {
-  return { file: 'charts/triggers/crds/subscriptions.triggers.dev.yaml', content: fs.readFileSync(path.join(ROOT, 'crds/subscriptions.triggers.dev.yaml'), 'utf8') };
+function crdCopies(): GeneratedFile[] {
+  const content = fs.readFileSync(path.join(ROOT, 'crds/subscriptions.triggers.dev.yaml'), 'utf8');
+  return ['charts/triggers/crds/subscriptions.triggers.dev.yaml', 'k8s/base/subscriptions.triggers.dev.yaml'].map((file) => ({ file, content }));
 }
 
 const SETTING_SCHEMA = { type: ['string', 'integer', 'boolean', 'null'] };
@@ -82,7 +84,7 @@ function overlayRenders(helm: string): GeneratedFile[] {
 
 /** Every generated file with the content it should have. */
 export function generatedFiles(helm = helmBinary()): GeneratedFile[] {
-  return [crdCopy(), valuesSchema(), ...overlayRenders(helm)];
+  return [...crdCopies(), valuesSchema(), ...overlayRenders(helm)];
 }
 
 /** The generated files whose committed content differs. */

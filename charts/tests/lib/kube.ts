@@ -133,7 +133,16 @@ export function installCrds(kubeconfig: string): void {
   if (established.status !== 0) throw new Error(`CRDs not established: ${established.stderr}`);
 }
 
-/** `kubectl apply --dry-run=server` of the objects into `namespace`; the result per object. */
+/** The cluster-scoped kinds the chart renders; every other object lives in a namespace. */
+export const CLUSTER_SCOPED_KINDS = new Set(['Namespace', 'CustomResourceDefinition', 'ClusterRole', 'ClusterRoleBinding']);
+
+/**
+ * `kubectl apply --dry-run=server` of the objects; a namespaced object without a namespace goes to
+ * `namespace` (those that name their own, e.g. a Role in a watched namespace, keep it).
+ */
 export function applyDryRun(kubeconfig: string, namespace: string, objects: KubeObject[]): CommandResult {
-  return kubectl(kubeconfig, ['apply', '--dry-run=server', '--namespace', namespace, '-f', '-'], toYaml(objects));
+  const placed = objects.map((o) =>
+    CLUSTER_SCOPED_KINDS.has(o.kind) || o.metadata.namespace ? o : { ...o, metadata: { ...o.metadata, namespace } },
+  );
+  return kubectl(kubeconfig, ['apply', '--dry-run=server', '-f', '-'], toYaml(placed));
 }
