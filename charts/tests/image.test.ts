@@ -2,11 +2,9 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { requireEngine, type EngineRequirement } from '@triggers/testkit/engines.ts';
-import { prepareBackends, type PreparedBackends } from '@triggers/testkit/service-processes.ts';
+import { POSTGRES, REDIS, engineAddresses, prepareBackends, requireEngine, type PreparedBackends } from '@triggers/testkit';
 import { prepareImageSandbox, productionTopLevelPackages, waitForStatus, type ImageSandbox, type RoleProcess } from './lib/image-sandbox.ts';
-import { repoPath } from './lib/repo.ts';
-import { KUBECONFIG_VARIABLE } from './lib/kube.ts';
+import { createNamespace, deleteNamespace, installCrds, kubectl, requireApiServer } from './lib/kube.ts';
 
 /**
  * Issue 9, item 1: every role of the image starts the way the image starts it — the Dockerfile's
@@ -14,19 +12,6 @@ import { KUBECONFIG_VARIABLE } from './lib/kube.ts';
  * non-root user that can write nothing but the data folder and /tmp — and answers /health and
  * /ready (lib/image-sandbox.ts says how the image is imitated without a container engine).
  */
-
-const POSTGRES: EngineRequirement = {
-  name: 'PostgreSQL',
-  variable: 'TRIGGERS_TEST_POSTGRES_URL',
-  probe: async (url) => (await import('@triggers/core/backends/postgres/testing.ts')).probePostgres(url),
-  hint: 'scripts/engines/postgres.sh start; TRIGGERS_TEST_POSTGRES_URL=$(scripts/engines/postgres.sh url)',
-};
-const REDIS: EngineRequirement = {
-  name: 'Redis',
-  variable: 'TRIGGERS_TEST_REDIS_URL',
-  probe: async (url) => (await import('@triggers/core/backends/redis/testing.ts')).probeRedis(url),
-  hint: 'scripts/engines/redis.sh start; TRIGGERS_TEST_REDIS_URL=$(scripts/engines/redis.sh url)',
-};
 
 const ADMIN_TOKEN = 'image-test-admin-token-0123456789';
 
@@ -129,7 +114,7 @@ describe('image: each role started as the image starts it', function () {
       this.timeout(60_000);
       backends = await prepareBackends(
         { eventStore: 'postgres', metadataStore: 'postgres', queue: 'sqlite', cache: 'redis' },
-        { postgresUrl: process.env.TRIGGERS_TEST_POSTGRES_URL, redisUrl: process.env.TRIGGERS_TEST_REDIS_URL },
+        engineAddresses(),
         'image',
       );
       // The SQLite queue is a file every role shares: the data folder, writable to the role's user.
@@ -168,25 +153,40 @@ describe('image: each role started as the image starts it', function () {
   });
 
   describe('controller', function () {
-    const kubeconfig = requireEngine({
-      name: 'Kubernetes API server',
-      variable: KUBECONFIG_VARIABLE,
-      probe: async (file) => {
-        if (!fs.existsSync(file)) throw new Error(`${file} does not exist`);
-      },
-      hint: 'scripts/engines/kubernetes.sh start; TRIGGERS_TEST_KUBECONFIG=$(scripts/engines/kubernetes.sh kubeconfig)',
+    const server = requireApiServer();
+    let namespace: string | undefined;
+    after(() => {
+      if (namespace) deleteNamespace(server.address, namespace);
     });
 
-    it('answers /health and /ready against the API server', async () => {
-      assert.ok(fs.existsSync(repoPath('services/controller/src/main.ts')), 'services/controller/src/main.ts exists');
-      // The role reads a kubeconfig like any client-node program (KUBECONFIG), readable to the role's user.
-      const copy = path.join(sandbox.newDataDir(), 'kubeconfig');
-      fs.copyFileSync(kubeconfig.address, copy);
-      fs.chmodSync(copy, 0o644);
-      const role = await sandbox.start('controller', { KUBECONFIG: copy, TRIGGERS_DATA_DIR: path.dirname(copy), TRIGGERS_METADATA_STORE: 'sqlite' });
+    it('answers /health and /ready once it has listed Subscriptions, and takes its Lease', async function () {
+      this.timeout(90_000);
+      installCrds(server.address);
+      // A namespace of its own, watched alone, with its own Lease: it never touches other tests' objects.
+      namespace = createNamespace(server.address, 'image-controller');
+      const dataDir = sandbox.newDataDir();
+      const kubeconfig = path.join(dataDir, 'kubeconfig');
+      fs.copyFileSync(server.address, kubeconfig);
+      fs.chmodSync(kubeconfig, 0o644);
+      const role = await sandbox.start('controller', {
+        TRIGGERS_DATA_DIR: dataDir,
+        TRIGGERS_CONTROLLER_KUBECONFIG: kubeconfig,
+        TRIGGERS_CONTROLLER_NAMESPACES: namespace,
+        TRIGGERS_CONTROLLER_LEASE_NAMESPACE: namespace,
+        TRIGGERS_CONTROLLER_LEASE_NAME: 'image-test',
+        TRIGGERS_CONTROLLER_IDENTITY: 'image-test-controller',
+      });
       try {
         await waitForStatus(role, '/health', 200);
-        await waitForStatus(role, '/ready', 200);
+        const ready = (await waitForStatus(role, '/ready', 200)) as { checks: { name: string; ok: boolean }[] };
+        assert.ok(ready.checks.some((c) => c.name === 'kubernetes' && c.ok), JSON.stringify(ready));
+        const deadline = Date.now() + 30_000;
+        for (;;) {
+          const lease = kubectl(server.address, ['get', 'lease', 'image-test', '-n', namespace, '-o', 'jsonpath={.spec.holderIdentity}']);
+          if (lease.stdout === 'image-test-controller') break;
+          if (Date.now() > deadline) assert.fail(`no Lease held: ${lease.stdout} ${lease.stderr}\n${role.output()}`);
+          await new Promise((resolve) => setTimeout(resolve, 250));
+        }
       } finally {
         await role.stop();
       }
