@@ -1,134 +1,34 @@
 /** The console's only way to the server: the demo back end (`/demo/*`) and `/health`. No API key. */
 
-export type EventStatus = 'pending' | 'delivered' | 'failed' | 'unmatched';
-export type Priority = 'low' | 'normal' | 'high';
+import type * as Server from './api.gen.ts';
 
-export interface InboxEvent {
-  event_id: string;
-  customer_id: string;
-  payload: Record<string, unknown>;
-  status: EventStatus;
-  timestamp: string;
-  delivery_attempts: number;
-  last_delivery_timestamp: string | null;
-}
+// The server's own types (console/src/api.gen.ts, generated from /openapi.json), under the names
+// the pages use.
+export type {
+  Attempt,
+  Decision,
+  DemoStatus,
+  EmailResult,
+  EventWithAttempts,
+  InboxEvent,
+  InboxPage,
+  OutboxMessage,
+  SinkReceipt,
+  Stats,
+  Ticket,
+  TicketAnalysis,
+} from './api.gen.ts';
+export { CUSTOM_OPERATORS } from './api.gen.ts';
+export type EventStatus = Server.InboxEvent['status'];
+export type Priority = Server.TriggerBody['priority'];
+export type StatsBucket = Server.Stats['buckets'][number];
 
-export interface Attempt {
-  workflow_id: string;
-  attempt: number;
-  status: 'succeeded' | 'failed' | 'retrying';
-  status_code: number | null;
-  error: string | null;
-  duration_ms: number;
-  timestamp: string;
-}
-
-export interface EventWithAttempts extends InboxEvent {
-  attempts: Attempt[];
-}
-
-export interface InboxPage {
-  events: InboxEvent[];
-  total: number;
-  cursor: string | null;
-  has_more: boolean;
-}
-
-export interface EmailResult {
-  status: 'sent' | 'failed' | 'skipped';
-  provider: string;
-  to: string | null;
-  id?: string;
-  detail?: string;
-}
-
-export interface Decision {
-  triggered: boolean;
-  reason: string;
-  keywords: string[];
-  event_id?: string;
-  timestamp?: string;
-  payload?: Record<string, unknown>;
-  email?: EmailResult;
-}
-
-export interface Ticket {
-  key: string | null;
-  summary: string;
-  priority: Priority;
-  jira_priority: string | null;
-  description: string;
-  reporter_email: string | null;
-}
-
-export interface TicketAnalysis extends Decision {
-  ticket: Ticket;
-  submitted: boolean;
-}
-
-export interface DemoStatus {
-  customer_id: string;
-  customer_name: string;
-  mail: { provider: string; from: string };
-  webhook_sink: { workflow_id: string; url: string } | null;
-  urgent_keywords: string[];
-}
-
-export type Selector =
-  | { type: 'event_type'; value: string }
-  | { type: 'jsonpath'; expression: string }
-  | { type: 'custom'; function: { field: string; operator: string; value?: unknown } }
-  | { type: 'all' | 'any'; selectors: Selector[] };
-
-export interface Subscription {
-  workflow_id: string;
-  customer_id: string;
-  event_selector: Selector;
-  webhook_url: string;
-  description: string | null;
-  status: 'active' | 'disabled';
-  disabled_reason: string | null;
-  created_at: string;
-  updated_at: string;
-  secret?: string;
-}
-
-export interface StatsBucket {
-  start: string;
-  total: number;
-  delivered: number;
-  pending: number;
-  failed: number;
-  unmatched: number;
-}
-
-export interface Stats {
-  window_seconds: number;
-  bucket_seconds: number;
-  buckets: StatsBucket[];
-  totals: Omit<StatsBucket, 'start'>;
-  rate_per_second: number;
-  truncated: boolean;
-}
-
-export interface OutboxMessage {
-  id: string;
-  from: string;
-  to: string;
-  subject: string;
-  text: string;
-  html?: string;
-  created_at: string;
-}
-
-export interface SinkReceipt {
-  received_at: string;
-  webhook_id: string | null;
-  signature_verified: boolean;
-  event_ids: string[];
-  event_types: (string | null)[];
-  bytes: number;
-}
+/**
+ * A selector, nested ones included. The OpenAPI document describes nested selectors loosely (it
+ * cannot hold a recursive schema); the server only ever stores and returns valid ones.
+ */
+export type Selector = Exclude<Server.EventSelector, { type: 'all' | 'any' }> | { type: 'all' | 'any'; selectors: Selector[] };
+export type Subscription = Omit<Server.Subscription, 'event_selector'> & { event_selector: Selector; secret?: string };
 
 /** An RFC 9457 problem from the server, or a network failure (`status` 0). */
 export class ApiError extends Error {
@@ -186,25 +86,26 @@ function query(params: Record<string, string | number | undefined>): string {
 }
 
 export const api = {
-  health: () => request<{ status: string; environment: string }>('GET', '/health'),
-  status: () => request<DemoStatus>('GET', '/demo/status'),
-  trigger: (body: { document_type: string; priority: Priority; description: string; customer_email: string }) => request<Decision>('POST', '/demo/trigger', body),
-  analyzeTicket: (text: string, submit: boolean) => request<TicketAnalysis>('POST', '/demo/analyze-ticket', { text, submit }),
-  inbox: (filters: InboxFilters) => request<InboxPage>('GET', `/demo/inbox${query({ ...filters })}`),
-  event: (id: string) => request<EventWithAttempts>('GET', `/demo/events/${encodeURIComponent(id)}`),
+  health: () => request<Server.Health>('GET', '/health'),
+  status: () => request<Server.DemoStatus>('GET', '/demo/status'),
+  trigger: (body: Server.TriggerBody) => request<Server.Decision>('POST', '/demo/trigger', body),
+  analyzeTicket: (text: string, submit: boolean) => request<Server.TicketAnalysis>('POST', '/demo/analyze-ticket', { text, submit }),
+  inbox: (filters: InboxFilters) => request<Server.InboxPage>('GET', `/demo/inbox${query({ ...filters })}`),
+  event: (id: string) => request<Server.EventWithAttempts>('GET', `/demo/events/${encodeURIComponent(id)}`),
   replay: (id: string) => request<unknown>('POST', `/demo/events/${encodeURIComponent(id)}/replay`),
-  subscriptions: () => request<{ subscriptions: Subscription[]; cursor: string | null; has_more: boolean }>('GET', '/demo/subscriptions?limit=100'),
-  createSubscription: (body: { event_selector: Selector; webhook_url: string; description?: string }) => request<Subscription>('POST', '/demo/subscriptions', body),
-  updateSubscription: (id: string, patch: Partial<Pick<Subscription, 'status' | 'description'>>) =>
+  subscriptions: () => request<Omit<Server.SubscriptionPage, 'subscriptions'> & { subscriptions: Subscription[] }>('GET', '/demo/subscriptions?limit=100'),
+  createSubscription: (body: Omit<Server.SubscriptionCreateBody, 'event_selector'> & { event_selector: Selector }) =>
+    request<Subscription & { secret: string }>('POST', '/demo/subscriptions', body),
+  updateSubscription: (id: string, patch: Pick<Server.SubscriptionUpdateBody, 'status' | 'description'>) =>
     request<Subscription>('PATCH', `/demo/subscriptions/${encodeURIComponent(id)}`, patch),
   deleteSubscription: (id: string) => request<void>('DELETE', `/demo/subscriptions/${encodeURIComponent(id)}`),
-  rotateSecret: (id: string) => request<{ workflow_id: string; secret: string; previous_secret_expires_at: string }>('POST', `/demo/subscriptions/${encodeURIComponent(id)}/rotate-secret`),
+  rotateSecret: (id: string) => request<Server.RotatedSecret>('POST', `/demo/subscriptions/${encodeURIComponent(id)}/rotate-secret`),
   testSelector: (event_selector: unknown, payload: Record<string, unknown>) =>
-    request<{ valid: boolean; matches?: boolean; detail?: string }>('POST', '/demo/selectors/test', { event_selector, payload }),
-  stats: (windowSeconds: number, bucketSeconds: number) => request<Stats>('GET', `/demo/stats${query({ window_seconds: windowSeconds, bucket_seconds: bucketSeconds })}`),
-  outbox: () => request<{ provider: string; from: string; messages: OutboxMessage[] }>('GET', '/demo/outbox?limit=100'),
-  burst: (count: number) => request<{ accepted: number; event_ids: string[] }>('POST', '/demo/burst', { count }),
-  sink: () => request<{ workflow_id: string | null; receipts: SinkReceipt[] }>('GET', '/demo/webhook-sink'),
+    request<Server.SelectorTestResult>('POST', '/demo/selectors/test', { event_selector, payload }),
+  stats: (windowSeconds: number, bucketSeconds: number) => request<Server.Stats>('GET', `/demo/stats${query({ window_seconds: windowSeconds, bucket_seconds: bucketSeconds })}`),
+  outbox: () => request<Server.Outbox>('GET', '/demo/outbox?limit=100'),
+  burst: (count: number) => request<Server.BurstResult>('POST', '/demo/burst', { count }),
+  sink: () => request<Server.SinkReceipts>('GET', '/demo/webhook-sink'),
 };
 
 export function errorMessage(error: unknown): string {

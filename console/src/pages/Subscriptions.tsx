@@ -1,27 +1,10 @@
 import { useCallback, useEffect, useRef, useState, type FormEvent } from 'react';
-import { api, errorMessage, type DemoStatus, type SinkReceipt, type Selector, type Subscription } from '../api.ts';
+import { api, CUSTOM_OPERATORS, errorMessage, type DemoStatus, type SinkReceipt, type Selector, type Subscription } from '../api.ts';
 import { formatDateTime, formatRelative, shortId } from '../format.ts';
 import { Alert, Button, Card, CopyButton, EmptyState, Field, PageHeader, Skeleton, StatusBadge, cx, inputClass } from '../components/ui.tsx';
 
 type Kind = 'event_type' | 'custom' | 'jsonpath';
 
-const OPERATORS = [
-  'equals',
-  'not_equals',
-  'greater_than',
-  'greater_than_or_equal',
-  'less_than',
-  'less_than_or_equal',
-  'contains',
-  'not_contains',
-  'starts_with',
-  'ends_with',
-  'in',
-  'not_in',
-  'exists',
-  'not_exists',
-  'matches',
-] as const;
 
 const SAMPLE_PAYLOAD = JSON.stringify(
   {
@@ -39,7 +22,7 @@ interface Builder {
   kind: Kind;
   eventType: string;
   field: string;
-  operator: (typeof OPERATORS)[number];
+  operator: (typeof CUSTOM_OPERATORS)[number];
   value: string;
   expression: string;
 }
@@ -331,7 +314,7 @@ function CreateSubscription({ onCreated }: { onCreated: (subscription: Subscript
             <Field label="Operator">
               {(props) => (
                 <select {...props} name="selector_operator" className={inputClass} value={builder.operator} onChange={(e) => set('operator', e.target.value as Builder['operator'])}>
-                  {OPERATORS.map((op) => (
+                  {CUSTOM_OPERATORS.map((op) => (
                     <option key={op} value={op}>
                       {op.replaceAll('_', ' ')}
                     </option>
