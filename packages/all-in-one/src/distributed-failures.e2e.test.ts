@@ -3,28 +3,37 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Database from 'better-sqlite3';
 import { DATABASE_FILE } from '@triggers/core/testing';
+import { httpClient, type HttpClient, type TestResponse } from '@triggers/core/testing';
 import {
   requireEngine,
   checkEnginePrograms,
   startEngineInstance,
-  httpClient,
   prepareBackends,
   startServiceProcesses,
   startTcpProxy,
   waitForEventStatus,
   startWebhookReceiver,
+  allInboxEvents,
+  DYNAMODB,
+  engineAddresses,
+  eventIdsIn,
+  eventually,
+  newCustomer,
+  POSTGRES,
+  postEvent,
+  REDIS,
+  SQS,
+  subscribe,
+  verifySignature,
   type EngineInstance,
-  type HttpClient,
   type PreparedBackends,
   type ServiceProcesses,
   type TcpProxy,
-  type TestResponse,
   type EventWithAttempts,
   type WaitForEventOptions,
   type WebhookReceiver,
   type WebhookReceiverOptions,
 } from '@triggers/testkit';
-import { allInboxEvents, DYNAMODB, engineAddresses, eventIdsIn, eventually, newCustomer, POSTGRES, postEvent, REDIS, SQS, subscribe, verifySignature } from './distributed-support.ts';
 
 /**
  * Issue 4, parts 4 and 5, with the services as separate processes on real engines:
@@ -124,7 +133,7 @@ describe('dual-write safety: PostgreSQL store, SQLite queue — the enqueue fail
           `WHEN NEW.topic = 'events' AND json_extract(NEW.body, '$.customerId') = '${customer.customerId}' ` +
           `BEGIN SELECT RAISE(ABORT, 'injected: the queue is down'); END`,
       );
-      const eventId = await postEvent(ingest, customer.apiKey, { event_type: customer.eventType, n: 1 });
+      const eventId = (await postEvent(ingest, customer.apiKey, { event_type: customer.eventType, n: 1 })).event_id;
 
       // Stored (the inbox reads it) but not enqueued; the sweeper's re-enqueues fail too while the queue is down.
       await eventually(async () => (/Failed to enqueue stored events/.test(state.services!.ingest.output()) ? true : undefined), 5000, () => 'ingest logs the failed enqueue');
@@ -182,11 +191,11 @@ describe('dual-write safety: DynamoDB store, SQS queue — ingest cannot reach S
     const hook = await receiver();
     const subscription = await subscribe(inbox, customer.apiKey, customer.eventType, hook.url());
     // Sanity: through the proxy, the normal path works.
-    const first = await postEvent(ingest, customer.apiKey, { event_type: customer.eventType, n: 1 });
+    const first = (await postEvent(ingest, customer.apiKey, { event_type: customer.eventType, n: 1 })).event_id;
     await waitForEventStatus(inbox, customer.apiKey, first, 'delivered', { timeoutMs: 15_000, intervalMs: 100 });
 
     await proxy!.cut();
-    const eventId = await postEvent(ingest, customer.apiKey, { event_type: customer.eventType, n: 2 });
+    const eventId = (await postEvent(ingest, customer.apiKey, { event_type: customer.eventType, n: 2 })).event_id;
     await eventually(async () => (/Failed to enqueue stored events/.test(state.services!.ingest.output()) ? true : undefined), 15_000, () => 'ingest logs the failed enqueue');
     const ready = await readiness(state.services!.ingest);
     assert.equal(ready.status, 503, ready.text);
@@ -255,7 +264,7 @@ describe('failure behaviour: Redis and PostgreSQL stopped and restarted during a
     const customer = await newCustomer(inbox);
     const hook = await receiver();
     await subscribe(inbox, customer.apiKey, customer.eventType, hook.url());
-    const before = await postEvent(ingest, customer.apiKey, { event_type: customer.eventType, n: 0 });
+    const before = (await postEvent(ingest, customer.apiKey, { event_type: customer.eventType, n: 0 })).event_id;
     await waitFor(customer.apiKey, before, 'delivered');
 
     await redis!.stop();
@@ -327,7 +336,7 @@ describe('failure behaviour: Redis and PostgreSQL stopped and restarted during a
       json: { events: [1, 2, 3, 4, 5].map((n) => ({ payload: { event_type: customer.eventType, n } })) },
     });
     assert.equal(batch.status, 202, batch.text);
-    retried = await postEvent(ingest, customer.apiKey, { event_type: customer.eventType, n: 'retried' });
+    retried = (await postEvent(ingest, customer.apiKey, { event_type: customer.eventType, n: 'retried' })).event_id;
     const accepted: string[] = [retried, ...batch.body.events.map((e: { event_id: string }) => e.event_id)];
     const firstAttempt = await waitFor(customer.apiKey, retried, 'pending', { until: (e) => e.attempts.length >= 1, intervalMs: 25 });
     const firstAttemptAt = Date.parse(firstAttempt.attempts[0].timestamp);

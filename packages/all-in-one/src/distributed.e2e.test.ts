@@ -1,13 +1,23 @@
 import assert from 'node:assert/strict';
+import { httpClient, type HttpClient } from '@triggers/core/testing';
 import {
   requireEngine,
-  httpClient,
   prepareBackends,
   startServiceProcesses,
   startWebhookReceiver,
   waitForEventStatus,
+  allInboxEvents,
+  DYNAMODB,
+  engineAddresses,
+  KAFKA,
+  newCustomer,
+  POSTGRES,
+  postEvent,
+  REDIS,
+  SQS,
+  subscribe,
+  verifySignature,
   type EngineRequirement,
-  type HttpClient,
   type BackendChoice,
   type PreparedBackends,
   type ServiceProcesses,
@@ -16,7 +26,6 @@ import {
   type EventWithAttempts,
   type WaitForEventOptions,
 } from '@triggers/testkit';
-import { allInboxEvents, DYNAMODB, engineAddresses, KAFKA, newCustomer, POSTGRES, postEvent, REDIS, SQS, subscribe, verifySignature } from './distributed-support.ts';
 
 /**
  * Issue 4, part 3: the four services as four separate OS processes, configured by environment
@@ -127,7 +136,7 @@ for (const combination of COMBINATIONS) {
       const customer = await newCustomer(inbox);
       const hook = await receiver();
       const subscription = await subscribe(inbox, customer.apiKey, customer.eventType, hook.url());
-      const eventId = await postEvent(ingest, customer.apiKey, { event_type: customer.eventType, order_id: 'o-1', amount: 42 });
+      const eventId = (await postEvent(ingest, customer.apiKey, { event_type: customer.eventType, order_id: 'o-1', amount: 42 })).event_id;
 
       const [request] = await hook.waitFor(1, combination.statusTimeoutMs);
       const verified = verifySignature(request, subscription.secret) as { event_id: string; customer_id: string; payload: unknown; timestamp: string }[];
@@ -152,7 +161,7 @@ for (const combination of COMBINATIONS) {
       const customer = await newCustomer(inbox);
       const hook = await receiver({ answers: [{ status: 500 }] });
       const subscription = await subscribe(inbox, customer.apiKey, customer.eventType, hook.url());
-      const eventId = await postEvent(ingest, customer.apiKey, { event_type: customer.eventType });
+      const eventId = (await postEvent(ingest, customer.apiKey, { event_type: customer.eventType })).event_id;
 
       const event = await waitFor(customer.apiKey, eventId, 'delivered', { until: (e) => e.attempts.length === 2 });
       assert.deepEqual(
@@ -170,8 +179,8 @@ for (const combination of COMBINATIONS) {
       const customer = await newCustomer(inbox);
       const hook = await receiver({ otherwise: { status: 404 } });
       await subscribe(inbox, customer.apiKey, customer.eventType, hook.url());
-      const failing = await postEvent(ingest, customer.apiKey, { event_type: customer.eventType });
-      const unmatched = await postEvent(ingest2, customer.apiKey, { event_type: `${customer.eventType}.other` });
+      const failing = (await postEvent(ingest, customer.apiKey, { event_type: customer.eventType })).event_id;
+      const unmatched = (await postEvent(ingest2, customer.apiKey, { event_type: `${customer.eventType}.other` })).event_id;
 
       const failed = await waitFor(customer.apiKey, failing, 'failed');
       assert.deepEqual(failed.attempts.map((a) => `${a.attempt}:${a.status}:${a.status_code}`), ['1:failed:404']);

@@ -2,13 +2,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '@triggers/core/runtime';
-import { httpClient, type HttpClient } from '@triggers/testkit';
+import { httpClient, type HttpClient } from '@triggers/core/testing';
 import { startAllInOne, type RunningServer } from './server.ts';
 
 /**
  * The whole thing on one port for a test: the all-in-one on 127.0.0.1 with a fresh data folder,
  * and a client for it. Starting everything belongs here, above the services; the services' tests
- * import it (a dev dependency), testkit never does.
+ * import it (a dev dependency); it imports no test kit, and testkit never imports it.
  */
 
 export const TEST_ADMIN_TOKEN = 'test-admin-token-0123456789';

@@ -5,6 +5,9 @@
  * a missing engine fails the run instead.
  */
 
+import { probeDynamoDb, probeKafka, probePostgres, probeRedis, probeSqs } from '@triggers/core/testing';
+import type { EngineAddresses } from './service-processes.ts';
+
 export interface EngineRequirement {
   /** What the engine is, for the skip line: "PostgreSQL". */
   name: string;
@@ -100,5 +103,50 @@ export function requireEngine(requirement: EngineRequirement): Engine {
       if (address === undefined) throw new Error(`${requirement.name} was not checked yet: read the address inside hooks or tests`);
       return address;
     },
+  };
+}
+
+/** The engines the backend and end-to-end tests use; each probe loads its SDK only when called. */
+export const POSTGRES: EngineRequirement = {
+  name: 'PostgreSQL',
+  variable: 'TRIGGERS_TEST_POSTGRES_URL',
+  probe: probePostgres,
+  hint: 'start one with scripts/engines/postgres.sh start and set TRIGGERS_TEST_POSTGRES_URL=$(scripts/engines/postgres.sh url)',
+};
+export const REDIS: EngineRequirement = {
+  name: 'Redis',
+  variable: 'TRIGGERS_TEST_REDIS_URL',
+  probe: probeRedis,
+  hint: 'start one with scripts/engines/redis.sh start and set TRIGGERS_TEST_REDIS_URL=$(scripts/engines/redis.sh url)',
+};
+export const DYNAMODB: EngineRequirement = {
+  name: 'DynamoDB',
+  variable: 'TRIGGERS_TEST_DYNAMODB_ENDPOINT',
+  probe: probeDynamoDb,
+  hint: 'start one with scripts/engines/dynamodb.sh start and set TRIGGERS_TEST_DYNAMODB_ENDPOINT=$(scripts/engines/dynamodb.sh endpoint)',
+};
+export const SQS: EngineRequirement = {
+  name: 'SQS (ElasticMQ)',
+  variable: 'TRIGGERS_TEST_SQS_ENDPOINT',
+  probe: probeSqs,
+  hint: 'start one with scripts/engines/elasticmq.sh start and set TRIGGERS_TEST_SQS_ENDPOINT=$(scripts/engines/elasticmq.sh endpoint)',
+};
+export const KAFKA: EngineRequirement = {
+  name: 'Kafka',
+  variable: 'TRIGGERS_TEST_KAFKA_BROKERS',
+  probe: probeKafka,
+  hint: 'start one with scripts/engines/kafka.sh start and set TRIGGERS_TEST_KAFKA_BROKERS=$(scripts/engines/kafka.sh brokers)',
+  timeoutMs: 10_000,
+};
+
+/** The engines' addresses from the environment (call once `requireEngine`'s hooks passed). */
+export function engineAddresses(): EngineAddresses {
+  const read = (name: string) => process.env[name]?.trim() || undefined;
+  return {
+    postgresUrl: read(POSTGRES.variable),
+    redisUrl: read(REDIS.variable),
+    dynamodbEndpoint: read(DYNAMODB.variable),
+    sqsEndpoint: read(SQS.variable),
+    kafkaBrokers: read(KAFKA.variable),
   };
 }

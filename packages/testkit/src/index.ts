@@ -11,11 +11,59 @@ export { queueConformance, type QueueSuiteCapabilities } from './queue.conforman
 export { idempotencyStoreConformance, type IdempotencySuiteCapabilities } from './idempotency-store.conformance.ts';
 export { rateLimiterConformance, type RateLimiterSuiteCapabilities } from './rate-limiter.conformance.ts';
 export { deliveryStoreConformance, type DeliveryStoreFixture } from './delivery-store.conformance.ts';
-export { uniqueId, uuidv7At, sleep, itIf, assertInvalidRequest } from './helpers.ts';
-export { startWebhookReceiver, type WebhookReceiver, type WebhookReceiverOptions, type ScriptedAnswer, type ReceivedRequest, type AnswerRule } from './webhook-receiver.ts';
+export { uniqueId, uuidv7At, sleep, itIf, assertInvalidRequest, waitUntil, eventually, gaps, watchEventLoopStalls } from './helpers.ts';
+export {
+  startWebhookReceiver,
+  receiverPool,
+  verifySignature,
+  webhookHeaders,
+  eventIdsIn,
+  type WebhookReceiver,
+  type WebhookReceiverOptions,
+  type ScriptedAnswer,
+  type ReceivedRequest,
+  type AnswerRule,
+} from './webhook-receiver.ts';
 export { waitForEventStatus, type EventWithAttempts, type WaitForEventOptions } from './wait-for-event.ts';
-export { requireEngine, checkEngine, backendsRequired, type Engine, type EngineRequirement } from './engines.ts';
-export { httpClient, type HttpClient, type RequestOptions, type TestResponse } from './http-client.ts';
+export {
+  requireEngine,
+  checkEngine,
+  backendsRequired,
+  engineAddresses,
+  POSTGRES,
+  REDIS,
+  DYNAMODB,
+  SQS,
+  KAFKA,
+  type Engine,
+  type EngineRequirement,
+} from './engines.ts';
+export {
+  RFC3339_MILLIS,
+  UUIDV7,
+  WHSEC,
+  newCustomer,
+  issueApiKey,
+  patchCustomer,
+  subscribe,
+  neverMatching,
+  createSubscription,
+  post,
+  postEvent,
+  postEvents,
+  postEventsInDistinctMillis,
+  assertAcceptedAt,
+  inboxEvents,
+  allInboxEvents,
+  type ApiClient,
+  type ApiCustomer,
+  type CustomerCredentials,
+  type CreatedSubscription,
+  type PostedEvent,
+} from './api-helpers.ts';
+export { assertProblem, assertNothingInternal } from './problem-assertions.ts';
+export { describeRouteSecurity, concretePath, type RouteSecurityOptions } from './route-security.ts';
+export { rawRequest, postChunked, type RawResponse } from './raw-http.ts';
 export {
   SERVICE_NAMES,
   freePort,
@@ -32,3 +80,4 @@ export {
 } from './service-processes.ts';
 export { checkEnginePrograms, startEngineInstance, type EngineInstance, type EngineKind } from './engine-instance.ts';
 export { startTcpProxy, type TcpProxy } from './tcp-proxy.ts';
+export { KUBERNETES, kubectl, kubectlOk, startKubernetesInstance, type KubernetesInstance, type CommandResult } from './kubernetes.ts';

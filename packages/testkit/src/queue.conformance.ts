@@ -216,6 +216,27 @@ export function queueConformance(makeQueue: () => Promise<Queue>, capabilities: 
         assert.deepEqual(dead[0].body, sent);
         assert.deepEqual(await queue.readDeadLetters('events', 10), [], 'per topic');
       });
+
+      it('counts the dead letters of each topic (deadLetterDepth)', async function () {
+        if (!queue.capabilities.deadLetter) this.skip();
+        this.timeout(60_000);
+        const before = await queue.deadLetterDepth(TOPIC);
+        await queue.send(TOPIC, { body: body() });
+        for (let i = 1; i <= capabilities.maxReceives; i++) {
+          const [message] = await receiveAll(1);
+          await queue.nack(TOPIC, message.receipt, 0);
+        }
+        assert.deepEqual(await queue.receive(TOPIC, now({ waitTimeMs: unit * 2 })), [], 'not delivered again');
+        // Approximate counts (SQS attributes) must settle on the right number while nothing moves.
+        const deadline = Date.now() + (queue.capabilities.exactDepth ? 0 : 15_000);
+        let count = await queue.deadLetterDepth(TOPIC);
+        while (count !== before + 1 && Date.now() < deadline) {
+          await sleep(250);
+          count = await queue.deadLetterDepth(TOPIC);
+        }
+        assert.equal(count, before + 1);
+        assert.equal(await queue.deadLetterDepth('events'), 0, 'per topic');
+      });
     });
 
     describe('long polling', function () {

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { HttpClient } from './http-client.ts';
+import type { HttpClient } from '@triggers/core/testing';
 
 /** `GET /api/v1/events/{id}` as the API answers it. */
 export interface EventWithAttempts {

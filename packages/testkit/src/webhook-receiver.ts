@@ -1,5 +1,7 @@
 import http, { type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import assert from 'node:assert/strict';
+import { Webhook } from 'standardwebhooks';
 
 /**
  * A local webhook receiver for end-to-end delivery tests: answers from a script, records every
@@ -149,4 +151,43 @@ export async function startWebhookReceiver(options: WebhookReceiverOptions = {})
       });
     },
   };
+}
+
+/** Receivers started through this are closed by `closeAll` (call it in `afterEach`). */
+export function receiverPool(): { start(options?: WebhookReceiverOptions): Promise<WebhookReceiver>; closeAll(): Promise<void> } {
+  const open: WebhookReceiver[] = [];
+  return {
+    async start(options) {
+      const receiver = await startWebhookReceiver(options);
+      open.push(receiver);
+      return receiver;
+    },
+    async closeAll() {
+      await Promise.all(open.splice(0).map((r) => r.close()));
+    },
+  };
+}
+
+/** The three Standard Webhooks headers of a received request. */
+export function webhookHeaders(request: Pick<ReceivedRequest, 'headers'>): Record<string, string> {
+  const pick = (name: string) => {
+    const value = request.headers[name];
+    assert.equal(typeof value, 'string', `header ${name}`);
+    return value as string;
+  };
+  return { 'webhook-id': pick('webhook-id'), 'webhook-timestamp': pick('webhook-timestamp'), 'webhook-signature': pick('webhook-signature') };
+}
+
+/** Verifies a received request with the `standardwebhooks` package, as a customer's receiver would; throws if it does not verify. */
+export function verifySignature(request: Pick<ReceivedRequest, 'headers' | 'body'>, secret: string): unknown {
+  return new Webhook(secret).verify(request.body, webhookHeaders(request));
+}
+
+/** The event ids in a received webhook's body (none when it is not a JSON array of events). */
+export function eventIdsIn(request: Pick<ReceivedRequest, 'body'>): string[] {
+  try {
+    return (JSON.parse(request.body) as { event_id: string }[]).map((e) => e.event_id);
+  } catch {
+    return [];
+  }
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { startTestServer, type TestServer } from '@triggers/all-in-one/test-server';
-import { newCustomer, postEvents, receiverPool, sleep, subscribe, waitForEventStatus, type EventWithAttempts } from './test-support.ts';
+import { newCustomer, postEvents, receiverPool, sleep, subscribe, waitForEventStatus, type EventWithAttempts } from '@triggers/testkit';
 
 const MIN_REQUESTS = 4;
 /** Long enough that a check made 300 ms into an open period cannot be overtaken by the reset, even on a busy machine. */

@@ -1,7 +1,16 @@
 import assert from 'node:assert/strict';
 import { startTestServer, type TestServer } from '@triggers/all-in-one/test-server';
-import { startWebhookReceiver, type WebhookReceiverOptions } from '@triggers/testkit';
-import { newCustomer, postEvent, receiverPool, sleep, subscribe, unusedPort, waitForEventStatus } from './test-support.ts';
+import {
+  startWebhookReceiver,
+  newCustomer,
+  postEvent,
+  receiverPool,
+  sleep,
+  subscribe,
+  freePort,
+  waitForEventStatus,
+  type WebhookReceiverOptions,
+} from '@triggers/testkit';
 
 const RETRY_BASE_MS = 50;
 const MAX_ATTEMPTS = 3;
@@ -118,7 +127,7 @@ describe('Webhook delivery: what each answer means', () => {
 
   it('connection refused: retried until the receiver is up', async () => {
     const { apiKey, eventType } = await newCustomer(server);
-    const port = await unusedPort();
+    const port = await freePort();
     await subscribe(server, apiKey, eventType, `http://127.0.0.1:${port}/hook`);
     const posted = await postEvent(server, apiKey, { event_type: eventType });
 
@@ -140,7 +149,7 @@ describe('Webhook delivery: what each answer means', () => {
 
   it(`connection refused on every attempt: failed after ${MAX_ATTEMPTS} attempts`, async () => {
     const { apiKey, eventType } = await newCustomer(server);
-    await subscribe(server, apiKey, eventType, `http://127.0.0.1:${await unusedPort()}/hook`);
+    await subscribe(server, apiKey, eventType, `http://127.0.0.1:${await freePort()}/hook`);
     const posted = await postEvent(server, apiKey, { event_type: eventType });
     const event = await waitForEventStatus(server, apiKey, posted.event_id, 'failed');
     assert.deepEqual(summary(event.attempts), ['1:retrying:null', '2:retrying:null', '3:failed:null']);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { startTestServer, type TestServer } from '@triggers/all-in-one/test-server';
-import { newCustomer, postEvent, receiverPool, sleep, subscribe, verifySignature, waitForEventStatus } from './test-support.ts';
+import { newCustomer, postEvent, receiverPool, sleep, subscribe, verifySignature, waitForEventStatus } from '@triggers/testkit';
 
 const MAX_ATTEMPTS = 3;
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { startTestServer, type TestServer } from '@triggers/all-in-one/test-server';
-import { newCustomer, postEvent, receiverPool, sleep, subscribe, waitForEventStatus } from './test-support.ts';
+import { newCustomer, postEvent, receiverPool, sleep, subscribe, waitForEventStatus } from '@triggers/testkit';
 
 const SIGNED_HEADERS = ['content-type', 'user-agent', 'webhook-id', 'webhook-timestamp', 'webhook-signature'] as const;
 

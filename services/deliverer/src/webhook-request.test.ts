@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { startTestServer, type TestServer } from '@triggers/all-in-one/test-server';
-import { newCustomer, postEvent, receiverPool, subscribe, verifySignature, waitForEventStatus } from './test-support.ts';
+import { newCustomer, postEvent, receiverPool, subscribe, verifySignature, waitForEventStatus } from '@triggers/testkit';
 
 const RFC3339_MILLIS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { startTestServer, type TestServer } from '@triggers/all-in-one/test-server';
-import { startWebhookReceiver, type WebhookReceiver } from '@triggers/testkit';
-import { assertProblem, waitUntil } from '@triggers/inbox/test-support.ts';
+import { startWebhookReceiver, assertProblem, waitUntil, type WebhookReceiver } from '@triggers/testkit';
 import type { DemoAccount } from './demo-customer.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;

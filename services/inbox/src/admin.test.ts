@@ -1,8 +1,9 @@
+import { randomUUID } from 'node:crypto';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { startTestServer, type TestServer } from '@triggers/all-in-one/test-server';
-import { RFC3339_MILLIS, WHSEC, assertProblem, neverMatching, randomId, sleep, waitUntil } from './test-support.ts';
+import { RFC3339_MILLIS, WHSEC, assertProblem, neverMatching, sleep, waitUntil } from '@triggers/testkit';
 
 const HOOK = 'https://hooks.example.com/admin';
 
@@ -75,7 +76,7 @@ describe('Admin API', () => {
     });
 
     it('404 not_found for an unknown customer', async () => {
-      assertProblem(await admin('POST', '/admin/test-subscription', { customer_id: randomId(), event_selector: neverMatching, webhook_url: HOOK }), 404, 'not_found');
+      assertProblem(await admin('POST', '/admin/test-subscription', { customer_id: randomUUID(), event_selector: neverMatching, webhook_url: HOOK }), 404, 'not_found');
     });
 
     it('applies the same checks as the customer route', async () => {
@@ -128,7 +129,7 @@ describe('Admin API', () => {
     });
 
     it('404 not_found for an unknown or malformed customer', async () => {
-      assertProblem(await admin('POST', `/admin/customers/${randomId()}/api-keys`, {}), 404, 'not_found');
+      assertProblem(await admin('POST', `/admin/customers/${randomUUID()}/api-keys`, {}), 404, 'not_found');
       assertProblem(await admin('POST', '/admin/customers/acme/api-keys', {}), 404, 'not_found');
     });
   });
@@ -141,7 +142,7 @@ describe('Admin API', () => {
       assert.equal(response.status, 204);
       assert.equal(response.text, '');
       assertProblem(await admin('DELETE', `/admin/api-keys/${issued.key_id}`), 404, 'not_found');
-      assertProblem(await admin('DELETE', `/admin/api-keys/${randomId()}`), 404, 'not_found');
+      assertProblem(await admin('DELETE', `/admin/api-keys/${randomUUID()}`), 404, 'not_found');
       assertProblem(await admin('DELETE', '/admin/api-keys/sk_test_abc'), 404, 'not_found');
     });
   });
@@ -179,7 +180,7 @@ describe('Admin API', () => {
     }
 
     it('404 not_found for an unknown or malformed customer', async () => {
-      assertProblem(await admin('PATCH', `/admin/customers/${randomId()}`, { status: 'disabled' }), 404, 'not_found');
+      assertProblem(await admin('PATCH', `/admin/customers/${randomUUID()}`, { status: 'disabled' }), 404, 'not_found');
       assertProblem(await admin('PATCH', '/admin/customers/acme', { status: 'disabled' }), 404, 'not_found');
     });
 

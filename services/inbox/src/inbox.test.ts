@@ -1,14 +1,7 @@
+import { randomUUID } from 'node:crypto';
 import assert from 'node:assert/strict';
 import { startTestServer, type TestServer } from '@triggers/all-in-one/test-server';
-import {
-  RFC3339_MILLIS,
-  assertProblem,
-  postEvent,
-  postEvents,
-  postEventsInDistinctMillis,
-  randomId,
-  type PostedEvent,
-} from './test-support.ts';
+import { RFC3339_MILLIS, assertProblem, postEvent, postEvents, postEventsInDistinctMillis, type PostedEvent } from '@triggers/testkit';
 
 const iso = (ms: number) => new Date(ms).toISOString();
 const ids = (body: { events: { event_id: string }[] }) => body.events.map((e) => e.event_id);
@@ -252,9 +245,9 @@ describe('GET /api/v1/events/{event_id}', () => {
     const { apiKey, customerId } = await server.createCustomer();
     const posted = await postEvent(server, apiKey, { event_type: 'two' });
     const store = server.server.ctx.backends.eventStore;
-    const workflowId = randomId();
+    const workflowId = randomUUID();
     const base = Date.parse(posted.timestamp);
-    const attempt = { eventId: posted.event_id, customerId, workflowId, deliveryId: randomId(), responseBody: 'oops' };
+    const attempt = { eventId: posted.event_id, customerId, workflowId, deliveryId: randomUUID(), responseBody: 'oops' };
     await store.recordAttempt({ ...attempt, attempt: 1, status: 'retrying', statusCode: 503, error: 'HTTP 503', durationMs: 12, timestamp: base + 10 });
     await store.recordAttempt({ ...attempt, attempt: 2, status: 'failed', statusCode: null, error: 'timed out', durationMs: 30000, timestamp: base + 20 });
     await store.recordAttempt({ ...attempt, attempt: 3, status: 'succeeded', statusCode: 200, error: null, durationMs: 7, timestamp: base + 30 });
@@ -284,7 +277,7 @@ describe('GET /api/v1/events/{event_id}', () => {
   it('404 not_found for an unknown or malformed id, all alike', async () => {
     const { apiKey } = await server.createCustomer();
     const answers = [];
-    for (const id of [randomId(), '01900000-0000-7000-8000-000000000000', 'not-an-id', '123', 'batch']) {
+    for (const id of [randomUUID(), '01900000-0000-7000-8000-000000000000', 'not-an-id', '123', 'batch']) {
       const response = await server.request('GET', `/api/v1/events/${id}`, { apiKey });
       assertProblem(response, 404, 'not_found');
       answers.push(response.body);

@@ -1,12 +1,11 @@
+import { randomUUID } from 'node:crypto';
 import assert from 'node:assert/strict';
 import { ERROR_CODES } from '@triggers/core/domain';
 import type { AnyRoute } from '@triggers/core/http';
 import { startTestServer, TEST_ADMIN_TOKEN, type TestServer } from '@triggers/all-in-one/test-server';
 import { inboxRoutes } from './index.ts';
-import { assertProblem, createSubscription, postEvents, randomId } from './test-support.ts';
+import { assertProblem, createSubscription, describeRouteSecurity, postEvents } from '@triggers/testkit';
 
-/** A concrete URL for a route: every path parameter a random (unknown) id. */
-const concretePath = (route: AnyRoute) => route.path.replace(/:[A-Za-z_]+/g, () => randomId());
 
 describe('Inbox service security', () => {
   let server: TestServer;
@@ -19,53 +18,13 @@ describe('Inbox service security', () => {
     await server?.close();
   });
 
-  describe('authentication on every route', () => {
-    // Generated from the route table, so a new route is covered without writing a test for it.
-    const credentials = {
-      api_key: [
-        ['no Authorization header', undefined],
-        ['an empty bearer token', 'Bearer '],
-        ['another scheme', 'Basic c2tfbGl2ZTp4'],
-        ['a malformed key', 'Bearer sk_live_short'],
-        ['an unknown well-formed key', `Bearer sk_live_${'A'.repeat(43)}`],
-        ['the admin token', `Bearer ${TEST_ADMIN_TOKEN}`],
-      ],
-      admin: [
-        ['no Authorization header', undefined],
-        ['a wrong admin token', 'Bearer wrong-admin-token-0123456789'],
-        ['the admin token with another scheme', `Basic ${TEST_ADMIN_TOKEN}`],
-        ['a customer API key', 'customer'],
-      ],
-    } as const;
-
-    it('covers every route of the service; only the demo (/demo/*, the console\'s back end) is open', () => {
-      assert.ok(routes.length >= 13);
-      const open = routes.filter((route) => route.auth !== 'api_key' && route.auth !== 'admin');
-      assert.deepEqual(open.filter((route) => !route.path.startsWith('/demo/')), []);
-    });
-
-    for (const auth of ['api_key', 'admin'] as const) {
-      for (const [what, header] of credentials[auth]) {
-        it(`${auth} routes answer 401 unauthorized with WWW-Authenticate to ${what}`, async () => {
-          const customer = await server.createCustomer();
-          for (const route of routes.filter((r) => r.auth === auth)) {
-            const headers: Record<string, string> = { 'x-request-id': 'security-check-1' };
-            if (header === 'customer') headers.authorization = `Bearer ${customer.apiKey}`;
-            else if (header !== undefined) headers.authorization = header;
-            const withBody = route.method === 'post' || route.method === 'patch';
-            const response = await server.request(route.method.toUpperCase(), concretePath(route), { headers, ...(withBody ? { json: {} } : {}) });
-            const where = `${route.method.toUpperCase()} ${route.path}`;
-            assert.equal(response.status, 401, `${where}: ${response.text}`);
-            assertProblem(response, 401, 'unauthorized');
-            assert.equal(response.headers.get('www-authenticate'), 'Bearer', where);
-            assert.equal(response.headers.get('x-request-id'), 'security-check-1', where);
-            assert.equal(response.text.includes(customer.apiKey), false);
-            assert.equal(response.text.includes(TEST_ADMIN_TOKEN), false);
-          }
-        });
-      }
-    }
+  it("covers every route of the service with the generated authentication tests; only the demo (/demo/*, the console's back end) is open", () => {
+    assert.ok(routes.length >= 13);
+    const open = routes.filter((route) => route.auth !== 'api_key' && route.auth !== 'admin');
+    assert.deepEqual(open.filter((route) => !route.path.startsWith('/demo/')), []);
   });
+
+  describeRouteSecurity({ server: () => server, routes: () => routes, adminToken: TEST_ADMIN_TOKEN, kinds: ['api_key', 'admin'] });
 
   describe('tenant isolation', () => {
     let a: { customerId: string; apiKey: string };
@@ -82,7 +41,7 @@ describe('Inbox service security', () => {
 
     /** B's answer for A's id must equal B's answer for an id that exists nowhere. */
     async function assertLikeUnknown(method: string, pathFor: (id: string) => string, ids: string[], json?: unknown): Promise<void> {
-      const unknown = await server.request(method, pathFor(randomId()), { apiKey: b.apiKey, json });
+      const unknown = await server.request(method, pathFor(randomUUID()), { apiKey: b.apiKey, json });
       assertProblem(unknown, 404, 'not_found');
       for (const id of ids) {
         const response = await server.request(method, pathFor(id), { apiKey: b.apiKey, json });

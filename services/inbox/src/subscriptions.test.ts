@@ -1,6 +1,7 @@
+import { randomUUID } from 'node:crypto';
 import assert from 'node:assert/strict';
 import { startTestServer, type TestServer } from '@triggers/all-in-one/test-server';
-import { RFC3339_MILLIS, WHSEC, assertProblem, createSubscription, neverMatching, randomId, sleep } from './test-support.ts';
+import { RFC3339_MILLIS, WHSEC, assertProblem, createSubscription, neverMatching, sleep } from '@triggers/testkit';
 
 const HOOK = 'https://hooks.example.com/triggers';
 
@@ -207,7 +208,7 @@ describe('Subscriptions API', () => {
 
     it('404 not_found for unknown and malformed ids, all alike', async () => {
       const answers = [];
-      for (const id of [randomId(), 'nope', '1']) {
+      for (const id of [randomUUID(), 'nope', '1']) {
         const response = await get(id);
         assertProblem(response, 404, 'not_found');
         answers.push(response.body);
@@ -291,7 +292,7 @@ describe('Subscriptions API', () => {
       ['an unknown status', { status: 'paused' }],
       ['the secret', { secret: 'whsec_AAAA' }],
       ['a bad batch', { batch: { max_events: 0, window_ms: 1 } }],
-      ['workflow_id', { workflow_id: randomId() }],
+      ['workflow_id', { workflow_id: randomUUID() }],
     ] as const) {
       it(`400 invalid_request: ${what}`, async () => {
         const created = await createSubscription(server, apiKey);
@@ -300,7 +301,7 @@ describe('Subscriptions API', () => {
     }
 
     it('404 not_found for an unknown or malformed id', async () => {
-      assertProblem(await patch(randomId(), { description: 'x' }), 404, 'not_found');
+      assertProblem(await patch(randomUUID(), { description: 'x' }), 404, 'not_found');
       assertProblem(await patch('nope', { description: 'x' }), 404, 'not_found');
     });
 
@@ -324,7 +325,7 @@ describe('Subscriptions API', () => {
     });
 
     it('404 not_found for an unknown or malformed id', async () => {
-      assertProblem(await remove(randomId()), 404, 'not_found');
+      assertProblem(await remove(randomUUID()), 404, 'not_found');
       assertProblem(await remove('nope'), 404, 'not_found');
     });
   });
@@ -360,7 +361,7 @@ describe('Subscriptions API', () => {
     });
 
     it('404 not_found for an unknown or malformed id', async () => {
-      assertProblem(await rotate(randomId()), 404, 'not_found');
+      assertProblem(await rotate(randomUUID()), 404, 'not_found');
       assertProblem(await rotate('nope'), 404, 'not_found');
     });
   });

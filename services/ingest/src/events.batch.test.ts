@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { startTestServer, type TestServer } from '@triggers/all-in-one/test-server';
 import { MAX_BATCH_EVENTS, MAX_PAYLOAD_DEPTH } from './schemas.ts';
-import { assertAcceptedAt, assertProblem, describeAuthentication, inboxEvents, post, type Customer } from './test-support.ts';
+import { assertAcceptedAt, assertProblem, inboxEvents, post, type CustomerCredentials as Customer } from '@triggers/testkit';
 
 const MAX_BYTES = 64 * 1024;
 const items = (count: number, payload: (n: number) => Record<string, unknown> = (n) => ({ event_type: 'batch.item', n })) =>
@@ -146,8 +146,6 @@ describe('POST /api/v1/events/batch', () => {
   });
 
   describe('security', () => {
-    describeAuthentication(() => server, '/api/v1/events/batch', () => ({ events: items(3) }));
-
     it("stores the batch for the key's customer only", async () => {
       const other = await server.createCustomer();
       const accepted = (await send({ events: items(3) })).body.events;

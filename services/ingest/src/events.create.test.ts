@@ -5,12 +5,11 @@ import {
   assertAcceptedAt,
   assertNothingInternal,
   assertProblem,
-  describeAuthentication,
   inboxEvents,
   post,
   postChunked,
-  type Customer,
-} from './test-support.ts';
+  type CustomerCredentials as Customer,
+} from '@triggers/testkit';
 
 const MAX_BYTES = 2048;
 /** A request body of exactly `bytes` bytes. */
@@ -134,7 +133,7 @@ describe('POST /api/v1/events', () => {
     });
 
     it('accepts a chunked body under the limit (no Content-Length)', async () => {
-      const response = await postChunked(server, '/api/v1/events', customer.apiKey, ['{"payload":', '{"chunked":', 'true}}']);
+      const response = await postChunked(server.url, '/api/v1/events', customer.apiKey, ['{"payload":', '{"chunked":', 'true}}']);
       assert.equal(response.status, 202, response.text);
       assert.deepEqual((await inboxEvents(server, customer.apiKey)).map((e) => e.payload), [{ chunked: true }]);
     });
@@ -210,7 +209,7 @@ describe('POST /api/v1/events', () => {
 
       it('for a chunked body without Content-Length, found out while reading', async () => {
         const chunks = ['{"payload":{"pad":"', ...Array.from({ length: 10 }, () => 'x'.repeat(500)), '"}}'];
-        const response = await postChunked(server, '/api/v1/events', customer.apiKey, chunks);
+        const response = await postChunked(server.url, '/api/v1/events', customer.apiKey, chunks);
         assertProblem(response, 413, 'payload_too_large');
         await assertNothingStored();
       });
@@ -246,8 +245,6 @@ describe('POST /api/v1/events', () => {
   });
 
   describe('security', () => {
-    describeAuthentication(() => server, '/api/v1/events', () => ({ payload: { event_type: 'auth.check' } }));
-
     it("stores the event for the key's customer only", async () => {
       const other = await server.createCustomer();
       const accepted = (await send({ payload: { secret: 'A only' } })).body;

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { startTestServer, type TestServer } from '@triggers/all-in-one/test-server';
-import type { TestResponse } from '@triggers/testkit';
-import { assertProblem, inboxEvents, rawRequest, type Customer } from './test-support.ts';
+import type { TestResponse } from '@triggers/core/testing';
+import { assertProblem, inboxEvents, rawRequest, type CustomerCredentials as Customer } from '@triggers/testkit';
 
 const EVENTS = '/api/v1/events';
 const BATCH = '/api/v1/events/batch';
@@ -157,7 +157,7 @@ describe('Idempotency-Key on POST /api/v1/events and /api/v1/events/batch', () =
       for (const [what, value] of rawKeys) {
         it(what, async () => {
           for (const [path, body] of [[EVENTS, eventBody()], [BATCH, JSON.stringify({ events: [{ payload: {} }] })]]) {
-            const response = await rawRequest(server, {
+            const response = await rawRequest(server.url, {
               method: 'POST',
               path,
               headers: [['Authorization', `Bearer ${customer.apiKey}`], ['Content-Type', 'application/json'], ['Idempotency-Key', value]],
@@ -174,7 +174,7 @@ describe('Idempotency-Key on POST /api/v1/events and /api/v1/events/batch', () =
       }
 
       it('a control byte (refused by the HTTP parser before the handler runs)', async () => {
-        const response = await rawRequest(server, {
+        const response = await rawRequest(server.url, {
           method: 'POST',
           path: EVENTS,
           headers: [['Authorization', `Bearer ${customer.apiKey}`], ['Content-Type', 'application/json'], ['Idempotency-Key', Buffer.from('key\x01one', 'latin1')]],

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { startTestServer, type TestServer } from '@triggers/all-in-one/test-server';
-import type { TestResponse } from '@triggers/testkit';
-import { assertProblem, inboxEvents, patchCustomer, post, sleep, type Customer } from './test-support.ts';
+import type { TestResponse } from '@triggers/core/testing';
+import { assertProblem, inboxEvents, patchCustomer, post, sleep, type CustomerCredentials as Customer } from '@triggers/testkit';
 
 const LIMIT = 5;
 const batchOf = (count: number) => ({ events: Array.from({ length: count }, (_, n) => ({ payload: { n } })) });

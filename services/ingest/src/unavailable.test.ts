@@ -4,8 +4,8 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { DATABASE_FILE } from '@triggers/core/testing';
 import { startTestServer, type TestServer } from '@triggers/all-in-one/test-server';
-import type { TestResponse } from '@triggers/testkit';
-import { assertNothingInternal, assertProblem, inboxEvents, post, type Customer } from './test-support.ts';
+import type { TestResponse } from '@triggers/core/testing';
+import { assertNothingInternal, assertProblem, inboxEvents, post, type CustomerCredentials as Customer } from '@triggers/testkit';
 
 /**
  * 503 unavailable: "a backend is down; nothing was accepted".

@@ -7,6 +7,7 @@
 export { makeTempDataDir, temporaryDatabases } from '../backends/sqlite/testing.ts';
 export { DATABASE_FILE } from '../backends/sqlite/database.ts';
 export { encodeCursor } from '../backends/cursor.ts';
+export { httpClient, type HttpClient, type RequestOptions, type TestResponse } from './http-client.ts';
 
 /** Resolves when a PostgreSQL server answers at `url`. */
 export async function probePostgres(url: string): Promise<void> {
