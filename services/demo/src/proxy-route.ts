@@ -20,7 +20,7 @@ export interface ProxySpec {
  * route's own schemas (so it validates and documents exactly alike), and every call forwarded as the
  * demo customer. Query strings and bodies go on as received; the public API answers for them.
  */
-export function proxyRoute(deps: DemoDeps, publicRoutes: readonly AnyRoute[], spec: ProxySpec): AnyRoute {
+export function makeProxyRoute(deps: DemoDeps, publicRoutes: readonly AnyRoute[], spec: ProxySpec): AnyRoute {
   const target = publicRoutes.find((route) => route.operationId === spec.operationId);
   if (!target || !target.path.startsWith(PUBLIC_PREFIX)) throw new Error(`The demo proxies ${spec.operationId}, which is not a public API route`);
   const method = target.method.toUpperCase() as 'GET' | 'POST' | 'PATCH' | 'DELETE';

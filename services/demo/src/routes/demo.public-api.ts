@@ -1,14 +1,14 @@
 import type { AnyRoute } from '@triggers/core/http';
 import type { DemoDeps } from '../deps.ts';
-import { proxyRoute, type ProxySpec } from '../proxy-route.ts';
+import { makeProxyRoute, type ProxySpec } from '../proxy-route.ts';
 
 /**
  * The console's reads and subscription changes: each is its `/api/v1/*` twin called as the demo
- * customer (see proxyRoute), so it answers, validates and fails exactly as the public API does.
+ * customer (see makeProxyRoute), so it answers, validates and fails exactly as the public API does.
  */
 export function makeDemoPublicApiRoutes(deps: DemoDeps, publicRoutes: readonly AnyRoute[]): AnyRoute[] {
   const proxy = (operationId: string, summary: string, extra: Omit<ProxySpec, 'operationId' | 'summary'> = {}) =>
-    proxyRoute(deps, publicRoutes, { operationId, summary, ...extra });
+    makeProxyRoute(deps, publicRoutes, { operationId, summary, ...extra });
   return [
     proxy('listInbox', "The demo customer's inbox", { note: 'the same filters, paging and errors.' }),
     proxy('getEvent', 'One demo event with its delivery attempts'),
