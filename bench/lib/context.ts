@@ -2,7 +2,7 @@
  * What every scenario is given: the parsed flags, the engines (with --backends), cancellation, and
  * the log. Built once by bench/run.ts.
  */
-import type { EngineAddresses } from '@triggers/testkit/service-processes.ts';
+import type { EngineAddresses } from '@triggers/testkit';
 import type { BackendPreset } from './backends.ts';
 
 export const ADMIN_TOKEN = 'bench-admin-token-0123456789abcdef';

@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort, spawnChild, waitForHealth, type Child } from './children.ts';
-import { prepareBackends, type PreparedBackends } from '@triggers/testkit/service-processes.ts';
+import { prepareBackends, type PreparedBackends } from '@triggers/testkit';
 import { summarizeProfile, type ProfileSummary } from './cpuprofile.ts';
 import { ADMIN_TOKEN, type BenchContext } from './context.ts';
 
