@@ -9,6 +9,7 @@ import { systemClock, type Clock } from './clock.ts';
 import { createBackends, type BackendNeeds } from './backends.ts';
 import { resolveAdminToken } from './admin-token.ts';
 import type { ServiceContext } from './service-context.ts';
+import { exportProcessQueueMetrics } from './telemetry/queue-metrics.ts';
 
 let defaultMetricsStarted = false;
 
@@ -31,6 +32,15 @@ export async function createServiceContext(
     defaultMetricsStarted = true;
   }
   const backends = await createBackends(config, { clock, log, needs: options.needs });
+  if (options.processMetrics !== false) {
+    // Queue depth and dead letters once per process (a worker thread's are the main thread's).
+    const release = exportProcessQueueMetrics(backends.queue, { onError: (err) => log.debug({ err }, 'Failed to read queue depth for metrics') });
+    const closeBackends = backends.close;
+    backends.close = async () => {
+      release();
+      await closeBackends();
+    };
+  }
   const admin = resolveAdminToken({ configured: config.adminToken, embedded: backends.embedded, dataDir: config.dataDir });
   return { config, log, clock, backends, adminToken: admin.token, adminTokenSource: admin.source };
 }

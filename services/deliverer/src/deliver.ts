@@ -149,7 +149,7 @@ async function sendToSubscription(deps: DelivererDeps, subscription: Subscriptio
   const { response } = sent;
   const outcome = outcomeOf(response);
   deps.metrics.attempts.inc({ outcome });
-  deps.metrics.attemptDuration.observe(response.durationMs / 1000);
+  deps.metrics.attemptDuration.observe({ origin: deps.metrics.origins.labelFor(origin), outcome }, response.durationMs / 1000);
   const attempt = sent.members[0].delivery.attemptsMade + 1;
   const willRetry = outcome === 'retry' && attempt < deps.settings.maxAttempts;
   for (const { delivery } of sent.members) {
@@ -177,6 +177,8 @@ async function sendToSubscription(deps: DelivererDeps, subscription: Subscriptio
   switch (outcome) {
     case 'succeeded':
       await finishAll('succeeded');
+      // An event's timestamp is when ingest accepted it (its UUIDv7 time).
+      for (const { event } of sent.members) deps.metrics.deliveryLatency.observe(Math.max(0, finishedAt - event.timestamp) / 1000);
       return;
     case 'disable':
       await deps.metadataStore.updateSubscription(subscription.customerId, subscription.workflowId, {

@@ -1,11 +1,19 @@
 import { Counter, Gauge, Histogram, register } from 'prom-client';
+import { OriginLabels } from './origin-labels.ts';
+
+/** Origins with a label of their own per deliverer process; the rest share `origin="other"`. */
+export const LABELLED_ORIGINS = 50;
 
 export interface DelivererMetrics {
   attempts: Counter<'outcome'>;
-  attemptDuration: Histogram;
+  /** By bounded origin (see OriginLabels) and outcome. */
+  attemptDuration: Histogram<'origin' | 'outcome'>;
+  /** From the event's acceptance (its 202) to the 2xx that delivered it, per delivery. */
+  deliveryLatency: Histogram;
   deferredByBreaker: Counter;
   breakerTransitions: Counter<'state'>;
   openCircuits: Gauge;
+  origins: OriginLabels;
 }
 
 let metrics: DelivererMetrics | undefined;
@@ -20,8 +28,15 @@ export function delivererMetrics(): DelivererMetrics {
     }),
     attemptDuration: new Histogram({
       name: 'triggers_delivery_attempt_duration_seconds',
-      help: 'Duration of webhook attempts.',
+      help: `Duration of webhook attempts by origin (the first ${LABELLED_ORIGINS} origins a process attempts; the rest "other") and outcome.`,
+      labelNames: ['origin', 'outcome'],
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers: [register],
+    }),
+    deliveryLatency: new Histogram({
+      name: 'triggers_delivery_latency_seconds',
+      help: 'End to end: from the event\'s acceptance (202) to the webhook\'s 2xx, retries included.',
+      buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600, 21600],
       registers: [register],
     }),
     deferredByBreaker: new Counter({
@@ -36,6 +51,7 @@ export function delivererMetrics(): DelivererMetrics {
       registers: [register],
     }),
     openCircuits: new Gauge({ name: 'triggers_circuits_open', help: 'Origins whose circuit is open now.', registers: [register] }),
+    origins: new OriginLabels(LABELLED_ORIGINS),
   };
   return metrics;
 }

@@ -71,6 +71,11 @@ export interface Queue {
   extendVisibility(topic: Topic, receipt: string, visibilityTimeoutMs: number): Promise<void>;
   readDeadLetters<T = unknown>(topic: Topic, limit: number): Promise<ReceivedMessage<T>[]>;
   depth(topic: Topic): Promise<QueueDepth>;
+  /**
+   * How many messages the topic's dead-letter queue holds (0 without `capabilities.deadLetter`).
+   * Approximate unless `exactDepth`; cheap enough to read on every metrics scrape (a count, not a read).
+   */
+  deadLetterDepth(topic: Topic): Promise<number>;
   ping(): Promise<void>;
   close(): Promise<void>;
 }

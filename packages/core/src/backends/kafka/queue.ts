@@ -296,6 +296,17 @@ export class KafkaQueue implements Queue {
     return { visible: Math.max(0, mainLag - local.inFlight - local.settled), delayed, inFlight: local.inFlight };
   }
 
+  /**
+   * The messages the `-dlq` topic retains (high less low watermark per partition): nothing
+   * consumes it, so this is what was dead-lettered within the topic's retention.
+   */
+  async deadLetterDepth(topic: Topic): Promise<number> {
+    this.assertOpen();
+    const name = this.names[topic].deadLetter;
+    const ends = await withKafka('counting dead letters', () => untilLeadersServe(() => this.admin.fetchTopicOffsets(name), 2000));
+    return ends.reduce((sum, end) => sum + Math.max(0, Number(end.high) - Number(end.low)), 0);
+  }
+
   async ping(): Promise<void> {
     this.assertOpen();
     await withKafka('ping', () => this.admin.describeCluster());

@@ -82,6 +82,7 @@ export class SqliteQueue implements Queue {
   private readonly extendByReceipt: Statement<[number, number, string]>;
   private readonly selectDeadLetters: Statement<[Topic, number], MessageRow & { receipt: string }>;
   private readonly selectDepth: Statement<[number, number, number, Topic], { visible: number | null; delayed: number | null; in_flight: number | null }>;
+  private readonly countDeadLetters: Statement<[Topic], { n: number }>;
   private readonly selectOne: Statement<[], unknown>;
   private readonly relaxed: <T>(work: () => T) => T;
   private closed = false;
@@ -141,6 +142,8 @@ export class SqliteQueue implements Queue {
              SUM(visible_at > ? AND receipt IS NULL) AS delayed,
              SUM(visible_at > ? AND receipt IS NOT NULL) AS in_flight
         FROM queue_messages WHERE topic = ? AND dead_lettered_at IS NULL`);
+    // Served by queue_messages_ready_idx (topic, dead_lettered_at, ...): a range count, no table scan.
+    this.countDeadLetters = db.prepare('SELECT COUNT(*) AS n FROM queue_messages WHERE topic = ? AND dead_lettered_at IS NOT NULL');
     this.selectOne = db.prepare('SELECT 1');
   }
 
@@ -225,6 +228,10 @@ export class SqliteQueue implements Queue {
     const now = this.clock.now();
     const row = withSqlite('measuring queue depth', () => this.selectDepth.get(now, now, now, topic));
     return { visible: row?.visible ?? 0, delayed: row?.delayed ?? 0, inFlight: row?.in_flight ?? 0 };
+  }
+
+  async deadLetterDepth(topic: Topic): Promise<number> {
+    return withSqlite('counting dead letters', () => this.countDeadLetters.get(topic)?.n ?? 0);
   }
 
   async ping(): Promise<void> {

@@ -249,6 +249,23 @@ export class SqsQueue implements Queue {
     };
   }
 
+  /** The dead-letter queue's approximate count, every state included (nothing consumes it). */
+  async deadLetterDepth(topic: Topic): Promise<number> {
+    const { Attributes = {} } = await this.run('counting dead letters', () =>
+      this.client.send(
+        new GetQueueAttributesCommand({
+          QueueUrl: this.queues[topic].deadLetterUrl,
+          AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesDelayed', 'ApproximateNumberOfMessagesNotVisible'],
+        }),
+      ),
+    );
+    return (
+      Number(Attributes.ApproximateNumberOfMessages ?? 0) +
+      Number(Attributes.ApproximateNumberOfMessagesDelayed ?? 0) +
+      Number(Attributes.ApproximateNumberOfMessagesNotVisible ?? 0)
+    );
+  }
+
   async ping(): Promise<void> {
     await this.run('ping', () => this.client.send(new GetQueueAttributesCommand({ QueueUrl: this.queues.events.url, AttributeNames: ['QueueArn'] })));
   }
