@@ -20,9 +20,7 @@ source "$(dirname "$0")/lib.sh"
 VERSION="${TRIGGERS_MOTO_VERSION:-5.2.5}"
 PORT="${TRIGGERS_DYNAMODB_PORT:-18000}"
 CACHE="$(engine_cache "moto/$VERSION")"
-ROOT="$(engine_dir dynamodb)"
-PIDFILE="$ROOT/dynamodb.pid"
-LOG="$ROOT/dynamodb.log"
+engine_files dynamodb
 ENDPOINT="http://127.0.0.1:$PORT"
 
 install() {

@@ -16,9 +16,7 @@ source "$(dirname "$0")/lib.sh"
 VERSION="${TRIGGERS_ELASTICMQ_VERSION:-1.7.1}"
 PORT="${TRIGGERS_ELASTICMQ_PORT:-19324}"
 CACHE="$(engine_cache "elasticmq/$VERSION")"
-ROOT="$(engine_dir elasticmq)"
-PIDFILE="$ROOT/elasticmq.pid"
-LOG="$ROOT/elasticmq.log"
+engine_files elasticmq
 ENDPOINT="http://127.0.0.1:$PORT"
 
 install() {

@@ -20,9 +20,7 @@ LOG4J_VERSION=2.24.3
 PORT="${TRIGGERS_KAFKA_PORT:-19092}"
 CONTROLLER_PORT=$((PORT + 1))
 CACHE="$(engine_cache "kafka/$VERSION")"
-ROOT="$(engine_dir kafka)"
-PIDFILE="$ROOT/kafka.pid"
-LOG="$ROOT/kafka.log"
+engine_files kafka
 BROKERS="127.0.0.1:$PORT"
 
 install() {

@@ -12,9 +12,12 @@
 ENGINES_SCRIPTS="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO_ROOT="$(cd "$ENGINES_SCRIPTS/../.." && pwd)"
 
-# The engine's working folder (data, logs, pid file): engine_dir kafka → /tmp/triggers-engines/kafka
-engine_dir() {
-  echo "${TRIGGERS_ENGINES_DIR:-/tmp/triggers-engines}/$1"
+# engine_files NAME: sets ROOT, the engine's working folder (engine_files kafka →
+# /tmp/triggers-engines/kafka), and in it PIDFILE (NAME.pid) and LOG (NAME.log, its output).
+engine_files() {
+  ROOT="${TRIGGERS_ENGINES_DIR:-/tmp/triggers-engines}/$1"
+  PIDFILE="$ROOT/$1.pid"
+  LOG="$ROOT/$1.log"
 }
 
 # Where downloads are kept across runs: engine_cache kafka/4.1.1 → ~/.cache/triggers-engines/kafka/4.1.1

@@ -12,10 +12,9 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
 PORT="${TRIGGERS_PG_PORT:-54329}"
-ROOT="$(engine_dir postgres)"
+engine_files postgres
 DATA="$ROOT/data"
 SOCKETS="$ROOT/sockets"
-LOG="$ROOT/postgres.log"
 DATABASE=triggers_test
 URL="postgres://postgres@127.0.0.1:$PORT/$DATABASE"
 

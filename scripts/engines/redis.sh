@@ -12,9 +12,7 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
 PORT="${TRIGGERS_REDIS_PORT:-63799}"
-ROOT="$(engine_dir redis)"
-PIDFILE="$ROOT/redis.pid"
-LOG="$ROOT/redis.log"
+engine_files redis
 URL="redis://127.0.0.1:$PORT"
 
 install() {
