@@ -1,14 +1,14 @@
 import { TriggersError } from '@triggers/core/domain';
-import { defineRoute } from '@triggers/core/http';
 import type { DemoDeps } from '../deps.ts';
 import { decideTrigger } from '../agent-rule.ts';
 import { parseJiraTicket } from '../jira-ticket.ts';
 import { sendNotification, submitEvent, type EmailResult } from '../actions.ts';
 import { ticketEscalationEmail } from '../notification.ts';
 import { analyzeTicketBodySchema, analyzeTicketResultSchema } from '../schemas.ts';
+import { defineDemoRoute } from '../define-demo-route.ts';
 
 export function makeDemoAnalyzeTicketRoute(deps: DemoDeps) {
-  return defineRoute({
+  return defineDemoRoute({
     method: 'post',
     path: '/demo/analyze-ticket',
     operationId: 'demoAnalyzeTicket',
@@ -16,8 +16,6 @@ export function makeDemoAnalyzeTicketRoute(deps: DemoDeps) {
     description:
       "Finds the key, summary, priority (Jira's Highest/High → high, Medium → normal, Low/Lowest → low) and description, then applies the composer's rule to the summary and description. " +
       'A triggered ticket is submitted as `ticket.escalated`; a notification goes to the reporter when the ticket names an email address. `submit: false` only previews.',
-    tags: ['Demo'],
-    auth: 'none',
     body: analyzeTicketBodySchema,
     responses: { 200: { description: 'The parsed ticket, the decision, and what was submitted', schema: analyzeTicketResultSchema } },
     errors: ['invalid_json', 'invalid_request', 'payload_too_large', 'unsupported_media_type', 'rate_limited', 'unavailable'],

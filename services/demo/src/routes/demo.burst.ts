@@ -1,7 +1,7 @@
 import { randomInt } from 'node:crypto';
-import { defineRoute } from '@triggers/core/http';
 import type { DemoDeps } from '../deps.ts';
 import { burstBodySchema, burstResultSchema } from '../schemas.ts';
+import { defineDemoRoute } from '../define-demo-route.ts';
 
 const DOCUMENT_TYPES = ['Contract', 'Invoice', 'Support ticket', 'Purchase order', 'Refund request'];
 const KINDS = [
@@ -25,14 +25,12 @@ function samplePayload(index: number): Record<string, unknown> {
 }
 
 export function makeDemoBurstRoute(deps: DemoDeps) {
-  return defineRoute({
+  return defineDemoRoute({
     method: 'post',
     path: '/demo/burst',
     operationId: 'demoBurst',
     summary: 'Submit a burst of sample events (for the live chart)',
     description: 'One `POST /api/v1/events/batch` as the demo customer: `document.escalated`, `ticket.escalated` and `metrics.sample` events (the last match no default subscription).',
-    tags: ['Demo'],
-    auth: 'none',
     body: burstBodySchema,
     responses: { 202: { description: 'Accepted', schema: burstResultSchema } },
     errors: ['invalid_json', 'invalid_request', 'payload_too_large', 'unsupported_media_type', 'rate_limited', 'unavailable'],

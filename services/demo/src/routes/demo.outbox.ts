@@ -1,17 +1,15 @@
 import { toIsoMillis } from '@triggers/core/domain';
-import { defineRoute } from '@triggers/core/http';
 import type { DemoDeps } from '../deps.ts';
 import { outboxQuerySchema, outboxSchema } from '../schemas.ts';
+import { defineDemoRoute } from '../define-demo-route.ts';
 
 export function makeDemoOutboxRoute(deps: DemoDeps) {
-  return defineRoute({
+  return defineDemoRoute({
     method: 'get',
     path: '/demo/outbox',
     operationId: 'demoOutbox',
     summary: 'Notification emails in the outbox, newest first',
     description: 'The default mailer keeps emails here instead of sending them. With `TRIGGERS_RESEND_API_KEY` set they go through Resend and the outbox stays empty.',
-    tags: ['Demo'],
-    auth: 'none',
     query: outboxQuerySchema,
     responses: { 200: { description: 'The newest messages', schema: outboxSchema } },
     errors: ['invalid_request', 'unavailable'],

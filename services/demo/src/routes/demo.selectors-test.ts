@@ -1,17 +1,15 @@
 import { TriggersError, compileSelector } from '@triggers/core/domain';
-import { defineRoute } from '@triggers/core/http';
 import type { DemoDeps } from '../deps.ts';
 import { selectorTestBodySchema, selectorTestResultSchema } from '../schemas.ts';
+import { defineDemoRoute } from '../define-demo-route.ts';
 
 export function makeDemoSelectorTestRoute(_deps: DemoDeps) {
-  return defineRoute({
+  return defineDemoRoute({
     method: 'post',
     path: '/demo/selectors/test',
     operationId: 'demoTestSelector',
     summary: 'Check a selector and whether a sample payload matches it',
     description: 'Compiles the selector exactly as saving a subscription would; an invalid one answers 200 with `valid: false` and the `invalid_selector` detail.',
-    tags: ['Demo'],
-    auth: 'none',
     body: selectorTestBodySchema,
     responses: { 200: { description: 'Valid and matching or not, or why it is invalid', schema: selectorTestResultSchema } },
     errors: ['invalid_json', 'invalid_request', 'payload_too_large', 'unsupported_media_type'],

@@ -1,21 +1,19 @@
-import { defineRoute } from '@triggers/core/http';
 import type { StoredEvent } from '@triggers/core/domain';
 import type { DemoDeps } from '../deps.ts';
 import { bucketEvents } from '../stats.ts';
 import { statsQuerySchema, statsSchema } from '../schemas.ts';
+import { defineDemoRoute } from '../define-demo-route.ts';
 
 /** At most this many events are counted per answer (10 pages of the inbox). */
 const MAX_COUNTED = 10_000;
 
 export function makeDemoStatsRoute(deps: DemoDeps) {
-  return defineRoute({
+  return defineDemoRoute({
     method: 'get',
     path: '/demo/stats',
     operationId: 'demoStats',
     summary: "Events per second and delivery outcomes of the demo customer's recent events",
     description: 'For the live chart. An aggregate the public API does not offer, so it reads the event store directly, for the demo customer only.',
-    tags: ['Demo'],
-    auth: 'none',
     query: statsQuerySchema,
     responses: { 200: { description: 'Counts per bucket, oldest first', schema: statsSchema } },
     errors: ['invalid_request', 'unavailable'],

@@ -1,18 +1,16 @@
-import { defineRoute } from '@triggers/core/http';
 import type { DemoDeps } from '../deps.ts';
 import { DEMO_CUSTOMER } from '../demo-customer.ts';
 import { URGENT_KEYWORDS } from '../agent-rule.ts';
 import { demoStatusSchema } from '../schemas.ts';
+import { defineDemoRoute } from '../define-demo-route.ts';
 
 export function makeDemoStatusRoute(deps: DemoDeps) {
-  return defineRoute({
+  return defineDemoRoute({
     method: 'get',
     path: '/demo/status',
     operationId: 'demoStatus',
     summary: 'The demo customer and how notifications are sent',
     description: 'Creates the demo customer (and its webhook sink subscription) on first use. Never returns an API key.',
-    tags: ['Demo'],
-    auth: 'none',
     responses: { 200: { description: 'The demo set-up', schema: demoStatusSchema } },
     errors: ['unavailable'],
     handler: async () => {

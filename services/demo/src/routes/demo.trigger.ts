@@ -1,12 +1,12 @@
-import { defineRoute } from '@triggers/core/http';
 import type { DemoDeps } from '../deps.ts';
 import { decideTrigger } from '../agent-rule.ts';
 import { sendNotification, submitEvent } from '../actions.ts';
 import { documentEscalationEmail } from '../notification.ts';
 import { triggerBodySchema, triggerResultSchema } from '../schemas.ts';
+import { defineDemoRoute } from '../define-demo-route.ts';
 
 export function makeDemoTriggerRoute(deps: DemoDeps) {
-  return defineRoute({
+  return defineDemoRoute({
     method: 'post',
     path: '/demo/trigger',
     operationId: 'demoTrigger',
@@ -14,8 +14,6 @@ export function makeDemoTriggerRoute(deps: DemoDeps) {
     description:
       'Triggers when `priority` is high or the description has an urgent keyword (angry, urgent, critical, escalate, emergency; whole words, any case). ' +
       'A triggered event is submitted through `POST /api/v1/events` with the demo customer\'s key (held by the server) as `document.escalated`, and a notification goes to `customer_email`.',
-    tags: ['Demo'],
-    auth: 'none',
     body: triggerBodySchema,
     responses: { 200: { description: 'The decision, and what was submitted and sent', schema: triggerResultSchema } },
     errors: ['invalid_json', 'invalid_request', 'payload_too_large', 'unsupported_media_type', 'rate_limited', 'unavailable'],

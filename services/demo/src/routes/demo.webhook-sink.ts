@@ -1,18 +1,16 @@
-import { defineRoute } from '@triggers/core/http';
 import { z } from 'zod';
 import type { DemoDeps } from '../deps.ts';
 import { SINK_PATH } from '../demo-customer.ts';
 import { sinkReceiptsSchema } from '../schemas.ts';
+import { defineDemoRoute } from '../define-demo-route.ts';
 
 export function makeDemoSinkReceiveRoute(deps: DemoDeps) {
-  return defineRoute({
+  return defineDemoRoute({
     method: 'post',
     path: SINK_PATH,
     operationId: 'demoWebhookSinkReceive',
     summary: "The demo's built-in webhook receiver",
     description: "The demo customer's default subscription delivers here. Verifies the Standard Webhooks signature and keeps the latest 50 receipts in memory.",
-    tags: ['Demo'],
-    auth: 'none',
     body: z.unknown().meta({ description: 'A webhook delivery: a JSON array of events.' }),
     bodyValidatedByHandler: true,
     responses: { 204: { description: 'Received' } },
@@ -25,13 +23,11 @@ export function makeDemoSinkReceiveRoute(deps: DemoDeps) {
 }
 
 export function makeDemoSinkListRoute(deps: DemoDeps) {
-  return defineRoute({
+  return defineDemoRoute({
     method: 'get',
     path: SINK_PATH,
     operationId: 'demoWebhookSinkList',
     summary: 'What the built-in webhook receiver got, newest first',
-    tags: ['Demo'],
-    auth: 'none',
     responses: { 200: { description: 'The latest receipts (this process only)', schema: sinkReceiptsSchema } },
     errors: ['unavailable'],
     handler: async () => {
