@@ -127,4 +127,18 @@ describe('Dockerfile', () => {
     const header = fs.readFileSync(repoPath('Dockerfile'), 'utf8').split('\n').slice(0, 6).join('\n');
     for (const role of Object.keys(ROLES)) assert.match(header, new RegExp(`\\b${role}\\b`), `the Dockerfile's header names ${role}`);
   });
+
+  it('every role is documented in docs/kubernetes.md\'s role table, and nothing else is', () => {
+    const doc = fs.readFileSync(repoPath('docs/kubernetes.md'), 'utf8');
+    const table = doc.slice(doc.indexOf('| role | runs |'), doc.indexOf('\n\n', doc.indexOf('| role | runs |')));
+    const documented = [...table.matchAll(/^\| `([a-z]+)` \|/gm)].map((m) => m[1]);
+    assert.deepEqual(documented.sort(), Object.keys(ROLES).sort());
+  });
+
+  it('every repository path docs/kubernetes.md names exists', () => {
+    const doc = fs.readFileSync(repoPath('docs/kubernetes.md'), 'utf8');
+    const paths = new Set([...doc.matchAll(/`((?:charts|k8s|docker|crds|services|packages|scripts)\/[A-Za-z0-9_./-]+?)`/g)].map((m) => m[1].replace(/\/$/, '')));
+    assert.ok(paths.size >= 10, [...paths].join(', '));
+    for (const p of paths) assert.ok(fs.existsSync(repoPath(p)), `${p} exists`);
+  });
 });
