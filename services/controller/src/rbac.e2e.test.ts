@@ -125,7 +125,8 @@ describe('Subscription operator with the chart RBAC (least privilege)', function
   it('a controller running with that token syncs, rotates, records Events, leads and finalizes', async () => {
     const secret = newWebhookSecret();
     await applyOk(admin, secretManifest(namespace, 'hook', secret));
-    controller = await startTestController({ kubeconfig: tokenKubeconfig, namespace, env: backends.env, identity: 'rbac-a' });
+    // A 10-minute resync: the rotation below can only arrive through the (metadata-only) Secret watch.
+    controller = await startTestController({ kubeconfig: tokenKubeconfig, namespace, env: backends.env, identity: 'rbac-a', resyncMs: 10 * 60_000 });
     await applyOk(admin, subscriptionManifest(namespace, 'least', { customerId, selector: { type: 'event_type', value: 'least.privilege' }, webhookUrl: 'http://127.0.0.1:9/hook', signingSecretRef: { name: 'hook', key: 'secret' } }));
     const resource = await waitForSubscription(admin, namespace, 'least', isReadyNow, 'Ready=True (finalizer patched, status written, Secret read)');
     assert.equal(controller.controller.isLeader, true, 'the Lease was created and held');
