@@ -1,7 +1,15 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { parse as parseYaml } from 'yaml';
+import fsp from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { ListQueuesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { topicNames } from '@triggers/core/backends/kafka/topology.ts';
+import { systemClock } from '@triggers/core/domain';
+import { createBackends, createLogger, loadConfig } from '@triggers/core/runtime';
+import { deleteSqsQueues } from '@triggers/core/testing';
+import { SQS, requireEngine } from '@triggers/testkit';
 import { CHART_DIR, VALUES_FILES, helmTemplate, helmTemplateRaw, requireHelm, runTool, type KubeObject } from './lib/kube.ts';
 import { containers, kinds, matchesSelector, named, ofKind, podTemplates, roleOf, routeOf } from './lib/objects.ts';
 import { repoPath } from './lib/repo.ts';
@@ -136,6 +144,32 @@ describe('chart: helm lint and helm template', function () {
       assert.equal(trigger.authenticationRef.name, auth[0].metadata.name);
     }
     for (const sa of ofKind(objects, 'ServiceAccount')) assert.match(sa.metadata.annotations?.['eks.amazonaws.com/role-arn'] ?? '', /^arn:aws:iam::\d{12}:role\//, `IRSA on ${sa.metadata.name}`);
+  });
+
+  describe('SQS queue names against the real adapter', () => {
+    const sqs = requireEngine(SQS);
+
+    it('the queues KEDA polls are the ones the SQS adapter creates for the same prefix', async function () {
+      this.timeout(60_000);
+      const prefix = `chart-keda-${Date.now().toString(36)}`;
+      const dataDir = await fsp.mkdtemp(path.join(os.tmpdir(), 'triggers-chart-sqs-'));
+      const config = loadConfig({ TRIGGERS_QUEUE: 'sqs', TRIGGERS_SQS_ENDPOINT: sqs.address, TRIGGERS_SQS_QUEUE_PREFIX: prefix, TRIGGERS_DATA_DIR: dataDir });
+      const backends = await createBackends(config, { clock: systemClock, log: createLogger({ level: 'silent', service: 'chart-test' }) });
+      const client = new SQSClient({ endpoint: sqs.address, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+      try {
+        const { QueueUrls = [] } = await client.send(new ListQueuesCommand({ QueueNamePrefix: prefix }));
+        const created = QueueUrls.map((url) => url.split('/').pop()!).sort();
+        const objects = helmTemplate(helm.address, { values: VALUES_FILES['aws-sqs-dynamodb'], set: [`config.TRIGGERS_SQS_QUEUE_PREFIX=${prefix}`] });
+        const polled = ofKind(objects, 'ScaledObject').map((o) => o.spec.triggers[0].metadata.queueURL.split('/').pop()).sort();
+        assert.deepEqual(polled, created.filter((name) => !name.endsWith('-dlq')), `created: ${created.join(', ')}`);
+        assert.equal(polled.length, 2);
+      } finally {
+        client.destroy();
+        await backends.close();
+        await deleteSqsQueues(sqs.address, prefix);
+        await fsp.rm(dataDir, { recursive: true, force: true });
+      }
+    });
   });
 
   it('Kafka: KEDA ScaledObjects on the consumer lag of the adapter\'s topics and groups (kafka/topology.ts)', () => {
