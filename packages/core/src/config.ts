@@ -1,5 +1,6 @@
 import os from 'node:os';
 import { z } from 'zod';
+import type { SsrfAllow } from './domain/delivery/ssrf-policy.ts';
 
 /**
  * All settings, parsed once at start-up from `TRIGGERS_*` variables (and `PORT`).
@@ -41,11 +42,6 @@ const kubeNamespaces = z
   });
 
 const SSRF_KEYWORDS = ['none', 'loopback', 'private'] as const;
-export type SsrfAllow =
-  | { kind: 'none' }
-  | { kind: 'loopback' }
-  | { kind: 'private' }
-  | { kind: 'cidrs'; cidrs: string[] };
 
 const CIDR = /^([0-9.]+|[0-9a-fA-F:.]+)\/\d{1,3}$/;
 const ssrfAllow = z

@@ -1,4 +1,4 @@
-import type { EventStore, DeliveryRecord, DeliveryStore, MetadataStore, Queue, DeliveryMessage } from '@triggers/core/ports';
+import { deliveryMessage, type EventStore, type DeliveryRecord, type DeliveryStore, type MetadataStore, type Queue, type DeliveryMessage } from '@triggers/core/ports';
 import {
   classifyError,
   classifyResponse,
@@ -241,16 +241,7 @@ function signedHeaders(subscription: Subscription, webhookId: string, body: stri
  * delivery, or one batch message that keeps the members together under `webhookId`.
  */
 async function putBack(deps: DelivererDeps, deliveries: DeliveryRecord[], webhookId: string, delayMs: number): Promise<void> {
-  const [first] = deliveries;
-  const body: DeliveryMessage = {
-    deliveryId: first.deliveryId,
-    eventId: first.eventId,
-    customerId: first.customerId,
-    workflowId: first.workflowId,
-    attempt: first.attemptsMade + 1,
-    ...(deliveries.length > 1 || webhookId !== first.deliveryId ? { batch: { batchId: webhookId, deliveryIds: deliveries.map((d) => d.deliveryId) } } : {}),
-  };
-  await deps.queue.send('deliveries', { body, delayMs: Math.max(0, Math.round(delayMs)), key: first.workflowId });
+  await deps.queue.send('deliveries', deliveryMessage(deliveries, { delayMs, batchId: webhookId }));
 }
 
 async function deferForBreaker(deps: DelivererDeps, deliveries: DeliveryRecord[], webhookId: string, origin: string): Promise<void> {

@@ -1,4 +1,4 @@
-import type { EventStore, DeliveryStore, DeliveryRecord, Queue, OutgoingMessage, EventMessage, DeliveryMessage } from '@triggers/core/ports';
+import { deliveryMessage, type EventStore, type DeliveryStore, type Queue, type EventMessage } from '@triggers/core/ports';
 import { deliveryIdFor, uuidv7Time, type Clock } from '@triggers/core/domain';
 import type { Logger } from '@triggers/core/runtime';
 import type { SubscriptionCache } from './subscription-cache.ts';
@@ -60,18 +60,6 @@ export async function matchEvent(deps: MatcherDeps, message: EventMessage): Prom
     })),
   );
   if (isReplay) await deps.eventStore.setStatus(event.customerId, event.eventId, 'pending', ['failed', 'unmatched']);
-  const outgoing = records.filter((r) => r.status === 'pending').map((r) => deliveryMessageFor(r, now, message.traceparent));
+  const outgoing = records.filter((r) => r.status === 'pending').map((r) => deliveryMessage(r, { delayMs: r.nextAttemptAt - now, traceparent: message.traceparent }));
   if (outgoing.length > 0) await deps.queue.sendBatch('deliveries', outgoing);
-}
-
-export function deliveryMessageFor(record: DeliveryRecord, now: number, traceparent?: string): OutgoingMessage {
-  const body: DeliveryMessage = {
-    deliveryId: record.deliveryId,
-    eventId: record.eventId,
-    customerId: record.customerId,
-    workflowId: record.workflowId,
-    attempt: record.attemptsMade + 1,
-    ...(traceparent ? { traceparent } : {}),
-  };
-  return { body, key: record.workflowId, delayMs: Math.max(0, record.nextAttemptAt - now) };
 }

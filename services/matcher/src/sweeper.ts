@@ -1,7 +1,6 @@
-import type { DeliveryStore, Queue, EventMessage } from '@triggers/core/ports';
+import { deliveryMessage, eventMessage, type DeliveryStore, type Queue } from '@triggers/core/ports';
 import { coerceError, type Clock } from '@triggers/core/domain';
 import type { Logger } from '@triggers/core/runtime';
-import { deliveryMessageFor } from './match-event.ts';
 
 export interface SweeperOptions {
   deliveryStore: DeliveryStore;
@@ -26,11 +25,11 @@ export async function sweepOnce(options: SweeperOptions): Promise<{ events: numb
   if (overdue.eventsWithoutDeliveries.length > 0) {
     await options.queue.sendBatch(
       'events',
-      overdue.eventsWithoutDeliveries.map((e) => ({ body: { eventId: e.eventId, customerId: e.customerId } satisfies EventMessage, key: e.customerId })),
+      overdue.eventsWithoutDeliveries.map((e) => eventMessage(e)),
     );
   }
   if (overdue.deliveries.length > 0) {
-    await options.queue.sendBatch('deliveries', overdue.deliveries.map((d) => deliveryMessageFor(d, now)));
+    await options.queue.sendBatch('deliveries', overdue.deliveries.map((d) => deliveryMessage(d, { delayMs: d.nextAttemptAt - now })));
   }
   const counts = { events: overdue.eventsWithoutDeliveries.length, deliveries: overdue.deliveries.length };
   if (counts.events + counts.deliveries > 0) options.log.warn(counts, 'Re-enqueued stranded work');

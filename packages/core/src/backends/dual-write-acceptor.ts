@@ -1,4 +1,5 @@
-import type { Acceptance, EventAcceptor, EventMessage } from '../ports/event-acceptor.ts';
+import type { Acceptance, EventAcceptor } from '../ports/event-acceptor.ts';
+import { eventMessage } from '../ports/queue-messages.ts';
 import type { EventStore } from '../ports/event-store.ts';
 import type { Queue } from '../ports/queue.ts';
 import type { IdempotencyStore } from '../ports/idempotency-store.ts';
@@ -79,12 +80,7 @@ export class DualWriteEventAcceptor implements EventAcceptor {
     try {
       await this.queue.sendBatch(
         'events',
-        group.flatMap((w) =>
-          w.acceptance.events.map((e) => ({
-            body: { eventId: e.eventId, customerId: e.customerId, ...(w.acceptance.traceparent ? { traceparent: w.acceptance.traceparent } : {}) } satisfies EventMessage,
-            key: e.customerId,
-          })),
-        ),
+        group.flatMap((w) => w.acceptance.events.map((e) => eventMessage(e, { traceparent: w.acceptance.traceparent }))),
       );
     } catch (error) {
       this.log.warn({ err: coerceError(error), events: events.length }, 'Failed to enqueue stored events; the pending sweeper will re-enqueue them');

@@ -20,13 +20,3 @@ export interface Acceptance {
 export interface EventAcceptor {
   accept(acceptance: Acceptance): Promise<void>;
 }
-
-/** The body of an `events` queue message. */
-export interface EventMessage {
-  eventId: string;
-  customerId: string;
-  /** W3C trace context of the request that accepted the event. */
-  traceparent?: string;
-  /** Set by a replay: the matcher creates new deliveries (new `webhook-id`s) for it. */
-  replayId?: string;
-}

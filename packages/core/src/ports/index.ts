@@ -12,4 +12,4 @@ export * from './mailer.ts';
 export * from './metadata-store.ts';
 export * from './queue.ts';
 export * from './rate-limiter.ts';
-export * from '../domain/delivery-message.ts';
+export * from './queue-messages.ts';

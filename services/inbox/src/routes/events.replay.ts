@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { randomUUID } from 'node:crypto';
 import { defineRoute, isoTime } from '@triggers/core/http';
-import type { EventMessage } from '@triggers/core/ports';
+import { eventMessage } from '@triggers/core/ports';
 import type { InboxDeps } from '../deps.ts';
 import { eventIdParams } from '../schemas.ts';
 import { eventNotFound, idFromPath } from '../path-ids.ts';
@@ -32,8 +32,7 @@ export function makeEventReplayRoute(deps: InboxDeps) {
       const event = await deps.eventStore.getEvent(customer.customerId, eventId);
       if (!event) throw eventNotFound();
       const replayId = randomUUID();
-      const message: EventMessage = { eventId, customerId: customer.customerId, replayId };
-      await deps.queue.send('events', { body: message, key: customer.customerId });
+      await deps.queue.send('events', eventMessage({ eventId, customerId: customer.customerId }, { replayId }));
       deps.log.info({ eventId, replayId }, 'Enqueued replay');
       return {
         status: 202,

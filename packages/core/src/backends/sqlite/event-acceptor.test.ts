@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { DependencyError } from '../../errors.ts';
 import { uuidv7 } from '../../ids.ts';
 import type { NewEvent } from '../../domain/events.ts';
-import type { EventMessage } from '../../ports/event-acceptor.ts';
+import type { EventMessage } from '../../ports/queue-messages.ts';
 import type { SqliteDatabase } from './database.ts';
 import { createSqliteEventAcceptor } from './event-acceptor.ts';
 import { createSqliteEventStore } from './event-store.ts';

@@ -1,7 +1,7 @@
 import { systemClock, type Clock } from '../../clock.ts';
-import type { NewEvent } from '../../domain/events.ts';
-import type { Acceptance, EventAcceptor, EventMessage } from '../../ports/event-acceptor.ts';
-import type { OutgoingMessage, Topic } from '../../ports/queue.ts';
+import type { Acceptance, EventAcceptor } from '../../ports/event-acceptor.ts';
+import { eventMessage } from '../../ports/queue-messages.ts';
+import type { Topic } from '../../ports/queue.ts';
 import type { SqliteDatabase } from './database.ts';
 import { toSqliteDependencyError } from './errors.ts';
 import { prepareInsertEvent } from './event-store.ts';
@@ -52,7 +52,7 @@ export class SqliteEventAcceptor implements EventAcceptor {
       for (const { acceptance } of group) {
         for (const event of acceptance.events) {
           insertEvent(event);
-          enqueue('events', eventMessage(event, acceptance.traceparent), now);
+          enqueue('events', eventMessage(event, { traceparent: acceptance.traceparent }), now);
         }
         if (acceptance.idempotency) completeIdempotencyKey(db, acceptance.idempotency, now);
       }
@@ -113,12 +113,6 @@ export class SqliteEventAcceptor implements EventAcceptor {
     this.notifyEnqueued('events');
     for (const pending of group) pending.resolve();
   }
-}
-
-function eventMessage(event: NewEvent, traceparent: string | undefined): OutgoingMessage {
-  const body: EventMessage = { eventId: event.eventId, customerId: event.customerId };
-  if (traceparent !== undefined) body.traceparent = traceparent;
-  return { body, key: event.customerId };
 }
 
 export function createSqliteEventAcceptor(db: SqliteDatabase, options: SqliteEventAcceptorOptions = {}): SqliteEventAcceptor {

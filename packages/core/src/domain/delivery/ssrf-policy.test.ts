@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
-import type { SsrfAllow } from '../../config.ts';
-import { assessAddress, checkWebhookUrl, describeBlockedAddress, isAddressAllowed, parseHostLiteral } from './ssrf-policy.ts';
+import { assessAddress, checkWebhookUrl, describeBlockedAddress, isAddressAllowed, parseHostLiteral, type SsrfAllow } from './ssrf-policy.ts';
 
 const NONE: SsrfAllow = { kind: 'none' };
 const LOOPBACK: SsrfAllow = { kind: 'loopback' };

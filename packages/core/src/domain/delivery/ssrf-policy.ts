@@ -1,10 +1,19 @@
 import ipaddr from 'ipaddr.js';
-import type { SsrfAllow } from '../../config.ts';
 
 /**
  * Which addresses a webhook may reach. Pure checks on IP addresses; the sender applies them to
  * every address a host name resolves to, right before connecting to that very address.
  */
+
+/**
+ * Which private address ranges webhooks may reach besides the public internet
+ * (`TRIGGERS_SSRF_ALLOW`, parsed by config.ts): none, loopback, every private range, or these CIDRs.
+ */
+export type SsrfAllow =
+  | { kind: 'none' }
+  | { kind: 'loopback' }
+  | { kind: 'private' }
+  | { kind: 'cidrs'; cidrs: string[] };
 
 type IPv4 = ipaddr.IPv4;
 type IPv6 = ipaddr.IPv6;

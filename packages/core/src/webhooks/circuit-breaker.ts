@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { createRequire } from 'node:module';
-import { CircuitOpenError } from './errors.ts';
+import { CircuitOpenError } from '../domain/delivery/errors.ts';
 
 /**
  * One circuit breaker per webhook origin (scheme, host and port), on top of opossum.

@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Webhook } from 'standardwebhooks';
-import type { SsrfAllow } from '../config.ts';
+import type { SsrfAllow } from '../domain/delivery/ssrf-policy.ts';
 import { InvalidRedirectError, InvalidWebhookUrlError, SsrfBlockedError, TooManyRedirectsError, WebhookTimeoutError } from '../domain/delivery/errors.ts';
 import { classifyError, classifyResponse } from '../domain/delivery/outcome.ts';
 import { parseRetryAfter } from '../domain/delivery/retry-delay.ts';

@@ -1,6 +1,6 @@
 import { lookup as dnsLookup } from 'node:dns/promises';
 import { buildConnector } from 'undici';
-import type { SsrfAllow } from '../config.ts';
+import type { SsrfAllow } from '../domain/delivery/ssrf-policy.ts';
 import { coerceError } from '../errors.ts';
 import { SsrfBlockedError } from '../domain/delivery/errors.ts';
 import { assessAddress, describeBlockedAddress, parseHostLiteral } from '../domain/delivery/ssrf-policy.ts';

@@ -1,7 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
 import { Agent } from 'undici';
-import type { SsrfAllow } from '../config.ts';
+import type { SsrfAllow } from '../domain/delivery/ssrf-policy.ts';
 import { coerceError } from '../errors.ts';
 import {
   InvalidRedirectError,

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createCircuitBreakers, originOf, type CircuitBreakers, type CircuitState } from './circuit-breaker.ts';
-import { CircuitOpenError } from './errors.ts';
+import { CircuitOpenError } from '../domain/delivery/errors.ts';
 
 const RESET_MS = 80;
 const ORIGIN = 'https://receiver.example';

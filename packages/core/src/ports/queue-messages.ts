@@ -1,0 +1,66 @@
+import type { DeliveryRecord } from './delivery-store.ts';
+import type { OutgoingMessage } from './queue.ts';
+
+/**
+ * What travels on each topic, and the one place its messages are built: the acceptors, the
+ * sweeper, replay and the matcher send `events` messages; the matcher, the sweeper and the
+ * deliverer send `deliveries` messages. Keys keep one customer's events, and one subscription's
+ * deliveries, in order where the queue orders by key (Kafka partitions).
+ */
+
+/** The body of an `events` message: match this stored event. */
+export interface EventMessage {
+  eventId: string;
+  customerId: string;
+  /** W3C trace context of the request that accepted the event. */
+  traceparent?: string;
+  /** Set by a replay: the matcher creates new deliveries (new `webhook-id`s) for it. */
+  replayId?: string;
+}
+
+/** The body of a `deliveries` message: attempt `attempt` of one delivery, or of one batch. */
+export interface DeliveryMessage {
+  deliveryId: string;
+  eventId: string;
+  customerId: string;
+  workflowId: string;
+  /** 1-based. The deliverer ignores a message whose attempt was already made. */
+  attempt: number;
+  /**
+   * Set on the retry of a batched request: every member is re-sent together under the same
+   * `webhook-id` (`batchId`). `deliveryId`/`eventId` then name the first member.
+   */
+  batch?: { batchId: string; deliveryIds: string[] };
+  traceparent?: string;
+}
+
+/** The `events` message for one stored event. */
+export function eventMessage(event: { eventId: string; customerId: string }, options: { traceparent?: string; replayId?: string } = {}): OutgoingMessage {
+  const body: EventMessage = { eventId: event.eventId, customerId: event.customerId };
+  if (options.traceparent !== undefined) body.traceparent = options.traceparent;
+  if (options.replayId !== undefined) body.replayId = options.replayId;
+  return { body, key: event.customerId };
+}
+
+/**
+ * The `deliveries` message for the next attempt of one delivery, or of a batch sent together
+ * under `batchId` (its `webhook-id`; a single delivery's own id needs no batch), due in `delayMs`.
+ */
+export function deliveryMessage(
+  deliveries: DeliveryRecord | readonly DeliveryRecord[],
+  options: { delayMs: number; traceparent?: string; batchId?: string },
+): OutgoingMessage {
+  const members = Array.isArray(deliveries) ? (deliveries as readonly DeliveryRecord[]) : [deliveries as DeliveryRecord];
+  const [first] = members;
+  const body: DeliveryMessage = {
+    deliveryId: first.deliveryId,
+    eventId: first.eventId,
+    customerId: first.customerId,
+    workflowId: first.workflowId,
+    attempt: first.attemptsMade + 1,
+  };
+  const batchId = options.batchId ?? first.deliveryId;
+  if (members.length > 1 || batchId !== first.deliveryId) body.batch = { batchId, deliveryIds: members.map((d) => d.deliveryId) };
+  if (options.traceparent) body.traceparent = options.traceparent;
+  return { body, key: first.workflowId, delayMs: Math.max(0, Math.round(options.delayMs)) };
+}
