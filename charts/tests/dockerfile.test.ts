@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { ROLES, bundlePath } from '../../docker/bundle.mjs';
 import { repoPath } from './lib/repo.ts';
 
@@ -83,6 +86,24 @@ describe('Dockerfile', () => {
       assert.ok(!ignored(needed, ignorePatterns), `${needed} reaches the build context`);
     }
     for (const dropped of ['node_modules', 'console/dist', 'dist', 'data', '.git']) assert.ok(ignored(dropped, ignorePatterns), `${dropped} is not sent`);
+  });
+
+  it('the manifests stage\'s script copies the lockfile and the package.json of every workspace (run here on the tree)', () => {
+    const script = /node -e '([^']+)'/.exec(runs('manifests'))?.[1];
+    assert.ok(script, 'the manifests stage runs node -e');
+    const out = fs.mkdtempSync(path.join(os.tmpdir(), 'triggers-manifests-'));
+    try {
+      const result = spawnSync(process.execPath, ['-e', script.replaceAll('"/manifests"', JSON.stringify(out))], { cwd: repoPath('.'), encoding: 'utf8' });
+      assert.equal(result.status, 0, result.stderr);
+      const root = JSON.parse(fs.readFileSync(repoPath('package.json'), 'utf8'));
+      for (const file of ['package.json', 'package-lock.json', ...root.workspaces.map((w: string) => `${w}/package.json`)]) {
+        assert.equal(fs.readFileSync(path.join(out, file), 'utf8'), fs.readFileSync(repoPath(file), 'utf8'), file);
+      }
+      const copied = spawnSync('find', [out, '-type', 'f'], { encoding: 'utf8' }).stdout.trim().split('\n');
+      assert.equal(copied.length, 2 + root.workspaces.length, 'nothing but manifests');
+    } finally {
+      fs.rmSync(out, { recursive: true, force: true });
+    }
   });
 
   it('builds FROM the official Node 20 bookworm-slim image pinned by its full version tag', () => {
