@@ -252,6 +252,15 @@ describe('chart: helm lint and helm template', function () {
     }
   });
 
+  it('the HTTP containers behind the ALB (ingest, inbox, embedded) wait before SIGTERM; the queue consumers stop at once', () => {
+    for (const [name, objects] of Object.entries(rendered)) {
+      for (const { owner, container } of containers(objects)) {
+        const http = ['ingest', 'inbox', 'all'].includes(roleOf(container));
+        assert.deepEqual(container.lifecycle?.preStop?.exec?.command, http ? ['sleep', '10'] : undefined, `${name}: ${owner.metadata.name}/${container.name}`);
+      }
+    }
+  });
+
   it('every pod spreads over zones and nodes, with a selector that matches its own labels', () => {
     for (const [name, objects] of Object.entries(rendered)) {
       for (const { owner, spec, labels } of podTemplates(objects)) {

@@ -155,6 +155,13 @@ checksum/secret: {{ include (print .Template.BasePath "/secret.yaml") . | sha256
     httpGet: { path: /ready, port: {{ $portName }} }
     {{- toYaml $root.Values.probes.readiness | nindent 4 }}
   {{- end }}
+  {{- if and .preStopSleep $root.Values.preStopSleepSeconds }}
+  lifecycle:
+    # Keep serving while the load balancer stops sending here (its deregistration lags the endpoint removal).
+    preStop:
+      exec:
+        command: ["sleep", {{ $root.Values.preStopSleepSeconds | quote }}]
+  {{- end }}
   resources:
     {{- toYaml .resources | nindent 4 }}
   securityContext:
