@@ -120,7 +120,9 @@ export function deleteNamespace(kubeconfig: string, name: string): void {
 export function installCrds(kubeconfig: string): void {
   const upstream = runTool(repoPath('scripts/engines/kubernetes.sh'), ['crds']).stdout.trim();
   const files = [
-    repoPath('charts/triggers/crds/subscriptions.triggers.dev.yaml'),
+    // The source, not the chart's copy: the API server is shared with the operator's tests, and a
+    // stale copy (which the kustomize test reports) must not replace a newer CRD under them.
+    repoPath('crds/subscriptions.triggers.dev.yaml'),
     ...['keda.sh_scaledobjects.yaml', 'keda.sh_triggerauthentications.yaml', 'monitoring.coreos.com_servicemonitors.yaml', 'monitoring.coreos.com_prometheusrules.yaml'].map(
       (f) => `${upstream}/${f}`,
     ),
