@@ -62,10 +62,13 @@ export class Reconciler {
     }
 
     const outcome = await this.sync(resource);
+    const before = resource.status?.conditions?.find((c) => c.type === 'Synced');
     await this.writeStatus(resource, outcome);
     if (outcome.kind === 'synced') return { result: 'synced' };
-    await this.deps.recordFailure(resource, outcome.reason, outcome.message);
     const permanent = outcome.reason === 'InvalidSelector' || outcome.reason === 'InvalidWebhookUrl' || outcome.reason === 'InvalidSecret';
+    // A spec that is still wrong in the same way is no new failure: each resync would add an Event.
+    const alreadyReported = permanent && before?.reason === outcome.reason && before.message === outcome.message && before.observedGeneration === resource.metadata.generation;
+    if (!alreadyReported) await this.deps.recordFailure(resource, outcome.reason, outcome.message);
     return { result: permanent ? 'invalid' : 'retry', reason: outcome.reason, message: outcome.message };
   }
 
