@@ -28,7 +28,7 @@ describe('chart settings: values ↔ packages/core/src/config.ts', function () {
   });
 
   it('values.schema.json knows every setting, in the same map as values.yaml, and no other', () => {
-    assert.deepEqual(Object.keys(schema.properties.config.properties).sort(), Object.keys(values.config).sort());
+    assert.deepEqual(Object.keys(schema.properties.config.properties).sort(), Object.keys(values.config).sort(), 'values.schema.json is out of date: npx tsx charts/sync.ts');
     assert.deepEqual(Object.keys(schema.properties.secretConfig.properties).sort(), Object.keys(values.secretConfig).sort());
     assert.equal(schema.properties.config.additionalProperties, false);
     for (const component of ['ingest', 'inbox', 'matcher', 'deliverer', 'controller', 'embedded']) {

@@ -83,7 +83,12 @@ export function toYaml(objects: KubeObject[]): string {
 /** `helm template` of the chart; throws with helm's message when it fails. */
 export function helmTemplate(helm: string, options: { values?: string; set?: string[]; release?: string; namespace?: string; includeCrds?: boolean } = {}): KubeObject[] {
   const result = helmTemplateRaw(helm, options);
-  if (result.status !== 0) throw new Error(`helm template failed: ${result.stderr}`);
+  if (result.status !== 0) {
+    const hint = /additional properties '(TRIGGERS_[A-Z0-9_]+|PORT)' not allowed/.test(result.stderr)
+      ? '\n(a setting values.schema.json does not know yet: run npx tsx charts/sync.ts after adding it to config.ts and values.yaml)'
+      : '';
+    throw new Error(`helm template failed: ${result.stderr}${hint}`);
+  }
   return parseObjects(result.stdout);
 }
 
