@@ -73,6 +73,8 @@ const VARIABLES = {
   TRIGGERS_RETRY_MAX_DELAY_MS: int(1, 7 * 24 * 3600_000).default(24 * 3600_000),
   TRIGGERS_MAX_ATTEMPTS: int(1, 100).default(5),
   TRIGGERS_WEBHOOK_TIMEOUT_MS: int(100, 10 * 60_000).default(30_000),
+  // Off by default: a traceparent tells the receiver our internal trace and span ids.
+  TRIGGERS_WEBHOOK_TRACEPARENT: bool.default(false),
   TRIGGERS_BREAKER_MIN_REQUESTS: int(1, 1_000_000).default(20),
   TRIGGERS_BREAKER_ERROR_PERCENT: int(1, 100).default(50),
   TRIGGERS_BREAKER_RESET_MS: int(100, 3600_000).default(30_000),
@@ -176,6 +178,8 @@ function buildConfig(v: Parsed) {
       retryMaxDelayMs: v.TRIGGERS_RETRY_MAX_DELAY_MS,
       maxAttempts: v.TRIGGERS_MAX_ATTEMPTS,
       timeoutMs: v.TRIGGERS_WEBHOOK_TIMEOUT_MS,
+      /** Send the attempt's W3C `traceparent` to the receiver (only while tracing is on). */
+      webhookTraceparent: v.TRIGGERS_WEBHOOK_TRACEPARENT,
       breaker: {
         minRequests: v.TRIGGERS_BREAKER_MIN_REQUESTS,
         errorPercent: v.TRIGGERS_BREAKER_ERROR_PERCENT,

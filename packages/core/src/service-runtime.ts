@@ -10,6 +10,7 @@ import { createBackends, type BackendNeeds } from './backends.ts';
 import { resolveAdminToken } from './admin-token.ts';
 import type { ServiceContext } from './service-context.ts';
 import { exportProcessQueueMetrics } from './telemetry/queue-metrics.ts';
+import { startTracing } from './telemetry/tracing.ts';
 
 let defaultMetricsStarted = false;
 
@@ -26,6 +27,8 @@ export async function createServiceContext(
   },
 ): Promise<ServiceContext & { adminTokenSource: string }> {
   const log = options.log ?? createLogger({ level: config.logLevel, service: options.service });
+  // Once per process (or worker thread), and only when OTEL_* configures an exporter.
+  if (await startTracing({ serviceName: `triggers-${options.service}` })) log.debug('Started OpenTelemetry tracing');
   const clock = options.clock ?? systemClock;
   if (!defaultMetricsStarted && options.processMetrics !== false) {
     collectDefaultMetrics({ register });

@@ -13,7 +13,18 @@ import {
   type Clock,
   type DeliveryOutcome,
 } from '@triggers/core/domain';
-import { originOf, type Logger, type CircuitBreakers, type WebhookResponse, type WebhookSender } from '@triggers/core/runtime';
+import {
+  originOf,
+  annotateActiveSpan,
+  currentTraceparent,
+  inSpan,
+  markSpanError,
+  SpanKind,
+  type Logger,
+  type CircuitBreakers,
+  type WebhookResponse,
+  type WebhookSender,
+} from '@triggers/core/runtime';
 import { webhookBody } from './webhook-body.ts';
 import { batchIdFor } from './batch-id.ts';
 import type { Batcher } from './batcher.ts';
@@ -40,6 +51,8 @@ export interface DelivererDeps {
      * taken for dead and a redelivered message makes the next attempt.
      */
     attemptLeaseMs?: number;
+    /** Send the attempt span's `traceparent` header to the receiver (TRIGGERS_WEBHOOK_TRACEPARENT). */
+    webhookTraceparent?: boolean;
   };
   /** Collects first attempts of subscriptions that ask for batching. */
   batcher: Batcher;
@@ -132,7 +145,8 @@ async function sendToSubscription(deps: DelivererDeps, subscription: Subscriptio
         const claimed = members.filter((_, i) => claims[i]);
         if (claimed.length === 0) return 'not-claimed' as const;
         const body = webhookBody(claimed.map((m) => m.event));
-        const response = await deps.sender.send({ url: subscription.webhookUrl, body, headers: signedHeaders(subscription, webhookId, body, startedAt) });
+        const attempt = claimed[0].delivery.attemptsMade + 1;
+        const response = await sendWebhook(deps, subscription, attempt, { url: subscription.webhookUrl, body, headers: signedHeaders(subscription, webhookId, body, startedAt) });
         return { members: claimed, response };
       },
       { isFailure: (r) => r !== 'not-claimed' && countsAgainstOrigin(outcomeOf(r.response)) },
@@ -152,6 +166,7 @@ async function sendToSubscription(deps: DelivererDeps, subscription: Subscriptio
   deps.metrics.attemptDuration.observe({ origin: deps.metrics.origins.labelFor(origin), outcome }, response.durationMs / 1000);
   const attempt = sent.members[0].delivery.attemptsMade + 1;
   const willRetry = outcome === 'retry' && attempt < deps.settings.maxAttempts;
+  annotateActiveSpan({ 'triggers.attempt': attempt, 'triggers.outcome': outcome, 'triggers.will_retry': willRetry });
   for (const { delivery } of sent.members) {
     await deps.eventStore.recordAttempt({
       eventId: delivery.eventId,
@@ -212,6 +227,40 @@ async function sendToSubscription(deps: DelivererDeps, subscription: Subscriptio
   }
 }
 
+/**
+ * The webhook request in a CLIENT span (OTel HTTP conventions: method, server address and port,
+ * status code; never the URL's path or query, which may hold a receiver's token, nor the body).
+ * With `webhookTraceparent` on, the receiver gets the span's `traceparent` header.
+ */
+function sendWebhook(deps: DelivererDeps, subscription: Subscription, attempt: number, request: { url: string; body: string; headers: Record<string, string> }): Promise<WebhookResponse> {
+  const url = new URL(request.url);
+  return inSpan(
+    'POST',
+    {
+      kind: SpanKind.CLIENT,
+      attributes: {
+        'http.request.method': 'POST',
+        'server.address': url.hostname,
+        'server.port': Number(url.port || (url.protocol === 'https:' ? 443 : 80)),
+        'url.scheme': url.protocol.slice(0, -1),
+        'triggers.customer_id': subscription.customerId,
+        'triggers.subscription_id': subscription.workflowId,
+        'triggers.attempt': attempt,
+      },
+    },
+    async (span) => {
+      const traceparent = deps.settings.webhookTraceparent ? currentTraceparent() : undefined;
+      const response = await deps.sender.send(traceparent ? { ...request, headers: { ...request.headers, traceparent } } : request);
+      if (response.statusCode !== null) span.setAttribute('http.response.status_code', response.statusCode);
+      const outcome = outcomeOf(response);
+      span.setAttribute('triggers.outcome', outcome);
+      if (response.error) markSpanError(span, response.error.name);
+      else if (response.statusCode !== null && response.statusCode >= 400) markSpanError(span, String(response.statusCode));
+      return response;
+    },
+  );
+}
+
 function outcomeOf(response: WebhookResponse): DeliveryOutcome {
   if (response.error) return classifyError(response.error);
   return response.statusCode === null ? 'retry' : classifyResponse(response.statusCode);
@@ -241,11 +290,13 @@ function signedHeaders(subscription: Subscription, webhookId: string, body: stri
  * delivery, or one batch message that keeps the members together under `webhookId`.
  */
 async function putBack(deps: DelivererDeps, deliveries: DeliveryRecord[], webhookId: string, delayMs: number): Promise<void> {
-  await deps.queue.send('deliveries', deliveryMessage(deliveries, { delayMs, batchId: webhookId }));
+  // The next attempt continues this trace (a child of this attempt's span).
+  await deps.queue.send('deliveries', deliveryMessage(deliveries, { delayMs, batchId: webhookId, traceparent: currentTraceparent() }));
 }
 
 async function deferForBreaker(deps: DelivererDeps, deliveries: DeliveryRecord[], webhookId: string, origin: string): Promise<void> {
   deps.metrics.deferredByBreaker.inc(deliveries.length);
+  annotateActiveSpan({ 'triggers.outcome': 'deferred_by_circuit' });
   const delayMs = Math.round(deps.breakers.retryInMs(origin) + deps.random() * BREAKER_DEFER_SPREAD_MS);
   // Moving the due time keeps the sweeper from taking a deferred delivery for a lost one.
   const dueAt = deps.clock.now() + delayMs;

@@ -1,4 +1,4 @@
-import { startConsumer, createCircuitBreakers, createWebhookSender, type ServiceContext } from '@triggers/core/runtime';
+import { startConsumer, createCircuitBreakers, createWebhookSender, processMessageSpan, type ServiceContext } from '@triggers/core/runtime';
 import type { DeliveryMessage } from '@triggers/core/ports';
 import { deliver, sendBatch, type DelivererDeps } from './deliver.ts';
 import { Batcher } from './batcher.ts';
@@ -50,6 +50,7 @@ export function startDeliverer(ctx: ServiceContext): RunningDeliverer {
       retryMaxDelayMs: delivery.retryMaxDelayMs,
       // An attempt takes at most the webhook timeout plus its recording; past that its claimer is dead.
       attemptLeaseMs: delivery.timeoutMs + ATTEMPT_LEASE_MARGIN_MS,
+      webhookTraceparent: delivery.webhookTraceparent,
     },
   };
   const consumer = startConsumer<DeliveryMessage>({
@@ -60,7 +61,20 @@ export function startDeliverer(ctx: ServiceContext): RunningDeliverer {
     batchSize: 64,
     visibilityTimeoutMs: ctx.config.queue.visibilityTimeoutMs,
     readiness: ctx.backends.readiness,
-    handle: (message) => deliver(deps, message.body),
+    handle: (message) =>
+      processMessageSpan(
+        ctx.backends.queue.kind,
+        'deliveries',
+        message,
+        {
+          'triggers.event_id': message.body.eventId,
+          'triggers.customer_id': message.body.customerId,
+          'triggers.subscription_id': message.body.workflowId,
+          'triggers.delivery_id': message.body.deliveryId,
+          'triggers.attempt': message.body.attempt,
+        },
+        () => deliver(deps, message.body),
+      ),
   });
   return {
     async stop() {

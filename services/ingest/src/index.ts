@@ -12,6 +12,7 @@ export function ingestRoutes(ctx: ServiceContext): AnyRoute[] {
     rateLimiter: ctx.backends.rateLimiter,
     idempotencyStore: ctx.backends.idempotencyStore,
     eventAcceptor: ctx.backends.eventAcceptor,
+    queueKind: ctx.backends.queue.kind,
     metrics: ingestMetrics(),
     settings: {
       defaultRateLimitPerSecond: ctx.config.ingest.defaultRateLimitPerSecond,

@@ -12,6 +12,7 @@ import {
 } from '@triggers/core/domain';
 import type { RateLimiter, RateLimitDecision, IdempotencyStore, StoredResponse, EventAcceptor } from '@triggers/core/ports';
 import type { RouteResult } from '@triggers/core/http';
+import { currentTraceparent, sendMessagesSpan } from '@triggers/core/runtime';
 import type { IngestMetrics } from './metrics.ts';
 import { idempotencyKeySchema } from './schemas.ts';
 
@@ -20,6 +21,8 @@ export interface IngestDeps {
   rateLimiter: RateLimiter;
   idempotencyStore: IdempotencyStore;
   eventAcceptor: EventAcceptor;
+  /** The queue backend's kind, for the enqueue span's `messaging.system`. */
+  queueKind?: string;
   metrics: IngestMetrics;
   settings: { defaultRateLimitPerSecond: number; idempotencyTtlMs: number };
 }
@@ -90,10 +93,15 @@ export async function ingestEvents(
   });
   const response: StoredResponse = { status: 202, body: request.respond(events) };
   try {
-    await deps.eventAcceptor.accept({
-      events,
-      idempotency: idempotencyKey === undefined ? undefined : { customerId: customer.customerId, key: idempotencyKey, response, ttlMs },
-    });
+    // The enqueue span's context rides in every event's message: the matcher continues the trace.
+    const ids = events.length === 1 ? { 'triggers.event_id': events[0].eventId } : {};
+    await sendMessagesSpan(deps.queueKind, 'events', events.length, { 'triggers.customer_id': customer.customerId, ...ids }, () =>
+      deps.eventAcceptor.accept({
+        events,
+        idempotency: idempotencyKey === undefined ? undefined : { customerId: customer.customerId, key: idempotencyKey, response, ttlMs },
+        traceparent: currentTraceparent(),
+      }),
+    );
   } catch (error) {
     if (idempotencyKey !== undefined) await deps.idempotencyStore.release(customer.customerId, idempotencyKey).catch(() => undefined);
     throw error;

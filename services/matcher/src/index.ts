@@ -1,4 +1,4 @@
-import { startConsumer, type ServiceContext } from '@triggers/core/runtime';
+import { processMessageSpan, startConsumer, type ServiceContext } from '@triggers/core/runtime';
 import type { EventMessage } from '@triggers/core/ports';
 import { SubscriptionCache } from './subscription-cache.ts';
 import { matchEvent } from './match-event.ts';
@@ -29,7 +29,10 @@ export function startMatcher(ctx: ServiceContext, options: { concurrency?: numbe
     batchSize: 64,
     visibilityTimeoutMs: ctx.config.queue.visibilityTimeoutMs,
     readiness: ctx.backends.readiness,
-    handle: (message) => matchEvent(deps, message.body),
+    handle: (message) =>
+      processMessageSpan(ctx.backends.queue.kind, 'events', message, { 'triggers.event_id': message.body.eventId, 'triggers.customer_id': message.body.customerId }, () =>
+        matchEvent(deps, message.body),
+      ),
   });
   const graceMs = ctx.config.delivery.pendingSweepAfterMs;
   const sweeper = startSweeper({

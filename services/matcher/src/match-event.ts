@@ -1,6 +1,6 @@
 import { deliveryMessage, type EventStore, type DeliveryStore, type Queue, type EventMessage } from '@triggers/core/ports';
 import { deliveryIdFor, uuidv7Time, type Clock } from '@triggers/core/domain';
-import type { Logger } from '@triggers/core/runtime';
+import { annotateActiveSpan, currentTraceparent, sendMessagesSpan, type Logger } from '@triggers/core/runtime';
 import type { SubscriptionCache } from './subscription-cache.ts';
 import type { MatcherMetrics } from './metrics.ts';
 
@@ -28,6 +28,7 @@ export async function matchEvent(deps: MatcherDeps, message: EventMessage): Prom
     const active = await deps.subscriptions.forEvent(message.customerId, uuidv7Time(message.eventId));
     if (active.length === 0) {
       deps.metrics.eventsMatched.inc({ outcome: 'unmatched' });
+      annotateActiveSpan({ 'triggers.matched_subscriptions': 0 });
       await deps.eventStore.setStatus(message.customerId, message.eventId, 'unmatched', ['pending']);
       return;
     }
@@ -42,6 +43,7 @@ export async function matchEvent(deps: MatcherDeps, message: EventMessage): Prom
   const active = await deps.subscriptions.forEvent(event.customerId, isReplay ? deps.clock.now() : event.timestamp);
   const matched = active.filter((s) => s.selector.matches(event.payload));
   deps.metrics.eventsMatched.inc({ outcome: matched.length > 0 ? 'matched' : 'unmatched' });
+  annotateActiveSpan({ 'triggers.matched_subscriptions': matched.length });
 
   if (matched.length === 0) {
     const existing = isReplay ? await deps.deliveryStore.listDeliveries(event.customerId, event.eventId) : [];
@@ -60,6 +62,11 @@ export async function matchEvent(deps: MatcherDeps, message: EventMessage): Prom
     })),
   );
   if (isReplay) await deps.eventStore.setStatus(event.customerId, event.eventId, 'pending', ['failed', 'unmatched']);
-  const outgoing = records.filter((r) => r.status === 'pending').map((r) => deliveryMessage(r, { delayMs: r.nextAttemptAt - now, traceparent: message.traceparent }));
-  if (outgoing.length > 0) await deps.queue.sendBatch('deliveries', outgoing);
+  const pending = records.filter((r) => r.status === 'pending');
+  if (pending.length === 0) return;
+  // Each delivery carries the enqueue span's context: one trace, one branch per subscription.
+  await sendMessagesSpan(deps.queue.kind, 'deliveries', pending.length, { 'triggers.event_id': event.eventId, 'triggers.customer_id': event.customerId }, () => {
+    const traceparent = currentTraceparent() ?? message.traceparent;
+    return deps.queue.sendBatch('deliveries', pending.map((r) => deliveryMessage(r, { delayMs: r.nextAttemptAt - now, traceparent })));
+  });
 }

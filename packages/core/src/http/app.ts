@@ -3,6 +3,7 @@ import { Histogram, register } from 'prom-client';
 import type { ServiceContext } from '../service-context.ts';
 import { TriggersError } from '../errors.ts';
 import { requestId } from './request-id.ts';
+import { traceRequests } from '../telemetry/http-tracing.ts';
 import { problemHandler, sendProblem } from './problem.ts';
 import { mountRoutes, type AnyRoute } from './route.ts';
 import { ApiKeyAuthenticator, checkAdminToken } from './auth.ts';
@@ -41,6 +42,7 @@ export function createHttpApp(ctx: ServiceContext, options: HttpAppOptions): Exp
 
   const duration = requestDurationMetric();
   app.use(requestId());
+  app.use(traceRequests());
   app.use((req, res, next) => {
     const end = duration.startTimer();
     res.once('finish', () => end({ method: req.method, route: req.route?.path ?? 'unmatched', status: res.statusCode }));

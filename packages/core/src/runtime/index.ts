@@ -13,3 +13,5 @@ export * from '../admin-token.ts';
 export * from '../webhooks/webhook-sender.ts';
 export * from '../webhooks/ssrf-connector.ts';
 export * from '../webhooks/circuit-breaker.ts';
+export * from '../telemetry/tracing.ts';
+export * from '../telemetry/messaging.ts';

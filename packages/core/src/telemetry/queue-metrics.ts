@@ -88,8 +88,8 @@ export function registerQueueMetrics(queue: Queue, options: QueueMetricsOptions 
   });
   return {
     unregister() {
-      registry.removeSingleMetric(messages.name);
-      registry.removeSingleMetric(deadLetters.name);
+      registry.removeSingleMetric('triggers_queue_messages');
+      registry.removeSingleMetric('triggers_queue_dead_letter_messages');
     },
   };
 }

@@ -1,0 +1,208 @@
+import assert from 'node:assert/strict';
+import { startTestServer, type TestServer } from './test-server.ts';
+import { flushTracing, startTracing, stopTracing } from '@triggers/core/runtime';
+import {
+  newCustomer,
+  postEvent,
+  receiverPool,
+  startOtlpReceiver,
+  subscribe,
+  waitForEventStatus,
+  SPAN_KIND,
+  type OtlpReceiver,
+  type ReceivedSpan,
+} from '@triggers/testkit';
+
+/**
+ * Issue 12, items 1 and 6 on the embedded all-in-one: ingest's HTTP span → enqueue → matcher →
+ * deliverer → the webhook's HTTP client span form one trace per event, exported over OTLP/HTTP
+ * JSON to an in-test receiver; the trace context rides in the queue messages (the SQLite queue's
+ * message body).
+ */
+
+const PAYLOAD_MARKER = 'payload-marker-7f3c1e';
+
+function withOtelEnv(values: Record<string, string>): () => void {
+  const saved = Object.fromEntries(Object.keys(values).map((k) => [k, process.env[k]]));
+  Object.assign(process.env, values);
+  return () => {
+    for (const [k, v] of Object.entries(saved)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  };
+}
+
+const byId = (spans: ReceivedSpan[]) => new Map(spans.map((s) => [s.spanId, s]));
+const named = (spans: ReceivedSpan[], name: string) => spans.filter((s) => s.name === name);
+
+/** Walks up from `span` to the root: the names on the way. */
+function ancestry(span: ReceivedSpan, spans: ReceivedSpan[]): string[] {
+  const index = byId(spans);
+  const names: string[] = [];
+  for (let s: ReceivedSpan | undefined = span; s; s = index.get(s.parentSpanId)) names.push(s.name);
+  return names;
+}
+
+describe('One trace per event through the embedded all-in-one (OTLP/HTTP JSON)', function () {
+  this.timeout(60_000);
+  let otlp: OtlpReceiver;
+  let restoreEnv: () => void;
+  let server: TestServer;
+  const receivers = receiverPool();
+
+  before(async () => {
+    otlp = await startOtlpReceiver();
+    restoreEnv = withOtelEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_BSP_SCHEDULE_DELAY: '50' });
+    assert.equal(await startTracing({ serviceName: 'triggers-all-in-one' }), true);
+    server = await startTestServer({ TRIGGERS_RETRY_BASE_MS: '50', TRIGGERS_WEBHOOK_TRACEPARENT: 'true' });
+  });
+  after(async () => {
+    await receivers.closeAll();
+    await server?.close();
+    await stopTracing();
+    restoreEnv?.();
+    await otlp?.close();
+  });
+
+  /** The trace of a posted event: found by its id on the enqueue span. */
+  async function traceOf(eventId: string, done: (spans: ReceivedSpan[]) => boolean): Promise<ReceivedSpan[]> {
+    await flushTracing();
+    const [send] = await otlp.waitForSpans((s) => s.name === 'send events' && s.attributes['triggers.event_id'] === eventId, 1);
+    await flushTracing();
+    return otlp.waitForTrace(send.traceId, done);
+  }
+
+  it('a fan-out to three subscriptions is one trace with three delivery branches', async () => {
+    const { apiKey, customerId, eventType } = await newCustomer(server);
+    const receiver = await receivers.start();
+    const subscriptions = [];
+    for (let i = 0; i < 3; i++) subscriptions.push(await subscribe(server, apiKey, eventType, receiver.url(`/hook-${i}`)));
+    const posted = await postEvent(server, apiKey, { event_type: eventType, marker: PAYLOAD_MARKER });
+    await waitForEventStatus(server, apiKey, posted.event_id, 'delivered');
+
+    const spans = await traceOf(posted.event_id, (s) => named(s, 'POST').length === 3 && named(s, 'process deliveries').length === 3);
+    const [ingest] = named(spans, 'POST /api/v1/events');
+    assert.ok(ingest, `an ingest server span among ${spans.map((s) => s.name).join(', ')}`);
+    assert.equal(ingest.kind, SPAN_KIND.server);
+    assert.equal(ingest.parentSpanId, '', 'the trace starts at ingest');
+    assert.equal(ingest.attributes['http.request.method'], 'POST');
+    assert.equal(ingest.attributes['http.route'], '/api/v1/events');
+    assert.equal(ingest.attributes['http.response.status_code'], 202);
+
+    const [enqueue] = named(spans, 'send events');
+    assert.equal(enqueue.kind, SPAN_KIND.producer);
+    assert.equal(enqueue.parentSpanId, ingest.spanId);
+    assert.equal(enqueue.attributes['messaging.destination.name'], 'events');
+    assert.equal(enqueue.attributes['messaging.system'], 'sqlite');
+    assert.equal(enqueue.attributes['triggers.customer_id'], customerId);
+
+    const [match] = named(spans, 'process events');
+    assert.equal(match.kind, SPAN_KIND.consumer);
+    assert.equal(match.parentSpanId, enqueue.spanId, 'the matcher continues the context carried by the events message');
+    assert.equal(match.attributes['triggers.event_id'], posted.event_id);
+    assert.equal(match.attributes['triggers.matched_subscriptions'], 3);
+
+    const [fanOut] = named(spans, 'send deliveries');
+    assert.equal(fanOut.parentSpanId, match.spanId);
+    assert.equal(fanOut.attributes['messaging.batch.message_count'], 3);
+
+    const deliveries = named(spans, 'process deliveries');
+    assert.deepEqual(deliveries.map((d) => d.parentSpanId), [fanOut.spanId, fanOut.spanId, fanOut.spanId], 'three branches under the fan-out');
+    assert.deepEqual(deliveries.map((d) => d.attributes['triggers.subscription_id']).sort(), subscriptions.map((s) => s.workflow_id).sort());
+    for (const d of deliveries) {
+      assert.equal(d.attributes['triggers.event_id'], posted.event_id);
+      assert.equal(d.attributes['triggers.customer_id'], customerId);
+      assert.equal(d.attributes['triggers.attempt'], 1);
+      assert.equal(d.attributes['triggers.outcome'], 'succeeded');
+      assert.equal(d.attributes['messaging.operation.type'], 'process');
+    }
+    const requests = named(spans, 'POST');
+    for (const request of requests) {
+      assert.equal(request.kind, SPAN_KIND.client);
+      assert.deepEqual(ancestry(request, spans), ['POST', 'process deliveries', 'send deliveries', 'process events', 'send events', 'POST /api/v1/events']);
+      assert.equal(request.attributes['http.response.status_code'], 200);
+      assert.equal(request.attributes['server.address'], '127.0.0.1');
+      assert.equal(request.attributes['server.port'], receiver.port);
+      assert.equal(request.attributes['url.path'], undefined, 'no path: it may hold a receiver token');
+    }
+    assert.ok(new Set(spans.map((s) => s.traceId)).size === 1);
+
+    // TRIGGERS_WEBHOOK_TRACEPARENT is on here: each request carried its client span's context.
+    const sent = receiver.requests.map((r) => r.headers.traceparent);
+    assert.deepEqual(sent.sort(), requests.map((r) => `00-${r.traceId}-${r.spanId}-01`).sort());
+
+    // Never payloads, secrets or keys.
+    const exported = otlp.bodies.join('\n');
+    assert.ok(!exported.includes(PAYLOAD_MARKER), 'no payload in any span');
+    assert.ok(!exported.includes(apiKey), 'no API key');
+    for (const s of subscriptions) assert.ok(!exported.includes(s.secret), 'no signing secret');
+    assert.ok(!exported.includes('/hook-'), 'no webhook path');
+  });
+
+  it('a retry is a new attempt span in the same trace', async () => {
+    const { apiKey, eventType } = await newCustomer(server);
+    const receiver = await receivers.start({ answers: [{ status: 503 }] });
+    await subscribe(server, apiKey, eventType, receiver.url());
+    const posted = await postEvent(server, apiKey, { event_type: eventType });
+    await waitForEventStatus(server, apiKey, posted.event_id, 'delivered');
+
+    const spans = await traceOf(posted.event_id, (s) => named(s, 'process deliveries').filter((d) => d.attributes['triggers.outcome']).length === 2);
+    const attempts = named(spans, 'process deliveries').filter((d) => d.attributes['triggers.outcome']).sort((a, b) => Number(a.startNanos - b.startNanos));
+    assert.deepEqual(attempts.map((a) => [a.attributes['triggers.attempt'], a.attributes['triggers.outcome']]), [[1, 'retry'], [2, 'succeeded']]);
+    assert.equal(attempts[1].parentSpanId, attempts[0].spanId, 'the retry continues from the attempt that scheduled it');
+    const requests = named(spans, 'POST').sort((a, b) => Number(a.startNanos - b.startNanos));
+    assert.deepEqual(requests.map((r) => r.attributes['http.response.status_code']), [503, 200]);
+    assert.equal(requests[0].statusCode, 2, 'the 503 attempt is an error span');
+  });
+
+  it('continues a trace the client started (its traceparent header)', async () => {
+    const { apiKey, eventType } = await newCustomer(server);
+    const clientTrace = '4bf92f3577b34da6a3ce929d0e0e4736';
+    const response = await server.request('POST', '/api/v1/events', {
+      apiKey,
+      json: { payload: { event_type: eventType } },
+      headers: { traceparent: `00-${clientTrace}-00f067aa0ba902b7-01` },
+    });
+    assert.equal(response.status, 202);
+    const spans = await traceOf(response.body.event_id, (s) => named(s, 'process events').length === 1);
+    const [ingest] = named(spans, 'POST /api/v1/events');
+    assert.equal(ingest.traceId, clientTrace);
+    assert.equal(ingest.parentSpanId, '00f067aa0ba902b7');
+  });
+});
+
+describe('The webhook request carries traceparent only when TRIGGERS_WEBHOOK_TRACEPARENT is on', function () {
+  this.timeout(60_000);
+  let otlp: OtlpReceiver;
+  let restoreEnv: () => void;
+  let server: TestServer;
+  const receivers = receiverPool();
+
+  before(async () => {
+    otlp = await startOtlpReceiver();
+    restoreEnv = withOtelEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_BSP_SCHEDULE_DELAY: '50' });
+    assert.equal(await startTracing({ serviceName: 'triggers-all-in-one' }), true);
+    server = await startTestServer(); // the default: off
+  });
+  after(async () => {
+    await receivers.closeAll();
+    await server?.close();
+    await stopTracing();
+    restoreEnv?.();
+    await otlp?.close();
+  });
+
+  it('off by default: traced, but the receiver sees no trace header', async () => {
+    const { apiKey, eventType } = await newCustomer(server);
+    const receiver = await receivers.start();
+    await subscribe(server, apiKey, eventType, receiver.url());
+    const posted = await postEvent(server, apiKey, { event_type: eventType });
+    await waitForEventStatus(server, apiKey, posted.event_id, 'delivered');
+    await flushTracing();
+    await otlp.waitForSpans((s) => s.name === 'POST' && s.attributes['triggers.customer_id'] !== undefined, 1);
+    assert.equal(receiver.requests.length, 1);
+    assert.equal(receiver.requests[0].headers.traceparent, undefined);
+    assert.equal(receiver.requests[0].headers.tracestate, undefined);
+  });
+});

@@ -1,0 +1,50 @@
+import type { RequestHandler } from 'express';
+import { context, propagation } from '@opentelemetry/api';
+import { SpanKind, markSpanError, startSpan } from './tracing.ts';
+
+/** Liveness, readiness, scrapes and the API document: not worth a trace each. */
+const UNTRACED = new Set(['/health', '/ready', '/metrics', '/openapi.json']);
+
+/**
+ * One SERVER span per API request, continuing the caller's `traceparent` when it sends one, named
+ * `<method> <route pattern>` (OTel HTTP semantic conventions: never the raw path's ids as name).
+ * Its context is active for the rest of the request, so the enqueue span and the log lines of the
+ * handler belong to it. Static files (the console) and the ops routes are not traced.
+ */
+export function traceRequests(): RequestHandler {
+  return (req, res, next) => {
+    if (UNTRACED.has(req.path) || !(req.path.startsWith('/api/') || req.path.startsWith('/admin/'))) {
+      next();
+      return;
+    }
+    const parent = propagation.extract(context.active(), req.headers);
+    const { span, context: active } = startSpan(req.method, {
+      kind: SpanKind.SERVER,
+      parent,
+      attributes: {
+        'http.request.method': req.method,
+        'url.scheme': req.protocol,
+        'url.path': req.path,
+        'server.port': req.socket.localPort,
+        'network.protocol.version': req.httpVersion,
+      },
+    });
+    res.once('finish', () => {
+      const route = (req.route?.path as string | undefined) ?? undefined;
+      if (route) {
+        span.setAttribute('http.route', route);
+        span.updateName(`${req.method} ${route}`);
+      }
+      span.setAttribute('http.response.status_code', res.statusCode);
+      if (res.statusCode >= 500) markSpanError(span, String(res.statusCode));
+      span.end();
+    });
+    res.once('close', () => {
+      if (!res.writableFinished) {
+        markSpanError(span, 'aborted');
+        span.end();
+      }
+    });
+    context.with(active, next);
+  };
+}

@@ -1,0 +1,145 @@
+import { context, propagation, trace, SpanKind, SpanStatusCode, ROOT_CONTEXT, type Attributes, type Context, type Span } from '@opentelemetry/api';
+
+/**
+ * OpenTelemetry tracing. The SDK (`@opentelemetry/sdk-node`) is configured by the standard
+ * `OTEL_*` variables, which it reads itself (the one exception to "only config.ts reads
+ * process.env": they are the SDK's contract, not ours). It is started only when a trace exporter
+ * is configured; otherwise it is never even loaded, and the spans below are the API's no-ops.
+ */
+
+type Env = Record<string, string | undefined>;
+
+interface StartedSdk {
+  shutdown(): Promise<void>;
+  flush(): Promise<void>;
+}
+
+let started: Promise<StartedSdk | undefined> | undefined;
+
+/**
+ * Whether the `OTEL_*` settings ask for traces: not with `OTEL_SDK_DISABLED=true` or
+ * `OTEL_TRACES_EXPORTER=none`; yes with another `OTEL_TRACES_EXPORTER` (otlp, console, zipkin) or
+ * an OTLP endpoint (`OTEL_EXPORTER_OTLP_ENDPOINT` / `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`).
+ */
+export function tracingConfigured(env: Env): boolean {
+  if (env.OTEL_SDK_DISABLED?.trim().toLowerCase() === 'true') return false;
+  const exporters = (env.OTEL_TRACES_EXPORTER ?? '').split(',').map((s) => s.trim()).filter((s) => s && s !== 'null');
+  if (exporters.length > 0) return !exporters.every((e) => e === 'none');
+  return Boolean(env.OTEL_EXPORTER_OTLP_ENDPOINT?.trim() || env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT?.trim());
+}
+
+/**
+ * Starts the SDK once per process (or worker thread) when `tracingConfigured(env)`; resolves to
+ * whether tracing is on. `serviceName` applies unless `OTEL_SERVICE_NAME` is set. Metrics and logs
+ * are not exported through it (Prometheus scrapes /metrics; logs go to stdout with trace ids).
+ */
+export function startTracing(options: { serviceName: string; env?: Env }): Promise<boolean> {
+  const env = options.env ?? process.env;
+  started ??= (async () => {
+    if (!tracingConfigured(env)) return undefined;
+    const { NodeSDK } = await import('@opentelemetry/sdk-node');
+    const sdk = new NodeSDK({
+      serviceName: env.OTEL_SERVICE_NAME ? undefined : options.serviceName,
+      instrumentations: [],
+      metricReaders: [],
+      logRecordProcessors: [],
+    });
+    sdk.start();
+    const provider = trace.getTracerProvider() as { forceFlush?: () => Promise<void>; getDelegate?: () => { forceFlush?: () => Promise<void> } };
+    return {
+      shutdown: () => sdk.shutdown(),
+      flush: async () => {
+        const delegate = provider.getDelegate?.() ?? provider;
+        await delegate.forceFlush?.();
+      },
+    };
+  })();
+  return started.then((sdk) => sdk !== undefined);
+}
+
+/** Exports the spans ended so far (tests; shutdown does it too). */
+export async function flushTracing(): Promise<void> {
+  await (await started)?.flush();
+}
+
+/** Flushes and stops the SDK; a later `startTracing` may start it again. */
+export async function stopTracing(): Promise<void> {
+  const sdk = await started;
+  started = undefined;
+  await sdk?.shutdown();
+  if (sdk) {
+    trace.disable();
+    context.disable();
+    propagation.disable();
+  }
+}
+
+const tracer = () => trace.getTracer('triggers');
+
+/** The W3C `traceparent` of the active span, for a queue message or an outgoing request. */
+export function currentTraceparent(from: Context = context.active()): string | undefined {
+  const carrier: Record<string, string> = {};
+  propagation.inject(from, carrier);
+  return carrier.traceparent;
+}
+
+/** The context a `traceparent` (from a message or a request) continues; the root one without it. */
+export function contextFromTraceparent(traceparent: string | undefined, base: Context = ROOT_CONTEXT): Context {
+  return traceparent ? propagation.extract(base, { traceparent }) : base;
+}
+
+/** `trace_id` and `span_id` of the active span, for log lines (empty outside a span). */
+export function traceLogFields(): { trace_id?: string; span_id?: string } {
+  const span = trace.getActiveSpan();
+  if (!span) return {};
+  const { traceId, spanId, traceFlags } = span.spanContext();
+  if (!traceFlags && !span.isRecording()) return {};
+  return { trace_id: traceId, span_id: spanId };
+}
+
+/** Sets attributes on the active span (no-op outside one). */
+export function annotateActiveSpan(attributes: Attributes): void {
+  trace.getActiveSpan()?.setAttributes(attributes);
+}
+
+export { SpanKind };
+export type { Span, Attributes, Context };
+
+/**
+ * Runs `work` in a new active span (a child of `parent`, else of the active context) and ends it;
+ * an exception marks the span as an error (its type, never its message: messages may hold data).
+ */
+export async function inSpan<T>(
+  name: string,
+  options: { kind: SpanKind; attributes?: Attributes; parent?: Context },
+  work: (span: Span) => Promise<T>,
+): Promise<T> {
+  const parent = options.parent ?? context.active();
+  return tracer().startActiveSpan(name, { kind: options.kind, attributes: options.attributes }, parent, async (span) => {
+    try {
+      return await work(span);
+    } catch (error) {
+      span.setStatus({ code: SpanStatusCode.ERROR });
+      span.setAttribute('error.type', error instanceof Error ? error.name : 'Error');
+      throw error;
+    } finally {
+      span.end();
+    }
+  });
+}
+
+/** Starts a span the caller ends (an HTTP request ends on the response's `finish`). */
+export function startSpan(name: string, options: { kind: SpanKind; attributes?: Attributes; parent: Context }): { span: Span; context: Context } {
+  const span = tracer().startSpan(name, { kind: options.kind, attributes: options.attributes }, options.parent);
+  return { span, context: trace.setSpan(options.parent, span) };
+}
+
+export function markSpanError(span: Span, errorType: string): void {
+  span.setStatus({ code: SpanStatusCode.ERROR });
+  span.setAttribute('error.type', errorType);
+}
+
+/** OTel `messaging.system` for a queue backend kind. */
+export function messagingSystem(queueKind: string): string {
+  return { sqs: 'aws_sqs', kafka: 'kafka' }[queueKind] ?? queueKind;
+}
