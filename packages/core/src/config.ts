@@ -69,6 +69,9 @@ const VARIABLES = {
   TRIGGERS_MAX_PAYLOAD_BYTES: int(1024, 64 * 1024 * 1024).default(262_144),
   TRIGGERS_IDEMPOTENCY_TTL_MS: int(1000, 30 * 24 * 3600_000).default(24 * 3600_000),
   TRIGGERS_API_KEY_CACHE_MS: int(0, 5000).default(1000),
+  TRIGGERS_STREAM_MAX_PER_CUSTOMER: int(1, 10_000).default(10),
+  TRIGGERS_STREAM_HEARTBEAT_MS: int(1000, 15_000).default(15_000),
+  TRIGGERS_STREAM_SLOW_CLIENT_MS: int(100, 300_000).default(10_000),
   TRIGGERS_RETRY_BASE_MS: int(1, 24 * 3600_000).default(2000),
   TRIGGERS_RETRY_MAX_DELAY_MS: int(1, 7 * 24 * 3600_000).default(24 * 3600_000),
   TRIGGERS_MAX_ATTEMPTS: int(1, 100).default(5),
@@ -188,6 +191,15 @@ function buildConfig(v: Parsed) {
       ssrfAllow: v.TRIGGERS_SSRF_ALLOW ?? ({ kind: env === 'dev' ? 'loopback' : 'none' } as SsrfAllow),
       pendingSweepAfterMs: v.TRIGGERS_PENDING_SWEEP_AFTER_MS,
       concurrency: v.TRIGGERS_DELIVERER_CONCURRENCY,
+    },
+    /** `GET /api/v1/events/stream` (Server-Sent Events). */
+    stream: {
+      /** Open streams per customer on one inbox process; the next one is `429`. */
+      maxPerCustomer: v.TRIGGERS_STREAM_MAX_PER_CUSTOMER,
+      /** A `: ping` comment this often keeps proxies (the ALB: 60 s idle) from closing a quiet stream. */
+      heartbeatMs: v.TRIGGERS_STREAM_HEARTBEAT_MS,
+      /** How long a write may wait for the client to read before the client is cut off (`event: overflow`). */
+      slowClientMs: v.TRIGGERS_STREAM_SLOW_CLIENT_MS,
     },
     matcher: {
       concurrency: v.TRIGGERS_MATCHER_CONCURRENCY,

@@ -15,5 +15,7 @@ export interface InboxDeps {
     ssrfAllow: SsrfAllow;
     /** The largest request body read by a handler itself. */
     maxBodyBytes: number;
+    /** The event stream's limits (config `stream`). */
+    stream: { maxPerCustomer: number; heartbeatMs: number; slowClientMs: number };
   };
 }

@@ -4,6 +4,7 @@ import type { InboxDeps } from './deps.ts';
 import { makeInboxListRoute } from './routes/inbox.list.ts';
 import { makeEventGetRoute } from './routes/events.get.ts';
 import { makeEventReplayRoute } from './routes/events.replay.ts';
+import { makeEventStreamRoute } from './routes/events.stream.ts';
 import { makeSubscriptionCreateRoute } from './routes/subscriptions.create.ts';
 import { makeSubscriptionListRoute } from './routes/subscriptions.list.ts';
 import { makeSubscriptionGetRoute } from './routes/subscriptions.get.ts';
@@ -36,10 +37,12 @@ export function inboxRoutes(ctx: ServiceContext, options: InboxRoutesOptions = {
     eventStore: ctx.backends.eventStore,
     metadataStore: ctx.backends.metadataStore,
     queue: ctx.backends.queue,
-    settings: { ssrfAllow: ctx.config.delivery.ssrfAllow, maxBodyBytes: ctx.config.ingest.maxPayloadBytes },
+    settings: { ssrfAllow: ctx.config.delivery.ssrfAllow, maxBodyBytes: ctx.config.ingest.maxPayloadBytes, stream: ctx.config.stream },
   };
   const routes: AnyRoute[] = [
     makeInboxListRoute(deps),
+    // Before `/api/v1/events/:event_id`, which would otherwise take "stream" as an id.
+    makeEventStreamRoute(deps),
     makeEventGetRoute(deps),
     makeEventReplayRoute(deps),
     makeSubscriptionCreateRoute(deps),

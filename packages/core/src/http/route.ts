@@ -17,6 +17,8 @@ export interface RouteResult {
   text?: string;
   contentType?: string;
   headers?: Record<string, string>;
+  /** The handler wrote the response itself (a Server-Sent Events stream): nothing more is sent. */
+  streamed?: boolean;
 }
 
 export interface RouteContext<Q, P, B> {
@@ -122,6 +124,7 @@ async function runRoute(route: AnyRoute, req: Request, res: Response, options: M
 }
 
 export function sendResult(res: Response, result: RouteResult): void {
+  if (result.streamed) return;
   if (result.headers) for (const [name, value] of Object.entries(result.headers)) res.setHeader(name, value);
   if (result.text !== undefined) {
     res.status(result.status).type(result.contentType ?? 'text/plain').send(result.text);
