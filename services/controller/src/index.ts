@@ -1,8 +1,6 @@
 import { register as globalRegistry, type Registry } from 'prom-client';
-import type { Config } from '@triggers/core/runtime';
-import type { Logger } from '@triggers/core/runtime';
+import type { Config, Logger, ReadinessCheck } from '@triggers/core/runtime';
 import type { MetadataStore } from '@triggers/core/ports';
-import type { ReadinessCheck } from '@triggers/core/runtime';
 import { coerceError } from '@triggers/core/domain';
 import { Informer, apiListWatchSource, objectKey, type KubeObject } from './kube/informer.ts';
 import type { KubeClient } from './kube/kube-client.ts';

@@ -1,9 +1,4 @@
-import type { SsrfAllow } from '@triggers/core/domain';
-import { compileSelector } from '@triggers/core/domain';
-import type { Selector } from '@triggers/core/domain';
-import { checkWebhookUrl } from '@triggers/core/domain';
-import { TriggersError } from '@triggers/core/domain';
-import type { SubscriptionBatching } from '@triggers/core/domain';
+import { type SsrfAllow, compileSelector, type Selector, checkWebhookUrl, TriggersError, type SubscriptionBatching } from '@triggers/core/domain';
 import type { SubscriptionSpec } from '../subscription-resource.ts';
 
 /** What the spec asks the store to hold, checked exactly as the REST API checks a subscription body. */

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
-import type { Subscription } from '@triggers/core/domain';
-import { PREVIOUS_SECRET_TTL_MS } from '@triggers/core/domain';
+import { type Subscription, PREVIOUS_SECRET_TTL_MS } from '@triggers/core/domain';
 import { desiredSubscription, type DesiredSubscription } from './desired-subscription.ts';
 import { planSync, type SyncInput } from './plan-sync.ts';
 import { buildStatus, statusChanged } from './status.ts';

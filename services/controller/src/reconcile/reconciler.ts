@@ -1,9 +1,6 @@
-import type { SsrfAllow } from '@triggers/core/domain';
+import { type SsrfAllow, type Subscription, generateWebhookSecret, isWebhookSecret, DependencyError, coerceError } from '@triggers/core/domain';
 import type { Logger } from '@triggers/core/runtime';
 import type { MetadataStore } from '@triggers/core/ports';
-import type { Subscription } from '@triggers/core/domain';
-import { generateWebhookSecret, isWebhookSecret } from '@triggers/core/domain';
-import { DependencyError, coerceError } from '@triggers/core/domain';
 import { KubeError, isConflict, isNotFound, type KubeClient } from '../kube/kube-client.ts';
 import type { Scheduler } from '../scheduler.ts';
 import { FINALIZER, managedByOf, resourcePath, type SubscriptionResource } from '../subscription-resource.ts';
