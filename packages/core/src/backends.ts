@@ -140,6 +140,8 @@ export async function createBackends(config: Config, options: { clock: Clock; lo
       b.eventStore === 'sqlite' && b.queue === 'sqlite' && b.cache === 'memory'
         ? sqlite!.eventAcceptor
         : new DualWriteEventAcceptor(stores.eventStore, queue, idempotencyStore, options.log);
+    // Closed first (closers run in reverse): calls still waiting reach the store and queue before they close.
+    closers.push(() => eventAcceptor.close());
 
     // The demo's state and outbox live in the embedded SQLite file when there is one.
     const outbox = sqlite ? new SqliteOutboxMailer(sqlite.db, config.mail.from, options.clock) : new MemoryOutboxMailer(config.mail.from, options.clock);

@@ -1,9 +1,13 @@
 /**
  * The test kit: one conformance suite per port, run unchanged against every adapter (keyv style:
  * each call registers mocha `describe`/`it` blocks; tests skip by declared capability, never by
- * backend name), and the harness the services' tests share — engines from `TRIGGERS_TEST_*`,
- * webhook receivers, an HTTP client, the services as OS processes. It depends on the core only:
- * starting the whole thing in-process is the all-in-one's (`@triggers/all-in-one/test-server`).
+ * backend name). An adapter calls its suite in the test file beside it, before its own specifics:
+ * `backends/<engine>/<port>.ts` → `backends/<engine>/<port>.test.ts`.
+ *
+ * And the helpers the services' tests share: calls through the API, problem assertions, the
+ * generated route security tests, engines from `TRIGGERS_TEST_*`, webhook receivers, the services
+ * as OS processes. It depends on the core only: starting the whole thing in-process is the
+ * all-in-one's (`@triggers/all-in-one/test-server`).
  */
 export { eventStoreConformance, type EventStoreCapabilities } from './event-store.conformance.ts';
 export { metadataStoreConformance } from './metadata-store.conformance.ts';
@@ -11,6 +15,7 @@ export { queueConformance, type QueueSuiteCapabilities } from './queue.conforman
 export { idempotencyStoreConformance, type IdempotencySuiteCapabilities } from './idempotency-store.conformance.ts';
 export { rateLimiterConformance, type RateLimiterSuiteCapabilities } from './rate-limiter.conformance.ts';
 export { deliveryStoreConformance, type DeliveryStoreFixture } from './delivery-store.conformance.ts';
+export { eventAcceptorConformance, type EventAcceptorFixture } from './event-acceptor.conformance.ts';
 export { uniqueId, uuidv7At, sleep, itIf, assertInvalidRequest, waitUntil, eventually, gaps, watchEventLoopStalls } from './helpers.ts';
 export {
   startWebhookReceiver,

@@ -18,6 +18,12 @@ export interface QueueSuiteCapabilities {
    * it (embedded mode promises 50 ms); `undefined` skips those tests.
    */
   dueWithinMs?: number;
+  /** `ack` with a receipt from `readDeadLetters` deletes that dead letter (not Kafka: its dead-letter topic is a log). */
+  purgesAckedDeadLetters?: boolean;
+  /** `close` wakes a waiting receiver this soon. Default 1000 ms. */
+  closeWithinMs?: number;
+  /** Opens the adapter against an address where no engine answers; `undefined` skips that test. */
+  openUnreachable?: () => Promise<Queue>;
 }
 
 const TOPIC: Topic = 'deliveries';
@@ -39,14 +45,16 @@ export function queueConformance(makeQueue: () => Promise<Queue>, capabilities: 
 
   describe('Queue conformance', function () {
     let queue: Queue;
+    let closedByTest = false;
 
     beforeEach(async function () {
+      closedByTest = false;
       queue = await makeQueue();
       unit = Math.max(capabilities.timeUnitMs ?? 100, queue.capabilities.visibilityGranularityMs ?? 0);
     });
 
     afterEach(async function () {
-      await queue?.close();
+      if (!closedByTest) await queue?.close();
     });
 
     const now = (o: Partial<ReceiveOptions> = {}): ReceiveOptions => ({ maxMessages: 10, visibilityTimeoutMs: 30_000, waitTimeMs: 0, ...o });
@@ -236,6 +244,72 @@ export function queueConformance(makeQueue: () => Promise<Queue>, capabilities: 
         }
         assert.equal(count, before + 1);
         assert.equal(await queue.deadLetterDepth('events'), 0, 'per topic');
+      });
+    });
+
+    describe('dead letters, acked', function () {
+      /** Sends one message and nacks it past `maxReceives`; returns what was sent. */
+      async function deadLetterOne(): Promise<unknown> {
+        const sent = body();
+        await queue.send(TOPIC, { body: sent });
+        for (let i = 1; i <= capabilities.maxReceives; i++) {
+          const [message] = await receiveAll(1);
+          await queue.nack(TOPIC, message.receipt, 0);
+        }
+        assert.deepEqual(await queue.receive(TOPIC, now({ waitTimeMs: unit * 2 })), [], 'not delivered again');
+        return sent;
+      }
+
+      it('lists a dead letter without consuming it', async function () {
+        if (!queue.capabilities.deadLetter) this.skip();
+        this.timeout(60_000);
+        const sent = await deadLetterOne();
+        const [dead] = await queue.readDeadLetters(TOPIC, 10);
+        assert.deepEqual(dead?.body, sent);
+        const [again] = await queue.readDeadLetters(TOPIC, 10);
+        assert.equal(again?.id, dead.id, 'reading is not consuming');
+      });
+
+      it('purges a dead letter acked with the receipt readDeadLetters gave', async function () {
+        if (!queue.capabilities.deadLetter || !capabilities.purgesAckedDeadLetters) this.skip();
+        this.timeout(60_000);
+        await deadLetterOne();
+        const [dead] = await queue.readDeadLetters(TOPIC, 10);
+        await queue.ack(TOPIC, dead.receipt);
+        assert.deepEqual(await queue.readDeadLetters(TOPIC, 10), []);
+      });
+    });
+
+    describe('close', function () {
+      it('wakes a receiver waiting on an empty topic with no messages, without waiting out waitTimeMs', async function () {
+        const receiving = queue.receive(TOPIC, now({ waitTimeMs: 10_000 }));
+        await sleep(200);
+        const start = Date.now();
+        closedByTest = true;
+        await queue.close();
+        assert.deepEqual(await receiving, []);
+        const closeWithinMs = capabilities.closeWithinMs ?? 1000;
+        assert.ok(Date.now() - start < closeWithinMs, `woken ${Date.now() - start} ms after close (promised ${closeWithinMs} ms)`);
+      });
+    });
+
+    describe('an unreachable engine', function () {
+      it('fails with a retryable DependencyError', async function () {
+        if (!capabilities.openUnreachable) this.skip();
+        this.timeout(60_000);
+        const attempt = async () => {
+          const unreachable = await capabilities.openUnreachable!();
+          try {
+            await unreachable.send(TOPIC, { body: body() });
+          } finally {
+            await unreachable.close().catch(() => undefined);
+          }
+        };
+        await assert.rejects(attempt(), (error: Error & { retryable?: boolean }) => {
+          assert.equal(error.name, 'DependencyError', String(error));
+          assert.equal(error.retryable, true);
+          return true;
+        });
       });
     });
 

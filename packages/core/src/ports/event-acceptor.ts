@@ -12,11 +12,15 @@ export interface Acceptance {
 /**
  * The outbox: stores events as `pending` and enqueues one `events` message per event.
  *
- * When it resolves, every event is durably stored and enqueued (or, where store and queue are
- * different engines, stored and either enqueued or left for the pending sweeper). Concurrent
- * calls are group-committed: many requests share one transaction and one fsync.
- * On failure it throws and nothing was accepted.
+ * Semantics (checked by the conformance suite, testkit's event-acceptor.conformance.ts):
+ * - When `accept` resolves, every event is durably stored as `pending` and enqueued (or, where
+ *   store and queue are different engines, stored and either enqueued or left for the pending
+ *   sweeper), and the idempotency key, if any, is completed with the response.
+ * - When it rejects (a `DependencyError`), none of the call's events was stored or enqueued.
+ * - Concurrent calls are group-committed: many requests share one transaction and one fsync.
+ * - `close` settles every call made before it, then refuses new calls with a `DependencyError`.
  */
 export interface EventAcceptor {
   accept(acceptance: Acceptance): Promise<void>;
+  close(): Promise<void>;
 }

@@ -57,7 +57,9 @@ export interface QueueDepth {
  * - `ack` deletes the message; acking twice or with a stale receipt is a no-op.
  * - `nack(receipt, delayMs)` makes the message visible again after `delayMs`.
  * - A message received more than `maxReceives` times (adapter setting) moves to the topic's
- *   dead-letter queue instead of being delivered again; `readDeadLetters` lists them.
+ *   dead-letter queue instead of being delivered again; `readDeadLetters` lists them without
+ *   consuming them; where the backend can delete one (SQLite, SQS; not Kafka's log), `ack` with
+ *   the receipt it gave purges that dead letter.
  * - Backend failures throw `DependencyError`.
  */
 export interface Queue {
@@ -77,5 +79,10 @@ export interface Queue {
    */
   deadLetterDepth(topic: Topic): Promise<number>;
   ping(): Promise<void>;
+  /**
+   * Releases the queue's connections. A `receive` waiting for messages returns `[]` at once
+   * instead of waiting out its `waitTimeMs`; messages received and not yet acked become visible
+   * again after their visibility timeout, as after a crash. Call it once; nothing after it.
+   */
   close(): Promise<void>;
 }

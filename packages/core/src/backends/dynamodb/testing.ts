@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { DeleteTableCommand, DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { awsClientConfig } from '../aws.ts';
+import { openDynamoBackends, type DynamoBackends } from './index.ts';
 
 export const DYNAMODB_ENGINE = {
   name: 'DynamoDB',
@@ -30,4 +31,26 @@ export async function deleteTable(endpoint: string, table: string): Promise<void
   } finally {
     client.destroy();
   }
+}
+
+/**
+ * Backends on one fresh table for a test file (three shards: every inbox page merges several
+ * partitions, and the count is not a power of two). `open()` as often as needed; `cleanup()` in
+ * an `after` hook closes them and deletes the table (nothing to do when the engine never answered).
+ */
+export function temporaryTable(endpoint: () => string): { open(): Promise<DynamoBackends>; cleanup(): Promise<void> } {
+  const table = testTableName();
+  const opened: DynamoBackends[] = [];
+  return {
+    async open() {
+      const backends = await openDynamoBackends({ endpoint: endpoint(), region: 'us-east-1', table, shards: 3, ttlDays: 90 });
+      opened.push(backends);
+      return backends;
+    },
+    async cleanup() {
+      if (opened.length === 0) return;
+      for (const backends of opened.splice(0)) await backends.close();
+      await deleteTable(endpoint(), table);
+    },
+  };
 }

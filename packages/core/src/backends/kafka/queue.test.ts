@@ -22,6 +22,8 @@ describe('Kafka queue', function () {
       timeUnitMs: 100,
       // Delay-topic partitions are polled every 100 ms once due; the re-published copy is then fetched at once.
       dueWithinMs: 500,
+      closeWithinMs: 2000,
+      openUnreachable: () => queues.open({ brokers: ['127.0.0.1:1'] }),
     });
   });
 
@@ -306,22 +308,5 @@ describe('Kafka queue', function () {
       }, 'no lag left on the main and delay topics');
     });
 
-    it('wakes a waiting receiver with no messages when closed', async function () {
-      const queue = await queues.open({ consume: [TOPIC] });
-      const receiving = queue.receive(TOPIC, options({ waitTimeMs: 10_000 }));
-      await sleep(50);
-      const start = Date.now();
-      await queue.close();
-      assert.deepEqual(await receiving, []);
-      assert.ok(Date.now() - start < 2000);
-    });
-
-    it('fails with a retryable DependencyError when no broker answers', async function () {
-      await assert.rejects(queues.open({ brokers: ['127.0.0.1:1'] }), (error: Error & { retryable?: boolean }) => {
-        assert.equal(error.name, 'DependencyError');
-        assert.equal(error.retryable, true);
-        return true;
-      });
-    });
   });
 });

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { eventAcceptorConformance } from '@triggers/testkit';
 import { DependencyError } from '../../errors.ts';
 import { uuidv7 } from '../../ids.ts';
 import type { NewEvent } from '../../domain/events.ts';
@@ -31,18 +32,15 @@ describe('SQLite event acceptor (the outbox)', function () {
     db = await databases.open();
   });
 
-  it('stores every event as pending and enqueues one events message per event', async function () {
-    const acceptor = createSqliteEventAcceptor(db);
-    const store = createSqliteEventStore(db);
-    const customerId = randomUUID();
-    const events = [newEvent(customerId), newEvent(customerId)];
-    await acceptor.accept({ events, traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' });
-
-    for (const event of events) assert.equal((await store.getEvent(customerId, event.eventId))?.status, 'pending');
-    const bodies = (db.prepare("SELECT body FROM queue_messages WHERE topic = 'events'").all() as { body: string }[])
-      .map((row) => JSON.parse(row.body) as EventMessage)
-      .filter((m) => m.customerId === customerId);
-    assert.deepEqual(bodies, events.map((e) => ({ eventId: e.eventId, customerId, traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' })));
+  eventAcceptorConformance(async () => {
+    const shared = await databases.open();
+    return {
+      eventStore: createSqliteEventStore(shared),
+      queue: createSqliteQueue(shared, { maxReceives: 3 }),
+      idempotencyStore: createSqliteIdempotencyStore(shared),
+      newAcceptor: () => createSqliteEventAcceptor(shared),
+      close: async () => undefined, // closeAll closes the database
+    };
   });
 
   it('group-commits concurrent calls: all stored and enqueued, in far fewer transactions than calls', async function () {
@@ -103,20 +101,6 @@ describe('SQLite event acceptor (the outbox)', function () {
     assert.ok(await store.getEvent(customerId, later.eventId), 'the acceptor keeps working after a failed group');
   });
 
-  it('completes the idempotency key in the same transaction as the events', async function () {
-    const acceptor = createSqliteEventAcceptor(db);
-    const idempotency = createSqliteIdempotencyStore(db);
-    const customerId = randomUUID();
-    const options = { leaseMs: 60_000, ttlMs: 86_400_000 };
-    assert.equal((await idempotency.claim(customerId, 'order-42', 'hash-1', options)).state, 'acquired');
-    const event = newEvent(customerId);
-    const response = { status: 202, body: { event_id: event.eventId, status: 'accepted' } };
-    await acceptor.accept({ events: [event], idempotency: { customerId, key: 'order-42', response, ttlMs: options.ttlMs } });
-
-    assert.deepEqual(await idempotency.claim(customerId, 'order-42', 'hash-1', options), { state: 'completed', response });
-    assert.deepEqual(await idempotency.claim(customerId, 'order-42', 'hash-2', options), { state: 'mismatch' });
-  });
-
   it('wakes a receiver waiting on the same connection at once', async function () {
     this.retries(2); // wall-clock latency: tolerate one starved sample
     const acceptor = createSqliteEventAcceptor(db);
@@ -131,17 +115,5 @@ describe('SQLite event acceptor (the outbox)', function () {
     const messages = await receiving;
     assert.deepEqual(messages.map((m) => m.body.eventId), [event.eventId]);
     assert.ok(Date.now() - start < 100, `woken after ${Date.now() - start} ms`);
-  });
-
-  it('commits waiting calls on close and refuses calls after it', async function () {
-    const acceptor = createSqliteEventAcceptor(db);
-    const store = createSqliteEventStore(db);
-    const customerId = randomUUID();
-    const event = newEvent(customerId);
-    const accepted = acceptor.accept({ events: [event] });
-    await acceptor.close();
-    await accepted;
-    assert.ok(await store.getEvent(customerId, event.eventId));
-    await assert.rejects(acceptor.accept({ events: [newEvent(customerId)] }), DependencyError);
   });
 });

@@ -9,7 +9,7 @@ import {
   SQSClient,
   type SendMessageBatchCommandInput,
 } from '@aws-sdk/client-sqs';
-import { requireEngine } from '@triggers/testkit';
+import { queueConformance, requireEngine } from '@triggers/testkit';
 import { DependencyError } from '../../errors.ts';
 import type { ReceiveOptions } from '../../ports/queue.ts';
 import { awsClientConfig } from '../aws.ts';
@@ -19,8 +19,38 @@ import { SQS_ENGINE, deleteQueues, testQueuePrefix } from './testing.ts';
 
 const receiveNow = (o: Partial<ReceiveOptions> = {}): ReceiveOptions => ({ maxMessages: 10, visibilityTimeoutMs: 30_000, waitTimeMs: 0, ...o });
 
-describe('SQS queue specifics', function () {
-  describe('on ElasticMQ', function () {
+const MAX_RECEIVES = 3;
+
+describe('SQS queue', function () {
+  describe('conformance, on ElasticMQ', function () {
+    const engine = requireEngine(SQS_ENGINE);
+    const prefixes: string[] = [];
+
+    afterEach(async function () {
+      // The suite closes each queue; its four SQS queues are removed here.
+      for (const prefix of prefixes.splice(0)) await deleteQueues(engine.address, prefix);
+    });
+
+    queueConformance(
+      async () => {
+        // A client per queue: the suite closes the queue, which destroys its client.
+        const client = new SQSClient(awsClientConfig({ endpoint: engine.address, region: 'us-east-1', requestTimeoutMs: 30_000 }));
+        const queuePrefix = testQueuePrefix();
+        prefixes.push(queuePrefix);
+        return SqsQueue.open(client, { queuePrefix, maxReceives: MAX_RECEIVES });
+      },
+      {
+        maxReceives: MAX_RECEIVES,
+        wakeWithinMs: 500,
+        dueWithinMs: 1000,
+        closeWithinMs: 1000,
+        purgesAckedDeadLetters: true,
+        openUnreachable: () => openSqsQueue({ endpoint: 'http://127.0.0.1:9', region: 'us-east-1', queuePrefix: 'nowhere', maxReceives: MAX_RECEIVES }),
+      },
+    );
+  });
+
+  describe('specifics, on ElasticMQ', function () {
     const engine = requireEngine(SQS_ENGINE);
     const prefixes: string[] = [];
     const queues: SqsQueue[] = [];
@@ -96,22 +126,6 @@ describe('SQS queue specifics', function () {
       assert.equal(again?.receiveCount, 2);
     });
 
-    it('peeks at dead letters without consuming them, and deletes one acked with its receipt', async function () {
-      const queue = await open({ maxReceives: 1 });
-      await queue.send('events', { body: { doomed: true } });
-      const [first] = await queue.receive('events', receiveNow({ waitTimeMs: 1000 }));
-      await queue.nack('events', first.receipt, 0);
-      assert.deepEqual(await queue.receive('events', receiveNow({ waitTimeMs: 1000 })), []);
-
-      const [dead] = await queue.readDeadLetters('events', 10);
-      assert.deepEqual(dead?.body, { doomed: true });
-      assert.equal(dead.id, first.id);
-      const [again] = await queue.readDeadLetters('events', 10);
-      assert.equal(again?.id, dead.id, 'reading is not consuming');
-      await queue.ack('events', again.receipt);
-      assert.deepEqual(await queue.readDeadLetters('events', 10), []);
-    });
-
     it('reports approximate depth: visible, delayed and in flight', async function () {
       const queue = await open();
       await queue.sendBatch('deliveries', [{ body: 1 }, { body: 2 }, { body: 3 }]);
@@ -141,27 +155,9 @@ describe('SQS queue specifics', function () {
       assert.equal(seen.size, 23);
     });
 
-    it('wakes a waiting receive with no messages when closed', async function () {
-      const queue = await open();
-      const receiving = queue.receive('events', receiveNow({ waitTimeMs: 10_000 }));
-      await sleep(200);
-      const start = Date.now();
-      await queue.close();
-      assert.deepEqual(await receiving, []);
-      assert.ok(Date.now() - start < 1000);
-    });
   });
 
-  describe('without an engine', function () {
-    it('fails to open with a retryable DependencyError when SQS is unreachable', async function () {
-      await assert.rejects(openSqsQueue({ endpoint: 'http://127.0.0.1:9', region: 'us-east-1', queuePrefix: 'nowhere', maxReceives: 3 }), (error: unknown) => {
-        assert.ok(error instanceof DependencyError, String(error));
-        assert.equal(error.backend, 'sqs');
-        assert.equal(error.retryable, true);
-        return true;
-      });
-    });
-
+  describe('specifics, without an engine', function () {
     it('retries the entries SQS failed for its own reasons, and gives up on a sender fault', async function () {
       const sent: string[][] = [];
       let failNext = 2;
