@@ -150,6 +150,23 @@ describe('Informer (list + watch)', () => {
     assert.deepEqual(changes, ['add:a@1']);
   });
 
+  it('backs off when the server ends watches at once without any event (no busy loop)', async () => {
+    source.lists.push([obj('a', '5')]);
+    informer.start();
+    await flushPromises();
+    source.current.end();
+    await flushPromises();
+    assert.equal(errors.length, 1);
+    assert.equal(source.watches.length, 1, 'no new watch before the backoff delay');
+    await scheduler.advance(errors[0]);
+    assert.equal(source.watches.length, 2);
+    await scheduler.advance(5000); // a watch that stays open is fine
+    source.current.end();
+    await flushPromises();
+    assert.equal(errors.length, 1, 'a watch that lasted is a normal end: resumed at once');
+    assert.equal(source.watches.length, 3);
+  });
+
   it('treats any other ERROR event as a failure and resumes with backoff', async () => {
     source.lists.push([obj('a', '5')]);
     informer.start();

@@ -116,7 +116,11 @@ export class Informer<T extends KubeObject> {
           this.resourceVersion = listed.resourceVersion;
           this.synced = true;
         }
-        await this.watchOnce();
+        const started = scheduler.now();
+        const sawEvents = await this.watchOnce();
+        // A watch the server ends at once with nothing in it is treated as a failure, so a
+        // misbehaving server or proxy cannot make this loop spin.
+        if (!sawEvents && scheduler.now() - started < 1000) throw new KubeError(0, 'the watch ended at once without events');
         this.failures = 0;
       } catch (thrown) {
         if (this.stopped) return;
@@ -133,11 +137,14 @@ export class Informer<T extends KubeObject> {
     }
   }
 
-  private async watchOnce(): Promise<void> {
+  /** One watch until it ends; resolves with whether any event (bookmarks included) arrived. */
+  private async watchOnce(): Promise<boolean> {
     let gone: ResourceVersionGone | undefined;
     let failure: Error | undefined;
+    let sawEvents = false;
     const stream = this.options.source.watch(this.resourceVersion, (event) => {
       if (gone || failure || this.stopped) return;
+      sawEvents = true;
       // The watch works: a later failure starts its backoff from the base delay again.
       this.failures = 0;
       try {
@@ -156,6 +163,7 @@ export class Informer<T extends KubeObject> {
     }
     if (gone) throw gone;
     if (failure) throw failure;
+    return sawEvents;
   }
 
   private apply(event: WatchEvent<T>): void {
@@ -223,7 +231,7 @@ export function apiListWatchSource<T>(
       // The server ends each watch after this long (5–10 min, spread like client-go's) and the loop resumes it.
       const timeoutSeconds = options.watchTimeoutSeconds?.() ?? 300 + Math.floor(Math.random() * 300);
       const accept = options.metadataOnly ? METADATA_ONLY_OBJECT : undefined;
-      return client.watch<T>(collectionPath, { resourceVersion, allowWatchBookmarks: true, timeoutSeconds }, onEvent, { accept });
+      return client.watch<T>(collectionPath, { resourceVersion, allowWatchBookmarks: true, timeoutSeconds }, onEvent, { accept, maxDurationMs: (timeoutSeconds + 30) * 1000 });
     },
   };
 }

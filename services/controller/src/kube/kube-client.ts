@@ -59,7 +59,12 @@ export interface RequestOptions {
 export interface KubeClient {
   request<T>(method: string, path: string, options?: RequestOptions): Promise<T>;
   /** Streams watch events of `path` (a collection) until the server or `abort()` ends it. */
-  watch<T>(path: string, query: Record<string, string | number | boolean | undefined>, onEvent: (event: WatchEvent<T>) => void, options?: { accept?: string }): WatchStream;
+  watch<T>(
+    path: string,
+    query: Record<string, string | number | boolean | undefined>,
+    onEvent: (event: WatchEvent<T>) => void,
+    options?: { accept?: string; /** Ends the watch from this side after this long, whatever the connection does. */ maxDurationMs?: number },
+  ): WatchStream;
   /** Mutating requests sent so far by verb (POST, PUT, PATCH, DELETE): what the leader-election tests count. */
   readonly writes: Readonly<Record<string, number>>;
 }
@@ -143,9 +148,22 @@ export function createKubeClient(kc: KubeConfig): KubeClient {
       });
     },
 
-    watch<T>(path: string, query: Record<string, string | number | boolean | undefined>, onEvent: (event: WatchEvent<T>) => void, options: { accept?: string } = {}): WatchStream {
+    watch<T>(
+      path: string,
+      query: Record<string, string | number | boolean | undefined>,
+      onEvent: (event: WatchEvent<T>) => void,
+      options: { accept?: string; maxDurationMs?: number } = {},
+    ): WatchStream {
       let aborted = false;
       let request: import('node:http').ClientRequest | undefined;
+      // A half-open connection (a peer gone without a FIN) would keep a watch silent for good:
+      // past the server's own timeout, end it here and let the informer resume.
+      const deadline = options.maxDurationMs
+        ? setTimeout(() => {
+            aborted = true;
+            request?.destroy();
+          }, options.maxDurationMs)
+        : undefined;
       const done = (async () => {
         const { req } = await open('GET', withQuery(path, { ...query, watch: true }), { accept: options.accept ?? 'application/json' }, null);
         request = req;
@@ -184,7 +202,7 @@ export function createKubeClient(kc: KubeConfig): KubeClient {
           });
           req.end();
         });
-      })();
+      })().finally(() => clearTimeout(deadline));
       return {
         done,
         abort() {
