@@ -1,6 +1,7 @@
 import { createHttpApp } from '@triggers/core/http';
 import { createServiceContext, listen, loadConfigOrExit, onShutdown } from '@triggers/core/runtime';
-import { createKubeClient, loadKubeConfig } from './kube/kube-client.ts';
+import { coerceError } from '@triggers/core/domain';
+import { createKubeClient, loadKubeConfig, type KubeClient } from './kube/kube-client.ts';
 import { startController } from './index.ts';
 
 /**
@@ -11,7 +12,14 @@ import { startController } from './index.ts';
 const config = loadConfigOrExit(process.env);
 // The controller only reads and writes the metadata store: a Redis outage must not stop or unready it.
 const ctx = await createServiceContext(config, { service: 'controller', needs: { cache: false } });
-const kube = createKubeClient(loadKubeConfig(config.controller.kubeconfig));
+let kube: KubeClient;
+try {
+  kube = createKubeClient(loadKubeConfig(config.controller.kubeconfig));
+} catch (error) {
+  process.stderr.write(`${coerceError(error).message}\n`);
+  await ctx.backends.close();
+  process.exit(1);
+}
 const controller = startController({ config, kube, metadataStore: ctx.backends.metadataStore, log: ctx.log });
 ctx.backends.readiness.push(controller.readiness);
 const listener = await listen(createHttpApp(ctx, { routes: [] }), config);

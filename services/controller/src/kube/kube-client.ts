@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import https from 'node:https';
 import type { IncomingMessage } from 'node:http';
 import { KubeConfig } from '@kubernetes/client-node';
@@ -94,11 +95,23 @@ function errorFrom(statusCode: number, text: string): KubeError {
   return new KubeError(statusCode, status.message ?? (text.slice(0, 200) || `HTTP ${statusCode}`), status.reason);
 }
 
-/** Loads the kubeconfig file at `path`, or the pod's service account when `path` is undefined. */
-export function loadKubeConfig(path: string | undefined): KubeConfig {
+const SERVICE_ACCOUNT_TOKEN = '/var/run/secrets/kubernetes.io/serviceaccount/token';
+
+/**
+ * Loads the kubeconfig file at `path`, or the pod's service account when `path` is undefined.
+ * Throws a message a person can act on when neither is there (not in a pod, no kubeconfig set).
+ */
+export function loadKubeConfig(path: string | undefined, serviceAccountToken = SERVICE_ACCOUNT_TOKEN): KubeConfig {
   const kc = new KubeConfig();
-  if (path) kc.loadFromFile(path);
-  else kc.loadFromCluster();
+  if (path) {
+    if (!fs.existsSync(path)) throw new Error(`No kubeconfig at ${path} (TRIGGERS_CONTROLLER_KUBECONFIG)`);
+    kc.loadFromFile(path);
+  } else {
+    if (!fs.existsSync(serviceAccountToken)) {
+      throw new Error(`Not running in a pod (no ${serviceAccountToken}): set TRIGGERS_CONTROLLER_KUBECONFIG to a kubeconfig file`);
+    }
+    kc.loadFromCluster();
+  }
   return kc;
 }
 
