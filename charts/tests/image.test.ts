@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import http from 'node:http';
 import path from 'node:path';
 import { POSTGRES, REDIS, engineAddresses, prepareBackends, requireEngine, type PreparedBackends } from '@triggers/testkit';
 import { prepareImageSandbox, productionTopLevelPackages, waitForStatus, type ImageSandbox, type RoleProcess } from './lib/image-sandbox.ts';
@@ -101,6 +102,40 @@ describe('image: each role started as the image starts it', function () {
       assert.doesNotMatch(role.output(), /Building the console/, 'the console is prebuilt, never built at start-up');
     } finally {
       await role.stop();
+    }
+  });
+
+  it('all with OTEL_EXPORTER_OTLP_ENDPOINT exports traces from the bundle (OpenTelemetry loads in production)', async () => {
+    const received: string[] = [];
+    const collector = http.createServer((req, res) => {
+      req.resume().on('end', () => {
+        received.push(`${req.method} ${req.url}`);
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+      });
+    });
+    await new Promise<void>((resolve) => collector.listen(0, '127.0.0.1', () => resolve()));
+    const endpoint = `http://127.0.0.1:${(collector.address() as import('node:net').AddressInfo).port}`;
+    const role = await sandbox.start('all', {
+      TRIGGERS_DATA_DIR: sandbox.newDataDir(),
+      TRIGGERS_ADMIN_TOKEN: ADMIN_TOKEN,
+      OTEL_EXPORTER_OTLP_ENDPOINT: endpoint,
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+      OTEL_BSP_SCHEDULE_DELAY: '200',
+    });
+    try {
+      await waitForStatus(role, '/ready', 200);
+      const customer = await json(`${role.url}/admin/test-customer`, { method: 'POST', token: ADMIN_TOKEN, body: JSON.stringify({ name: 'Trace', email: 'trace@example.test' }) });
+      assert.equal(customer.status, 201, JSON.stringify(customer.body));
+      const accepted = await json(`${role.url}/api/v1/events`, { method: 'POST', token: customer.body.api_key, body: JSON.stringify({ payload: { event_type: 'image.trace' } }) });
+      assert.equal(accepted.status, 202);
+      const deadline = Date.now() + 15_000;
+      while (!received.some((r) => r === 'POST /v1/traces')) {
+        if (Date.now() > deadline) assert.fail(`no OTLP export (got ${received.join(', ') || 'nothing'}):\n${role.output()}`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    } finally {
+      await role.stop();
+      collector.close();
     }
   });
 
