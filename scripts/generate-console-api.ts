@@ -115,7 +115,7 @@ function customOperators(body: JsonSchema): string[] {
 }
 
 /** TypeScript for the subset of JSON Schema (2020-12) that zod's toJSONSchema writes. */
-class TypeWriter {
+export class TypeWriter {
   private readonly declared: { name: string; schema: JsonSchema; text: string }[] = [];
 
   declare(name: string, schema: JsonSchema): string {
