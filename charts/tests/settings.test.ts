@@ -66,6 +66,21 @@ describe('chart settings: values ↔ packages/core/src/config.ts', function () {
       }
     });
 
+    it('extraEnv passes variables that are not settings (OTEL_*) to every container, and refuses a setting', () => {
+      const objects = helmTemplate(helm.address, {
+        values: VALUES_FILES['kafka-postgres'],
+        set: ['extraEnv[0].name=OTEL_EXPORTER_OTLP_ENDPOINT', 'extraEnv[0].value=http://otel-collector.observability:4318'],
+      });
+      for (const { owner, container } of containers(objects)) {
+        assert.ok(container.env.some((e: any) => e.name === 'OTEL_EXPORTER_OTLP_ENDPOINT' && e.value === 'http://otel-collector.observability:4318'), owner.metadata.name);
+      }
+      for (const name of ['TRIGGERS_ENV', 'PORT']) {
+        const refused = helmTemplateRaw(helm.address, { set: [`extraEnv[0].name=${name}`, 'extraEnv[0].value=x'] });
+        assert.notEqual(refused.status, 0, name);
+        assert.match(refused.stderr, /extraEnv\/0\/name/);
+      }
+    });
+
     it('an empty value leaves the setting unset (the service default applies)', () => {
       const config = named(helmTemplate(helm.address), 'ConfigMap', 'triggers-config').data;
       for (const [name, value] of Object.entries(values.config)) assert.equal(name in config, value !== '', name);

@@ -135,13 +135,16 @@ checksum/secret: {{ include (print .Template.BasePath "/secret.yaml") . | sha256
     - secretRef:
         name: {{ include "triggers.secretName" $root }}
     {{- end }}
-  {{- if .env }}
+  {{- if or .env $root.Values.extraEnv }}
   env:
     {{- range $name, $value := .env }}
     {{- if not (eq (toString $value) "") }}
     - name: {{ $name }}
       value: {{ toString $value | quote }}
     {{- end }}
+    {{- end }}
+    {{- with $root.Values.extraEnv }}
+    {{- toYaml . | nindent 4 }}
     {{- end }}
   {{- end }}
   startupProbe:
