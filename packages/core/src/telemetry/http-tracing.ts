@@ -1,6 +1,6 @@
 import type { RequestHandler } from 'express';
 import { context, propagation } from '@opentelemetry/api';
-import { SpanKind, markSpanError, startSpan } from './tracing.ts';
+import { SpanKind, markSpanError, startSpan, tracingActive } from './tracing.ts';
 
 /** Liveness, readiness, scrapes and the API document: not worth a trace each. */
 const UNTRACED = new Set(['/health', '/ready', '/metrics', '/openapi.json']);
@@ -13,7 +13,7 @@ const UNTRACED = new Set(['/health', '/ready', '/metrics', '/openapi.json']);
  */
 export function traceRequests(): RequestHandler {
   return (req, res, next) => {
-    if (UNTRACED.has(req.path) || !(req.path.startsWith('/api/') || req.path.startsWith('/admin/'))) {
+    if (!tracingActive() || UNTRACED.has(req.path) || !(req.path.startsWith('/api/') || req.path.startsWith('/admin/'))) {
       next();
       return;
     }

@@ -1,6 +1,6 @@
 import { ROOT_CONTEXT, type Attributes } from '@opentelemetry/api';
 import type { ReceivedMessage, Topic } from '../ports/queue.ts';
-import { SpanKind, contextFromTraceparent, inSpan, messagingSystem, type Span } from './tracing.ts';
+import { SpanKind, contextFromTraceparent, inSpan, messagingSystem, tracingActive, type Span } from './tracing.ts';
 
 /**
  * The CONSUMER span of one queue message (`process <topic>`), continuing the trace whose
@@ -14,6 +14,7 @@ export function processMessageSpan<T extends { traceparent?: string }, R>(
   extra: Attributes,
   work: (span: Span) => Promise<R>,
 ): Promise<R> {
+  if (!tracingActive()) return inSpan(`process ${topic}`, { kind: SpanKind.CONSUMER }, work);
   return inSpan(
     `process ${topic}`,
     {
@@ -35,6 +36,7 @@ export function processMessageSpan<T extends { traceparent?: string }, R>(
 
 /** The PRODUCER span around enqueueing (`send <topic>`); its context is what the messages carry. */
 export function sendMessagesSpan<R>(queueKind: string | undefined, topic: Topic, count: number, extra: Attributes, work: (span: Span) => Promise<R>): Promise<R> {
+  if (!tracingActive()) return inSpan(`send ${topic}`, { kind: SpanKind.PRODUCER }, work);
   return inSpan(
     `send ${topic}`,
     {

@@ -66,8 +66,10 @@ describe('Queue metrics (depth and dead letters as gauges read on scrape)', func
   it('answers a scrape within timeoutMs with the last reading when the backend is slow', async function () {
     const queue = await sqliteQueue();
     let slow = false;
+    let release = () => {};
+    const released = new Promise<void>((resolve) => (release = resolve));
     const slowQueue = Object.create(queue, {
-      depth: { value: async (topic: 'events' | 'deliveries') => (slow && (await new Promise((r) => setTimeout(r, 1000))), queue.depth(topic)) },
+      depth: { value: async (topic: 'events' | 'deliveries') => (slow && (await released), queue.depth(topic)) },
     }) as Queue;
     const registry = new Registry();
     registerQueueMetrics(slowQueue, { registry, maxAgeMs: 0, timeoutMs: 100 });
@@ -79,6 +81,8 @@ describe('Queue metrics (depth and dead letters as gauges read on scrape)', func
     const text = await registry.metrics();
     assert.ok(Date.now() - started < 600, `scrape took ${Date.now() - started} ms`);
     assert.equal(sample(text, 'triggers_queue_messages{queue="events",state="visible"}'), 1, 'the last reading');
+    release();
+    assert.equal(sample(await registry.metrics(), 'triggers_queue_messages{queue="events",state="visible"}'), 2, 'the slow reading, once it came');
   });
 
   it('exports nothing (rather than zeros) before a first reading succeeds', async function () {

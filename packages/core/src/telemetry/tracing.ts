@@ -1,4 +1,4 @@
-import { context, propagation, trace, SpanKind, SpanStatusCode, ROOT_CONTEXT, type Attributes, type Context, type Span } from '@opentelemetry/api';
+import { context, propagation, trace, INVALID_SPAN_CONTEXT, SpanKind, SpanStatusCode, ROOT_CONTEXT, type Attributes, type Context, type Span } from '@opentelemetry/api';
 
 /**
  * OpenTelemetry tracing. The SDK (`@opentelemetry/sdk-node`) is configured by the standard
@@ -15,6 +15,15 @@ interface StartedSdk {
 }
 
 let started: Promise<StartedSdk | undefined> | undefined;
+/** True while the SDK runs: with it off, the helpers below return before building anything. */
+let active = false;
+/** What `inSpan` hands its work while tracing is off. */
+const NO_SPAN: Span = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
+
+/** Whether spans are being recorded and exported in this process (or worker thread). */
+export function tracingActive(): boolean {
+  return active;
+}
 
 /**
  * Whether the `OTEL_*` settings ask for traces: not with `OTEL_SDK_DISABLED=true` or
@@ -45,6 +54,7 @@ export function startTracing(options: { serviceName: string; env?: Env }): Promi
       logRecordProcessors: [],
     });
     sdk.start();
+    active = true;
     const provider = trace.getTracerProvider() as { forceFlush?: () => Promise<void>; getDelegate?: () => { forceFlush?: () => Promise<void> } };
     return {
       shutdown: () => sdk.shutdown(),
@@ -66,6 +76,7 @@ export async function flushTracing(): Promise<void> {
 export async function stopTracing(): Promise<void> {
   const sdk = await started;
   started = undefined;
+  active = false;
   await sdk?.shutdown();
   if (sdk) {
     trace.disable();
@@ -77,9 +88,10 @@ export async function stopTracing(): Promise<void> {
 const tracer = () => trace.getTracer('triggers');
 
 /** The W3C `traceparent` of the active span, for a queue message or an outgoing request. */
-export function currentTraceparent(from: Context = context.active()): string | undefined {
+export function currentTraceparent(from?: Context): string | undefined {
+  if (!active) return undefined;
   const carrier: Record<string, string> = {};
-  propagation.inject(from, carrier);
+  propagation.inject(from ?? context.active(), carrier);
   return carrier.traceparent;
 }
 
@@ -90,6 +102,7 @@ export function contextFromTraceparent(traceparent: string | undefined, base: Co
 
 /** `trace_id` and `span_id` of the active span, for log lines (empty outside a span). */
 export function traceLogFields(): { trace_id?: string; span_id?: string } {
+  if (!active) return {};
   const span = trace.getActiveSpan();
   if (!span) return {};
   const { traceId, spanId, traceFlags } = span.spanContext();
@@ -99,7 +112,7 @@ export function traceLogFields(): { trace_id?: string; span_id?: string } {
 
 /** Sets attributes on the active span (no-op outside one). */
 export function annotateActiveSpan(attributes: Attributes): void {
-  trace.getActiveSpan()?.setAttributes(attributes);
+  if (active) trace.getActiveSpan()?.setAttributes(attributes);
 }
 
 export { SpanKind };
@@ -114,6 +127,7 @@ export async function inSpan<T>(
   options: { kind: SpanKind; attributes?: Attributes; parent?: Context },
   work: (span: Span) => Promise<T>,
 ): Promise<T> {
+  if (!active) return work(NO_SPAN);
   const parent = options.parent ?? context.active();
   return tracer().startActiveSpan(name, { kind: options.kind, attributes: options.attributes }, parent, async (span) => {
     try {
