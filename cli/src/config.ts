@@ -39,13 +39,14 @@ interface ProfileFile {
 
 export function resolveConnection(flags: ConnectionFlags, env: NodeJS.ProcessEnv = process.env): Connection {
   const file = profileFilePath(env);
-  const profileName = flags.profile ?? env.TRIGGERS_PROFILE;
+  const profileName = flags.profile || env.TRIGGERS_PROFILE || undefined;
   const profiles = readProfiles(file, profileName !== undefined);
   const name = profileName ?? profiles?.default_profile ?? 'default';
   const profile = profiles?.profiles?.[name];
   if (profileName !== undefined && !profile) throw new UsageError(`No profile "${profileName}" in ${file}.`);
-  const url = flags.url ?? env.TRIGGERS_URL ?? profile?.url ?? DEFAULT_URL;
-  const apiKey = flags.apiKey ?? env.TRIGGERS_API_KEY ?? profile?.api_key;
+  // An empty variable counts as unset (`TRIGGERS_URL= triggers ...`).
+  const url = flags.url || env.TRIGGERS_URL || profile?.url || DEFAULT_URL;
+  const apiKey = flags.apiKey || env.TRIGGERS_API_KEY || profile?.api_key;
   try {
     const parsed = new URL(url);
     if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new Error('not http(s)');

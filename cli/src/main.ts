@@ -92,7 +92,7 @@ export function buildProgram(io: Io, signal: AbortSignal, setExitCode: (code: nu
   subscriptions
     .command('create')
     .description('create a subscription; prints its signing secret (shown only once)')
-    .requiredOption('--url <webhook_url>', 'where to deliver (http or https)')
+    .requiredOption('--webhook-url <url>', 'where to deliver (http or https)')
     .option('--event-type <type>', 'match payload.event_type (order.* matches trailing segments)')
     .option('--selector <json>', 'any event selector as JSON')
     .option('--description <text>', 'a note for people')

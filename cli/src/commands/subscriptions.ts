@@ -32,9 +32,9 @@ export async function subscriptionsListCommand(ctx: CommandContext): Promise<voi
   );
 }
 
-export async function subscriptionsCreateCommand(ctx: CommandContext, flags: SelectorFlags & { url: string; description?: string }): Promise<void> {
+export async function subscriptionsCreateCommand(ctx: CommandContext, flags: SelectorFlags & { webhookUrl: string; description?: string }): Promise<void> {
   const selector = selectorFromFlags(flags, true)!;
-  const created = await ctx.client().subscriptions.create({ event_selector: selector, webhook_url: flags.url, description: flags.description });
+  const created = await ctx.client().subscriptions.create({ event_selector: selector, webhook_url: flags.webhookUrl, description: flags.description });
   if (ctx.json) return ctx.printJson(created);
   ctx.line(`Created subscription ${created.workflow_id}`);
   ctx.line(`Signing secret (shown only now): ${created.secret}`);

@@ -12,11 +12,18 @@ export interface TcpProxy {
   readonly url: string;
   cut(): Promise<void>;
   restore(): Promise<void>;
+  /**
+   * The next bytes the target sends back, on any connection, are not forwarded: that connection is
+   * dropped instead. The request reached the target; its answer is lost (a client's retry case).
+   * Resolves when a connection was dropped so.
+   */
+  dropNextResponse(): Promise<void>;
   close(): Promise<void>;
 }
 
 export async function startTcpProxy(target: { host: string; port: number }): Promise<TcpProxy> {
   const sockets = new Set<net.Socket>();
+  let dropResponse: (() => void) | undefined;
   const server = net.createServer((client) => {
     const upstream = net.connect(target.port, target.host);
     sockets.add(client);
@@ -29,6 +36,14 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     };
     client.on('error', drop).on('close', drop);
     upstream.on('error', drop).on('close', drop);
+    // Before the pipe's own listener: destroying the client here means the chunk never reaches it.
+    upstream.prependListener('data', () => {
+      if (!dropResponse) return;
+      const dropped = dropResponse;
+      dropResponse = undefined;
+      drop();
+      dropped();
+    });
     client.pipe(upstream);
     upstream.pipe(client);
   });
@@ -61,6 +76,7 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
       await listen(port);
       listening = true;
     },
+    dropNextResponse: () => new Promise<void>((resolve) => (dropResponse = resolve)),
     close: cut,
   };
 }

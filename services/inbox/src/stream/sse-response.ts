@@ -1,5 +1,8 @@
 import type { Response } from 'express';
 
+/** How long a cut-off client has to read the overflow event before its connection is dropped. */
+const CUT_OFF_GRACE_MS = 30_000;
+
 /**
  * One Server-Sent Events response with bounded buffering: a message is written only after the
  * previous one left Node's buffer (or fit in it), and a client that reads nothing for
@@ -97,14 +100,14 @@ export class SseResponse {
   /**
    * The overflow event goes after what is already buffered, so a client that resumes reading sees
    * every message up to it, then why the stream ended, then the end. A client that never reads
-   * again is dropped after another `slowClientMs`.
+   * again is dropped after `CUT_OFF_GRACE_MS` (only about one message is held for it meanwhile).
    */
   private cutOff(lastQueuedId: string | undefined): void {
     const detail = `The client did not read for ${this.slowClientMs} ms; reconnect with Last-Event-ID to resume.`;
     this.res.write(`event: overflow\ndata: ${JSON.stringify({ code: 'overflow', detail, last_event_id: lastQueuedId ?? null })}\n\n`);
     this.res.end();
     const socket = this.res.socket;
-    const timer = setTimeout(() => socket?.destroy(), this.slowClientMs);
+    const timer = setTimeout(() => socket?.destroy(), Math.max(this.slowClientMs, CUT_OFF_GRACE_MS));
     timer.unref();
     socket?.once('close', () => clearTimeout(timer));
     this.markClosed();
