@@ -195,6 +195,56 @@ describe('TypeScript SDK (@triggers/sdk)', function () {
     });
   });
 
+  describe('events.stream', () => {
+    let proxy: TcpProxy;
+    before(async () => {
+      proxy = await startTcpProxy({ host: '127.0.0.1', port: server.server.port });
+    });
+    after(async () => {
+      await proxy?.close();
+    });
+
+    it('reconnects by itself after the connection is cut and resumes without gap or duplicate', async () => {
+      const { client, customer } = await newClient({ baseUrl: proxy.url });
+      const direct = new Triggers({ baseUrl: server.url, apiKey: customer.apiKey });
+      const controller = new AbortController();
+      const received: string[] = [];
+      let opened = 0;
+      let disconnects = 0;
+      const consumer = (async () => {
+        for await (const event of client.events.stream({ signal: controller.signal, onOpen: () => opened++, onDisconnect: () => disconnects++ })) received.push(event.event_id);
+      })();
+      while (opened === 0) await new Promise((resolve) => setTimeout(resolve, 10));
+      const sent: string[] = [];
+      for (let i = 0; i < 60; i++) {
+        sent.push((await direct.events.send({ i })).event_id);
+        if (i === 25) {
+          await proxy.cut(); // every connection through the proxy drops; new ones are refused for a while
+          setTimeout(() => void proxy.restore(), 400);
+        }
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      const deadline = Date.now() + 10_000;
+      while (received.at(-1) !== sent.at(-1) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+      controller.abort();
+      await consumer;
+      assert.ok(disconnects >= 1 && opened >= 2, `opened ${opened}, disconnected ${disconnects}`);
+      assert.deepEqual(received, sent, 'every event once, in order, across the reconnect');
+    });
+
+    it('with lastEventId replays a backlog larger than one store page, in order', async () => {
+      const { client } = await newClient();
+      const sent = (await client.events.sendBatch(Array.from({ length: 350 }, (_, i) => ({ i })))).map((e) => e.event_id);
+      const controller = new AbortController();
+      const received: string[] = [];
+      for await (const event of client.events.stream({ lastEventId: sent[0], signal: controller.signal })) {
+        received.push(event.event_id);
+        if (received.length === sent.length - 1) controller.abort();
+      }
+      assert.deepEqual(received, sent.slice(1));
+    });
+  });
+
   describe('signWebhook', () => {
     it('produces the header the standardwebhooks package verifies', async () => {
       const secret = 'whsec_' + Buffer.from('0123456789abcdef0123456789abcdef').toString('base64');
