@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { startTestServer, type TestServer } from '@triggers/all-in-one/test-server';
 import { KUBERNETES, POSTGRES, engineAddresses, kubectl, kubectlOk, prepareBackends, requireEngine, startWebhookReceiver, type PreparedBackends, type ReceivedRequest, type WebhookReceiver } from '@triggers/testkit';
 import {
+  settleChildProcesses,
   applyOk,
   apply,
   condition,
@@ -66,6 +67,7 @@ describe('Subscription operator end to end (kube-apiserver + PostgreSQL)', funct
     await receiver?.close();
     await server?.close();
     await backends?.cleanup();
+    await settleChildProcesses();
   });
 
   const spec = (eventType: string, extra: Record<string, unknown> = {}) => ({

@@ -161,3 +161,14 @@ export function verifyWebhook(request: ReceivedRequest, secret: string): void {
   const header = (name: string) => String(request.headers[name]);
   new Webhook(secret).verify(request.body, { 'webhook-id': header('webhook-id'), 'webhook-timestamp': header('webhook-timestamp'), 'webhook-signature': header('webhook-signature') });
 }
+
+/**
+ * Waits (up to 3 s) until the kubectl processes an `after` hook ran have fully closed their
+ * handles, so the suite ends with nothing of its own still closing.
+ */
+export async function settleChildProcesses(): Promise<void> {
+  const deadline = Date.now() + 3000;
+  while (process.getActiveResourcesInfo().includes('ProcessWrap') && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { KUBERNETES, freePort, kubectl, kubectlOk, requireEngine } from '@triggers/testkit';
-import { ROOT, applyOk, createNamespace, installCrd, subscriptionManifest, waitForSubscription, waitUntilTrue, condition } from './e2e-harness.testing.ts';
+import { settleChildProcesses, ROOT, applyOk, createNamespace, installCrd, subscriptionManifest, waitForSubscription, waitUntilTrue, condition } from './e2e-harness.testing.ts';
 
 /**
  * `services/controller/src/main.ts` as its own process (what the image's `controller` role runs):
@@ -27,6 +27,7 @@ describe('Controller process (main.ts)', function () {
       await kubectl(kube.address, ['delete', 'namespace', namespace, '--wait=false']);
     }
     if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
+    await settleChildProcesses();
   });
 
   it('serves health, readiness and the controller metrics, reconciles, and releases its Lease on SIGTERM', async () => {

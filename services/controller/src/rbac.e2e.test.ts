@@ -7,6 +7,7 @@ import { parseAllDocuments } from 'yaml';
 import { startTestServer, type TestServer } from '@triggers/all-in-one/test-server';
 import { KUBERNETES, POSTGRES, engineAddresses, kubectl, kubectlOk, prepareBackends, requireEngine, type PreparedBackends } from '@triggers/testkit';
 import {
+  settleChildProcesses,
   ROOT,
   applyOk,
   createNamespace,
@@ -93,6 +94,7 @@ describe('Subscription operator with the chart RBAC (least privilege)', function
     await server?.close();
     await backends?.cleanup();
     fs.rmSync(tmp, { recursive: true, force: true });
+    await settleChildProcesses();
   });
 
   it('the ServiceAccount may do what docs/operator.md lists and nothing else', async () => {

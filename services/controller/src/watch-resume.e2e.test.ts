@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { startTestServer, type TestServer } from '@triggers/all-in-one/test-server';
 import { KUBERNETES, POSTGRES, engineAddresses, kubectlOk, prepareBackends, requireEngine, startKubernetesInstance, type KubernetesInstance, type PreparedBackends } from '@triggers/testkit';
-import { applyOk, createNamespace, installCrd, isReadyNow, startTestController, subscriptionManifest, waitForSubscription, waitUntilTrue, type TestController } from './e2e-harness.testing.ts';
+import { settleChildProcesses, applyOk, createNamespace, installCrd, isReadyNow, startTestController, subscriptionManifest, waitForSubscription, waitUntilTrue, type TestController } from './e2e-harness.testing.ts';
 
 /**
  * A watch the server drops (kube-apiserver restarted; etcd keeps the data) is resumed from the last
@@ -38,6 +38,7 @@ describe('Subscription operator across a kube-apiserver restart', function () {
     await instance?.destroy();
     await server?.close();
     await backends?.cleanup();
+    await settleChildProcesses();
   });
 
   const watchErrors = async () => (await controller!.registry.getSingleMetric('triggers_controller_watch_errors_total')!.get()).values.reduce((sum, v) => sum + v.value, 0);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { KUBERNETES, kubectl, kubectlOk, requireEngine } from '@triggers/testkit';
-import { createNamespace } from '../e2e-harness.testing.ts';
+import { settleChildProcesses, createNamespace } from '../e2e-harness.testing.ts';
 import { KubeError, createKubeClient, isNotFound, loadKubeConfig, type WatchEvent } from './kube-client.ts';
 
 /** The small API client against the real API server: errors, watch streaming and its ends. */
@@ -14,6 +14,7 @@ describe('Kubernetes API client', function () {
   });
   after(async function () {
     if (namespace) await kubectl(kube.address, ['delete', 'namespace', namespace, '--wait=false']);
+    await settleChildProcesses();
   });
 
   it('reports a missing object as a KubeError 404 with the API server message, and counts only writes', async () => {

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { createBackends, createLogger, loadConfig, type Backends } from '@triggers/core/runtime';
 import { systemClock } from '@triggers/core/domain';
 import { KUBERNETES, kubectl, kubectlOk, requireEngine } from '@triggers/testkit';
-import { applyOk, condition, createNamespace, getSubscription, installCrd, subscriptionManifest } from '../e2e-harness.testing.ts';
+import { settleChildProcesses, applyOk, condition, createNamespace, getSubscription, installCrd, subscriptionManifest } from '../e2e-harness.testing.ts';
 import { KubeError, createKubeClient, loadKubeConfig, type KubeClient } from '../kube/kube-client.ts';
 import { systemScheduler } from '../scheduler.ts';
 import { FINALIZER, type SubscriptionResource } from '../subscription-resource.ts';
@@ -65,6 +65,7 @@ describe('Reconciler against the API server', function () {
     }
     await backends?.close();
     if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
+    await settleChildProcesses();
   });
 
   const create = async (name: string, withFinalizer: boolean): Promise<SubscriptionResource> => {
