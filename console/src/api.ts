@@ -91,6 +91,8 @@ export const api = {
   trigger: (body: Server.TriggerBody) => request<Server.Decision>('POST', '/demo/trigger', body),
   analyzeTicket: (text: string, submit: boolean) => request<Server.TicketAnalysis>('POST', '/demo/analyze-ticket', { text, submit }),
   inbox: (filters: InboxFilters) => request<Server.InboxPage>('GET', `/demo/inbox${query({ ...filters })}`),
+  /** For an EventSource: the demo customer's live events (`event: event` messages), as the public stream sends them. */
+  eventStreamUrl: (filters: Pick<InboxFilters, 'event_type' | 'status'>) => `/demo/events/stream${query({ ...filters })}`,
   event: (id: string) => request<Server.EventWithAttempts>('GET', `/demo/events/${encodeURIComponent(id)}`),
   replay: (id: string) => request<unknown>('POST', `/demo/events/${encodeURIComponent(id)}/replay`),
   subscriptions: () => request<Omit<Server.SubscriptionPage, 'subscriptions'> & { subscriptions: Subscription[] }>('GET', '/demo/subscriptions?limit=100'),

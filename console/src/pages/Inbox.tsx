@@ -14,7 +14,10 @@ const RANGES = [
 type Range = (typeof RANGES)[number]['value'];
 
 const KNOWN_TYPES = ['document.escalated', 'ticket.escalated', 'metrics.sample'];
-const AUTO_REFRESH_MS = 5000;
+/** New events arriving within this window are shown with one read. */
+const STREAM_DEBOUNCE_MS = 150;
+/** How soon a page with pending events is read again. */
+const PENDING_RECHECK_MS = 1000;
 
 interface Filters {
   status: EventStatus | '';
@@ -87,13 +90,32 @@ export function InboxPage() {
     void load();
   }, [load]);
 
+  // Live updates come from the event stream (GET /demo/events/stream, the demo customer's
+  // /api/v1/events/stream), not from polling: each new event matching the filters re-reads the
+  // page. Only the newest page follows it; older pages stay put while you read them.
   useEffect(() => {
-    if (!autoRefresh) return;
-    const timer = setInterval(() => {
-      if (document.visibilityState === 'visible') void load(true);
-    }, AUTO_REFRESH_MS);
-    return () => clearInterval(timer);
-  }, [autoRefresh, load]);
+    if (!autoRefresh || cursor !== undefined) return;
+    const source = new EventSource(api.eventStreamUrl({ event_type: query.event_type, status: query.status }));
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    source.addEventListener('event', () => {
+      // A burst of events costs one read.
+      clearTimeout(timer);
+      timer = setTimeout(() => void load(true), STREAM_DEBOUNCE_MS);
+    });
+    return () => {
+      clearTimeout(timer);
+      source.close();
+    };
+  }, [autoRefresh, cursor, query, load]);
+
+  // The stream announces new events; a listed event's later status change (pending → delivered)
+  // is not an event, so while one is still pending the page re-reads itself until it settles.
+  const hasPending = page?.events.some((e) => e.status === 'pending') ?? false;
+  useEffect(() => {
+    if (!autoRefresh || !hasPending) return;
+    const timer = setTimeout(() => void load(true), PENDING_RECHECK_MS);
+    return () => clearTimeout(timer);
+  }, [autoRefresh, hasPending, page, load]);
 
   // The event type box applies itself shortly after typing stops.
   useEffect(() => {
@@ -125,7 +147,7 @@ export function InboxPage() {
         description="The demo customer’s events, newest first, as GET /api/v1/inbox returns them."
         actions={
           <>
-            <Toggle checked={autoRefresh} onChange={setAutoRefresh} label="Auto-refresh" />
+            <Toggle checked={autoRefresh} onChange={setAutoRefresh} label="Live" />
             <Button onClick={refresh} busy={loading && page !== null}>
               Refresh
             </Button>

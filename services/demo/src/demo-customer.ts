@@ -74,6 +74,27 @@ export class DemoCustomer {
     return response;
   }
 
+  /**
+   * Opens `GET /api/v1/events/stream` as the demo customer and returns the response unread (the
+   * caller relays it and aborts `signal` when its own client leaves). A 401 renews the key once.
+   */
+  async openEventStream(query: string, lastEventId: string | undefined, signal: AbortSignal): Promise<Response> {
+    const open = (account: DemoAccount) =>
+      fetch(`${this.options.baseUrl()}/api/v1/events/stream${query}`, {
+        headers: { authorization: `Bearer ${account.api_key}`, accept: 'text/event-stream', ...(lastEventId ? { 'last-event-id': lastEventId } : {}) },
+        redirect: 'error',
+        signal,
+      });
+    let account = await this.account();
+    let response = await open(account);
+    if (response.status === 401) {
+      await response.body?.cancel();
+      account = await this.renewKey(account);
+      response = await open(account);
+    }
+    return response;
+  }
+
   private async loadOrCreate(): Promise<DemoAccount> {
     const { demoStore, log } = this.options;
     const stored = await demoStore.get<DemoAccount>('customer');

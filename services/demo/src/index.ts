@@ -9,6 +9,7 @@ import { makeDemoStatusRoute } from './routes/demo.status.ts';
 import { makeDemoTriggerRoute } from './routes/demo.trigger.ts';
 import { makeDemoAnalyzeTicketRoute } from './routes/demo.analyze-ticket.ts';
 import { makeDemoPublicApiRoutes } from './routes/demo.public-api.ts';
+import { makeDemoEventStreamRoute } from './routes/demo.events-stream.ts';
 import { makeDemoSelectorTestRoute } from './routes/demo.selectors-test.ts';
 import { makeDemoStatsRoute } from './routes/demo.stats.ts';
 import { makeDemoOutboxRoute } from './routes/demo.outbox.ts';
@@ -48,6 +49,8 @@ export function demoRoutes(ctx: ServiceContext, options: DemoOptions): AnyRoute[
     makeDemoStatusRoute(deps),
     makeDemoTriggerRoute(deps),
     makeDemoAnalyzeTicketRoute(deps),
+    // Before the proxied `/demo/events/:event_id`, which would take "stream" for an id.
+    makeDemoEventStreamRoute(deps, options.publicRoutes),
     ...makeDemoPublicApiRoutes(deps, options.publicRoutes),
     makeDemoSelectorTestRoute(deps),
     makeDemoStatsRoute(deps),
