@@ -1,0 +1,167 @@
+"""The asynchronous client (asyncio or trio, through httpx and anyio)."""
+
+from __future__ import annotations
+
+from typing import Any, AsyncIterator, List, Mapping, Optional, Sequence, cast
+
+import httpx
+from typing_extensions import Unpack
+
+from . import _calls as calls
+from ._retry import RetryPolicy
+from ._transport import DEFAULT_TIMEOUT, Settings, AsyncTransport
+from .api_types import (
+    AcceptedEvent,
+    BatchAcceptedEvent,
+    EventWithAttempts,
+    InboxEvent,
+    InboxPage,
+    InboxQuery,
+    ReplayAccepted,
+    RotatedSecret,
+    Subscription,
+    SubscriptionCreateBody,
+    SubscriptionListQuery,
+    SubscriptionPage,
+    SubscriptionUpdateBody,
+    SubscriptionWithSecret,
+)
+from .errors import TriggersError
+
+
+class AsyncTriggers:
+    """A client for one customer's API key.
+
+    >>> async with AsyncTriggers("http://localhost:8080", api_key="sk_test_...") as triggers:
+    ...     accepted = await triggers.events.send({"event_type": "order.created", "order_id": 42})
+
+    ``base_url`` and ``api_key`` default to ``TRIGGERS_URL`` and ``TRIGGERS_API_KEY``. ``timeout``
+    is per attempt, in seconds. ``http_client`` lends an ``httpx.AsyncClient`` of your own (proxies,
+    certificates); the client then leaves closing it to you.
+    """
+
+    def __init__(
+        self,
+        base_url: Optional[str] = None,
+        api_key: Optional[str] = None,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+        retry: Optional[RetryPolicy] = None,
+        user_agent: Optional[str] = None,
+        http_client: Optional[httpx.AsyncClient] = None,
+    ) -> None:
+        self._transport = AsyncTransport(Settings(base_url, api_key, timeout, retry, user_agent), http_client)
+        self.events = AsyncEvents(self._transport)
+        self.inbox = AsyncInbox(self._transport)
+        self.subscriptions = AsyncSubscriptions(self._transport)
+
+    async def aclose(self) -> None:
+        await self._transport.aclose()
+
+    async def __aenter__(self) -> "AsyncTriggers":
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+
+class AsyncEvents:
+    def __init__(self, transport: AsyncTransport) -> None:
+        self._transport = transport
+
+    async def send(self, payload: Mapping[str, Any], *, idempotency_key: Optional[str] = None, timeout: Optional[float] = None) -> AcceptedEvent:
+        """``POST /api/v1/events``: stores one event (202).
+
+        Retried safely: every attempt carries the same ``Idempotency-Key`` (one is made per call
+        when you pass none; pass your own to make your retries safe across processes).
+        """
+        return cast(AcceptedEvent, await self._transport.request(calls.send_event(payload, idempotency_key), timeout))
+
+    async def send_batch(self, payloads: Sequence[Mapping[str, Any]], *, idempotency_key: Optional[str] = None, timeout: Optional[float] = None) -> List[BatchAcceptedEvent]:
+        """``POST /api/v1/events/batch`` in requests of at most 500 events, one after another.
+
+        Returns the accepted events in input order. A failed request raises ``TriggersError``;
+        the requests before it stay accepted (its ``accepted_so_far`` lists them).
+        """
+        accepted: List[BatchAcceptedEvent] = []
+        for call in calls.batch_chunks(payloads, idempotency_key):
+            try:
+                accepted.extend((await self._transport.request(call, timeout))["events"])
+            except TriggersError as error:
+                error.accepted_so_far = accepted
+                raise
+        return accepted
+
+    async def get(self, event_id: str, *, timeout: Optional[float] = None) -> EventWithAttempts:
+        """``GET /api/v1/events/{id}``: the event and its delivery attempts (oldest first)."""
+        return cast(EventWithAttempts, await self._transport.request(calls.get_event(event_id), timeout))
+
+    async def replay(self, event_id: str, *, timeout: Optional[float] = None) -> ReplayAccepted:
+        """``POST /api/v1/events/{id}/replay``: matches the event again and delivers it to what matches now."""
+        return cast(ReplayAccepted, await self._transport.request(calls.replay_event(event_id), timeout))
+
+
+class AsyncInbox:
+    def __init__(self, transport: AsyncTransport) -> None:
+        self._transport = transport
+
+    async def list(self, *, timeout: Optional[float] = None, **query: Unpack[InboxQuery]) -> InboxPage:
+        """``GET /api/v1/inbox``: one page, newest first (filters: ``event_type``, ``status``,
+        ``start_time``, ``end_time``, ``limit``, ``cursor``)."""
+        return cast(InboxPage, await self._transport.request(calls.list_inbox(query), timeout))
+
+    async def iterate(self, *, timeout: Optional[float] = None, **query: Unpack[InboxQuery]) -> AsyncIterator[InboxEvent]:
+        """Every matching event, newest first, following cursors until ``has_more`` is false.
+
+        Each event exactly once, even while new ones arrive (those newer than the first page are
+        not included: start again, or use the event stream, to see them).
+        """
+        cursor: Optional[str] = None
+        while True:
+            page = cast(InboxPage, await self._transport.request(calls.list_inbox({**query, "cursor": cursor}), timeout))
+            for event in page["events"]:
+                yield event
+            cursor = calls.next_cursor(page)
+            if cursor is None:
+                return
+
+
+
+class AsyncSubscriptions:
+    def __init__(self, transport: AsyncTransport) -> None:
+        self._transport = transport
+
+    async def create(self, *, timeout: Optional[float] = None, **body: Unpack[SubscriptionCreateBody]) -> SubscriptionWithSecret:
+        """``POST /api/v1/subscriptions``; the answer carries the signing ``secret``, shown only here and by ``rotate_secret``."""
+        return cast(SubscriptionWithSecret, await self._transport.request(calls.create_subscription(body), timeout))
+
+    async def list(self, *, timeout: Optional[float] = None, **query: Unpack[SubscriptionListQuery]) -> SubscriptionPage:
+        return cast(SubscriptionPage, await self._transport.request(calls.list_subscriptions(query), timeout))
+
+    async def iterate(self, *, timeout: Optional[float] = None, **query: Unpack[SubscriptionListQuery]) -> AsyncIterator[Subscription]:
+        """Every subscription, newest first, following cursors."""
+        cursor: Optional[str] = None
+        while True:
+            page = cast(SubscriptionPage, await self._transport.request(calls.list_subscriptions({**query, "cursor": cursor}), timeout))
+            for subscription in page["subscriptions"]:
+                yield subscription
+            cursor = calls.next_cursor(page)
+            if cursor is None:
+                return
+
+    async def get(self, workflow_id: str, *, timeout: Optional[float] = None) -> Subscription:
+        return cast(Subscription, await self._transport.request(calls.get_subscription(workflow_id), timeout))
+
+    async def update(self, workflow_id: str, *, timeout: Optional[float] = None, **patch: Unpack[SubscriptionUpdateBody]) -> Subscription:
+        return cast(Subscription, await self._transport.request(calls.update_subscription(workflow_id, patch), timeout))
+
+    async def disable(self, workflow_id: str, *, timeout: Optional[float] = None) -> Subscription:
+        """``status: "disabled"``: it stops matching new events (deliveries in flight finish)."""
+        return await self.update(workflow_id, timeout=timeout, status="disabled")
+
+    async def delete(self, workflow_id: str, *, timeout: Optional[float] = None) -> None:
+        await self._transport.request(calls.delete_subscription(workflow_id), timeout)
+
+    async def rotate_secret(self, workflow_id: str, *, timeout: Optional[float] = None) -> RotatedSecret:
+        """A new secret; the previous one keeps signing too for 24 h (both signatures in the header)."""
+        return cast(RotatedSecret, await self._transport.request(calls.rotate_secret(workflow_id), timeout))

@@ -1,0 +1,165 @@
+"""The synchronous client."""
+
+from __future__ import annotations
+
+from typing import Any, Iterator, List, Mapping, Optional, Sequence, cast
+
+import httpx
+from typing_extensions import Unpack
+
+from . import _calls as calls
+from ._retry import RetryPolicy
+from ._transport import DEFAULT_TIMEOUT, Settings, SyncTransport
+from .api_types import (
+    AcceptedEvent,
+    BatchAcceptedEvent,
+    EventWithAttempts,
+    InboxEvent,
+    InboxPage,
+    InboxQuery,
+    ReplayAccepted,
+    RotatedSecret,
+    Subscription,
+    SubscriptionCreateBody,
+    SubscriptionListQuery,
+    SubscriptionPage,
+    SubscriptionUpdateBody,
+    SubscriptionWithSecret,
+)
+from .errors import TriggersError
+
+
+class Triggers:
+    """A client for one customer's API key.
+
+    >>> with Triggers("http://localhost:8080", api_key="sk_test_...") as triggers:
+    ...     accepted = triggers.events.send({"event_type": "order.created", "order_id": 42})
+
+    ``base_url`` and ``api_key`` default to ``TRIGGERS_URL`` and ``TRIGGERS_API_KEY``. ``timeout``
+    is per attempt, in seconds. ``http_client`` lends an ``httpx.Client`` of your own (proxies,
+    certificates); the client then leaves closing it to you.
+    """
+
+    def __init__(
+        self,
+        base_url: Optional[str] = None,
+        api_key: Optional[str] = None,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+        retry: Optional[RetryPolicy] = None,
+        user_agent: Optional[str] = None,
+        http_client: Optional[httpx.Client] = None,
+    ) -> None:
+        self._transport = SyncTransport(Settings(base_url, api_key, timeout, retry, user_agent), http_client)
+        self.events = Events(self._transport)
+        self.inbox = Inbox(self._transport)
+        self.subscriptions = Subscriptions(self._transport)
+
+    def close(self) -> None:
+        self._transport.close()
+
+    def __enter__(self) -> "Triggers":
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+class Events:
+    def __init__(self, transport: SyncTransport) -> None:
+        self._transport = transport
+
+    def send(self, payload: Mapping[str, Any], *, idempotency_key: Optional[str] = None, timeout: Optional[float] = None) -> AcceptedEvent:
+        """``POST /api/v1/events``: stores one event (202).
+
+        Retried safely: every attempt carries the same ``Idempotency-Key`` (one is made per call
+        when you pass none; pass your own to make your retries safe across processes).
+        """
+        return cast(AcceptedEvent, self._transport.request(calls.send_event(payload, idempotency_key), timeout))
+
+    def send_batch(self, payloads: Sequence[Mapping[str, Any]], *, idempotency_key: Optional[str] = None, timeout: Optional[float] = None) -> List[BatchAcceptedEvent]:
+        """``POST /api/v1/events/batch`` in requests of at most 500 events, one after another.
+
+        Returns the accepted events in input order. A failed request raises ``TriggersError``;
+        the requests before it stay accepted (its ``accepted_so_far`` lists them).
+        """
+        accepted: List[BatchAcceptedEvent] = []
+        for call in calls.batch_chunks(payloads, idempotency_key):
+            try:
+                accepted.extend(self._transport.request(call, timeout)["events"])
+            except TriggersError as error:
+                error.accepted_so_far = accepted
+                raise
+        return accepted
+
+    def get(self, event_id: str, *, timeout: Optional[float] = None) -> EventWithAttempts:
+        """``GET /api/v1/events/{id}``: the event and its delivery attempts (oldest first)."""
+        return cast(EventWithAttempts, self._transport.request(calls.get_event(event_id), timeout))
+
+    def replay(self, event_id: str, *, timeout: Optional[float] = None) -> ReplayAccepted:
+        """``POST /api/v1/events/{id}/replay``: matches the event again and delivers it to what matches now."""
+        return cast(ReplayAccepted, self._transport.request(calls.replay_event(event_id), timeout))
+
+
+class Inbox:
+    def __init__(self, transport: SyncTransport) -> None:
+        self._transport = transport
+
+    def list(self, *, timeout: Optional[float] = None, **query: Unpack[InboxQuery]) -> InboxPage:
+        """``GET /api/v1/inbox``: one page, newest first (filters: ``event_type``, ``status``,
+        ``start_time``, ``end_time``, ``limit``, ``cursor``)."""
+        return cast(InboxPage, self._transport.request(calls.list_inbox(query), timeout))
+
+    def iterate(self, *, timeout: Optional[float] = None, **query: Unpack[InboxQuery]) -> Iterator[InboxEvent]:
+        """Every matching event, newest first, following cursors until ``has_more`` is false.
+
+        Each event exactly once, even while new ones arrive (those newer than the first page are
+        not included: start again, or use the event stream, to see them).
+        """
+        cursor: Optional[str] = None
+        while True:
+            page = cast(InboxPage, self._transport.request(calls.list_inbox({**query, "cursor": cursor}), timeout))
+            yield from page["events"]
+            cursor = calls.next_cursor(page)
+            if cursor is None:
+                return
+
+
+
+class Subscriptions:
+    def __init__(self, transport: SyncTransport) -> None:
+        self._transport = transport
+
+    def create(self, *, timeout: Optional[float] = None, **body: Unpack[SubscriptionCreateBody]) -> SubscriptionWithSecret:
+        """``POST /api/v1/subscriptions``; the answer carries the signing ``secret``, shown only here and by ``rotate_secret``."""
+        return cast(SubscriptionWithSecret, self._transport.request(calls.create_subscription(body), timeout))
+
+    def list(self, *, timeout: Optional[float] = None, **query: Unpack[SubscriptionListQuery]) -> SubscriptionPage:
+        return cast(SubscriptionPage, self._transport.request(calls.list_subscriptions(query), timeout))
+
+    def iterate(self, *, timeout: Optional[float] = None, **query: Unpack[SubscriptionListQuery]) -> Iterator[Subscription]:
+        """Every subscription, newest first, following cursors."""
+        cursor: Optional[str] = None
+        while True:
+            page = cast(SubscriptionPage, self._transport.request(calls.list_subscriptions({**query, "cursor": cursor}), timeout))
+            yield from page["subscriptions"]
+            cursor = calls.next_cursor(page)
+            if cursor is None:
+                return
+
+    def get(self, workflow_id: str, *, timeout: Optional[float] = None) -> Subscription:
+        return cast(Subscription, self._transport.request(calls.get_subscription(workflow_id), timeout))
+
+    def update(self, workflow_id: str, *, timeout: Optional[float] = None, **patch: Unpack[SubscriptionUpdateBody]) -> Subscription:
+        return cast(Subscription, self._transport.request(calls.update_subscription(workflow_id, patch), timeout))
+
+    def disable(self, workflow_id: str, *, timeout: Optional[float] = None) -> Subscription:
+        """``status: "disabled"``: it stops matching new events (deliveries in flight finish)."""
+        return self.update(workflow_id, timeout=timeout, status="disabled")
+
+    def delete(self, workflow_id: str, *, timeout: Optional[float] = None) -> None:
+        self._transport.request(calls.delete_subscription(workflow_id), timeout)
+
+    def rotate_secret(self, workflow_id: str, *, timeout: Optional[float] = None) -> RotatedSecret:
+        """A new secret; the previous one keeps signing too for 24 h (both signatures in the header)."""
+        return cast(RotatedSecret, self._transport.request(calls.rotate_secret(workflow_id), timeout))
