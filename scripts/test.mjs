@@ -1,4 +1,4 @@
-// Runs every *.test.ts under packages/, services/, cli/src/, bench/, console/tests/ and charts/tests/ with mocha (TypeScript through tsx).
+// Runs every *.test.ts under packages/, services/, cli/src/, bench/, console/tests/, charts/tests/ and sdks/python/ with mocha (TypeScript through tsx).
 // `npm test -- <files or globs>` runs just those.
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -8,7 +8,7 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
 const specs = args.filter((a) => !a.startsWith('-'));
 const flags = args.filter((a) => a.startsWith('-'));
-const targets = specs.length > 0 ? specs : ['packages/*/src/**/*.test.ts', 'services/*/src/**/*.test.ts', 'cli/src/**/*.test.ts', 'bench/**/*.test.ts', 'console/tests/**/*.test.ts', 'charts/tests/**/*.test.ts'];
+const targets = specs.length > 0 ? specs : ['packages/*/src/**/*.test.ts', 'services/*/src/**/*.test.ts', 'cli/src/**/*.test.ts', 'bench/**/*.test.ts', 'console/tests/**/*.test.ts', 'charts/tests/**/*.test.ts', 'sdks/python/*.test.ts'];
 
 const result = spawnSync(
   process.execPath,
