@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { startTestServer, type TestServer } from '@triggers/all-in-one/test-server';
-import { assertProblem } from '@triggers/testkit';
+import { DYNAMODB, POSTGRES, assertProblem, prepareBackends, requireEngine, type PreparedBackends } from '@triggers/testkit';
 import type { TestResponse } from '@triggers/core/testing';
 
 /**
@@ -231,4 +231,58 @@ describe('GET /api/v1/events/stream', function () {
 async function toRaw(response: Response): Promise<TestResponse> {
   const text = await response.text();
   return { status: response.status, headers: response.headers, text, body: text ? JSON.parse(text) : undefined } as TestResponse;
+}
+
+/**
+ * The stream reads through the event store's inbox query only, so it works on every store; these
+ * run its resume and backlog paths on PostgreSQL and DynamoDB (skipped, with a line, without them).
+ */
+for (const backend of [
+  { eventStore: 'postgres' as const, engine: POSTGRES, engines: (address: string) => ({ postgresUrl: address }) },
+  { eventStore: 'dynamodb' as const, engine: DYNAMODB, engines: (address: string) => ({ dynamodbEndpoint: address }) },
+]) {
+  describe(`GET /api/v1/events/stream on the ${backend.eventStore} event store`, function () {
+    this.timeout(60_000);
+    const engine = requireEngine(backend.engine);
+    let server: TestServer;
+    let prepared: PreparedBackends;
+    const open: OpenStream[] = [];
+
+    before(async () => {
+      prepared = await prepareBackends({ eventStore: backend.eventStore, metadataStore: 'sqlite', queue: 'sqlite', cache: 'memory' }, backend.engines(engine.address), 'stream');
+      server = await startTestServer(prepared.env);
+    });
+    afterEach(async () => {
+      for (const stream of open.splice(0)) {
+        stream.close();
+        await stream.ended;
+      }
+    });
+    after(async () => {
+      await server?.close();
+      await prepared?.cleanup();
+    });
+
+    it('resumes after a disconnect with Last-Event-ID without gap or duplicate, across a backlog larger than one read', async () => {
+      const { apiKey } = await server.createCustomer();
+      const first = await openStream(server, apiKey);
+      open.push(first);
+      const sent: string[] = [];
+      for (let i = 0; i < 5; i++) sent.push(await send(server, apiKey, { i }));
+      await waitFor(() => events(first).length >= 5, 'the first five', 10_000);
+      first.close();
+      await first.ended;
+      // While disconnected: more than one read's worth (100), in batches.
+      for (let b = 0; b < 3; b++) {
+        const batch = await server.request('POST', '/api/v1/events/batch', { apiKey, json: { events: Array.from({ length: 80 }, (_, i) => ({ payload: { b, i } })) } });
+        assert.equal(batch.status, 202, batch.text);
+        sent.push(...batch.body.events.map((e: { event_id: string }) => e.event_id));
+      }
+      const second = await openStream(server, apiKey, { lastEventId: events(first).at(-1)!.id });
+      open.push(second);
+      sent.push(await send(server, apiKey, { live: true }));
+      await waitFor(() => events(second).at(-1)?.id === sent.at(-1), 'the live event after the backlog', 15_000);
+      assert.deepEqual([...events(first), ...events(second)].map((m) => m.id), sent);
+    });
+  });
 }

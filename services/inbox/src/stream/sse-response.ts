@@ -19,6 +19,8 @@ export class SseResponse {
     private readonly slowClientMs: number,
   ) {
     res.once('close', () => this.markClosed());
+    // The client may have left while the first read ran: then 'close' already fired.
+    if (res.destroyed || res.socket === null || res.socket.destroyed) this.closed = true;
   }
 
   /** Sends the headers and the reconnect delay the client should use. */
