@@ -121,6 +121,17 @@ class DroppingProxy:
             self.drop_armed = True
             self.dropped.clear()
 
+    def cut(self) -> None:
+        """Drops every open connection (new ones still go through): a connection lost mid-stream."""
+        with self.lock:
+            sockets, self.sockets = self.sockets, []
+        for s in sockets:
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            s.close()
+
     def _accept(self) -> None:
         while not self.closed:
             try:

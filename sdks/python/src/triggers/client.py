@@ -9,8 +9,10 @@ from typing_extensions import Unpack
 
 from . import _calls as calls
 from ._retry import RetryPolicy
+from ._stream import OnDisconnect, OnOpen, stream_sync
 from ._transport import DEFAULT_TIMEOUT, Settings, SyncTransport
 from .api_types import (
+    EventSelector,
     AcceptedEvent,
     BatchAcceptedEvent,
     EventWithAttempts,
@@ -24,6 +26,7 @@ from .api_types import (
     SubscriptionListQuery,
     SubscriptionPage,
     SubscriptionUpdateBody,
+    StreamedEvent,
     SubscriptionWithSecret,
 )
 from .errors import TriggersError
@@ -99,6 +102,27 @@ class Events:
     def replay(self, event_id: str, *, timeout: Optional[float] = None) -> ReplayAccepted:
         """``POST /api/v1/events/{id}/replay``: matches the event again and delivers it to what matches now."""
         return cast(ReplayAccepted, self._transport.request(calls.replay_event(event_id), timeout))
+
+
+    def stream(
+        self,
+        *,
+        event_type: Optional[str] = None,
+        status: Optional[str] = None,
+        selector: Optional[EventSelector] = None,
+        last_event_id: Optional[str] = None,
+        on_open: Optional[OnOpen] = None,
+        on_disconnect: Optional[OnDisconnect] = None,
+    ) -> Iterator[StreamedEvent]:
+        """``GET /api/v1/events/stream``: the events as they are accepted, oldest first.
+
+        ``for event in triggers.events.stream(event_type="order.created"):`` runs until you break out of it. It reconnects by itself with ``Last-Event-ID``
+        (nothing missed, nothing repeated); without ``last_event_id`` it starts with the events
+        accepted from now on. ``on_open(last_event_id, reconnect)`` is called at each (re)connection,
+        ``on_disconnect(reason)`` when one ends.
+        """
+        query = {"event_type": event_type, "status": status, "selector": selector}
+        return stream_sync(self._transport, query, last_event_id, on_open, on_disconnect)
 
 
 class Inbox:

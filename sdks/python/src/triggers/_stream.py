@@ -1,0 +1,197 @@
+"""The live event stream (``GET /api/v1/events/stream``, Server-Sent Events) for both clients.
+
+Reconnects by itself with ``Last-Event-ID`` after a dropped connection, a server restart or an
+``overflow`` cut (the consumer read too slowly), so across reconnects nothing is missed and nothing
+repeated. 429 (too many streams) and 5xx answers before the stream starts are waited out; other
+problems (401, a bad selector) raise ``TriggersError``.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Any, AsyncIterator, Callable, Dict, Iterable, Iterator, List, Mapping, Optional
+
+import anyio
+import httpx
+
+from ._transport import AsyncTransport, Settings, SyncTransport, problem_error
+from .api_types import StreamedEvent
+
+#: How long a stream may stay silent before it counts as lost (the server pings every ≤ 15 s).
+SILENCE_TIMEOUT = 45.0
+
+OnOpen = Callable[[Optional[str], bool], None]
+OnDisconnect = Callable[[str], None]
+
+
+@dataclass
+class ServerSentEvent:
+    event: str = "message"
+    data: Optional[str] = None
+    id: Optional[str] = None
+    retry: Optional[int] = None
+
+
+@dataclass
+class _Pending:
+    data: List[str] = field(default_factory=list)
+    event: Optional[str] = None
+    id: Optional[str] = None
+    retry: Optional[int] = None
+
+
+class SseParser:
+    """The WHATWG ``text/event-stream`` rules over lines: fields, comments, multi-line data."""
+
+    def __init__(self) -> None:
+        self.pending = _Pending()
+
+    def feed(self, line: str) -> Optional[ServerSentEvent]:
+        line = line.rstrip("\r\n")
+        if line == "":
+            done, self.pending = self.pending, _Pending()
+            if done.data or done.retry is not None:
+                return ServerSentEvent(done.event or "message", "\n".join(done.data) if done.data else None, done.id, done.retry)
+            return None
+        if line.startswith(":"):
+            return None
+        name, colon, value = line.partition(":")
+        if colon and value.startswith(" "):
+            value = value[1:]
+        if name == "data":
+            self.pending.data.append(value)
+        elif name == "event":
+            self.pending.event = value
+        elif name == "id":
+            self.pending.id = value
+        elif name == "retry" and value.isdigit():
+            self.pending.retry = int(value)
+        return None
+
+
+def parse_sse(lines: Iterable[str]) -> Iterator[ServerSentEvent]:
+    parser = SseParser()
+    for line in lines:
+        message = parser.feed(line)
+        if message is not None:
+            yield message
+
+
+class StreamState:
+    """Where the stream is (for Last-Event-ID) and how long to wait before reconnecting."""
+
+    def __init__(self, settings: Settings, query: Mapping[str, Any], last_event_id: Optional[str]) -> None:
+        self.settings = settings
+        self.last_event_id = last_event_id
+        self.retry_seconds = 1.0
+        self.reconnect = False
+        selector = query.get("selector")
+        self.params = {
+            key: value
+            for key, value in {
+                "event_type": query.get("event_type"),
+                "status": query.get("status"),
+                "selector": json.dumps(selector, separators=(",", ":")) if selector is not None else None,
+            }.items()
+            if value is not None
+        }
+
+    def request(self) -> Dict[str, Any]:
+        headers = {"authorization": f"Bearer {self.settings.api_key}", "accept": "text/event-stream", "user-agent": self.settings.user_agent}
+        if self.last_event_id:
+            headers["last-event-id"] = self.last_event_id
+        timeout = httpx.Timeout(self.settings.timeout, read=SILENCE_TIMEOUT)
+        return {"method": "GET", "url": self.settings.url("/api/v1/events/stream"), "params": self.params, "headers": headers, "timeout": timeout}
+
+    def refused(self, response: httpx.Response, on_disconnect: Optional[OnDisconnect]) -> float:
+        """Seconds to wait after a non-2xx answer; raises the problem when waiting cannot help."""
+        error = problem_error(response)
+        if response.status_code not in (429, 503) and response.status_code < 500:
+            raise error
+        if on_disconnect:
+            on_disconnect(str(error))
+        return max(self.retry_seconds, error.retry_after or 0.0)
+
+    def message(self, message: ServerSentEvent) -> Optional[StreamedEvent]:
+        """The event a message carries (None for the others), remembering the position."""
+        if message.retry is not None:
+            self.retry_seconds = message.retry / 1000
+        if message.event != "event" or message.data is None:
+            return None
+        event: StreamedEvent = json.loads(message.data)
+        self.last_event_id = message.id or event["event_id"]
+        return event
+
+
+def stream_sync(
+    transport: SyncTransport,
+    query: Mapping[str, Any],
+    last_event_id: Optional[str],
+    on_open: Optional[OnOpen],
+    on_disconnect: Optional[OnDisconnect],
+) -> Iterator[StreamedEvent]:
+    state = StreamState(transport.settings, query, last_event_id)
+    while True:
+        reason = "the server closed the stream"
+        try:
+            with transport.client.stream(**state.request()) as response:
+                if not response.is_success:
+                    response.read()
+                    wait = state.refused(response, on_disconnect)
+                    time.sleep(wait)
+                    state.reconnect = True
+                    continue
+                if on_open:
+                    on_open(state.last_event_id, state.reconnect)
+                for message in parse_sse(response.iter_lines()):
+                    if message.event == "overflow":
+                        reason = "the server cut the stream off (the consumer was too slow)"
+                    event = state.message(message)
+                    if event is not None:
+                        yield event
+        except httpx.TransportError as error:
+            reason = f"connection lost: {error or type(error).__name__}"
+        if on_disconnect:
+            on_disconnect(reason)
+        time.sleep(state.retry_seconds)
+        state.reconnect = True
+
+
+async def stream_async(
+    transport: AsyncTransport,
+    query: Mapping[str, Any],
+    last_event_id: Optional[str],
+    on_open: Optional[OnOpen],
+    on_disconnect: Optional[OnDisconnect],
+) -> AsyncIterator[StreamedEvent]:
+    state = StreamState(transport.settings, query, last_event_id)
+    while True:
+        reason = "the server closed the stream"
+        try:
+            async with transport.client.stream(**state.request()) as response:
+                if not response.is_success:
+                    await response.aread()
+                    wait = state.refused(response, on_disconnect)
+                    await anyio.sleep(wait)
+                    state.reconnect = True
+                    continue
+                if on_open:
+                    on_open(state.last_event_id, state.reconnect)
+                parser = SseParser()
+                async for line in response.aiter_lines():
+                    message = parser.feed(line)
+                    if message is None:
+                        continue
+                    if message.event == "overflow":
+                        reason = "the server cut the stream off (the consumer was too slow)"
+                    event = state.message(message)
+                    if event is not None:
+                        yield event
+        except httpx.TransportError as error:
+            reason = f"connection lost: {error or type(error).__name__}"
+        if on_disconnect:
+            on_disconnect(reason)
+        await anyio.sleep(state.retry_seconds)
+        state.reconnect = True

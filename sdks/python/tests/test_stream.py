@@ -1,0 +1,89 @@
+"""events.stream: live events over Server-Sent Events, resumed across a cut connection."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from typing import Callable, List, Optional, Tuple
+
+import pytest
+
+from conftest import FAST_RETRY
+from servers import Customer, DroppingProxy
+from triggers import AsyncTriggers, Triggers, TriggersError
+from triggers._stream import parse_sse
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = 15.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
+def test_the_parser_follows_the_event_stream_rules() -> None:
+    lines = ["retry: 500", ": ping", "", "id: 1", "event: event", "data: {\"a\":", "data: 1}", "", "data:x", "", "event: overflow", "data: {}", ""]
+    messages = list(parse_sse(lines))
+    assert [(m.event, m.data, m.id, m.retry) for m in messages] == [
+        ("message", None, None, 500),
+        ("event", '{"a":\n1}', "1", None),
+        ("message", "x", None, None),
+        ("overflow", "{}", None, None),
+    ]
+
+
+def test_the_stream_resumes_after_a_cut_connection_without_gap_or_duplicate(proxy: DroppingProxy, customer: Customer, server_url: str) -> None:
+    received: List[str] = []
+    opens: List[Tuple[Optional[str], bool]] = []
+    disconnects: List[str] = []
+    failure: List[BaseException] = []
+
+    def consume() -> None:
+        try:
+            with Triggers(proxy.url, customer.api_key, retry=FAST_RETRY) as reader:
+                for event in reader.events.stream(event_type="streamed", on_open=lambda last, again: opens.append((last, again)), on_disconnect=disconnects.append):
+                    received.append(event["event_id"])
+                    if len(received) == 20:
+                        return
+        except BaseException as error:  # reported by the test below
+            failure.append(error)
+
+    consumer = threading.Thread(target=consume, daemon=True)
+    consumer.start()
+    wait_until(lambda: len(opens) == 1)
+    with Triggers(server_url, customer.api_key, retry=FAST_RETRY) as client:
+        client.events.send({"event_type": "other"})  # filtered out
+        sent = [client.events.send({"event_type": "streamed", "n": n})["event_id"] for n in range(10)]
+        wait_until(lambda: len(received) >= 10 or bool(failure))
+        proxy.cut()
+        sent += [client.events.send({"event_type": "streamed", "n": n})["event_id"] for n in range(10, 20)]
+        consumer.join(30)
+    assert not failure, failure
+    assert received == sent, "every event once, in order, across the reconnect"
+    assert len(opens) >= 2 and opens[0] == (None, False) and opens[1] == (sent[9], True), opens
+    assert disconnects and disconnects[0].startswith("connection lost")
+
+
+def test_a_bad_selector_raises_instead_of_reconnecting(client: Triggers) -> None:
+    with pytest.raises(TriggersError) as caught:
+        next(iter(client.events.stream(selector={"type": "jsonpath", "expression": "$.a ==="})))
+    assert caught.value.status == 400
+
+
+@pytest.mark.asyncio
+async def test_the_async_stream_resumes_from_last_event_id(customer: Customer, server_url: str) -> None:
+    async with AsyncTriggers(server_url, customer.api_key, retry=FAST_RETRY) as client:
+        first = await client.events.send({"event_type": "a.stream", "n": 0})
+        rest = [(await client.events.send({"event_type": "a.stream", "n": n}))["event_id"] for n in range(1, 6)]
+        got: List[str] = []
+        last: Optional[str] = first["event_id"]
+
+        async def read() -> None:
+            async for event in client.events.stream(event_type="a.stream", last_event_id=last):
+                got.append(event["event_id"])
+                if len(got) == len(rest):
+                    return
+
+        await asyncio.wait_for(read(), 15)
+    assert got == rest, "the backlog after the given event, in order"
