@@ -3,7 +3,7 @@ import type { Config, Logger, ReadinessCheck } from '@triggers/core/runtime';
 import type { MetadataStore } from '@triggers/core/ports';
 import { coerceError } from '@triggers/core/domain';
 import { Informer, apiListWatchSource, objectKey, type KubeObject } from './kube/informer.ts';
-import type { KubeClient } from './kube/kube-client.ts';
+import { isConflict, type KubeClient } from './kube/kube-client.ts';
 import { LeaderElector } from './leader/leader-elector.ts';
 import { Reconciler } from './reconcile/reconciler.ts';
 import { systemScheduler, type Scheduler } from './scheduler.ts';
@@ -160,6 +160,13 @@ export function startController(options: ControllerOptions): RunningController {
         }
       } catch (thrown) {
         const error = coerceError(thrown);
+        if (isConflict(error)) {
+          // The resource changed under this reconcile (a stale copy): normal, and the newer copy is coming.
+          metrics.reconciles.inc({ result: 'conflict' });
+          const delay = queue.addRateLimited(key);
+          log.debug({ resource: key, err: error.message, retryInMs: delay }, 'Requeued Subscription after a conflict');
+          continue;
+        }
         metrics.reconciles.inc({ result: 'error' });
         const delay = queue.addRateLimited(key);
         log.warn({ resource: key, err: error.message, retryInMs: delay }, 'Failed to reconcile Subscription');

@@ -6,7 +6,7 @@ export function controllerMetrics(registry: Registry) {
   return {
     reconciles: new Counter({
       name: 'triggers_controller_reconciles_total',
-      help: 'Reconciles of Subscription resources by result (synced, deleted, gone, invalid, retry, error).',
+      help: 'Reconciles of Subscription resources by result (synced, deleted, gone, invalid, retry, conflict, error).',
       labelNames: ['result'],
       registers,
     }),
