@@ -60,7 +60,7 @@ export function registerQueueMetrics(queue: Queue, options: QueueMetricsOptions 
     return last;
   };
 
-  const messages = new Gauge({
+  new Gauge({
     name: 'triggers_queue_messages',
     help: 'Messages in a queue by state: visible (waiting), delayed (retries, deferrals), in_flight (received, not acked). On Kafka, visible is consumer lag.',
     labelNames: ['queue', 'state'],
@@ -75,7 +75,7 @@ export function registerQueueMetrics(queue: Queue, options: QueueMetricsOptions 
       }
     },
   });
-  const deadLetters = new Gauge({
+  new Gauge({
     name: 'triggers_queue_dead_letter_messages',
     help: 'Messages in a queue\'s dead-letter queue (received more than TRIGGERS_QUEUE_MAX_RECEIVES times).',
     labelNames: ['queue'],

@@ -62,6 +62,8 @@ describe('Tracing (OpenTelemetry SDK from the OTEL_* settings)', function () {
     let restoreEnv: () => void;
     before(async () => {
       receiver = await startOtlpReceiver();
+      // A service context started earlier in the process without OTEL_* must not keep it off.
+      assert.equal(await startTracing({ serviceName: 'earlier', env: {} }), false);
       restoreEnv = withOtelEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_BSP_SCHEDULE_DELAY: '50' });
       assert.equal(await startTracing({ serviceName: 'triggers-unit' }), true);
     });

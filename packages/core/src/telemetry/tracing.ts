@@ -14,7 +14,7 @@ interface StartedSdk {
   flush(): Promise<void>;
 }
 
-let started: Promise<StartedSdk | undefined> | undefined;
+let started: Promise<StartedSdk> | undefined;
 /** True while the SDK runs: with it off, the helpers below return before building anything. */
 let active = false;
 /** What `inSpan` hands its work while tracing is off. */
@@ -44,8 +44,9 @@ export function tracingConfigured(env: Env): boolean {
  */
 export function startTracing(options: { serviceName: string; env?: Env }): Promise<boolean> {
   const env = options.env ?? process.env;
+  // "Not configured" is not remembered: a later call with an exporter (a test) may still start it.
+  if (!started && !tracingConfigured(env)) return Promise.resolve(false);
   started ??= (async () => {
-    if (!tracingConfigured(env)) return undefined;
     const { NodeSDK } = await import('@opentelemetry/sdk-node');
     const sdk = new NodeSDK({
       serviceName: env.OTEL_SERVICE_NAME ? undefined : options.serviceName,
@@ -64,7 +65,7 @@ export function startTracing(options: { serviceName: string; env?: Env }): Promi
       },
     };
   })();
-  return started.then((sdk) => sdk !== undefined);
+  return started.then(() => true);
 }
 
 /** Exports the spans ended so far (tests; shutdown does it too). */
