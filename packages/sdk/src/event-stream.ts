@@ -59,13 +59,15 @@ export async function* streamEvents(transport: Transport, options: StreamOptions
     try {
       for await (const message of readServerSentEvents(response.body!)) {
         if (message.retry !== undefined) retryMs = message.retry;
+        // Every id counts, also the data-less first one naming where the stream started.
+        if (message.id !== undefined && message.id !== '') lastEventId = message.id;
         if (message.event === 'overflow') {
           reason = 'the server cut the stream off (the consumer was too slow)';
           continue;
         }
         if (message.event !== 'event' || message.data === undefined) continue;
         const event = JSON.parse(message.data) as StreamedEvent;
-        lastEventId = message.id ?? event.event_id;
+        lastEventId = message.id || event.event_id;
         yield event;
       }
     } catch (error) {
@@ -106,7 +108,7 @@ export async function* readServerSentEvents(body: ReadableStream<Uint8Array>): A
         const line = buffer.slice(0, newline);
         buffer = buffer.slice(newline + (buffer.startsWith('\r\n', newline) ? 2 : 1));
         if (line === '') {
-          if (current.data.length > 0 || current.retry !== undefined) {
+          if (current.data.length > 0 || current.retry !== undefined || current.id !== undefined) {
             yield { id: current.id, event: current.event ?? 'message', data: current.data.length ? current.data.join('\n') : undefined, retry: current.retry };
           }
           current = { data: [] };

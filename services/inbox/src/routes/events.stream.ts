@@ -41,6 +41,7 @@ export function makeEventStreamRoute(deps: InboxDeps) {
     description:
       'Each message is `id: <event_id>`, `event: event`, `data: <the event as in the inbox>`, oldest first. ' +
       'A reconnect with `Last-Event-ID` resumes right after that event, with nothing missed or repeated; without it the stream starts with events accepted after the connection. ' +
+      'The first message (`id:` only, no data) is the starting position, so a client that drops before its first event resumes from there. ' +
       `A \`: ping\` comment at least every 15 s. A client that reads nothing for \`TRIGGERS_STREAM_SLOW_CLIENT_MS\` gets \`event: overflow\` and is disconnected. ` +
       'At most `TRIGGERS_STREAM_MAX_PER_CUSTOMER` open streams per customer (per inbox process), then `429`. Errors before the stream starts are problem+json.',
     tags: ['Reading'],
@@ -68,7 +69,7 @@ export function makeEventStreamRoute(deps: InboxDeps) {
         first = await tail.readNext(deps.clock.now() - STREAM_SETTLE_MS);
         sse = new SseResponse(res, deps.settings.stream.slowClientMs);
         sse.onClose(release);
-        sse.open(RECONNECT_MS);
+        sse.open(RECONNECT_MS, position);
       } catch (error) {
         release();
         throw error;

@@ -7,7 +7,10 @@ export interface TailFilter {
   status?: EventStatus;
 }
 
-/** Events read per store query; also the most one `readNext` returns (bounded memory per stream). */
+/**
+ * Events per store query. One `readNext` returns fewer than two pages (more only for a single
+ * millisecond holding more), so the memory a stream holds stays bounded.
+ */
 export const TAIL_PAGE = 100;
 
 /**
@@ -27,40 +30,41 @@ export class EventTail {
     private readonly store: EventStore,
     private readonly customerId: string,
     private readonly filter: TailFilter,
-    /** The last event id already handed out (or a lower bound such as `uuidv7LowerBound(t)`). */
+    /**
+     * Everything up to here was handed out: the last event id sent (a client's `Last-Event-ID`)
+     * or a millisecond's lower bound (`uuidv7LowerBound(t)`); only ids above it come next.
+     */
     private position: string,
   ) {}
 
-  get lastEventId(): string {
-    return this.position;
-  }
-
   /**
-   * The next events after the position whose id time is at most `horizonMs`, oldest first, at most
-   * about one page; advances the position past them. Empty when there are none yet.
+   * The next events after the position whose id time is at most `horizonMs`, oldest first: about
+   * one page (`TAIL_PAGE`), fewer only when the horizon was reached. Advances the position past
+   * every window it read whole, so quiet stretches cost one query, not one per poll.
    */
   async readNext(horizonMs: number): Promise<StoredEvent[]> {
-    const start = uuidv7Time(this.position);
     const limitEnd = horizonMs + 1;
-    if (limitEnd <= start) return [];
-    let end = Math.min(limitEnd, start + Math.max(1, this.width * 2));
+    const collected: StoredEvent[] = [];
+    while (collected.length < TAIL_PAGE) {
+      const start = uuidv7Time(this.position);
+      if (limitEnd <= start) break;
+      const { events, end } = await this.readWindow(start, Math.min(limitEnd, start + Math.max(1, this.width * 2)));
+      this.width = end - start;
+      const after = this.position;
+      collected.push(...events.filter((e) => e.eventId > after).sort((a, b) => (a.eventId < b.eventId ? -1 : 1)));
+      // Everything visible before `end` is in hand (and settled: end <= horizon + 1).
+      this.position = uuidv7LowerBound(end);
+      if (end >= limitEnd) break;
+    }
+    return collected;
+  }
+
+  /** Every event in [start, end), halving `end` while the window holds more than a page. */
+  private async readWindow(start: number, end: number): Promise<{ events: StoredEvent[]; end: number }> {
     for (;;) {
       const page = await this.store.listEvents(this.customerId, { ...this.filter, startTime: start, endTime: end, limit: TAIL_PAGE });
-      let events: StoredEvent[] | undefined;
-      if (page.nextCursor === null) events = page.events;
-      else if (end - start <= 1) events = await this.readWholeMillisecond(start, page.events, page.nextCursor);
-      if (events) {
-        this.width = end - start;
-        const after = this.position;
-        const newer = events.filter((e) => e.eventId > after).sort((a, b) => (a.eventId < b.eventId ? -1 : 1));
-        // Nothing newer in this window: the next read starts at its end (ids there are all newer).
-        if (newer.length === 0) {
-          this.position = uuidv7LowerBound(end);
-          return [];
-        }
-        this.position = newer[newer.length - 1].eventId;
-        return newer;
-      }
+      if (page.nextCursor === null) return { events: page.events, end };
+      if (end - start <= 1) return { events: await this.readWholeMillisecond(start, page.events, page.nextCursor), end };
       end = start + Math.max(1, Math.floor((end - start) / 2));
     }
   }

@@ -23,8 +23,12 @@ export class SseResponse {
     if (res.destroyed || res.socket === null || res.socket.destroyed) this.closed = true;
   }
 
-  /** Sends the headers and the reconnect delay the client should use. */
-  open(retryMs: number): void {
+  /**
+   * Sends the headers, the reconnect delay the client should use, and the stream's starting
+   * position as the last event id: a client that drops before its first event resumes from there
+   * (EventSource keeps an `id:` even from a message without data), not from its reconnect time.
+   */
+  open(retryMs: number, position: string): void {
     this.res.statusCode = 200;
     this.res.setHeader('Content-Type', 'text/event-stream; charset=utf-8');
     this.res.setHeader('Cache-Control', 'no-cache, no-transform');
@@ -32,7 +36,7 @@ export class SseResponse {
     // nginx and some ingress controllers buffer responses unless told not to.
     this.res.setHeader('X-Accel-Buffering', 'no');
     this.res.flushHeaders();
-    this.res.write(`retry: ${retryMs}\n: connected\n\n`);
+    this.res.write(`retry: ${retryMs}\nid: ${position}\n: connected\n\n`);
   }
 
   get isClosed(): boolean {
