@@ -69,8 +69,13 @@ export async function startPrometheus(binary: string, options: { targets: string
   const stop = async () => {
     if (child.exitCode === null) {
       child.kill('SIGTERM');
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
-      if (child.exitCode === null) child.kill('SIGKILL');
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([exited, new Promise((r) => (timer = setTimeout(r, 5000)))]);
+      clearTimeout(timer);
+      if (child.exitCode === null) {
+        child.kill('SIGKILL');
+        await exited;
+      }
     }
     fs.closeSync(log);
     fs.rmSync(dir, { recursive: true, force: true });
