@@ -103,7 +103,6 @@ class Events:
         """``POST /api/v1/events/{id}/replay``: matches the event again and delivers it to what matches now."""
         return cast(ReplayAccepted, self._transport.request(calls.replay_event(event_id), timeout))
 
-
     def stream(
         self,
         *,
@@ -116,10 +115,10 @@ class Events:
     ) -> Iterator[StreamedEvent]:
         """``GET /api/v1/events/stream``: the events as they are accepted, oldest first.
 
-        ``for event in triggers.events.stream(event_type="order.created"):`` runs until you break out of it. It reconnects by itself with ``Last-Event-ID``
-        (nothing missed, nothing repeated); without ``last_event_id`` it starts with the events
-        accepted from now on. ``on_open(last_event_id, reconnect)`` is called at each (re)connection,
-        ``on_disconnect(reason)`` when one ends.
+        ``for event in triggers.events.stream(event_type="order.created"):`` runs until you break out of it.
+        It reconnects by itself with ``Last-Event-ID`` (nothing missed, nothing repeated); without
+        ``last_event_id`` it starts with the events accepted from now on. ``on_open(last_event_id,
+        reconnect)`` is called at each (re)connection, ``on_disconnect(reason)`` when one ends.
         """
         query = {"event_type": event_type, "status": status, "selector": selector}
         return stream_sync(self._transport, query, last_event_id, on_open, on_disconnect)
