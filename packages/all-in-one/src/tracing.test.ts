@@ -156,6 +156,24 @@ describe('One trace per event through the embedded all-in-one (OTLP/HTTP JSON)',
     assert.equal(requests[0].statusCode, 2, 'the 503 attempt is an error span');
   });
 
+  it('a replay is one trace from the replay request to the new delivery', async () => {
+    const { apiKey, eventType } = await newCustomer(server);
+    const receiver = await receivers.start();
+    await subscribe(server, apiKey, eventType, receiver.url());
+    const posted = await postEvent(server, apiKey, { event_type: eventType });
+    await waitForEventStatus(server, apiKey, posted.event_id, 'delivered');
+    const replay = await server.request('POST', `/api/v1/events/${posted.event_id}/replay`, { apiKey });
+    assert.equal(replay.status, 202, replay.text);
+    await receiver.waitFor(2);
+
+    await flushTracing();
+    const [request] = await otlp.waitForSpans((s) => s.name === 'POST /api/v1/events/:event_id/replay' && s.attributes['http.response.status_code'] === 202, 1);
+    const spans = await otlp.waitForTrace(request.traceId, (all) => named(all, 'POST').length === 1);
+    const [webhook] = named(spans, 'POST');
+    assert.deepEqual(ancestry(webhook, spans), ['POST', 'process deliveries', 'send deliveries', 'process events', 'POST /api/v1/events/:event_id/replay']);
+    assert.equal(named(spans, 'send events').length, 0, 'the original ingest is another trace');
+  });
+
   it('continues a trace the client started (its traceparent header)', async () => {
     const { apiKey, eventType } = await newCustomer(server);
     const clientTrace = '4bf92f3577b34da6a3ce929d0e0e4736';

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { randomUUID } from 'node:crypto';
 import { defineRoute, isoTime } from '@triggers/core/http';
 import { eventMessage } from '@triggers/core/ports';
+import { currentTraceparent } from '@triggers/core/runtime';
 import type { InboxDeps } from '../deps.ts';
 import { eventIdParams } from '../schemas.ts';
 import { eventNotFound, idFromPath } from '../path-ids.ts';
@@ -32,7 +33,8 @@ export function makeEventReplayRoute(deps: InboxDeps) {
       const event = await deps.eventStore.getEvent(customer.customerId, eventId);
       if (!event) throw eventNotFound();
       const replayId = randomUUID();
-      await deps.queue.send('events', eventMessage({ eventId, customerId: customer.customerId }, { replayId }));
+      // The replay request's trace continues through the matcher and the new deliveries.
+      await deps.queue.send('events', eventMessage({ eventId, customerId: customer.customerId }, { replayId, traceparent: currentTraceparent() }));
       deps.log.info({ eventId, replayId }, 'Enqueued replay');
       return {
         status: 202,
