@@ -23,13 +23,14 @@ def wait_until(condition: Callable[[], bool], timeout: float = 15.0) -> None:
 
 
 def test_the_parser_follows_the_event_stream_rules() -> None:
-    lines = ["retry: 500", ": ping", "", "id: 1", "event: event", "data: {\"a\":", "data: 1}", "", "data:x", "", "event: overflow", "data: {}", ""]
+    lines = ["retry: 500", "id: 0", ": connected", "", "id: 1", "event: event", "data: {\"a\":", "data: 1}", "", "data:x", "", "event: overflow", "data: {}", "", "id: 5", ""]
     messages = list(parse_sse(lines))
     assert [(m.event, m.data, m.id, m.retry) for m in messages] == [
-        ("message", None, None, 500),
+        ("message", None, "0", 500),
         ("event", '{"a":\n1}', "1", None),
         ("message", "x", None, None),
         ("overflow", "{}", None, None),
+        ("message", None, "5", None),
     ]
 
 
@@ -63,6 +64,40 @@ def test_the_stream_resumes_after_a_cut_connection_without_gap_or_duplicate(prox
     assert received == sent, "every event once, in order, across the reconnect"
     assert len(opens) >= 2 and opens[0] == (None, False) and opens[1] == (sent[9], True), opens
     assert disconnects and disconnects[0].startswith("connection lost")
+
+
+def test_a_stream_cut_before_its_first_event_misses_nothing(proxy: DroppingProxy, customer: Customer, server_url: str) -> None:
+    """The stream's first message names its starting position: events accepted while the client
+    was away, before it ever got one, still arrive after the reconnect."""
+    received: List[str] = []
+    opens: List[Tuple[Optional[str], bool]] = []
+    disconnects: List[str] = []
+    failure: List[BaseException] = []
+
+    def consume() -> None:
+        try:
+            with Triggers(proxy.url, customer.api_key, retry=FAST_RETRY) as reader:
+                for event in reader.events.stream(event_type="early", on_open=lambda last, again: opens.append((last, again)), on_disconnect=disconnects.append):
+                    received.append(event["event_id"])
+                    if len(received) == 3:
+                        return
+        except BaseException as error:
+            failure.append(error)
+
+    consumer = threading.Thread(target=consume, daemon=True)
+    consumer.start()
+    wait_until(lambda: len(opens) == 1)
+    time.sleep(0.3)  # the first message (the position) has arrived
+    proxy.cut()
+    wait_until(lambda: len(disconnects) == 1)
+    with Triggers(server_url, customer.api_key, retry=FAST_RETRY) as client:
+        # Sent while the client waits out the server's 1 s retry delay, disconnected.
+        sent = [client.events.send({"event_type": "early", "n": n})["event_id"] for n in range(3)]
+    consumer.join(30)
+    assert not failure, failure
+    assert len(opens) >= 2 and opens[1][0] is not None and opens[1][1] is True, opens
+    assert opens[1][0] not in sent, "it resumed from the stream's starting position"
+    assert received == sent
 
 
 def test_a_bad_selector_raises_instead_of_reconnecting(client: Triggers) -> None:

@@ -52,7 +52,8 @@ class SseParser:
         line = line.rstrip("\r\n")
         if line == "":
             done, self.pending = self.pending, _Pending()
-            if done.data or done.retry is not None:
+            # A message with only an id counts too: the server's first one names where the stream starts.
+            if done.data or done.retry is not None or done.id is not None:
                 return ServerSentEvent(done.event or "message", "\n".join(done.data) if done.data else None, done.id, done.retry)
             return None
         if line.startswith(":"):
@@ -118,10 +119,15 @@ class StreamState:
         """The event a message carries (None for the others), remembering the position."""
         if message.retry is not None:
             self.retry_seconds = message.retry / 1000
+        # Every id counts, also the data-less first one naming where the stream started: a client
+        # that drops before its first event then resumes from there, not from its reconnect time.
+        if message.id:
+            self.last_event_id = message.id
         if message.event != "event" or message.data is None:
             return None
         event: StreamedEvent = json.loads(message.data)
-        self.last_event_id = message.id or event["event_id"]
+        if not message.id:
+            self.last_event_id = event["event_id"]
         return event
 
 
