@@ -1,7 +1,8 @@
 import { Counter, Gauge, Histogram, register } from 'prom-client';
+import { DELIVERY_OUTCOMES } from '@triggers/core/domain';
 import { OriginLabels } from './origin-labels.ts';
 
-/** Origins with a label of their own per deliverer process; the rest share `origin="other"`. */
+/** Origins with a label of their own per deliverer process (the busiest); the rest share `origin="other"`. */
 export const LABELLED_ORIGINS = 50;
 
 export interface DelivererMetrics {
@@ -28,7 +29,7 @@ export function delivererMetrics(): DelivererMetrics {
     }),
     attemptDuration: new Histogram({
       name: 'triggers_delivery_attempt_duration_seconds',
-      help: `Duration of webhook attempts by origin (the first ${LABELLED_ORIGINS} origins a process attempts; the rest "other") and outcome.`,
+      help: `Duration of webhook attempts by origin (the ${LABELLED_ORIGINS} busiest of the last 10 minutes; the rest "other") and outcome.`,
       labelNames: ['origin', 'outcome'],
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       registers: [register],
@@ -51,7 +52,12 @@ export function delivererMetrics(): DelivererMetrics {
       registers: [register],
     }),
     openCircuits: new Gauge({ name: 'triggers_circuits_open', help: 'Origins whose circuit is open now.', registers: [register] }),
-    origins: new OriginLabels(LABELLED_ORIGINS),
+    // A demoted origin's series are removed: they would only go stale.
+    origins: new OriginLabels(LABELLED_ORIGINS, {
+      onDemote: (origin) => {
+        for (const outcome of DELIVERY_OUTCOMES) metrics!.attemptDuration.remove({ origin, outcome });
+      },
+    }),
   };
   return metrics;
 }
