@@ -84,16 +84,20 @@ describe('Dashboards and alert rules read metrics the all-in-one exports', funct
     const rejected = await postEvent(server, apiKey, { event_type: `${eventType}.rejected` });
     await waitForEventStatus(server, apiKey, rejected.event_id, 'failed');
 
-    // 5xx until the origin's circuit opens; the next delivery is deferred, not attempted.
+    // 5xx until the origin's circuit opens; the next delivery is deferred, not attempted. (Other
+    // test files in this process share the metrics: compare with the values before.)
+    const readMetrics = async () => (await server.request('GET', '/metrics')).text;
+    const opened = async () => sampleValue(await readMetrics(), 'triggers_circuit_transitions_total{state="open"}') ?? 0;
+    const deferred = async () => sampleValue(await readMetrics(), 'triggers_delivery_deferred_by_circuit_total') ?? 0;
+    const [openedBefore, deferredBefore] = [await opened(), await deferred()];
     await subscribe(server, apiKey, `${eventType}.failing`, failing.url());
     for (let i = 0; i < BREAKER_MIN_REQUESTS; i++) {
       await postEvent(server, apiKey, { event_type: `${eventType}.failing`, n: i });
       await failing.waitFor(i + 1);
     }
-    const readMetrics = async () => (await server.request('GET', '/metrics')).text;
-    await waitUntil(async () => sampleValue(await readMetrics(), 'triggers_circuits_open') === 1, { timeoutMs: 10_000, intervalMs: 50, what: 'the circuit to open' });
+    await waitUntil(async () => (await opened()) > openedBefore, { timeoutMs: 10_000, intervalMs: 50, what: 'the circuit to open' });
     await postEvent(server, apiKey, { event_type: `${eventType}.failing`, n: 'deferred' });
-    await waitUntil(async () => (sampleValue(await readMetrics(), 'triggers_delivery_deferred_by_circuit_total') ?? 0) > 0, { timeoutMs: 10_000, intervalMs: 50, what: 'a deferred delivery' });
+    await waitUntil(async () => (await deferred()) > deferredBefore, { timeoutMs: 10_000, intervalMs: 50, what: 'a deferred delivery' });
     assert.equal(failing.requests.length, BREAKER_MIN_REQUESTS, 'the deferred delivery was not attempted');
 
     // A 429: a batch larger than the limit of a customer (its own: the key cache holds the first one's).
@@ -166,7 +170,7 @@ describe('Dashboards and alert rules read metrics the all-in-one exports', funct
     it('sees the flow: deliveries succeeded, a circuit open, a 429', async () => {
       const value = async (expr: string) => Number((await prometheus!.query(expr))[0]?.value[1]);
       assert.ok((await value('sum(triggers_delivery_attempts_total{outcome="succeeded"})')) >= 9);
-      assert.equal(await value('sum(triggers_circuits_open)'), 1);
+      assert.ok((await value('sum(triggers_circuits_open)')) >= 1);
       assert.ok((await value('sum(triggers_ingest_rate_limited_total)')) >= 1);
       assert.ok((await value('histogram_quantile(0.5, sum by (le) (rate(triggers_delivery_latency_seconds_bucket[1m])))')) > 0);
     });
