@@ -9,7 +9,7 @@ class SummaryReporter extends Spec {
     super(runner, options);
     runner.once(EVENT_RUN_END, () => {
       const s = runner.stats || {};
-      // Spec registered its epilogue first, so this line comes last. Synchronous: --exit follows.
+      // Spec registered its epilogue first, so this line comes last.
       process.stdout.write(`\n${s.passes || 0} passed, ${s.failures || 0} failed, ${s.pending || 0} skipped\n`);
     });
   }

@@ -2,38 +2,8 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Database from 'better-sqlite3';
-import { DATABASE_FILE } from '@triggers/core/testing';
-import { httpClient, type HttpClient, type TestResponse } from '@triggers/core/testing';
-import {
-  requireEngine,
-  checkEnginePrograms,
-  startEngineInstance,
-  prepareBackends,
-  startServiceProcesses,
-  startTcpProxy,
-  waitForEventStatus,
-  startWebhookReceiver,
-  allInboxEvents,
-  DYNAMODB,
-  engineAddresses,
-  eventIdsIn,
-  eventually,
-  newCustomer,
-  POSTGRES,
-  postEvent,
-  REDIS,
-  SQS,
-  subscribe,
-  verifySignature,
-  type EngineInstance,
-  type PreparedBackends,
-  type ServiceProcesses,
-  type TcpProxy,
-  type EventWithAttempts,
-  type WaitForEventOptions,
-  type WebhookReceiver,
-  type WebhookReceiverOptions,
-} from '@triggers/testkit';
+import { DATABASE_FILE, httpClient, type HttpClient, type TestResponse } from '@triggers/core/testing';
+import { requireEngine, checkEnginePrograms, startEngineInstance, prepareBackends, startServiceProcesses, startTcpProxy, waitForEventStatus, startWebhookReceiver, allInboxEvents, DYNAMODB, engineAddresses, eventIdsIn, eventually, newCustomer, POSTGRES, postEvent, REDIS, SQS, subscribe, verifySignature, type EngineInstance, type PreparedBackends, type ServiceProcesses, type TcpProxy, type EventWithAttempts, type WaitForEventOptions, type WebhookReceiver, type WebhookReceiverOptions } from '@triggers/testkit';
 
 /**
  * Issue 4, parts 4 and 5, with the services as separate processes on real engines:

@@ -1,31 +1,6 @@
 import assert from 'node:assert/strict';
 import { httpClient, type HttpClient } from '@triggers/core/testing';
-import {
-  requireEngine,
-  prepareBackends,
-  startServiceProcesses,
-  startWebhookReceiver,
-  waitForEventStatus,
-  allInboxEvents,
-  DYNAMODB,
-  engineAddresses,
-  KAFKA,
-  newCustomer,
-  POSTGRES,
-  postEvent,
-  REDIS,
-  SQS,
-  subscribe,
-  verifySignature,
-  type EngineRequirement,
-  type BackendChoice,
-  type PreparedBackends,
-  type ServiceProcesses,
-  type WebhookReceiver,
-  type WebhookReceiverOptions,
-  type EventWithAttempts,
-  type WaitForEventOptions,
-} from '@triggers/testkit';
+import { requireEngine, prepareBackends, startServiceProcesses, startWebhookReceiver, waitForEventStatus, allInboxEvents, DYNAMODB, engineAddresses, KAFKA, newCustomer, POSTGRES, postEvent, REDIS, SQS, subscribe, verifySignature, type EngineRequirement, type BackendChoice, type PreparedBackends, type ServiceProcesses, type WebhookReceiver, type WebhookReceiverOptions, type EventWithAttempts, type WaitForEventOptions } from '@triggers/testkit';
 
 /**
  * Issue 4, part 3: the four services as four separate OS processes, configured by environment

@@ -1,30 +1,6 @@
 import { deliveryMessage, type EventStore, type DeliveryRecord, type DeliveryStore, type MetadataStore, type Queue, type DeliveryMessage } from '@triggers/core/ports';
-import {
-  classifyError,
-  classifyResponse,
-  countsAgainstOrigin,
-  computeRetryDelay,
-  parseRetryAfter,
-  webhookSignatureHeaders,
-  CircuitOpenError,
-  type Subscription,
-  type AttemptStatus,
-  type StoredEvent,
-  type Clock,
-  type DeliveryOutcome,
-} from '@triggers/core/domain';
-import {
-  originOf,
-  annotateActiveSpan,
-  currentTraceparent,
-  inSpan,
-  markSpanError,
-  SpanKind,
-  type Logger,
-  type CircuitBreakers,
-  type WebhookResponse,
-  type WebhookSender,
-} from '@triggers/core/runtime';
+import { classifyError, classifyResponse, countsAgainstOrigin, computeRetryDelay, parseRetryAfter, webhookSignatureHeaders, CircuitOpenError, type Subscription, type AttemptStatus, type StoredEvent, type Clock, type DeliveryOutcome } from '@triggers/core/domain';
+import { originOf, annotateActiveSpan, currentTraceparent, inSpan, markSpanError, SpanKind, type Logger, type CircuitBreakers, type WebhookResponse, type WebhookSender } from '@triggers/core/runtime';
 import { webhookBody } from './webhook-body.ts';
 import { batchIdFor } from './batch-id.ts';
 import type { Batcher } from './batcher.ts';

@@ -1,16 +1,6 @@
 import assert from 'node:assert/strict';
 import { startTestServer, type TestServer } from '@triggers/all-in-one/test-server';
-import {
-  startWebhookReceiver,
-  newCustomer,
-  postEvent,
-  receiverPool,
-  sleep,
-  subscribe,
-  freePort,
-  waitForEventStatus,
-  type WebhookReceiverOptions,
-} from '@triggers/testkit';
+import { startWebhookReceiver, newCustomer, postEvent, receiverPool, sleep, subscribe, freePort, waitForEventStatus, type WebhookReceiverOptions } from '@triggers/testkit';
 
 const RETRY_BASE_MS = 50;
 const MAX_ATTEMPTS = 3;

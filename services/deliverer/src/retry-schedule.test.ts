@@ -1,16 +1,6 @@
 import assert from 'node:assert/strict';
 import { startTestServer, type TestServer } from '@triggers/all-in-one/test-server';
-import {
-  gaps,
-  newCustomer,
-  postEvent,
-  receiverPool,
-  subscribe,
-  verifySignature,
-  waitForEventStatus,
-  watchEventLoopStalls,
-  type EventWithAttempts,
-} from '@triggers/testkit';
+import { gaps, newCustomer, postEvent, receiverPool, subscribe, verifySignature, waitForEventStatus, watchEventLoopStalls, type EventWithAttempts } from '@triggers/testkit';
 
 /** Large enough that ±20 % jitter and scheduling noise cannot reorder or blur the schedule. */
 const RETRY_BASE_MS = 200;

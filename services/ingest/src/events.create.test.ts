@@ -1,15 +1,7 @@
 import assert from 'node:assert/strict';
 import { startTestServer, type TestServer } from '@triggers/all-in-one/test-server';
 import { MAX_PAYLOAD_DEPTH } from './schemas.ts';
-import {
-  assertAcceptedAt,
-  assertNothingInternal,
-  assertProblem,
-  inboxEvents,
-  post,
-  postChunked,
-  type CustomerCredentials as Customer,
-} from '@triggers/testkit';
+import { assertAcceptedAt, assertNothingInternal, assertProblem, inboxEvents, post, postChunked, type CustomerCredentials as Customer } from '@triggers/testkit';
 
 const MAX_BYTES = 2048;
 /** A request body of exactly `bytes` bytes. */

@@ -1,15 +1,5 @@
 import { createHash } from 'node:crypto';
-import {
-  TriggersError,
-  uuidv7,
-  uuidv7Time,
-  toIsoMillis,
-  eventTypeOf,
-  type Clock,
-  type JsonObject,
-  type NewEvent,
-  type Customer,
-} from '@triggers/core/domain';
+import { TriggersError, uuidv7, uuidv7Time, toIsoMillis, eventTypeOf, type Clock, type JsonObject, type NewEvent, type Customer } from '@triggers/core/domain';
 import type { RateLimiter, RateLimitDecision, IdempotencyStore, StoredResponse, EventAcceptor } from '@triggers/core/ports';
 import type { RouteResult } from '@triggers/core/http';
 import { currentTraceparent, sendMessagesSpan } from '@triggers/core/runtime';

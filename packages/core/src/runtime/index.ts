@@ -15,3 +15,5 @@ export * from '../webhooks/ssrf-connector.ts';
 export * from '../webhooks/circuit-breaker.ts';
 export * from '../telemetry/tracing.ts';
 export * from '../telemetry/messaging.ts';
+/** The Kafka topics and consumer groups a deployment's services use (for charts and operators that create them). */
+export { topicNames, type TopicNames } from '../backends/kafka/topology.ts';
