@@ -106,38 +106,18 @@ export function requireEngine(requirement: EngineRequirement): Engine {
   };
 }
 
+/** An engine of scripts/engines/: its variable, and how to start one and set it. */
+function engine(name: string, script: string, variable: string, addressCommand: string, probe: (address: string) => Promise<void>, timeoutMs?: number): EngineRequirement {
+  const hint = `start one with scripts/engines/${script}.sh start and set ${variable}=$(scripts/engines/${script}.sh ${addressCommand})`;
+  return { name, variable, probe, hint, ...(timeoutMs === undefined ? {} : { timeoutMs }) };
+}
+
 /** The engines the backend and end-to-end tests use; each probe loads its SDK only when called. */
-export const POSTGRES: EngineRequirement = {
-  name: 'PostgreSQL',
-  variable: 'TRIGGERS_TEST_POSTGRES_URL',
-  probe: probePostgres,
-  hint: 'start one with scripts/engines/postgres.sh start and set TRIGGERS_TEST_POSTGRES_URL=$(scripts/engines/postgres.sh url)',
-};
-export const REDIS: EngineRequirement = {
-  name: 'Redis',
-  variable: 'TRIGGERS_TEST_REDIS_URL',
-  probe: probeRedis,
-  hint: 'start one with scripts/engines/redis.sh start and set TRIGGERS_TEST_REDIS_URL=$(scripts/engines/redis.sh url)',
-};
-export const DYNAMODB: EngineRequirement = {
-  name: 'DynamoDB',
-  variable: 'TRIGGERS_TEST_DYNAMODB_ENDPOINT',
-  probe: probeDynamoDb,
-  hint: 'start one with scripts/engines/dynamodb.sh start and set TRIGGERS_TEST_DYNAMODB_ENDPOINT=$(scripts/engines/dynamodb.sh endpoint)',
-};
-export const SQS: EngineRequirement = {
-  name: 'SQS (ElasticMQ)',
-  variable: 'TRIGGERS_TEST_SQS_ENDPOINT',
-  probe: probeSqs,
-  hint: 'start one with scripts/engines/elasticmq.sh start and set TRIGGERS_TEST_SQS_ENDPOINT=$(scripts/engines/elasticmq.sh endpoint)',
-};
-export const KAFKA: EngineRequirement = {
-  name: 'Kafka',
-  variable: 'TRIGGERS_TEST_KAFKA_BROKERS',
-  probe: probeKafka,
-  hint: 'start one with scripts/engines/kafka.sh start and set TRIGGERS_TEST_KAFKA_BROKERS=$(scripts/engines/kafka.sh brokers)',
-  timeoutMs: 10_000,
-};
+export const POSTGRES = engine('PostgreSQL', 'postgres', 'TRIGGERS_TEST_POSTGRES_URL', 'url', probePostgres);
+export const REDIS = engine('Redis', 'redis', 'TRIGGERS_TEST_REDIS_URL', 'url', probeRedis);
+export const DYNAMODB = engine('DynamoDB', 'dynamodb', 'TRIGGERS_TEST_DYNAMODB_ENDPOINT', 'endpoint', probeDynamoDb);
+export const SQS = engine('SQS (ElasticMQ)', 'elasticmq', 'TRIGGERS_TEST_SQS_ENDPOINT', 'endpoint', probeSqs);
+export const KAFKA = engine('Kafka', 'kafka', 'TRIGGERS_TEST_KAFKA_BROKERS', 'brokers', probeKafka, 10_000);
 
 /** The engines' addresses from the environment (call once `requireEngine`'s hooks passed). */
 export function engineAddresses(): EngineAddresses {

@@ -110,12 +110,9 @@ describe('workspace layers', () => {
     });
 
     it('counts *.test.ts, *.test-support.ts, *.testing.ts and files under tests/ as test files', () => {
-      assert.equal(isTestFile('src/inbox.test.ts'), true);
-      assert.equal(isTestFile('src/distributed.test-support.ts'), true);
-      assert.equal(isTestFile('src/e2e-harness.testing.ts'), true);
-      assert.equal(isTestFile('tests/console.browser.test.ts'), true);
-      assert.equal(isTestFile('src/test-server.ts'), false);
-      assert.equal(isTestFile('src/testing/index.ts'), false);
+      const tests = ['src/inbox.test.ts', 'src/distributed.test-support.ts', 'src/e2e-harness.testing.ts', 'tests/console.browser.test.ts'];
+      const production = ['src/test-server.ts', 'src/testing/index.ts'];
+      assert.deepEqual([...tests, ...production].filter(isTestFile), tests);
     });
   });
 
