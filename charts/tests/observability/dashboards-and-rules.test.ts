@@ -149,7 +149,8 @@ describe('Alert rules (charts/triggers/rules)', () => {
     before(() => {
       scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'triggers-rules-'));
     });
-    after(() => fs.rmSync(scratch, { recursive: true, force: true }));
+    // The suite may be skipped (no promtool) before `scratch` exists.
+    after(() => scratch && fs.rmSync(scratch, { recursive: true, force: true }));
 
     it('promtool check rules passes', () => {
       const result = promtool(tool.address, ['check', 'rules', RULES_FILE]);
