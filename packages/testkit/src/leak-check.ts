@@ -22,7 +22,7 @@ export const WATCHED_RESOURCES: ReadonlySet<string> = new Set([
   'MessagePort',
 ]);
 
-const GRACE_MS = 2000;
+const GRACE_MS = 5000;
 
 export type ResourceCounts = Map<string, number>;
 
