@@ -5,8 +5,8 @@ import type { EventStore } from './ports/event-store.ts';
 import type { DeliveryStore } from './ports/delivery-store.ts';
 import type { MetadataStore } from './ports/metadata-store.ts';
 import type { Queue } from './ports/queue.ts';
-import type { IdempotencyClaim, IdempotencyStore } from './ports/idempotency-store.ts';
-import type { RateLimitDecision, RateLimiter } from './ports/rate-limiter.ts';
+import type { IdempotencyStore } from './ports/idempotency-store.ts';
+import type { RateLimiter } from './ports/rate-limiter.ts';
 import type { EventAcceptor } from './ports/event-acceptor.ts';
 import type { MailOutbox, Mailer } from './ports/mailer.ts';
 import type { DemoStore } from './ports/demo-store.ts';
@@ -53,6 +53,12 @@ export interface Backends {
 export interface BackendNeeds {
   /** The rate limiter and the idempotency store (Redis when `TRIGGERS_CACHE=redis`): ingest only. Default true. */
   cache?: boolean;
+  /**
+   * The event and delivery stores, the queue and the event acceptor. Default true; false for the
+   * Subscription controller, which uses the metadata store only (so DynamoDB, SQS or Kafka are
+   * neither opened nor on its `/ready`, and its pod needs no access to them).
+   */
+  pipeline?: boolean;
 }
 
 /**
@@ -63,7 +69,8 @@ export async function createBackends(config: Config, options: { clock: Clock; lo
   const { backends: b } = config;
   const closers: (() => Promise<void>)[] = [];
   const readiness: ReadinessCheck[] = [];
-  const usesSqlite = b.eventStore === 'sqlite' || b.metadataStore === 'sqlite' || b.queue === 'sqlite' || b.cache === 'memory';
+  const pipeline = options.needs?.pipeline !== false;
+  const usesSqlite = (pipeline && (b.eventStore === 'sqlite' || b.queue === 'sqlite')) || b.metadataStore === 'sqlite' || b.cache === 'memory';
   let sqlite: SqliteBackends | undefined;
   if (usesSqlite) {
     sqlite = await openSqliteBackends({
@@ -78,7 +85,7 @@ export async function createBackends(config: Config, options: { clock: Clock; lo
 
   try {
     let postgres: import('./backends/postgres/index.ts').PostgresBackends | undefined;
-    if (b.eventStore === 'postgres' || b.metadataStore === 'postgres') {
+    if ((pipeline && b.eventStore === 'postgres') || b.metadataStore === 'postgres') {
       const { openPostgresBackends } = await import('./backends/postgres/index.ts');
       postgres = await openPostgresBackends({ url: b.postgres.url!, poolMax: b.postgres.poolMax, log: options.log });
       closers.push(() => postgres!.close());
@@ -86,7 +93,7 @@ export async function createBackends(config: Config, options: { clock: Clock; lo
     }
 
     let dynamo: import('./backends/dynamodb/index.ts').DynamoBackends | undefined;
-    if (b.eventStore === 'dynamodb') {
+    if (pipeline && b.eventStore === 'dynamodb') {
       const { openDynamoBackends } = await import('./backends/dynamodb/index.ts');
       dynamo = await openDynamoBackends({ ...b.dynamodb, region: b.aws.region });
       closers.push(() => dynamo!.close());
@@ -94,7 +101,9 @@ export async function createBackends(config: Config, options: { clock: Clock; lo
     }
 
     let queue: Queue;
-    if (b.queue === 'sqs') {
+    if (!pipeline) {
+      queue = notOpenedPort<Queue>(b.queue, 'queue');
+    } else if (b.queue === 'sqs') {
       const { openSqsQueue } = await import('./backends/sqs/index.ts');
       queue = await openSqsQueue({ ...b.sqs, region: b.aws.region, maxReceives: config.queue.maxReceives });
     } else if (b.queue === 'kafka') {
@@ -103,7 +112,7 @@ export async function createBackends(config: Config, options: { clock: Clock; lo
     } else {
       queue = sqlite!.queue;
     }
-    if (b.queue !== 'sqlite') {
+    if (pipeline && b.queue !== 'sqlite') {
       closers.push(() => queue.close());
       readiness.push({ name: b.queue, check: () => queue.ping() });
     }
@@ -112,8 +121,8 @@ export async function createBackends(config: Config, options: { clock: Clock; lo
     let idempotencyStore: IdempotencyStore;
     if (b.cache === 'redis' && options.needs?.cache === false) {
       // Not this service's: a Redis outage must not stop it from starting or make it unready.
-      rateLimiter = new NotOpenedRateLimiter('redis');
-      idempotencyStore = new NotOpenedIdempotencyStore('redis');
+      rateLimiter = notOpenedPort<RateLimiter>('redis', 'rate limiter');
+      idempotencyStore = notOpenedPort<IdempotencyStore>('redis', 'idempotency store');
     } else if (b.cache === 'redis') {
       const { openRedisBackends } = await import('./backends/redis/index.ts');
       const redis = await openRedisBackends({ url: b.redis.url!, log: options.log });
@@ -127,8 +136,9 @@ export async function createBackends(config: Config, options: { clock: Clock; lo
       idempotencyStore = sqlite!.idempotencyStore;
     }
 
-    const stores =
-      b.eventStore === 'postgres'
+    const stores = !pipeline
+      ? { eventStore: notOpenedPort<EventStore>(b.eventStore, 'event store'), deliveryStore: notOpenedPort<DeliveryStore>(b.eventStore, 'delivery store') }
+      : b.eventStore === 'postgres'
         ? { eventStore: postgres!.eventStore, deliveryStore: postgres!.deliveryStore }
         : b.eventStore === 'dynamodb'
           ? { eventStore: dynamo!.eventStore, deliveryStore: dynamo!.deliveryStore }
@@ -136,8 +146,9 @@ export async function createBackends(config: Config, options: { clock: Clock; lo
     const metadataStore: MetadataStore = b.metadataStore === 'postgres' ? postgres!.metadataStore : sqlite!.metadataStore;
 
     // One SQLite file for events, queue and idempotency: the transactional outbox. Otherwise a dual write backed by the sweeper.
-    const eventAcceptor: EventAcceptor =
-      b.eventStore === 'sqlite' && b.queue === 'sqlite' && b.cache === 'memory'
+    const eventAcceptor: EventAcceptor = !pipeline
+      ? notOpenedPort<EventAcceptor>(b.eventStore, 'event acceptor')
+      : b.eventStore === 'sqlite' && b.queue === 'sqlite' && b.cache === 'memory'
         ? sqlite!.eventAcceptor
         : new DualWriteEventAcceptor(stores.eventStore, queue, idempotencyStore, options.log);
     // Closed first (closers run in reverse): calls still waiting reach the store and queue before they close.
@@ -176,28 +187,18 @@ function notOpened(kind: string, port: string): DependencyError {
   return new DependencyError(kind, `the ${port} is not opened in this service (it declared no need for it)`, { retryable: false });
 }
 
-/** Stands in for a rate limiter a service declared it does not use (`needs.cache: false`). */
-class NotOpenedRateLimiter implements RateLimiter {
-  constructor(readonly kind: string) {}
-  consume(): Promise<RateLimitDecision> {
-    return Promise.reject(notOpened(this.kind, 'rate limiter'));
-  }
-  async ping(): Promise<void> {}
-  async close(): Promise<void> {}
-}
-
-/** Stands in for an idempotency store a service declared it does not use (`needs.cache: false`). */
-class NotOpenedIdempotencyStore implements IdempotencyStore {
-  constructor(readonly kind: string) {}
-  claim(): Promise<IdempotencyClaim> {
-    return Promise.reject(notOpened(this.kind, 'idempotency store'));
-  }
-  complete(): Promise<void> {
-    return Promise.reject(notOpened(this.kind, 'idempotency store'));
-  }
-  release(): Promise<void> {
-    return Promise.reject(notOpened(this.kind, 'idempotency store'));
-  }
-  async ping(): Promise<void> {}
-  async close(): Promise<void> {}
+/**
+ * Stands in for a port a service declared it does not use (`needs`): every call rejects with a
+ * non-retryable DependencyError naming it; `ping` and `close` succeed (nothing is open).
+ */
+function notOpenedPort<T extends object>(kind: string, port: string): T {
+  return new Proxy({} as T, {
+    get(_target, property) {
+      if (property === 'kind') return kind;
+      // Not a thenable, and no symbol-keyed protocol (inspection, iteration) pretends to exist.
+      if (property === 'then' || typeof property === 'symbol') return undefined;
+      if (property === 'ping' || property === 'close') return async () => {};
+      return () => Promise.reject(notOpened(kind, port));
+    },
+  });
 }

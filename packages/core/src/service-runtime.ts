@@ -35,7 +35,7 @@ export async function createServiceContext(
     defaultMetricsStarted = true;
   }
   const backends = await createBackends(config, { clock, log, needs: options.needs });
-  if (options.processMetrics !== false) {
+  if (options.processMetrics !== false && options.needs?.pipeline !== false) {
     // Queue depth and dead letters once per process (a worker thread's are the main thread's).
     const release = exportProcessQueueMetrics(backends.queue, { onError: (err) => log.debug({ err }, 'Failed to read queue depth for metrics') });
     const closeBackends = backends.close;

@@ -131,7 +131,7 @@ export async function startTestController(options: { kubeconfig: string; namespa
     TRIGGERS_CONTROLLER_IDENTITY: options.identity,
   });
   const log = createLogger({ level: config.logLevel, service: `controller-${options.identity}` });
-  const backends = await createBackends(config, { clock: systemClock, log, needs: { cache: false } });
+  const backends = await createBackends(config, { clock: systemClock, log, needs: { cache: false, pipeline: false } });
   const kube = createKubeClient(loadKubeConfig(config.controller.kubeconfig));
   const registry = new Registry();
   const controller = startController({ config, kube, metadataStore: backends.metadataStore, log, registry });

@@ -11,7 +11,7 @@ import { startController } from './index.ts';
  */
 const config = loadConfigOrExit(process.env);
 // The controller only reads and writes the metadata store: a Redis outage must not stop or unready it.
-const ctx = await createServiceContext(config, { service: 'controller', needs: { cache: false } });
+const ctx = await createServiceContext(config, { service: 'controller', needs: { cache: false, pipeline: false } });
 let kube: KubeClient;
 try {
   kube = createKubeClient(loadKubeConfig(config.controller.kubeconfig));
