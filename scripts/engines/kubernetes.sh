@@ -36,6 +36,8 @@ ROOT="${TRIGGERS_ENGINES_DIR:-/tmp/triggers-engines}/kubernetes"
 PKI="$ROOT/pki"
 KUBECONFIG_FILE="$ROOT/kubeconfig"
 TOKEN_FILE="$ROOT/token"
+# The two main packages the builds compile (kept as Go files, not heredocs).
+GO_SOURCES="$(cd "$(dirname "$0")" && pwd)/kubernetes"
 
 log() { echo "== $*"; }
 
@@ -44,17 +46,7 @@ build_etcd() {
   log "building etcd v$ETCD_VERSION (Go module proxy)"
   local dir="$CACHE/src/etcd"
   rm -rf "$dir"; mkdir -p "$dir"
-  cat >"$dir/main.go" <<'EOF'
-package main
-
-import (
-	"os"
-
-	"go.etcd.io/etcd/server/v3/etcdmain"
-)
-
-func main() { etcdmain.Main(os.Args) }
-EOF
+  cp "$GO_SOURCES/etcd-main.go" "$dir/main.go"
   (cd "$dir" && go mod init local/etcd >/dev/null 2>&1 && go get "go.etcd.io/etcd/server/v3@v$ETCD_VERSION" >/dev/null 2>&1 \
     && go mod tidy >/dev/null 2>&1 && go build -ldflags "-s -w" -o "$BIN/etcd" .) >"$CACHE/etcd-build.log" 2>&1 \
     || { tail -n 40 "$CACHE/etcd-build.log" >&2; exit 1; }
@@ -79,27 +71,7 @@ build_apiserver() {
     echo
     grep -E '^\s*k8s.io/[a-z0-9-]+ => ./staging/' "$modfile" | awk -v v="v$STAGING_VERSION" '{print "replace " $1 " => " $1 " " v}'
   } >"$dir/go.mod"
-  cat >"$dir/main.go" <<'EOF'
-package main
-
-import (
-	"os"
-
-	_ "time/tzdata"
-
-	"k8s.io/component-base/cli"
-	_ "k8s.io/component-base/logs/json/register"
-	_ "k8s.io/component-base/metrics/prometheus/clientgo"
-	_ "k8s.io/component-base/metrics/prometheus/version"
-	"k8s.io/kubernetes/cmd/kube-apiserver/app"
-)
-
-func main() {
-	command := app.NewAPIServerCommand()
-	code := cli.Run(command)
-	os.Exit(code)
-}
-EOF
+  cp "$GO_SOURCES/apiserver-main.go" "$dir/main.go"
   local major=${K8S_VERSION%%.*} rest=${K8S_VERSION#*.}
   local minor=${rest%%.*}
   local x=""
