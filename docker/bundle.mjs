@@ -34,11 +34,11 @@ export const ROLES = {
   deliverer: 'services/deliverer/src/main.ts',
   inbox: 'services/inbox/src/main.ts',
   controller: 'services/controller/src/main.ts',
-  all: 'packages/all-in-one/src/main.ts',
+  all: 'services/all-in-one/src/main.ts',
 };
 
 /** Entries loaded at run time by another bundle (a worker thread), bundled beside their loader. */
-export const EXTRA_ENTRIES = ['packages/all-in-one/src/pipeline-thread-entry.mjs'];
+export const EXTRA_ENTRIES = ['services/all-in-one/src/pipeline-thread-entry.mjs'];
 
 /** Files the bundles read at run time, copied to the same relative place under the output. */
 export const ASSETS = [{ from: 'console/dist', required: 'console/dist/index.html' }];

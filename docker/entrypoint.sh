@@ -27,7 +27,7 @@ case "$role" in
   deliverer) entry=services/deliverer/src/main.mjs ;;
   inbox) entry=services/inbox/src/main.mjs ;;
   controller) entry=services/controller/src/main.mjs ;;
-  all) entry=packages/all-in-one/src/main.mjs ;;
+  all) entry=services/all-in-one/src/main.mjs ;;
   -h | --help | help)
     usage
     exit 0

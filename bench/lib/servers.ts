@@ -106,7 +106,7 @@ export async function withTriggersServer<T>(ctx: BenchContext, scenario: string,
   const profileDir = path.join(ctx.resultsDir, 'profiles', `${scenario}-${new Date().toISOString().replace(/[:.]/g, '-')}`);
   const nodeArgs = ctx.settings.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
   if (ctx.settings.cpuProf) mkdirSync(profileDir, { recursive: true });
-  const child = spawnChild(`server:${scenario}`, [...nodeArgs, '--import', 'tsx', '--import', './bench/lib/exit-with-parent.mjs', 'packages/all-in-one/src/main.ts'], {
+  const child = spawnChild(`server:${scenario}`, [...nodeArgs, '--import', 'tsx', '--import', './bench/lib/exit-with-parent.mjs', 'services/all-in-one/src/main.ts'], {
     cwd: ctx.root,
     env: serverEnv(ctx, port, dataDir, prepared?.env),
     echo: ctx.settings.echo,

@@ -14,7 +14,7 @@ import { startDeliverer, type RunningDeliverer } from './index.ts';
  * recording its outcome leaves the delivery pending with attemptsMade = N; its queue message, never
  * acked, comes back after the visibility timeout. That message must make attempt N + 1 once the
  * claim's lease has passed, not be dropped as a duplicate (which stranded the delivery until the
- * sweeper's grace time: 5 minutes by default). Found by packages/all-in-one/src/crash-safety.test.ts.
+ * sweeper's grace time: 5 minutes by default). Found by services/all-in-one/src/crash-safety.test.ts.
  */
 describe('deliverer: a redelivered message whose attempt was claimed by a dead handler', () => {
   let dataDir: string;

@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
  * API.md: "202 means the event is durably stored and enqueued: from then on it is never lost, and
  * ends delivered, failed or unmatched even if any process is killed at any moment."
  *
- * Runs the real all-in-one (`node --import tsx packages/all-in-one/src/main.ts`) as a child
+ * Runs the real all-in-one (`node --import tsx services/all-in-one/src/main.ts`) as a child
  * process, posts events from several concurrent clients, SIGKILLs the child while posts and
  * webhook deliveries are in flight, restarts it on the same data folder and port, and checks that
  * every event that got a 202 reached the webhook receiver and ends `delivered`. Requests in flight
@@ -107,7 +107,7 @@ describe('crash safety: an acknowledged event is never lost (all-in-one child, S
       // Far beyond this test: recovery must not depend on the sweeper.
       TRIGGERS_PENDING_SWEEP_AFTER_MS: String(3_600_000),
     });
-    const proc = spawn(process.execPath, ['--import', EXIT_WITH_PARENT, '--import', 'tsx', 'packages/all-in-one/src/main.ts'], {
+    const proc = spawn(process.execPath, ['--import', EXIT_WITH_PARENT, '--import', 'tsx', 'services/all-in-one/src/main.ts'], {
       cwd: ROOT,
       env,
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -30,7 +30,7 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     TRIGGERS_LOG_LEVEL: 'silent',
     TRIGGERS_SQLITE_SYNCHRONOUS: 'normal',
     // The matcher and deliverer on the test's own thread (the default, stated so tests stay put if
-    // it changes); packages/all-in-one/src/pipeline-worker.test.ts covers the worker thread.
+    // it changes); services/all-in-one/src/pipeline-worker.test.ts covers the worker thread.
     TRIGGERS_EMBEDDED_PIPELINE: 'inline',
     ...env,
   });
