@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { startTestServer, type TestServer } from '@triggers/all-in-one/test-server';
-import { fetchOpenApiDocument, GENERATED_FILE, renderConsoleApi } from '../../scripts/generate-console-api.ts';
+import { GENERATED_FILE, renderConsoleApi } from '../../scripts/generate-console-api.ts';
+import { fetchOpenApiDocument } from '../../scripts/openapi-types.ts';
+import { SDK_TYPES } from '../../scripts/generate-sdk-types.ts';
 import { CUSTOM_OPERATORS } from '../src/api.gen.ts';
 
 /** The console's API types and operator list come from the server, never from a copy kept by hand. */
@@ -11,6 +13,13 @@ describe('Console API types (console/src/api.gen.ts)', function () {
   it("match the server's /openapi.json (after a schema change: npm run generate:console-api)", async () => {
     const fresh = renderConsoleApi(await fetchOpenApiDocument());
     assert.equal(readFileSync(GENERATED_FILE, 'utf8'), fresh, 'console/src/api.gen.ts is stale: run npm run generate:console-api');
+  });
+
+  it("take the public API's types from the SDK instead of declaring them again", () => {
+    const text = readFileSync(GENERATED_FILE, 'utf8');
+    assert.match(text, /^import type \{ [^}]*\bInboxEvent\b[^}]* \} from '@triggers\/sdk';$/m);
+    const redeclared = SDK_TYPES.map(([name]) => name).filter((name) => new RegExp(`^export type ${name} =`, 'm').test(text));
+    assert.deepEqual(redeclared, []);
   });
 
   describe('the selector operators', () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { fetchOpenApiDocument } from '../../../scripts/generate-console-api.ts';
+import { fetchOpenApiDocument } from '../../../scripts/openapi-types.ts';
 import { renderSdkTypes, SDK_GENERATED_FILE } from '../../../scripts/generate-sdk-types.ts';
 
 /** The SDK's request and response types come from the server, never from a copy kept by hand. */

@@ -112,16 +112,16 @@ export const burstBodySchema = z.strictObject({
 
 export const burstResultSchema = z.object({ accepted: z.number().int(), event_ids: z.array(uuid) });
 
+export const sinkReceiptSchema = z.object({
+  received_at: isoTime,
+  webhook_id: z.string().nullable(),
+  signature_verified: z.boolean(),
+  event_ids: z.array(z.string()),
+  event_types: z.array(z.string().nullable()),
+  bytes: z.number().int(),
+});
+
 export const sinkReceiptsSchema = z.object({
   workflow_id: uuid.nullable(),
-  receipts: z.array(
-    z.object({
-      received_at: isoTime,
-      webhook_id: z.string().nullable(),
-      signature_verified: z.boolean(),
-      event_ids: z.array(z.string()),
-      event_types: z.array(z.string().nullable()),
-      bytes: z.number().int(),
-    }),
-  ),
+  receipts: z.array(sinkReceiptSchema),
 });

@@ -1,6 +1,8 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
+import type { z } from 'zod';
 import { signWebhook } from '@triggers/core/domain';
+import type { sinkReceiptSchema } from './schemas.ts';
 
 /**
  * The demo's own webhook receiver (`POST /demo/webhook-sink`): the demo customer's default
@@ -17,15 +19,11 @@ export interface SinkSettings {
   secrets: string[];
 }
 
-export interface SinkReceipt {
-  received_at: string;
-  webhook_id: string | null;
-  /** True when `webhook-signature` verifies with the sink subscription's secret. */
-  signature_verified: boolean;
-  event_ids: string[];
-  event_types: (string | null)[];
-  bytes: number;
-}
+/**
+ * One request the sink received, as `GET /demo/webhook-sink` lists it; `signature_verified` is true
+ * when `webhook-signature` verifies with the sink subscription's secret.
+ */
+export type SinkReceipt = z.infer<typeof sinkReceiptSchema>;
 
 export class WebhookSink {
   private readonly receipts: SinkReceipt[] = [];
