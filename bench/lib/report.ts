@@ -6,12 +6,14 @@ import { fmtInt, fmtMs, type LatencySummary } from './stats.ts';
 import type { machineInfo, sourceInfo } from './machine.ts';
 import { MAX_BATCH, type BenchContext } from './context.ts';
 import type { InboxResult } from '../scenarios/inbox.ts';
+import type { TracedIngestResult } from '../scenarios/ingest-traced.ts';
 import type { DeliveryLatencyResult } from '../scenarios/delivery-latency.ts';
 import type { DeliveryThroughputReport } from '../scenarios/delivery-throughput.ts';
 
 /** What each scenario that ran (and did not fail) measured, by scenario name. */
 export interface ScenarioResults {
   ingest?: LoadResult;
+  'ingest-traced'?: TracedIngestResult;
   batch?: LoadResult;
   bare?: LoadResult;
   inbox?: InboxResult;
@@ -44,7 +46,7 @@ export function formatReport(
   },
 ): { text: string; ratio: number | undefined; targets: TargetCheck[] } {
   const { startedAt, machine, source, engines, failures } = run;
-  const { ingest, batch, bare, inbox, 'delivery-latency': latency, 'delivery-throughput': throughput } = run.results;
+  const { ingest, 'ingest-traced': traced, batch, bare, inbox, 'delivery-latency': latency, 'delivery-throughput': throughput } = run.results;
   const loadRows: string[][] = [];
   const addLoad = (name: string, r: LoadResult | undefined) => {
     if (!r) return;
@@ -64,9 +66,12 @@ export function formatReport(
     ]);
   };
   addLoad('ingest  POST /api/v1/events', ingest);
+  addLoad('ingest  same, tracing on (OTLP export)', traced);
   addLoad(`batch   POST /api/v1/events/batch ×${ctx.settings.batchSize}`, batch);
   addLoad('bare    node:http 202', bare);
   const ratio = ingest && bare && bare.requestsPerSecond > 0 ? round(ingest.requestsPerSecond / bare.requestsPerSecond, 3) : undefined;
+  // Tracing's cost: the traced run's throughput lost against the untraced one of the same bench.
+  const tracingOverhead = ingest && traced && ingest.itemsPerSecond > 0 ? round(1 - traced.itemsPerSecond / ingest.itemsPerSecond, 3) : undefined;
 
   const out: string[] = [''];
   out.push(`Triggers benchmark  ${startedAt}`);
@@ -82,9 +87,12 @@ export function formatReport(
   if (loadRows.length) {
     out.push(table(['scenario', 'req/s', 'events/s', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'errors', 'srv CPU', 'gen CPU', ...(ctx.engineCpu ? ['engine CPU'] : []), 'other CPU'], loadRows));
     out.push(`(CPU in cores during the measurement: the server process, the load generator, ${ctx.engineCpu ? "the engines' processes, " : ''}everything else on the machine)`);
-    const noisy = [ingest, batch, bare].some((r) => r?.otherCpuCores !== undefined && r.otherCpuCores > 0.25);
+    const noisy = [ingest, traced, batch, bare].some((r) => r?.otherCpuCores !== undefined && r.otherCpuCores > 0.25);
     if (noisy) out.push(`WARNING: other processes used CPU during the run (see "other CPU"): the figures are disturbed; run on a quiet machine.`);
     if (ratio !== undefined) out.push(`single-event ingest / bare node:http = ${ratio.toFixed(3)}`);
+    if (tracingOverhead !== undefined) {
+      out.push(`tracing on costs ${(tracingOverhead * 100).toFixed(1)} % of single-event throughput (${fmtInt(traced!.exported.requests)} OTLP exports, ${fmtInt(traced!.exported.bytes)} bytes)`);
+    }
     out.push('');
   }
   if (inbox) {
@@ -187,6 +195,7 @@ export function formatReport(
     targets.push({ target: 'single-event error count = 0', measured: fmtInt(ingest.errors), pass: ingest.errors === 0 });
   }
   if (ratio !== undefined) targets.push({ target: 'single-event ≥ 0.40 × bare node:http', measured: ratio.toFixed(3), pass: ratio >= 0.4 });
+  if (tracingOverhead !== undefined) targets.push({ target: 'tracing on costs ≤ 10 % of single-event throughput', measured: `${(tracingOverhead * 100).toFixed(1)} %`, pass: tracingOverhead <= 0.1 });
   if (batch) targets.push({ target: 'batch ≥ 100,000 events/s', measured: fmtInt(batch.itemsPerSecond), pass: batch.itemsPerSecond >= 100_000 });
   if (inbox) {
     const full = inbox.storedEvents >= 1_000_000;

@@ -18,7 +18,8 @@ export interface Target {
 export function serverEnv(ctx: BenchContext, port: number, dataDir: string, backendEnv: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) {
-    if (k === 'PORT' || k.startsWith('TRIGGERS_')) continue; // reproducible: only what the bench sets
+    // Reproducible: only what the bench sets (OTEL_* too: tracing is on only in the traced scenario).
+    if (k === 'PORT' || k.startsWith('TRIGGERS_') || k.startsWith('OTEL_')) continue;
     env[k] = v;
   }
   return {
@@ -77,7 +78,13 @@ export interface ServerRun<T> {
 }
 
 /** Starts a fresh server (or uses --url), runs `fn`, and always stops the server. */
-export async function withTriggersServer<T>(ctx: BenchContext, scenario: string, fn: (target: Target, markWindow: (from: bigint, to: bigint) => void) => Promise<T>): Promise<ServerRun<T>> {
+export async function withTriggersServer<T>(
+  ctx: BenchContext,
+  scenario: string,
+  fn: (target: Target, markWindow: (from: bigint, to: bigint) => void) => Promise<T>,
+  /** Variables for this server only, beyond the bench's own (e.g. OTEL_* for the traced run). */
+  extraEnv: Record<string, string> = {},
+): Promise<ServerRun<T>> {
   let window: [number, number] | undefined;
   const markWindow = (from: bigint, to: bigint) => {
     window = [Number(from / 1000n), Number(to / 1000n)];
@@ -108,7 +115,7 @@ export async function withTriggersServer<T>(ctx: BenchContext, scenario: string,
   if (ctx.settings.cpuProf) mkdirSync(profileDir, { recursive: true });
   const child = spawnChild(`server:${scenario}`, [...nodeArgs, '--import', 'tsx', '--import', './bench/lib/exit-with-parent.mjs', 'services/all-in-one/src/main.ts'], {
     cwd: ctx.root,
-    env: serverEnv(ctx, port, dataDir, prepared?.env),
+    env: { ...serverEnv(ctx, port, dataDir, prepared?.env), ...extraEnv },
     echo: ctx.settings.echo,
   });
   const origin = `http://127.0.0.1:${port}`;

@@ -2,6 +2,7 @@
 import type { BenchContext } from '../lib/context.ts';
 import type { ServerRun } from '../lib/servers.ts';
 import { runIngest } from './ingest.ts';
+import { runIngestTraced } from './ingest-traced.ts';
 import { runBatch } from './batch.ts';
 import { runBare } from './bare.ts';
 import { runInbox } from './inbox.ts';
@@ -10,6 +11,7 @@ import { runDeliveryThroughput } from './delivery-throughput.ts';
 
 export const SCENARIOS = {
   ingest: runIngest,
+  'ingest-traced': runIngestTraced,
   batch: runBatch,
   bare: runBare,
   inbox: runInbox,
