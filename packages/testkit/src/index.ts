@@ -86,4 +86,5 @@ export {
 export { checkEnginePrograms, startEngineInstance, type EngineInstance, type EngineKind } from './engine-instance.ts';
 export { startTcpProxy, type TcpProxy } from './tcp-proxy.ts';
 export { KUBERNETES, kubectl, kubectlOk, startKubernetesInstance, type KubernetesInstance, type CommandResult } from './kube-api-server.ts';
+export { withEnv } from './process-env.ts';
 export { startOtlpReceiver, SPAN_KIND, type OtlpReceiver, type ReceivedSpan, type AttributeValue } from './otlp-receiver.ts';

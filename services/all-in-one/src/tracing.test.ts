@@ -6,6 +6,7 @@ import {
   postEvent,
   receiverPool,
   startOtlpReceiver,
+  withEnv,
   subscribe,
   waitForEventStatus,
   SPAN_KIND,
@@ -22,15 +23,29 @@ import {
 
 const PAYLOAD_MARKER = 'payload-marker-7f3c1e';
 
-function withOtelEnv(values: Record<string, string>): () => void {
-  const saved = Object.fromEntries(Object.keys(values).map((k) => [k, process.env[k]]));
-  Object.assign(process.env, values);
-  return () => {
-    for (const [k, v] of Object.entries(saved)) {
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    }
-  };
+type Traced = { otlp: OtlpReceiver; server: TestServer; receivers: ReturnType<typeof receiverPool> };
+
+/**
+ * For a describe block: an OTLP receiver, tracing exporting to it, and an all-in-one with these
+ * settings, all started before its tests and stopped after them. The fields are set in `before`.
+ */
+function tracedServer(settings?: Record<string, string>): Traced {
+  const traced = { receivers: receiverPool() } as Traced;
+  let restoreEnv: (() => void) | undefined;
+  before(async () => {
+    traced.otlp = await startOtlpReceiver();
+    restoreEnv = withEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: traced.otlp.url, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_BSP_SCHEDULE_DELAY: '50' });
+    assert.equal(await startTracing({ serviceName: 'triggers-all-in-one' }), true);
+    traced.server = await startTestServer(settings);
+  });
+  after(async () => {
+    await traced.receivers.closeAll();
+    await traced.server?.close();
+    await stopTracing();
+    restoreEnv?.();
+    await traced.otlp?.close();
+  });
+  return traced;
 }
 
 const byId = (spans: ReceivedSpan[]) => new Map(spans.map((s) => [s.spanId, s]));
@@ -46,40 +61,23 @@ function ancestry(span: ReceivedSpan, spans: ReceivedSpan[]): string[] {
 
 describe('One trace per event through the embedded all-in-one (OTLP/HTTP JSON)', function () {
   this.timeout(60_000);
-  let otlp: OtlpReceiver;
-  let restoreEnv: () => void;
-  let server: TestServer;
-  const receivers = receiverPool();
-
-  before(async () => {
-    otlp = await startOtlpReceiver();
-    restoreEnv = withOtelEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_BSP_SCHEDULE_DELAY: '50' });
-    assert.equal(await startTracing({ serviceName: 'triggers-all-in-one' }), true);
-    server = await startTestServer({ TRIGGERS_RETRY_BASE_MS: '50', TRIGGERS_WEBHOOK_TRACEPARENT: 'true' });
-  });
-  after(async () => {
-    await receivers.closeAll();
-    await server?.close();
-    await stopTracing();
-    restoreEnv?.();
-    await otlp?.close();
-  });
+  const traced = tracedServer({ TRIGGERS_RETRY_BASE_MS: '50', TRIGGERS_WEBHOOK_TRACEPARENT: 'true' });
 
   /** The trace of a posted event: found by its id on the enqueue span. */
   async function traceOf(eventId: string, done: (spans: ReceivedSpan[]) => boolean): Promise<ReceivedSpan[]> {
     await flushTracing();
-    const [send] = await otlp.waitForSpans((s) => s.name === 'send events' && s.attributes['triggers.event_id'] === eventId, 1);
+    const [send] = await traced.otlp.waitForSpans((s) => s.name === 'send events' && s.attributes['triggers.event_id'] === eventId, 1);
     await flushTracing();
-    return otlp.waitForTrace(send.traceId, done);
+    return traced.otlp.waitForTrace(send.traceId, done);
   }
 
   it('a fan-out to three subscriptions is one trace with three delivery branches', async () => {
-    const { apiKey, customerId, eventType } = await newCustomer(server);
-    const receiver = await receivers.start();
+    const { apiKey, customerId, eventType } = await newCustomer(traced.server);
+    const receiver = await traced.receivers.start();
     const subscriptions = [];
-    for (let i = 0; i < 3; i++) subscriptions.push(await subscribe(server, apiKey, eventType, receiver.url(`/hook-${i}`)));
-    const posted = await postEvent(server, apiKey, { event_type: eventType, marker: PAYLOAD_MARKER });
-    await waitForEventStatus(server, apiKey, posted.event_id, 'delivered');
+    for (let i = 0; i < 3; i++) subscriptions.push(await subscribe(traced.server, apiKey, eventType, receiver.url(`/hook-${i}`)));
+    const posted = await postEvent(traced.server, apiKey, { event_type: eventType, marker: PAYLOAD_MARKER });
+    await waitForEventStatus(traced.server, apiKey, posted.event_id, 'delivered');
 
     const spans = await traceOf(posted.event_id, (s) => named(s, 'POST').length === 3 && named(s, 'process deliveries').length === 3);
     const [ingest] = named(spans, 'POST /api/v1/events');
@@ -133,7 +131,7 @@ describe('One trace per event through the embedded all-in-one (OTLP/HTTP JSON)',
     assert.deepEqual(sent.sort(), requests.map((r) => `00-${r.traceId}-${r.spanId}-01`).sort());
 
     // Never payloads, secrets or keys.
-    const exported = otlp.bodies.join('\n');
+    const exported = traced.otlp.bodies.join('\n');
     assert.ok(!exported.includes(PAYLOAD_MARKER), 'no payload in any span');
     assert.ok(!exported.includes(apiKey), 'no API key');
     for (const s of subscriptions) assert.ok(!exported.includes(s.secret), 'no signing secret');
@@ -141,11 +139,11 @@ describe('One trace per event through the embedded all-in-one (OTLP/HTTP JSON)',
   });
 
   it('a retry is a new attempt span in the same trace', async () => {
-    const { apiKey, eventType } = await newCustomer(server);
-    const receiver = await receivers.start({ answers: [{ status: 503 }] });
-    await subscribe(server, apiKey, eventType, receiver.url());
-    const posted = await postEvent(server, apiKey, { event_type: eventType });
-    await waitForEventStatus(server, apiKey, posted.event_id, 'delivered');
+    const { apiKey, eventType } = await newCustomer(traced.server);
+    const receiver = await traced.receivers.start({ answers: [{ status: 503 }] });
+    await subscribe(traced.server, apiKey, eventType, receiver.url());
+    const posted = await postEvent(traced.server, apiKey, { event_type: eventType });
+    await waitForEventStatus(traced.server, apiKey, posted.event_id, 'delivered');
 
     const spans = await traceOf(posted.event_id, (s) => named(s, 'process deliveries').filter((d) => d.attributes['triggers.outcome']).length === 2);
     const attempts = named(spans, 'process deliveries').filter((d) => d.attributes['triggers.outcome']).sort((a, b) => Number(a.startNanos - b.startNanos));
@@ -157,27 +155,27 @@ describe('One trace per event through the embedded all-in-one (OTLP/HTTP JSON)',
   });
 
   it('a replay is one trace from the replay request to the new delivery', async () => {
-    const { apiKey, eventType } = await newCustomer(server);
-    const receiver = await receivers.start();
-    await subscribe(server, apiKey, eventType, receiver.url());
-    const posted = await postEvent(server, apiKey, { event_type: eventType });
-    await waitForEventStatus(server, apiKey, posted.event_id, 'delivered');
-    const replay = await server.request('POST', `/api/v1/events/${posted.event_id}/replay`, { apiKey });
+    const { apiKey, eventType } = await newCustomer(traced.server);
+    const receiver = await traced.receivers.start();
+    await subscribe(traced.server, apiKey, eventType, receiver.url());
+    const posted = await postEvent(traced.server, apiKey, { event_type: eventType });
+    await waitForEventStatus(traced.server, apiKey, posted.event_id, 'delivered');
+    const replay = await traced.server.request('POST', `/api/v1/events/${posted.event_id}/replay`, { apiKey });
     assert.equal(replay.status, 202, replay.text);
     await receiver.waitFor(2);
 
     await flushTracing();
-    const [request] = await otlp.waitForSpans((s) => s.name === 'POST /api/v1/events/:event_id/replay' && s.attributes['http.response.status_code'] === 202, 1);
-    const spans = await otlp.waitForTrace(request.traceId, (all) => named(all, 'POST').length === 1);
+    const [request] = await traced.otlp.waitForSpans((s) => s.name === 'POST /api/v1/events/:event_id/replay' && s.attributes['http.response.status_code'] === 202, 1);
+    const spans = await traced.otlp.waitForTrace(request.traceId, (all) => named(all, 'POST').length === 1);
     const [webhook] = named(spans, 'POST');
     assert.deepEqual(ancestry(webhook, spans), ['POST', 'process deliveries', 'send deliveries', 'process events', 'POST /api/v1/events/:event_id/replay']);
     assert.equal(named(spans, 'send events').length, 0, 'the original ingest is another trace');
   });
 
   it('continues a trace the client started (its traceparent header)', async () => {
-    const { apiKey, eventType } = await newCustomer(server);
+    const { apiKey, eventType } = await newCustomer(traced.server);
     const clientTrace = '4bf92f3577b34da6a3ce929d0e0e4736';
-    const response = await server.request('POST', '/api/v1/events', {
+    const response = await traced.server.request('POST', '/api/v1/events', {
       apiKey,
       json: { payload: { event_type: eventType } },
       headers: { traceparent: `00-${clientTrace}-00f067aa0ba902b7-01` },
@@ -192,33 +190,16 @@ describe('One trace per event through the embedded all-in-one (OTLP/HTTP JSON)',
 
 describe('The webhook request carries traceparent only when TRIGGERS_WEBHOOK_TRACEPARENT is on', function () {
   this.timeout(60_000);
-  let otlp: OtlpReceiver;
-  let restoreEnv: () => void;
-  let server: TestServer;
-  const receivers = receiverPool();
-
-  before(async () => {
-    otlp = await startOtlpReceiver();
-    restoreEnv = withOtelEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_BSP_SCHEDULE_DELAY: '50' });
-    assert.equal(await startTracing({ serviceName: 'triggers-all-in-one' }), true);
-    server = await startTestServer(); // the default: off
-  });
-  after(async () => {
-    await receivers.closeAll();
-    await server?.close();
-    await stopTracing();
-    restoreEnv?.();
-    await otlp?.close();
-  });
+  const traced = tracedServer(); // TRIGGERS_WEBHOOK_TRACEPARENT: the default, off
 
   it('off by default: traced, but the receiver sees no trace header', async () => {
-    const { apiKey, eventType } = await newCustomer(server);
-    const receiver = await receivers.start();
-    await subscribe(server, apiKey, eventType, receiver.url());
-    const posted = await postEvent(server, apiKey, { event_type: eventType });
-    await waitForEventStatus(server, apiKey, posted.event_id, 'delivered');
+    const { apiKey, eventType } = await newCustomer(traced.server);
+    const receiver = await traced.receivers.start();
+    await subscribe(traced.server, apiKey, eventType, receiver.url());
+    const posted = await postEvent(traced.server, apiKey, { event_type: eventType });
+    await waitForEventStatus(traced.server, apiKey, posted.event_id, 'delivered');
     await flushTracing();
-    await otlp.waitForSpans((s) => s.name === 'POST' && s.attributes['triggers.customer_id'] !== undefined, 1);
+    await traced.otlp.waitForSpans((s) => s.name === 'POST' && s.attributes['triggers.customer_id'] !== undefined, 1);
     assert.equal(receiver.requests.length, 1);
     assert.equal(receiver.requests[0].headers.traceparent, undefined);
     assert.equal(receiver.requests[0].headers.tracestate, undefined);

@@ -8,6 +8,7 @@ import {
   apply,
   condition,
   createNamespace,
+  deleteNamespace,
   getSubscription,
   installCrd,
   isReadyNow,
@@ -56,14 +57,7 @@ describe('Subscription operator end to end (kube-apiserver + PostgreSQL)', funct
 
   after(async function () {
     await controller?.stop();
-    // Let the resources go (no controller is left to run their finalizers).
-    if (namespace) {
-      const names = await kubectl(kubeconfig, ['get', '-n', namespace, 'subscriptions.triggers.dev', '-o', 'name']);
-      for (const name of names.stdout.split('\n').filter(Boolean)) {
-        await kubectl(kubeconfig, ['patch', '-n', namespace, name, '--type=merge', '-p', '{"metadata":{"finalizers":null}}']);
-      }
-      await kubectl(kubeconfig, ['delete', 'namespace', namespace, '--wait=false']);
-    }
+    if (namespace) await deleteNamespace(kubeconfig, namespace);
     await receiver?.close();
     await server?.close();
     await backends?.cleanup();

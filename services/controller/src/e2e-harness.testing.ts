@@ -36,6 +36,18 @@ export async function createNamespace(kubeconfig: string, label: string): Promis
   return namespace;
 }
 
+/**
+ * Lets a test's namespace go: its Subscriptions lose their finalizers first (no controller is left
+ * to run them), then the namespace is deleted without waiting. Failures are ignored (clean-up).
+ */
+export async function deleteNamespace(kubeconfig: string, namespace: string): Promise<void> {
+  const names = await kubectl(kubeconfig, ['get', '-n', namespace, 'subscriptions.triggers.dev', '-o', 'name']);
+  for (const name of names.stdout.split('\n').filter(Boolean)) {
+    await kubectl(kubeconfig, ['patch', '-n', namespace, name, '--type=merge', '-p', '{"metadata":{"finalizers":null}}']);
+  }
+  await kubectl(kubeconfig, ['delete', 'namespace', namespace, '--wait=false']);
+}
+
 export const newWebhookSecret = (): string => `whsec_${randomBytes(32).toString('base64')}`;
 
 export function secretManifest(namespace: string, name: string, value: string): object {

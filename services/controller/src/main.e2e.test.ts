@@ -4,8 +4,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { KUBERNETES, freePort, kubectl, kubectlOk, requireEngine } from '@triggers/testkit';
-import { settleChildProcesses, ROOT, applyOk, createNamespace, installCrd, subscriptionManifest, waitForSubscription, waitUntilTrue, condition } from './e2e-harness.testing.ts';
+import { KUBERNETES, freePort, kubectlOk, requireEngine } from '@triggers/testkit';
+import { settleChildProcesses, ROOT, applyOk, createNamespace, deleteNamespace, installCrd, subscriptionManifest, waitForSubscription, waitUntilTrue, condition } from './e2e-harness.testing.ts';
 
 /**
  * `services/controller/src/main.ts` as its own process (what the image's `controller` role runs):
@@ -21,11 +21,7 @@ describe('Controller process (main.ts)', function () {
 
   after(async function () {
     if (child && child.exitCode === null) child.kill('SIGKILL');
-    if (namespace) {
-      const names = await kubectl(kube.address, ['get', '-n', namespace, 'subscriptions.triggers.dev', '-o', 'name']);
-      for (const name of names.stdout.split('\n').filter(Boolean)) await kubectl(kube.address, ['patch', '-n', namespace, name, '--type=merge', '-p', '{"metadata":{"finalizers":null}}']);
-      await kubectl(kube.address, ['delete', 'namespace', namespace, '--wait=false']);
-    }
+    if (namespace) await deleteNamespace(kube.address, namespace);
     if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
     await settleChildProcesses();
   });

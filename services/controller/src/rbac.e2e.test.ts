@@ -11,6 +11,7 @@ import {
   ROOT,
   applyOk,
   createNamespace,
+  deleteNamespace,
   installCrd,
   isReadyNow,
   newWebhookSecret,
@@ -84,13 +85,7 @@ describe('Subscription operator with the chart RBAC (least privilege)', function
 
   after(async function () {
     await controller?.stop();
-    if (namespace) {
-      const names = await kubectl(admin, ['get', '-n', namespace, 'subscriptions.triggers.dev', '-o', 'name']);
-      for (const name of names.stdout.split('\n').filter(Boolean)) {
-        await kubectl(admin, ['patch', '-n', namespace, name, '--type=merge', '-p', '{"metadata":{"finalizers":null}}']);
-      }
-      await kubectl(admin, ['delete', 'namespace', namespace, '--wait=false']);
-    }
+    if (namespace) await deleteNamespace(admin, namespace);
     await server?.close();
     await backends?.cleanup();
     fs.rmSync(tmp, { recursive: true, force: true });

@@ -78,21 +78,27 @@ async function send(server: TestServer, apiKey: string, payload: Record<string, 
   return response.body.event_id;
 }
 
-const events = (stream: OpenStream) => stream.messages.filter((m) => m.event === 'event');
-
-describe('GET /api/v1/events/stream', function () {
-  this.timeout(60_000);
-  let server: TestServer;
+/** A list for the streams a test opens: after each test, each is closed and has ended. */
+function streamsClosedAfterEach(): OpenStream[] {
   const open: OpenStream[] = [];
-
-  before(async () => {
-    server = await startTestServer({ TRIGGERS_STREAM_MAX_PER_CUSTOMER: '2', TRIGGERS_STREAM_HEARTBEAT_MS: '1000', TRIGGERS_STREAM_SLOW_CLIENT_MS: '400' });
-  });
   afterEach(async () => {
     for (const stream of open.splice(0)) {
       stream.close();
       await stream.ended;
     }
+  });
+  return open;
+}
+
+const events = (stream: OpenStream) => stream.messages.filter((m) => m.event === 'event');
+
+describe('GET /api/v1/events/stream', function () {
+  this.timeout(60_000);
+  let server: TestServer;
+  const open = streamsClosedAfterEach();
+
+  before(async () => {
+    server = await startTestServer({ TRIGGERS_STREAM_MAX_PER_CUSTOMER: '2', TRIGGERS_STREAM_HEARTBEAT_MS: '1000', TRIGGERS_STREAM_SLOW_CLIENT_MS: '400' });
   });
   after(async () => {
     await server?.close();
@@ -246,17 +252,11 @@ for (const backend of [
     const engine = requireEngine(backend.engine);
     let server: TestServer;
     let prepared: PreparedBackends;
-    const open: OpenStream[] = [];
+    const open = streamsClosedAfterEach();
 
     before(async () => {
       prepared = await prepareBackends({ eventStore: backend.eventStore, metadataStore: 'sqlite', queue: 'sqlite', cache: 'memory' }, backend.engines(engine.address), 'stream');
       server = await startTestServer(prepared.env);
-    });
-    afterEach(async () => {
-      for (const stream of open.splice(0)) {
-        stream.close();
-        await stream.ended;
-      }
     });
     after(async () => {
       await server?.close();

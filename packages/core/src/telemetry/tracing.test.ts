@@ -1,21 +1,9 @@
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { trace } from '@opentelemetry/api';
-import { startOtlpReceiver, SPAN_KIND, type OtlpReceiver } from '@triggers/testkit';
+import { startOtlpReceiver, withEnv, SPAN_KIND, type OtlpReceiver } from '@triggers/testkit';
 import { createLogger } from '../log.ts';
 import { SpanKind, currentTraceparent, contextFromTraceparent, flushTracing, inSpan, startTracing, stopTracing, tracingConfigured } from './tracing.ts';
-
-/** Sets OTEL_* for the SDK (which reads process.env) and restores them afterwards. */
-function withOtelEnv(values: Record<string, string>): () => void {
-  const saved = Object.fromEntries(Object.keys(values).map((k) => [k, process.env[k]]));
-  Object.assign(process.env, values);
-  return () => {
-    for (const [k, v] of Object.entries(saved)) {
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    }
-  };
-}
 
 function captureLines(): { stream: Writable; lines: () => Record<string, unknown>[] } {
   let text = '';
@@ -64,7 +52,7 @@ describe('Tracing (OpenTelemetry SDK from the OTEL_* settings)', function () {
       receiver = await startOtlpReceiver();
       // A service context started earlier in the process without OTEL_* must not keep it off.
       assert.equal(await startTracing({ serviceName: 'earlier', env: {} }), false);
-      restoreEnv = withOtelEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_BSP_SCHEDULE_DELAY: '50' });
+      restoreEnv = withEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_BSP_SCHEDULE_DELAY: '50' });
       assert.equal(await startTracing({ serviceName: 'triggers-unit' }), true);
     });
     after(async () => {

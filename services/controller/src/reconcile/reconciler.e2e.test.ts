@@ -5,8 +5,8 @@ import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { createBackends, createLogger, loadConfig, type Backends } from '@triggers/core/runtime';
 import { systemClock } from '@triggers/core/domain';
-import { KUBERNETES, kubectl, kubectlOk, requireEngine } from '@triggers/testkit';
-import { settleChildProcesses, applyOk, condition, createNamespace, getSubscription, installCrd, subscriptionManifest } from '../e2e-harness.testing.ts';
+import { KUBERNETES, kubectlOk, requireEngine } from '@triggers/testkit';
+import { settleChildProcesses, applyOk, condition, createNamespace, deleteNamespace, getSubscription, installCrd, subscriptionManifest } from '../e2e-harness.testing.ts';
 import { KubeError, createKubeClient, loadKubeConfig, type KubeClient } from '../kube/kube-client.ts';
 import { systemScheduler } from '../scheduler.ts';
 import { FINALIZER, type SubscriptionResource } from '../subscription-resource.ts';
@@ -56,13 +56,7 @@ describe('Reconciler against the API server', function () {
   });
 
   after(async function () {
-    if (namespace) {
-      const names = await kubectl(kubeconfig, ['get', '-n', namespace, 'subscriptions.triggers.dev', '-o', 'name']);
-      for (const name of names.stdout.split('\n').filter(Boolean)) {
-        await kubectl(kubeconfig, ['patch', '-n', namespace, name, '--type=merge', '-p', '{"metadata":{"finalizers":null}}']);
-      }
-      await kubectl(kubeconfig, ['delete', 'namespace', namespace, '--wait=false']);
-    }
+    if (namespace) await deleteNamespace(kubeconfig, namespace);
     await backends?.close();
     if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
     await settleChildProcesses();
