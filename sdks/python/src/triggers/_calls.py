@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any, Mapping, Optional, Sequence
+from typing import Any, Callable, List, Mapping, Optional, Sequence
 from urllib.parse import quote
 
 from ._transport import Call
@@ -80,3 +80,31 @@ def rotate_secret(workflow_id: str) -> Call:
 def next_cursor(page: Mapping[str, Any]) -> Optional[str]:
     cursor = page.get("cursor")
     return cursor if page.get("has_more") and isinstance(cursor, str) and cursor else None
+
+
+class Pages:
+    """A walk through a listing by its cursors, for the sync and async ``iterate``: the call for
+    each page, until a page says there is no more."""
+
+    def __init__(self, list_call: Callable[[Mapping[str, Any]], Call], query: Mapping[str, Any], items: str) -> None:
+        self.list_call = list_call
+        self.query = query
+        self.items = items
+        self.cursor: Optional[str] = None
+        self.done = False
+
+    def next_call(self) -> Optional[Call]:
+        return None if self.done else self.list_call({**self.query, "cursor": self.cursor})
+
+    def items_of(self, page: Mapping[str, Any]) -> List[Any]:
+        self.cursor = next_cursor(page)
+        self.done = self.cursor is None
+        return list(page[self.items])
+
+
+def inbox_pages(query: Mapping[str, Any]) -> Pages:
+    return Pages(list_inbox, query, "events")
+
+
+def subscription_pages(query: Mapping[str, Any]) -> Pages:
+    return Pages(list_subscriptions, query, "subscriptions")

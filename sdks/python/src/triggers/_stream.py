@@ -81,13 +81,24 @@ def parse_sse(lines: Iterable[str]) -> Iterator[ServerSentEvent]:
 
 
 class StreamState:
-    """Where the stream is (for Last-Event-ID) and how long to wait before reconnecting."""
+    """Where the stream is (for Last-Event-ID), how long to wait before reconnecting and why the
+    last connection ended: all but the I/O of the sync and async loops."""
 
-    def __init__(self, settings: Settings, query: Mapping[str, Any], last_event_id: Optional[str]) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        query: Mapping[str, Any],
+        last_event_id: Optional[str],
+        on_open: Optional[OnOpen] = None,
+        on_disconnect: Optional[OnDisconnect] = None,
+    ) -> None:
         self.settings = settings
         self.last_event_id = last_event_id
+        self.on_open = on_open
+        self.on_disconnect = on_disconnect
         self.retry_seconds = 1.0
         self.reconnect = False
+        self.reason = "the server closed the stream"
         selector = query.get("selector")
         self.params = {
             key: value
@@ -106,17 +117,35 @@ class StreamState:
         timeout = httpx.Timeout(self.settings.timeout, read=SILENCE_TIMEOUT)
         return {"method": "GET", "url": self.settings.url("/api/v1/events/stream"), "params": self.params, "headers": headers, "timeout": timeout}
 
-    def refused(self, response: httpx.Response, on_disconnect: Optional[OnDisconnect]) -> float:
+    def refused(self, response: httpx.Response) -> float:
         """Seconds to wait after a non-2xx answer; raises the problem when waiting cannot help."""
         error = problem_error(response)
         if response.status_code not in (429, 503) and response.status_code < 500:
             raise error
-        if on_disconnect:
-            on_disconnect(str(error))
+        if self.on_disconnect:
+            self.on_disconnect(str(error))
+        self.reconnect = True
         return max(self.retry_seconds, error.retry_after or 0.0)
+
+    def opened(self) -> None:
+        self.reason = "the server closed the stream"
+        if self.on_open:
+            self.on_open(self.last_event_id, self.reconnect)
+
+    def lost(self, error: httpx.TransportError) -> None:
+        self.reason = f"connection lost: {error or type(error).__name__}"
+
+    def ended(self) -> float:
+        """Seconds to wait before reconnecting, after telling on_disconnect why the stream ended."""
+        if self.on_disconnect:
+            self.on_disconnect(self.reason)
+        self.reconnect = True
+        return self.retry_seconds
 
     def message(self, message: ServerSentEvent) -> Optional[StreamedEvent]:
         """The event a message carries (None for the others), remembering the position."""
+        if message.event == "overflow":
+            self.reason = "the server cut the stream off (the consumer was too slow)"
         if message.retry is not None:
             self.retry_seconds = message.retry / 1000
         # Every id counts, also the data-less first one naming where the stream started: a client
@@ -131,73 +160,39 @@ class StreamState:
         return event
 
 
-def stream_sync(
-    transport: SyncTransport,
-    query: Mapping[str, Any],
-    last_event_id: Optional[str],
-    on_open: Optional[OnOpen],
-    on_disconnect: Optional[OnDisconnect],
-) -> Iterator[StreamedEvent]:
-    state = StreamState(transport.settings, query, last_event_id)
+def stream_sync(transport: SyncTransport, state: StreamState) -> Iterator[StreamedEvent]:
     while True:
-        reason = "the server closed the stream"
         try:
             with transport.client.stream(**state.request()) as response:
                 if not response.is_success:
                     response.read()
-                    wait = state.refused(response, on_disconnect)
-                    time.sleep(wait)
-                    state.reconnect = True
+                    time.sleep(state.refused(response))
                     continue
-                if on_open:
-                    on_open(state.last_event_id, state.reconnect)
+                state.opened()
                 for message in parse_sse(response.iter_lines()):
-                    if message.event == "overflow":
-                        reason = "the server cut the stream off (the consumer was too slow)"
                     event = state.message(message)
                     if event is not None:
                         yield event
         except httpx.TransportError as error:
-            reason = f"connection lost: {error or type(error).__name__}"
-        if on_disconnect:
-            on_disconnect(reason)
-        time.sleep(state.retry_seconds)
-        state.reconnect = True
+            state.lost(error)
+        time.sleep(state.ended())
 
 
-async def stream_async(
-    transport: AsyncTransport,
-    query: Mapping[str, Any],
-    last_event_id: Optional[str],
-    on_open: Optional[OnOpen],
-    on_disconnect: Optional[OnDisconnect],
-) -> AsyncIterator[StreamedEvent]:
-    state = StreamState(transport.settings, query, last_event_id)
+async def stream_async(transport: AsyncTransport, state: StreamState) -> AsyncIterator[StreamedEvent]:
     while True:
-        reason = "the server closed the stream"
         try:
             async with transport.client.stream(**state.request()) as response:
                 if not response.is_success:
                     await response.aread()
-                    wait = state.refused(response, on_disconnect)
-                    await anyio.sleep(wait)
-                    state.reconnect = True
+                    await anyio.sleep(state.refused(response))
                     continue
-                if on_open:
-                    on_open(state.last_event_id, state.reconnect)
+                state.opened()
                 parser = SseParser()
                 async for line in response.aiter_lines():
                     message = parser.feed(line)
-                    if message is None:
-                        continue
-                    if message.event == "overflow":
-                        reason = "the server cut the stream off (the consumer was too slow)"
-                    event = state.message(message)
+                    event = state.message(message) if message is not None else None
                     if event is not None:
                         yield event
         except httpx.TransportError as error:
-            reason = f"connection lost: {error or type(error).__name__}"
-        if on_disconnect:
-            on_disconnect(reason)
-        await anyio.sleep(state.retry_seconds)
-        state.reconnect = True
+            state.lost(error)
+        await anyio.sleep(state.ended())

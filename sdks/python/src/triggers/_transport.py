@@ -137,6 +137,37 @@ def parse_json(response: httpx.Response) -> Any:
         raise error from cause
 
 
+class Attempts:
+    """One call's attempts, shared by the sync and async send loops: what each attempt sends, and
+    after each, whether to stop (with the answer or an error) or how long to wait before the next."""
+
+    def __init__(self, settings: Settings, call: Call, timeout: Optional[float]) -> None:
+        self.call = call
+        self.seconds = settings.timeout if timeout is None else timeout
+        self.timeout = httpx.Timeout(self.seconds)
+        self.arguments = settings.build(call)
+        self.policy = settings.retry
+        self.attempt = 0
+
+    def after(self, outcome: Union[httpx.Response, httpx.TransportError]) -> Union[httpx.Response, float]:
+        """The 2xx answer, or the seconds to wait before trying again; raises TriggersError when
+        there is to be no further attempt."""
+        if isinstance(outcome, httpx.TransportError):
+            error, again = transport_error(outcome, self.seconds, self.call)
+            if not again:
+                raise error from outcome
+        else:
+            if outcome.is_success:
+                return outcome
+            error = problem_error(outcome)
+            if not retryable(outcome, error, self.call):
+                raise error
+        if self.attempt >= self.policy.max_retries:
+            raise error
+        self.attempt += 1
+        return retry_delay(self.attempt, self.policy, error.retry_after)
+
+
 class SyncTransport:
     def __init__(self, settings: Settings, http_client: Optional[httpx.Client]) -> None:
         self.settings = settings
@@ -148,27 +179,16 @@ class SyncTransport:
 
     def send(self, call: Call, timeout: Optional[float] = None) -> httpx.Response:
         """A 2xx answer, after retries; anything else raises TriggersError."""
-        seconds = self.settings.timeout if timeout is None else timeout
-        arguments = self.settings.build(call)
-        policy = self.settings.retry
-        attempt = 0
+        attempts = Attempts(self.settings, call, timeout)
         while True:
             try:
-                response = self.client.request(**arguments, timeout=httpx.Timeout(seconds))
+                outcome: Union[httpx.Response, httpx.TransportError] = self.client.request(**attempts.arguments, timeout=attempts.timeout)
             except httpx.TransportError as thrown:
-                error, again = transport_error(thrown, seconds, call)
-                if not again:
-                    raise error from thrown
-            else:
-                if response.is_success:
-                    return response
-                error = problem_error(response)
-                if not retryable(response, error, call):
-                    raise error
-            if attempt >= policy.max_retries:
-                raise error
-            attempt += 1
-            time.sleep(retry_delay(attempt, policy, error.retry_after))
+                outcome = thrown
+            wait = attempts.after(outcome)
+            if isinstance(wait, httpx.Response):
+                return wait
+            time.sleep(wait)
 
     def close(self) -> None:
         if self.owns_client:
@@ -186,27 +206,16 @@ class AsyncTransport:
 
     async def send(self, call: Call, timeout: Optional[float] = None) -> httpx.Response:
         """A 2xx answer, after retries; anything else raises TriggersError."""
-        seconds = self.settings.timeout if timeout is None else timeout
-        arguments = self.settings.build(call)
-        policy = self.settings.retry
-        attempt = 0
+        attempts = Attempts(self.settings, call, timeout)
         while True:
             try:
-                response = await self.client.request(**arguments, timeout=httpx.Timeout(seconds))
+                outcome: Union[httpx.Response, httpx.TransportError] = await self.client.request(**attempts.arguments, timeout=attempts.timeout)
             except httpx.TransportError as thrown:
-                error, again = transport_error(thrown, seconds, call)
-                if not again:
-                    raise error from thrown
-            else:
-                if response.is_success:
-                    return response
-                error = problem_error(response)
-                if not retryable(response, error, call):
-                    raise error
-            if attempt >= policy.max_retries:
-                raise error
-            attempt += 1
-            await anyio.sleep(retry_delay(attempt, policy, error.retry_after))
+                outcome = thrown
+            wait = attempts.after(outcome)
+            if isinstance(wait, httpx.Response):
+                return wait
+            await anyio.sleep(wait)
 
     async def aclose(self) -> None:
         if self.owns_client:

@@ -9,7 +9,7 @@ from typing_extensions import Unpack
 
 from . import _calls as calls
 from ._retry import RetryPolicy
-from ._stream import OnDisconnect, OnOpen, stream_async
+from ._stream import OnDisconnect, OnOpen, StreamState, stream_async
 from ._transport import DEFAULT_TIMEOUT, Settings, AsyncTransport
 from .api_types import (
     EventSelector,
@@ -121,7 +121,7 @@ class AsyncEvents:
         reconnect)`` is called at each (re)connection, ``on_disconnect(reason)`` when one ends.
         """
         query = {"event_type": event_type, "status": status, "selector": selector}
-        return stream_async(self._transport, query, last_event_id, on_open, on_disconnect)
+        return stream_async(self._transport, StreamState(self._transport.settings, query, last_event_id, on_open, on_disconnect))
 
 
 class AsyncInbox:
@@ -139,14 +139,10 @@ class AsyncInbox:
         Each event exactly once, even while new ones arrive (those newer than the first page are
         not included: start again, or use the event stream, to see them).
         """
-        cursor: Optional[str] = None
-        while True:
-            page = cast(InboxPage, await self._transport.request(calls.list_inbox({**query, "cursor": cursor}), timeout))
-            for event in page["events"]:
+        walk = calls.inbox_pages(query)
+        while (call := walk.next_call()) is not None:
+            for event in walk.items_of(await self._transport.request(call, timeout)):
                 yield event
-            cursor = calls.next_cursor(page)
-            if cursor is None:
-                return
 
 
 
@@ -163,14 +159,10 @@ class AsyncSubscriptions:
 
     async def iterate(self, *, timeout: Optional[float] = None, **query: Unpack[SubscriptionListQuery]) -> AsyncIterator[Subscription]:
         """Every subscription, newest first, following cursors."""
-        cursor: Optional[str] = None
-        while True:
-            page = cast(SubscriptionPage, await self._transport.request(calls.list_subscriptions({**query, "cursor": cursor}), timeout))
-            for subscription in page["subscriptions"]:
+        walk = calls.subscription_pages(query)
+        while (call := walk.next_call()) is not None:
+            for subscription in walk.items_of(await self._transport.request(call, timeout)):
                 yield subscription
-            cursor = calls.next_cursor(page)
-            if cursor is None:
-                return
 
     async def get(self, workflow_id: str, *, timeout: Optional[float] = None) -> Subscription:
         return cast(Subscription, await self._transport.request(calls.get_subscription(workflow_id), timeout))

@@ -9,7 +9,7 @@ from typing_extensions import Unpack
 
 from . import _calls as calls
 from ._retry import RetryPolicy
-from ._stream import OnDisconnect, OnOpen, stream_sync
+from ._stream import OnDisconnect, OnOpen, StreamState, stream_sync
 from ._transport import DEFAULT_TIMEOUT, Settings, SyncTransport
 from .api_types import (
     EventSelector,
@@ -121,7 +121,7 @@ class Events:
         reconnect)`` is called at each (re)connection, ``on_disconnect(reason)`` when one ends.
         """
         query = {"event_type": event_type, "status": status, "selector": selector}
-        return stream_sync(self._transport, query, last_event_id, on_open, on_disconnect)
+        return stream_sync(self._transport, StreamState(self._transport.settings, query, last_event_id, on_open, on_disconnect))
 
 
 class Inbox:
@@ -139,13 +139,9 @@ class Inbox:
         Each event exactly once, even while new ones arrive (those newer than the first page are
         not included: start again, or use the event stream, to see them).
         """
-        cursor: Optional[str] = None
-        while True:
-            page = cast(InboxPage, self._transport.request(calls.list_inbox({**query, "cursor": cursor}), timeout))
-            yield from page["events"]
-            cursor = calls.next_cursor(page)
-            if cursor is None:
-                return
+        walk = calls.inbox_pages(query)
+        while (call := walk.next_call()) is not None:
+            yield from walk.items_of(self._transport.request(call, timeout))
 
 
 
@@ -162,13 +158,9 @@ class Subscriptions:
 
     def iterate(self, *, timeout: Optional[float] = None, **query: Unpack[SubscriptionListQuery]) -> Iterator[Subscription]:
         """Every subscription, newest first, following cursors."""
-        cursor: Optional[str] = None
-        while True:
-            page = cast(SubscriptionPage, self._transport.request(calls.list_subscriptions({**query, "cursor": cursor}), timeout))
-            yield from page["subscriptions"]
-            cursor = calls.next_cursor(page)
-            if cursor is None:
-                return
+        walk = calls.subscription_pages(query)
+        while (call := walk.next_call()) is not None:
+            yield from walk.items_of(self._transport.request(call, timeout))
 
     def get(self, workflow_id: str, *, timeout: Optional[float] = None) -> Subscription:
         return cast(Subscription, self._transport.request(calls.get_subscription(workflow_id), timeout))
