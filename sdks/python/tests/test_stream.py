@@ -22,6 +22,30 @@ def wait_until(condition: Callable[[], bool], timeout: float = 15.0) -> None:
         time.sleep(0.05)
 
 
+class StreamConsumer:
+    """Reads ``events.stream(event_type=...)`` on a thread of its own until it has ``count`` events,
+    keeping what arrives and what ``on_open`` and ``on_disconnect`` say; an error lands in ``failure``
+    (the test asserts it is empty)."""
+
+    def __init__(self, url: str, api_key: str, event_type: str, count: int) -> None:
+        self.received: List[str] = []
+        self.opens: List[Tuple[Optional[str], bool]] = []
+        self.disconnects: List[str] = []
+        self.failure: List[BaseException] = []
+        self.thread = threading.Thread(target=self.consume, args=(url, api_key, event_type, count), daemon=True)
+        self.thread.start()
+
+    def consume(self, url: str, api_key: str, event_type: str, count: int) -> None:
+        try:
+            with Triggers(url, api_key, retry=FAST_RETRY) as reader:
+                for event in reader.events.stream(event_type=event_type, on_open=lambda last, again: self.opens.append((last, again)), on_disconnect=self.disconnects.append):
+                    self.received.append(event["event_id"])
+                    if len(self.received) == count:
+                        return
+        except BaseException as error:  # reported by the test
+            self.failure.append(error)
+
+
 def test_the_parser_follows_the_event_stream_rules() -> None:
     lines = ["retry: 500", "id: 0", ": connected", "", "id: 1", "event: event", "data: {\"a\":", "data: 1}", "", "data:x", "", "event: overflow", "data: {}", "", "id: 5", ""]
     messages = list(parse_sse(lines))
@@ -35,69 +59,39 @@ def test_the_parser_follows_the_event_stream_rules() -> None:
 
 
 def test_the_stream_resumes_after_a_cut_connection_without_gap_or_duplicate(proxy: DroppingProxy, customer: Customer, server_url: str) -> None:
-    received: List[str] = []
-    opens: List[Tuple[Optional[str], bool]] = []
-    disconnects: List[str] = []
-    failure: List[BaseException] = []
-
-    def consume() -> None:
-        try:
-            with Triggers(proxy.url, customer.api_key, retry=FAST_RETRY) as reader:
-                for event in reader.events.stream(event_type="streamed", on_open=lambda last, again: opens.append((last, again)), on_disconnect=disconnects.append):
-                    received.append(event["event_id"])
-                    if len(received) == 20:
-                        return
-        except BaseException as error:  # reported by the test below
-            failure.append(error)
-
-    consumer = threading.Thread(target=consume, daemon=True)
-    consumer.start()
-    wait_until(lambda: len(opens) == 1)
+    consumer = StreamConsumer(proxy.url, customer.api_key, "streamed", 20)
+    wait_until(lambda: len(consumer.opens) == 1)
     with Triggers(server_url, customer.api_key, retry=FAST_RETRY) as client:
         client.events.send({"event_type": "other"})  # filtered out
         sent = [client.events.send({"event_type": "streamed", "n": n})["event_id"] for n in range(10)]
-        wait_until(lambda: len(received) >= 10 or bool(failure))
+        wait_until(lambda: len(consumer.received) >= 10 or bool(consumer.failure))
         proxy.cut()
         sent += [client.events.send({"event_type": "streamed", "n": n})["event_id"] for n in range(10, 20)]
-        consumer.join(30)
-    assert not failure, failure
-    assert received == sent, "every event once, in order, across the reconnect"
+        consumer.thread.join(30)
+    assert not consumer.failure, consumer.failure
+    assert consumer.received == sent, "every event once, in order, across the reconnect"
+    opens = consumer.opens
     assert len(opens) >= 2 and opens[0] == (None, False) and opens[1] == (sent[9], True), opens
-    assert disconnects and disconnects[0].startswith("connection lost")
+    assert consumer.disconnects and consumer.disconnects[0].startswith("connection lost")
 
 
 def test_a_stream_cut_before_its_first_event_misses_nothing(proxy: DroppingProxy, customer: Customer, server_url: str) -> None:
     """The stream's first message names its starting position: events accepted while the client
     was away, before it ever got one, still arrive after the reconnect."""
-    received: List[str] = []
-    opens: List[Tuple[Optional[str], bool]] = []
-    disconnects: List[str] = []
-    failure: List[BaseException] = []
-
-    def consume() -> None:
-        try:
-            with Triggers(proxy.url, customer.api_key, retry=FAST_RETRY) as reader:
-                for event in reader.events.stream(event_type="early", on_open=lambda last, again: opens.append((last, again)), on_disconnect=disconnects.append):
-                    received.append(event["event_id"])
-                    if len(received) == 3:
-                        return
-        except BaseException as error:
-            failure.append(error)
-
-    consumer = threading.Thread(target=consume, daemon=True)
-    consumer.start()
-    wait_until(lambda: len(opens) == 1)
+    consumer = StreamConsumer(proxy.url, customer.api_key, "early", 3)
+    wait_until(lambda: len(consumer.opens) == 1)
     time.sleep(0.3)  # the first message (the position) has arrived
     proxy.cut()
-    wait_until(lambda: len(disconnects) == 1)
+    wait_until(lambda: len(consumer.disconnects) == 1)
     with Triggers(server_url, customer.api_key, retry=FAST_RETRY) as client:
         # Sent while the client waits out the server's 1 s retry delay, disconnected.
         sent = [client.events.send({"event_type": "early", "n": n})["event_id"] for n in range(3)]
-    consumer.join(30)
-    assert not failure, failure
+    consumer.thread.join(30)
+    assert not consumer.failure, consumer.failure
+    opens = consumer.opens
     assert len(opens) >= 2 and opens[1][0] is not None and opens[1][1] is True, opens
     assert opens[1][0] not in sent, "it resumed from the stream's starting position"
-    assert received == sent
+    assert consumer.received == sent
 
 
 def test_a_bad_selector_raises_instead_of_reconnecting(client: Triggers) -> None:
