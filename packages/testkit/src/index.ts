@@ -87,4 +87,5 @@ export { checkEnginePrograms, startEngineInstance, type EngineInstance, type Eng
 export { startTcpProxy, type TcpProxy } from './tcp-proxy.ts';
 export { KUBERNETES, kubectl, kubectlOk, startKubernetesInstance, type KubernetesInstance, type CommandResult } from './kube-api-server.ts';
 export { withEnv } from './process-env.ts';
+export { subscriptionRecord } from './subscription-record.ts';
 export { startOtlpReceiver, SPAN_KIND, type OtlpReceiver, type ReceivedSpan, type AttributeValue } from './otlp-receiver.ts';

@@ -4,9 +4,9 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { loadConfig, createServiceContext, type ServiceContext } from '@triggers/core/runtime';
 import { makeTempDataDir } from '@triggers/core/testing';
-import { generateWebhookSecret, deliveryIdFor } from '@triggers/core/domain';
+import { deliveryIdFor } from '@triggers/core/domain';
 import type { DeliveryMessage } from '@triggers/core/ports';
-import { uniqueId, uuidv7At, sleep } from '@triggers/testkit';
+import { subscriptionRecord, uniqueId, uuidv7At, sleep } from '@triggers/testkit';
 import { startDeliverer, type RunningDeliverer } from './index.ts';
 
 /**
@@ -54,21 +54,9 @@ describe('deliverer: a redelivered message whose attempt was claimed by a dead h
     const customerId = uniqueId();
     const workflowId = uniqueId();
     const now = Date.now();
-    await ctx.backends.metadataStore.createSubscription({
-      workflowId,
-      customerId,
-      eventSelector: { type: 'event_type', value: 'lease.test' },
-      webhookUrl: hookUrl,
-      description: null,
-      status: 'active',
-      disabledReason: null,
-      secret: generateWebhookSecret(),
-      previousSecret: null,
-      previousSecretExpiresAt: null,
-      batching: null,
-      createdAt: now,
-      updatedAt: now,
-    });
+    await ctx.backends.metadataStore.createSubscription(
+      subscriptionRecord({ workflowId, customerId, eventSelector: { type: 'event_type', value: 'lease.test' }, webhookUrl: hookUrl, createdAt: now, updatedAt: now }),
+    );
     const eventId = uuidv7At(now);
     await ctx.backends.eventStore.insertEvents([{ eventId, customerId, payload: { event_type: 'lease.test' }, eventType: 'lease.test', timestamp: now }]);
     const deliveryId = deliveryIdFor(eventId, workflowId, undefined);

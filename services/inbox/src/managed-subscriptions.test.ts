@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { startTestServer, type TestServer } from '@triggers/all-in-one/test-server';
 import type { Subscription } from '@triggers/core/domain';
+import { subscriptionRecord } from '@triggers/testkit';
 
 /**
  * Subscriptions owned by a Kubernetes Subscription resource (the controller sets `managedBy`) are
@@ -18,23 +19,14 @@ describe('Subscriptions managed by a Kubernetes resource', () => {
   before(async () => {
     server = await startTestServer();
     ({ apiKey, customerId } = await server.createCustomer());
-    const now = Date.now();
-    managed = {
+    managed = subscriptionRecord({
       workflowId: randomUUID(),
       customerId,
       eventSelector: { type: 'event_type', value: 'order.*' },
       webhookUrl: 'https://hooks.example.com/orders',
-      description: null,
-      status: 'active',
-      disabledReason: null,
       secret: 'whsec_c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LXM=',
-      previousSecret: null,
-      previousSecretExpiresAt: null,
-      batching: null,
-      createdAt: now,
-      updatedAt: now,
       managedBy: OWNER,
-    };
+    });
     await server.server.ctx.backends.metadataStore.createSubscription(managed);
   });
   after(async () => {

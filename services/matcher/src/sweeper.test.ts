@@ -4,8 +4,8 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { loadConfig, createServiceContext, type ServiceContext } from '@triggers/core/runtime';
 import { makeTempDataDir } from '@triggers/core/testing';
-import { generateWebhookSecret, deliveryIdFor, type EventStatus, type NewEvent } from '@triggers/core/domain';
-import { uniqueId, uuidv7At, sleep } from '@triggers/testkit';
+import { deliveryIdFor, type EventStatus, type NewEvent } from '@triggers/core/domain';
+import { subscriptionRecord, uniqueId, uuidv7At, sleep } from '@triggers/testkit';
 import { startDeliverer, type RunningDeliverer } from '@triggers/deliverer';
 import { startMatcher, type RunningMatcher } from './index.ts';
 import { sweepOnce } from './sweeper.ts';
@@ -79,21 +79,7 @@ describe('pending sweeper: stranded events and deliveries are re-enqueued and de
     const now = Date.now();
     const store = ctx.backends.metadataStore;
     await store.createCustomer({ customerId, name: 'Sweeper', email: 'sweeper@example.test', status: 'active', rateLimitPerSecond: null, isTest: true, createdAt: now });
-    await store.createSubscription({
-      workflowId,
-      customerId,
-      eventSelector: { type: 'event_type', value: EVENT_TYPE },
-      webhookUrl: hookUrl,
-      description: null,
-      status: 'active',
-      disabledReason: null,
-      secret: generateWebhookSecret(),
-      previousSecret: null,
-      previousSecretExpiresAt: null,
-      batching: null,
-      createdAt: now,
-      updatedAt: now,
-    });
+    await store.createSubscription(subscriptionRecord({ workflowId, customerId, eventSelector: { type: 'event_type', value: EVENT_TYPE }, webhookUrl: hookUrl, createdAt: now, updatedAt: now }));
     return { customerId, workflowId };
   }
 

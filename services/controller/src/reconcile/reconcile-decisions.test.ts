@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { type Subscription, PREVIOUS_SECRET_TTL_MS } from '@triggers/core/domain';
+import { subscriptionRecord } from '@triggers/testkit';
 import { desiredSubscription, type DesiredSubscription } from './desired-subscription.ts';
 import { planSync, type SyncInput } from './plan-sync.ts';
 import { buildStatus, statusChanged } from './status.ts';
@@ -20,23 +21,18 @@ const desired = (overrides: Partial<DesiredSubscription> = {}): DesiredSubscript
   ...overrides,
 });
 
-const stored = (overrides: Partial<Subscription> = {}): Subscription => ({
-  workflowId: uid,
-  customerId,
-  eventSelector: { type: 'event_type', value: 'order.*' },
-  webhookUrl: 'https://hooks.example.com/orders',
-  description: null,
-  status: 'active',
-  disabledReason: null,
-  secret: SECRET_A,
-  previousSecret: null,
-  previousSecretExpiresAt: null,
-  batching: null,
-  createdAt: NOW - 60_000,
-  updatedAt: NOW - 60_000,
-  managedBy: 'triggers.dev/v1alpha1/Subscription/shop/orders',
-  ...overrides,
-});
+const stored = (overrides: Partial<Subscription> = {}): Subscription =>
+  subscriptionRecord({
+    workflowId: uid,
+    customerId,
+    eventSelector: { type: 'event_type', value: 'order.*' },
+    webhookUrl: 'https://hooks.example.com/orders',
+    secret: SECRET_A,
+    createdAt: NOW - 60_000,
+    updatedAt: NOW - 60_000,
+    managedBy: 'triggers.dev/v1alpha1/Subscription/shop/orders',
+    ...overrides,
+  });
 
 const plan = (input: Partial<SyncInput>) =>
   planSync({
