@@ -1,27 +1,16 @@
 import assert from 'node:assert/strict';
-import { startTestServer, type TestServer } from '@triggers/all-in-one/test-server';
 import { MAX_BATCH_EVENTS, MAX_PAYLOAD_DEPTH } from './schemas.ts';
-import { assertAcceptedAt, assertProblem, inboxEvents, post, type CustomerCredentials as Customer } from '@triggers/testkit';
+import { assertAcceptedAt, assertProblem, inboxEvents } from '@triggers/testkit';
+import { ingestRoute } from './ingest-route.test-support.ts';
 
 const MAX_BYTES = 64 * 1024;
 const items = (count: number, payload: (n: number) => Record<string, unknown> = (n) => ({ event_type: 'batch.item', n })) =>
   Array.from({ length: count }, (_, n) => ({ payload: payload(n) }));
 
 describe('POST /api/v1/events/batch', () => {
-  let server: TestServer;
-  before(async () => {
-    server = await startTestServer({ TRIGGERS_MAX_PAYLOAD_BYTES: String(MAX_BYTES), TRIGGERS_API_KEY_CACHE_MS: '100' });
-  });
-  after(async () => {
-    await server?.close();
-  });
-
-  let customer: Customer;
-  beforeEach(async () => {
-    customer = await server.createCustomer();
-  });
-  const send = (json: unknown, headers: Record<string, string> = {}) => post(server, '/api/v1/events/batch', customer.apiKey, json, headers);
-  const assertNothingStored = async () => assert.deepEqual(await inboxEvents(server, customer.apiKey), [], 'nothing was stored');
+  const route = ingestRoute('/api/v1/events/batch', MAX_BYTES);
+  const send = route.send;
+  const assertNothingStored = async () => assert.deepEqual(await inboxEvents(route.server, route.customer.apiKey), [], 'nothing was stored');
 
   describe('happy', () => {
     it('202 with one {event_id, status, timestamp} per event, in request order', async () => {
@@ -43,7 +32,7 @@ describe('POST /api/v1/events/batch', () => {
 
       // Each id is the event of the payload at the same index.
       for (const [index, accepted] of response.body.events.entries()) {
-        const read = await server.request('GET', `/api/v1/events/${accepted.event_id}`, { apiKey: customer.apiKey });
+        const read = await route.server.request('GET', `/api/v1/events/${accepted.event_id}`, { apiKey: route.customer.apiKey });
         assert.equal(read.status, 200, read.text);
         assert.deepEqual(read.body.payload, payloads[index]);
         assert.equal(read.body.timestamp, accepted.timestamp);
@@ -54,7 +43,7 @@ describe('POST /api/v1/events/batch', () => {
     it('stores every event of the batch', async () => {
       const response = await send({ events: items(25) });
       assert.equal(response.status, 202, response.text);
-      const stored = await inboxEvents(server, customer.apiKey);
+      const stored = await inboxEvents(route.server, route.customer.apiKey);
       assert.deepEqual(
         stored.map((e) => e.event_id).sort(),
         response.body.events.map((e: { event_id: string }) => e.event_id).sort(),
@@ -67,7 +56,7 @@ describe('POST /api/v1/events/batch', () => {
       const full = await send({ events: items(MAX_BATCH_EVENTS) });
       assert.equal(full.status, 202, full.text);
       assert.equal(full.body.events.length, MAX_BATCH_EVENTS);
-      assert.equal((await inboxEvents(server, customer.apiKey)).length, MAX_BATCH_EVENTS + 1);
+      assert.equal((await inboxEvents(route.server, route.customer.apiKey)).length, MAX_BATCH_EVENTS + 1);
     });
 
     it('echoes X-Request-Id', async () => {
@@ -136,7 +125,7 @@ describe('POST /api/v1/events/batch', () => {
 
     it('400 invalid_json, 413 payload_too_large and 415 unsupported_media_type, storing nothing', async () => {
       const raw = (body: string, contentType: string) =>
-        server.request('POST', '/api/v1/events/batch', { apiKey: customer.apiKey, body, headers: { 'content-type': contentType } });
+        route.server.request('POST', '/api/v1/events/batch', { apiKey: route.customer.apiKey, body, headers: { 'content-type': contentType } });
       assertProblem(await raw('{"events": [', 'application/json'), 400, 'invalid_json');
       const tooBig = JSON.stringify({ events: items(2, () => ({ pad: 'x'.repeat(MAX_BYTES / 2) })) });
       assertProblem(await raw(tooBig, 'application/json'), 413, 'payload_too_large');
@@ -147,12 +136,12 @@ describe('POST /api/v1/events/batch', () => {
 
   describe('security', () => {
     it("stores the batch for the key's customer only", async () => {
-      const other = await server.createCustomer();
+      const other = await route.server.createCustomer();
       const accepted = (await send({ events: items(3) })).body.events;
       for (const { event_id } of accepted) {
-        assertProblem(await server.request('GET', `/api/v1/events/${event_id}`, { apiKey: other.apiKey }), 404, 'not_found');
+        assertProblem(await route.server.request('GET', `/api/v1/events/${event_id}`, { apiKey: other.apiKey }), 404, 'not_found');
       }
-      assert.deepEqual(await inboxEvents(server, other.apiKey), []);
+      assert.deepEqual(await inboxEvents(route.server, other.apiKey), []);
     });
   });
 });

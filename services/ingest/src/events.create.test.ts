@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { startTestServer, type TestServer } from '@triggers/all-in-one/test-server';
 import { MAX_PAYLOAD_DEPTH } from './schemas.ts';
-import { assertAcceptedAt, assertNothingInternal, assertProblem, inboxEvents, post, postChunked, type CustomerCredentials as Customer } from '@triggers/testkit';
+import { assertAcceptedAt, assertNothingInternal, assertProblem, inboxEvents, postChunked } from '@triggers/testkit';
+import { ingestRoute } from './ingest-route.test-support.ts';
 
 const MAX_BYTES = 2048;
 /** A request body of exactly `bytes` bytes. */
@@ -17,22 +17,11 @@ const nestedPayload = (depth: number): Record<string, unknown> => {
 };
 
 describe('POST /api/v1/events', () => {
-  let server: TestServer;
-  before(async () => {
-    server = await startTestServer({ TRIGGERS_MAX_PAYLOAD_BYTES: String(MAX_BYTES), TRIGGERS_API_KEY_CACHE_MS: '100' });
-  });
-  after(async () => {
-    await server?.close();
-  });
-
-  let customer: Customer;
-  beforeEach(async () => {
-    customer = await server.createCustomer();
-  });
-  const send = (json: unknown, headers: Record<string, string> = {}) => post(server, '/api/v1/events', customer.apiKey, json, headers);
+  const route = ingestRoute('/api/v1/events', MAX_BYTES);
+  const send = route.send;
   const sendText = (body: string | Blob, headers: Record<string, string>) =>
-    fetch(`${server.url}/api/v1/events`, { method: 'POST', headers: { authorization: `Bearer ${customer.apiKey}`, ...headers }, body });
-  const assertNothingStored = async () => assert.deepEqual(await inboxEvents(server, customer.apiKey), [], 'nothing was stored');
+    fetch(`${route.server.url}/api/v1/events`, { method: 'POST', headers: { authorization: `Bearer ${route.customer.apiKey}`, ...headers }, body });
+  const assertNothingStored = async () => assert.deepEqual(await inboxEvents(route.server, route.customer.apiKey), [], 'nothing was stored');
 
   describe('happy', () => {
     it('202 with exactly event_id, status, message and timestamp; the id is a UUIDv7 of that millisecond', async () => {
@@ -56,7 +45,7 @@ describe('POST /api/v1/events', () => {
       const response = await sendText(raw, { 'content-type': 'application/json' });
       assert.equal(response.status, 202);
       const { event_id } = (await response.json()) as { event_id: string };
-      const read = await server.request('GET', `/api/v1/events/${event_id}`, { apiKey: customer.apiKey });
+      const read = await route.server.request('GET', `/api/v1/events/${event_id}`, { apiKey: route.customer.apiKey });
       assert.equal(read.status, 200);
       assert.match(read.text, /"__proto__":\{"polluted":true\}/, 'the __proto__ field is stored and returned');
       assert.equal(({} as Record<string, unknown>).polluted, undefined, 'no prototype was polluted');
@@ -72,10 +61,10 @@ describe('POST /api/v1/events', () => {
       };
       const accepted = (await send({ payload })).body;
 
-      const read = await server.request('GET', `/api/v1/events/${accepted.event_id}`, { apiKey: customer.apiKey });
+      const read = await route.server.request('GET', `/api/v1/events/${accepted.event_id}`, { apiKey: route.customer.apiKey });
       assert.equal(read.status, 200, read.text);
       assert.equal(read.body.event_id, accepted.event_id);
-      assert.equal(read.body.customer_id, customer.customerId);
+      assert.equal(read.body.customer_id, route.customer.customerId);
       assert.deepEqual(read.body.payload, payload);
       assert.equal(read.body.timestamp, accepted.timestamp);
       // Nothing subscribes, so the matcher may already have settled it as unmatched.
@@ -83,16 +72,16 @@ describe('POST /api/v1/events', () => {
       assert.equal(read.body.delivery_attempts, 0);
       assert.deepEqual(read.body.attempts, []);
 
-      const inbox = await inboxEvents(server, customer.apiKey);
+      const inbox = await inboxEvents(route.server, route.customer.apiKey);
       assert.deepEqual(inbox.map((e) => e.event_id), [accepted.event_id]);
-      assert.equal((await server.request('GET', '/api/v1/inbox?event_type=order.created', { apiKey: customer.apiKey })).body.total, 1);
+      assert.equal((await route.server.request('GET', '/api/v1/inbox?event_type=order.created', { apiKey: route.customer.apiKey })).body.total, 1);
     });
 
     it('accepts any JSON object: empty, without event_type, with a non-string event_type', async () => {
       for (const payload of [{}, { amount: 1 }, { event_type: 42 }, { event_type: null }]) {
         const response = await send({ payload });
         assert.equal(response.status, 202, `${JSON.stringify(payload)}: ${response.text}`);
-        const read = await server.request('GET', `/api/v1/events/${response.body.event_id}`, { apiKey: customer.apiKey });
+        const read = await route.server.request('GET', `/api/v1/events/${response.body.event_id}`, { apiKey: route.customer.apiKey });
         assert.deepEqual(read.body.payload, payload);
       }
     });
@@ -100,7 +89,7 @@ describe('POST /api/v1/events', () => {
     it(`accepts a payload nested exactly ${MAX_PAYLOAD_DEPTH} levels deep`, async () => {
       const response = await send({ payload: nestedPayload(MAX_PAYLOAD_DEPTH) });
       assert.equal(response.status, 202, response.text);
-      const read = await server.request('GET', `/api/v1/events/${response.body.event_id}`, { apiKey: customer.apiKey });
+      const read = await route.server.request('GET', `/api/v1/events/${response.body.event_id}`, { apiKey: route.customer.apiKey });
       assert.deepEqual(read.body.payload, nestedPayload(MAX_PAYLOAD_DEPTH));
     });
 
@@ -125,9 +114,9 @@ describe('POST /api/v1/events', () => {
     });
 
     it('accepts a chunked body under the limit (no Content-Length)', async () => {
-      const response = await postChunked(server.url, '/api/v1/events', customer.apiKey, ['{"payload":', '{"chunked":', 'true}}']);
+      const response = await postChunked(route.server.url, '/api/v1/events', route.customer.apiKey, ['{"payload":', '{"chunked":', 'true}}']);
       assert.equal(response.status, 202, response.text);
-      assert.deepEqual((await inboxEvents(server, customer.apiKey)).map((e) => e.payload), [{ chunked: true }]);
+      assert.deepEqual((await inboxEvents(route.server, route.customer.apiKey)).map((e) => e.payload), [{ chunked: true }]);
     });
   });
 
@@ -142,7 +131,7 @@ describe('POST /api/v1/events', () => {
         ['plain words', 'hello'],
       ] as const) {
         it(`for ${what}`, async () => {
-          const response = await server.request('POST', '/api/v1/events', { apiKey: customer.apiKey, body, headers: { 'content-type': 'application/json' } });
+          const response = await route.server.request('POST', '/api/v1/events', { apiKey: route.customer.apiKey, body, headers: { 'content-type': 'application/json' } });
           assertProblem(response, 400, 'invalid_json');
           await assertNothingStored();
         });
@@ -182,7 +171,7 @@ describe('POST /api/v1/events', () => {
         const depth = 1000;
         const body = `{"payload":{"a":${'['.repeat(depth)}${']'.repeat(depth)}}}`;
         assert.ok(body.length < MAX_BYTES);
-        const response = await server.request('POST', '/api/v1/events', { apiKey: customer.apiKey, body, headers: { 'content-type': 'application/json' } });
+        const response = await route.server.request('POST', '/api/v1/events', { apiKey: route.customer.apiKey, body, headers: { 'content-type': 'application/json' } });
         assertProblem(response, 400, 'invalid_request');
         await assertNothingStored();
       });
@@ -201,7 +190,7 @@ describe('POST /api/v1/events', () => {
 
       it('for a chunked body without Content-Length, found out while reading', async () => {
         const chunks = ['{"payload":{"pad":"', ...Array.from({ length: 10 }, () => 'x'.repeat(500)), '"}}'];
-        const response = await postChunked(server.url, '/api/v1/events', customer.apiKey, chunks);
+        const response = await postChunked(route.server.url, '/api/v1/events', route.customer.apiKey, chunks);
         assertProblem(response, 413, 'payload_too_large');
         await assertNothingStored();
       });
@@ -238,19 +227,19 @@ describe('POST /api/v1/events', () => {
 
   describe('security', () => {
     it("stores the event for the key's customer only", async () => {
-      const other = await server.createCustomer();
+      const other = await route.server.createCustomer();
       const accepted = (await send({ payload: { secret: 'A only' } })).body;
-      assertProblem(await server.request('GET', `/api/v1/events/${accepted.event_id}`, { apiKey: other.apiKey }), 404, 'not_found');
-      assert.deepEqual(await inboxEvents(server, other.apiKey), []);
+      assertProblem(await route.server.request('GET', `/api/v1/events/${accepted.event_id}`, { apiKey: other.apiKey }), 404, 'not_found');
+      assert.deepEqual(await inboxEvents(route.server, other.apiKey), []);
     });
 
     it('never echoes the API key, and problem documents carry no internals', async () => {
       const responses = [
         await send({ payload: {} }),
         await send({ payload: [] }),
-        await server.request('POST', '/api/v1/events', { apiKey: customer.apiKey, body: '{', headers: { 'content-type': 'application/json' } }),
+        await route.server.request('POST', '/api/v1/events', { apiKey: route.customer.apiKey, body: '{', headers: { 'content-type': 'application/json' } }),
       ];
-      for (const response of responses) assertNothingInternal(response.text, customer.apiKey);
+      for (const response of responses) assertNothingInternal(response.text, route.customer.apiKey);
     });
   });
 });
