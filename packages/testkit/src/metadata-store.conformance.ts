@@ -186,34 +186,22 @@ export function metadataStoreConformance(makeStore: () => Promise<MetadataStore>
         const subscription = newSubscription(customerId, { description: 'before' });
         await store.createSubscription(subscription);
         const updatedAt = subscription.updatedAt + 5000;
-        const patched = await store.updateSubscription(customerId, subscription.workflowId, {
+        const patch = {
           eventSelector: { type: 'jsonpath', expression: "$.amount > 100" },
           status: 'disabled',
           disabledReason: 'Endpoint answered 410 Gone',
           description: null,
           batching: { maxEvents: 10, windowMs: 500 },
           updatedAt,
-        });
-        const expected: Subscription = {
-          ...subscription,
-          eventSelector: { type: 'jsonpath', expression: "$.amount > 100" },
-          status: 'disabled',
-          disabledReason: 'Endpoint answered 410 Gone',
-          description: null,
-          batching: { maxEvents: 10, windowMs: 500 },
-          updatedAt,
-        };
+        } satisfies Partial<Subscription>;
+        const patched = await store.updateSubscription(customerId, subscription.workflowId, patch);
+        const expected: Subscription = { ...subscription, ...patch };
         assert.deepEqual(patched, expected);
         assert.deepEqual(await store.getSubscription(customerId, subscription.workflowId), expected);
 
-        const rotated = await store.updateSubscription(customerId, subscription.workflowId, {
-          secret: 'whsec_bmV3LW5ldy1uZXc=',
-          previousSecret: subscription.secret,
-          previousSecretExpiresAt: updatedAt + 86_400_000,
-          batching: null,
-          updatedAt: updatedAt + 1,
-        });
-        assert.deepEqual(rotated, { ...expected, secret: 'whsec_bmV3LW5ldy1uZXc=', previousSecret: subscription.secret, previousSecretExpiresAt: updatedAt + 86_400_000, batching: null, updatedAt: updatedAt + 1 });
+        const rotation = { secret: 'whsec_bmV3LW5ldy1uZXc=', previousSecret: subscription.secret, previousSecretExpiresAt: updatedAt + 86_400_000, batching: null, updatedAt: updatedAt + 1 };
+        const rotated = await store.updateSubscription(customerId, subscription.workflowId, rotation);
+        assert.deepEqual(rotated, { ...expected, ...rotation });
       });
 
       it('returns null when patching an unknown subscription', async function () {
