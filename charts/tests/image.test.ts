@@ -24,6 +24,15 @@ async function json(url: string, init: RequestInit & { token?: string; body?: st
   return { status: response.status, body: text ? JSON.parse(text) : undefined };
 }
 
+/** A test customer made through `adminUrl`, and one event of `eventType` it posted to `ingestUrl` (accepted). */
+async function postAsNewCustomer(adminUrl: string, ingestUrl: string, name: string, eventType: string): Promise<{ apiKey: string; eventId: string }> {
+  const customer = await json(`${adminUrl}/admin/test-customer`, { method: 'POST', token: ADMIN_TOKEN, body: JSON.stringify({ name, email: `${name.toLowerCase()}@example.test` }) });
+  assert.equal(customer.status, 201, JSON.stringify(customer.body));
+  const accepted = await json(`${ingestUrl}/api/v1/events`, { method: 'POST', token: customer.body.api_key, body: JSON.stringify({ payload: { event_type: eventType } }) });
+  assert.equal(accepted.status, 202, JSON.stringify(accepted.body));
+  return { apiKey: customer.body.api_key, eventId: accepted.body.event_id };
+}
+
 describe('image: each role started as the image starts it', function () {
   this.timeout(120_000);
   let sandbox: ImageSandbox;
@@ -35,6 +44,16 @@ describe('image: each role started as the image starts it', function () {
   after(async () => {
     await sandbox?.cleanup();
   });
+
+  /** Starts a role, runs `test` with it, and stops the role whatever the test did. */
+  async function withRole(name: string, env: Record<string, string>, test: (role: RoleProcess) => Promise<void>): Promise<void> {
+    const role = await sandbox.start(name, env);
+    try {
+      await test(role);
+    } finally {
+      await role.stop();
+    }
+  }
 
   it('bundles import only packages that `npm ci --omit=dev` installs', () => {
     const production = new Set(productionTopLevelPackages());
@@ -72,10 +91,7 @@ describe('image: each role started as the image starts it', function () {
     });
 
     it('accepts an event (writes only under the data folder; the app folder is not writable to it)', async () => {
-      const customer = await json(`${role.url}/admin/test-customer`, { method: 'POST', token: ADMIN_TOKEN, body: JSON.stringify({ name: 'Image', email: 'image@example.test' }) });
-      assert.equal(customer.status, 201, JSON.stringify(customer.body));
-      const accepted = await json(`${role.url}/api/v1/events`, { method: 'POST', token: customer.body.api_key, body: JSON.stringify({ payload: { event_type: 'image.test' } }) });
-      assert.equal(accepted.status, 202, JSON.stringify(accepted.body));
+      await postAsNewCustomer(role.url, role.url, 'Image', 'image.test');
       assert.ok(fs.readdirSync(sandbox.dataDir).some((f) => f.endsWith('.db') || f.endsWith('.sqlite')), `SQLite files in ${fs.readdirSync(sandbox.dataDir)}`);
       const probe = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', '--', 'touch', path.join(sandbox.appDir, 'dist/x')]);
       if (process.getuid?.() === 0) assert.notEqual(probe.status, 0, 'the app folder must not be writable to the role');
@@ -83,26 +99,20 @@ describe('image: each role started as the image starts it', function () {
   });
 
   it('all with TRIGGERS_EMBEDDED_PIPELINE=thread starts its bundled worker thread and is ready', async () => {
-    const role = await sandbox.start('all', { TRIGGERS_EMBEDDED_PIPELINE: 'thread', TRIGGERS_DATA_DIR: sandbox.newDataDir() });
-    try {
+    await withRole('all', { TRIGGERS_EMBEDDED_PIPELINE: 'thread', TRIGGERS_DATA_DIR: sandbox.newDataDir() }, async (role) => {
       const ready = (await waitForStatus(role, '/ready', 200)) as { status: string };
       assert.equal(ready.status, 'ready');
       const metrics = await fetch(`${role.url}/metrics`).then((r) => r.text());
       assert.match(metrics, /triggers_/, 'the worker thread reports its metrics');
-    } finally {
-      await role.stop();
-    }
+    });
   });
 
   it('all with TRIGGERS_DEMO=1 serves the prebuilt console from the image', async () => {
-    const role = await sandbox.start('all', { TRIGGERS_DEMO: '1', TRIGGERS_DATA_DIR: sandbox.newDataDir() });
-    try {
+    await withRole('all', { TRIGGERS_DEMO: '1', TRIGGERS_DATA_DIR: sandbox.newDataDir() }, async (role) => {
       const page = (await waitForStatus(role, '/', 200)) as string;
       assert.match(page, /<div id="root">|<script type="module"/);
       assert.doesNotMatch(role.output(), /Building the console/, 'the console is prebuilt, never built at start-up');
-    } finally {
-      await role.stop();
-    }
+    });
   });
 
   it('all with OTEL_EXPORTER_OTLP_ENDPOINT exports traces from the bundle (OpenTelemetry loads in production)', async () => {
@@ -115,26 +125,18 @@ describe('image: each role started as the image starts it', function () {
     });
     await new Promise<void>((resolve) => collector.listen(0, '127.0.0.1', () => resolve()));
     const endpoint = `http://127.0.0.1:${(collector.address() as import('node:net').AddressInfo).port}`;
-    const role = await sandbox.start('all', {
-      TRIGGERS_DATA_DIR: sandbox.newDataDir(),
-      TRIGGERS_ADMIN_TOKEN: ADMIN_TOKEN,
-      OTEL_EXPORTER_OTLP_ENDPOINT: endpoint,
-      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
-      OTEL_BSP_SCHEDULE_DELAY: '200',
-    });
+    const env = { TRIGGERS_DATA_DIR: sandbox.newDataDir(), TRIGGERS_ADMIN_TOKEN: ADMIN_TOKEN, OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_BSP_SCHEDULE_DELAY: '200' };
     try {
-      await waitForStatus(role, '/ready', 200);
-      const customer = await json(`${role.url}/admin/test-customer`, { method: 'POST', token: ADMIN_TOKEN, body: JSON.stringify({ name: 'Trace', email: 'trace@example.test' }) });
-      assert.equal(customer.status, 201, JSON.stringify(customer.body));
-      const accepted = await json(`${role.url}/api/v1/events`, { method: 'POST', token: customer.body.api_key, body: JSON.stringify({ payload: { event_type: 'image.trace' } }) });
-      assert.equal(accepted.status, 202);
-      const deadline = Date.now() + 15_000;
-      while (!received.some((r) => r === 'POST /v1/traces')) {
-        if (Date.now() > deadline) assert.fail(`no OTLP export (got ${received.join(', ') || 'nothing'}):\n${role.output()}`);
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
+      await withRole('all', env, async (role) => {
+        await waitForStatus(role, '/ready', 200);
+        await postAsNewCustomer(role.url, role.url, 'Trace', 'image.trace');
+        const deadline = Date.now() + 15_000;
+        while (!received.some((r) => r === 'POST /v1/traces')) {
+          if (Date.now() > deadline) assert.fail(`no OTLP export (got ${received.join(', ') || 'nothing'}):\n${role.output()}`);
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+      });
     } finally {
-      await role.stop();
       collector.close();
     }
   });
@@ -173,13 +175,10 @@ describe('image: each role started as the image starts it', function () {
     }
 
     it('an event posted to ingest is matched by the matcher and read back through inbox', async () => {
-      const customer = await json(`${roles.inbox.url}/admin/test-customer`, { method: 'POST', token: ADMIN_TOKEN, body: JSON.stringify({ name: 'Image', email: 'image@example.test' }) });
-      assert.equal(customer.status, 201, JSON.stringify(customer.body));
-      const accepted = await json(`${roles.ingest.url}/api/v1/events`, { method: 'POST', token: customer.body.api_key, body: JSON.stringify({ payload: { event_type: 'image.e2e' } }) });
-      assert.equal(accepted.status, 202, JSON.stringify(accepted.body));
+      const { apiKey, eventId } = await postAsNewCustomer(roles.inbox.url, roles.ingest.url, 'Image', 'image.e2e');
       const deadline = Date.now() + 20_000;
       for (;;) {
-        const event = await json(`${roles.inbox.url}/api/v1/events/${accepted.body.event_id}`, { token: customer.body.api_key });
+        const event = await json(`${roles.inbox.url}/api/v1/events/${eventId}`, { token: apiKey });
         if (event.status === 200 && event.body.status === 'unmatched') break;
         if (Date.now() > deadline) assert.fail(`event not settled by the matcher: ${JSON.stringify(event)}\n${roles.matcher.output()}`);
         await new Promise((resolve) => setTimeout(resolve, 200));
@@ -203,28 +202,26 @@ describe('image: each role started as the image starts it', function () {
       const kubeconfig = path.join(dataDir, 'kubeconfig');
       fs.copyFileSync(server.address, kubeconfig);
       fs.chmodSync(kubeconfig, 0o644);
-      const role = await sandbox.start('controller', {
+      const env = {
         TRIGGERS_DATA_DIR: dataDir,
         TRIGGERS_CONTROLLER_KUBECONFIG: kubeconfig,
         TRIGGERS_CONTROLLER_NAMESPACES: namespace,
         TRIGGERS_CONTROLLER_LEASE_NAMESPACE: namespace,
         TRIGGERS_CONTROLLER_LEASE_NAME: 'image-test',
         TRIGGERS_CONTROLLER_IDENTITY: 'image-test-controller',
-      });
-      try {
+      };
+      await withRole('controller', env, async (role) => {
         await waitForStatus(role, '/health', 200);
         const ready = (await waitForStatus(role, '/ready', 200)) as { checks: { name: string; ok: boolean }[] };
         assert.ok(ready.checks.some((c) => c.name === 'kubernetes' && c.ok), JSON.stringify(ready));
         const deadline = Date.now() + 30_000;
         for (;;) {
-          const lease = kubectl(server.address, ['get', 'lease', 'image-test', '-n', namespace, '-o', 'jsonpath={.spec.holderIdentity}']);
+          const lease = kubectl(server.address, ['get', 'lease', 'image-test', '-n', namespace!, '-o', 'jsonpath={.spec.holderIdentity}']);
           if (lease.stdout === 'image-test-controller') break;
           if (Date.now() > deadline) assert.fail(`no Lease held: ${lease.stdout} ${lease.stderr}\n${role.output()}`);
           await new Promise((resolve) => setTimeout(resolve, 250));
         }
-      } finally {
-        await role.stop();
-      }
+      });
     });
   });
 });
