@@ -2,7 +2,7 @@ import { defineRoute } from '@triggers/core/http';
 import type { InboxDeps } from '../deps.ts';
 import { workflowIdParams } from '../schemas.ts';
 import { idFromPath, subscriptionNotFound } from '../path-ids.ts';
-import { refuseIfManaged } from '../subscriptions/managed-subscription.ts';
+import { unmanagedSubscription } from '../subscriptions/managed-subscription.ts';
 
 export function makeSubscriptionDeleteRoute(deps: InboxDeps) {
   return defineRoute({
@@ -17,10 +17,7 @@ export function makeSubscriptionDeleteRoute(deps: InboxDeps) {
     errors: ['unauthorized', 'not_found', 'subscription_managed_by_resource', 'unavailable'],
     handler: async ({ customer, params }) => {
       const workflowId = idFromPath(params.workflow_id, subscriptionNotFound);
-      // Who owns it never changes after creation, so reading it first leaves no race.
-      const current = await deps.metadataStore.getSubscription(customer.customerId, workflowId);
-      if (!current) throw subscriptionNotFound();
-      refuseIfManaged(current);
+      await unmanagedSubscription(deps.metadataStore, customer.customerId, workflowId);
       if (!(await deps.metadataStore.deleteSubscription(customer.customerId, workflowId))) throw subscriptionNotFound();
       deps.log.info({ customerId: customer.customerId, workflowId }, 'Deleted subscription');
       return { status: 204 };

@@ -3,7 +3,7 @@ import { defineRoute } from '@triggers/core/http';
 import type { InboxDeps } from '../deps.ts';
 import { rotatedSecretSchema, workflowIdParams } from '../schemas.ts';
 import { idFromPath, subscriptionNotFound } from '../path-ids.ts';
-import { refuseIfManaged } from '../subscriptions/managed-subscription.ts';
+import { unmanagedSubscription } from '../subscriptions/managed-subscription.ts';
 
 export function makeSubscriptionRotateSecretRoute(deps: InboxDeps) {
   return defineRoute({
@@ -19,9 +19,7 @@ export function makeSubscriptionRotateSecretRoute(deps: InboxDeps) {
     errors: ['unauthorized', 'not_found', 'subscription_managed_by_resource', 'unavailable'],
     handler: async ({ customer, params }) => {
       const workflowId = idFromPath(params.workflow_id, subscriptionNotFound);
-      const current = await deps.metadataStore.getSubscription(customer.customerId, workflowId);
-      if (!current) throw subscriptionNotFound();
-      refuseIfManaged(current);
+      const current = await unmanagedSubscription(deps.metadataStore, customer.customerId, workflowId);
       const patch = secretRotation(current, generateWebhookSecret(), deps.clock.now());
       const rotated = await deps.metadataStore.updateSubscription(customer.customerId, workflowId, patch);
       if (!rotated) throw subscriptionNotFound();

@@ -5,7 +5,7 @@ import { toSubscriptionJson } from '../subscription-json.ts';
 import { idFromPath, subscriptionNotFound } from '../path-ids.ts';
 import { parseSubscriptionBody } from '../subscriptions/subscription-body.ts';
 import { subscriptionPatchFrom } from '../subscriptions/update-subscription.ts';
-import { refuseIfManaged } from '../subscriptions/managed-subscription.ts';
+import { unmanagedSubscription } from '../subscriptions/managed-subscription.ts';
 
 export function makeSubscriptionUpdateRoute(deps: InboxDeps) {
   return defineRoute({
@@ -25,10 +25,7 @@ export function makeSubscriptionUpdateRoute(deps: InboxDeps) {
       const workflowId = idFromPath(params.workflow_id, subscriptionNotFound);
       const changes = parseSubscriptionBody(subscriptionUpdateSchema, body);
       const patch = subscriptionPatchFrom(changes, deps.settings.ssrfAllow, deps.clock.now());
-      // Who owns it never changes after creation, so reading it first leaves no race.
-      const current = await deps.metadataStore.getSubscription(customer.customerId, workflowId);
-      if (!current) throw subscriptionNotFound();
-      refuseIfManaged(current);
+      await unmanagedSubscription(deps.metadataStore, customer.customerId, workflowId);
       const updated = await deps.metadataStore.updateSubscription(customer.customerId, workflowId, patch);
       if (!updated) throw subscriptionNotFound();
       deps.log.info({ customerId: customer.customerId, workflowId }, 'Updated subscription');
