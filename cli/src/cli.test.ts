@@ -5,9 +5,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { Webhook } from 'standardwebhooks';
 import { startTestServer, type TestServer } from '@triggers/all-in-one/test-server';
-import { startWebhookReceiver, type WebhookReceiver } from '@triggers/testkit';
+import { startWebhookReceiver, verifySignature, type WebhookReceiver } from '@triggers/testkit';
 import { main } from './main.ts';
 import { EXIT } from './exit-codes.ts';
 
@@ -107,11 +106,7 @@ describe('triggers CLI', function () {
       assert.equal(request.path, '/local');
       assert.equal(request.headers['user-agent'], 'Zapier-Triggers-API/1.0');
       assert.equal(request.headers['content-type'], 'application/json');
-      const verified = new Webhook(ready.secret).verify(request.body, {
-        'webhook-id': String(request.headers['webhook-id']),
-        'webhook-timestamp': String(request.headers['webhook-timestamp']),
-        'webhook-signature': String(request.headers['webhook-signature']),
-      }) as { event_id: string; payload: unknown; customer_id: string; timestamp: string }[];
+      const verified = verifySignature(request, ready.secret) as { event_id: string; payload: unknown; customer_id: string; timestamp: string }[];
       assert.equal(verified.length, 1);
       assert.equal(verified[0].event_id, response.body.event_id);
       assert.deepEqual(verified[0].payload, { event_type: 'order.created', amount: 42 });

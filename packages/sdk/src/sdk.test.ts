@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Webhook } from 'standardwebhooks';
 import { startTestServer, type TestServer } from '@triggers/all-in-one/test-server';
 import { startTcpProxy, startWebhookReceiver, verifySignature, type TcpProxy, type WebhookReceiver } from '@triggers/testkit';
 import { Triggers, TriggersError, WebhookVerificationError, signWebhook, verifyWebhook, type InboxEvent } from './index.ts';
@@ -251,8 +250,7 @@ describe('TypeScript SDK (@triggers/sdk)', function () {
       const body = JSON.stringify([{ event_id: 'e', payload: { a: 1 } }]);
       const timestamp = Math.floor(Date.now() / 1000);
       const headers = { 'webhook-id': 'msg_1', 'webhook-timestamp': String(timestamp), 'webhook-signature': await signWebhook(secret, 'msg_1', timestamp, body) };
-      assert.deepEqual(new Webhook(secret).verify(body, headers), JSON.parse(body));
-      assert.doesNotThrow(() => verifySignature({ headers, body }, secret));
+      assert.deepEqual(verifySignature({ headers, body }, secret), JSON.parse(body));
     });
   });
 });
