@@ -122,13 +122,8 @@ export class InboxResource {
    * Every matching event, newest first, following cursors until `has_more` is false: each event
    * exactly once, even while new ones arrive (those newer than the first page are not included).
    */
-  async *iterate(options: Omit<InboxListOptions, 'cursor'> = {}): AsyncGenerator<InboxEvent> {
-    let cursor: string | null | undefined;
-    do {
-      const page = await this.list({ ...options, cursor });
-      yield* page.events;
-      cursor = page.has_more ? page.cursor : null;
-    } while (cursor);
+  iterate(options: Omit<InboxListOptions, 'cursor'> = {}): AsyncGenerator<InboxEvent> {
+    return everyItem((cursor) => this.list({ ...options, cursor }), (page) => page.events);
   }
 }
 
@@ -148,13 +143,8 @@ export class SubscriptionsResource {
   }
 
   /** Every subscription, newest first, following cursors. */
-  async *iterate(options: Omit<SubscriptionListOptions, 'cursor'> = {}): AsyncGenerator<Subscription> {
-    let cursor: string | null | undefined;
-    do {
-      const page = await this.list({ ...options, cursor });
-      yield* page.subscriptions;
-      cursor = page.has_more ? page.cursor : null;
-    } while (cursor);
+  iterate(options: Omit<SubscriptionListOptions, 'cursor'> = {}): AsyncGenerator<Subscription> {
+    return everyItem((cursor) => this.list({ ...options, cursor }), (page) => page.subscriptions);
   }
 
   get(workflowId: string, options: RequestOptions = {}): Promise<Subscription> {
@@ -179,6 +169,19 @@ export class SubscriptionsResource {
   rotateSecret(workflowId: string, options: RequestOptions = {}): Promise<RotatedSecret> {
     return this.transport.request({ method: 'POST', path: `/api/v1/subscriptions/${encodeURIComponent(workflowId)}/rotate-secret`, idempotent: false }, options);
   }
+}
+
+/** A listing's items, page after page, following cursors until a page says `has_more: false`. */
+async function* everyItem<Page extends { has_more: boolean; cursor: string | null }, Item>(
+  list: (cursor: string | null | undefined) => Promise<Page>,
+  items: (page: Page) => Item[],
+): AsyncGenerator<Item> {
+  let cursor: string | null | undefined;
+  do {
+    const page = await list(cursor);
+    yield* items(page);
+    cursor = page.has_more ? page.cursor : null;
+  } while (cursor);
 }
 
 function newIdempotencyKey(): string {
