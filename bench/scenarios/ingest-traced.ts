@@ -3,8 +3,7 @@
  * span (OTLP/HTTP, protobuf, the SDK's batch processor) to a local sink — so the report can put
  * tracing's cost beside the untraced run of the same bench.
  */
-import { apiHeaders, warmAndMeasure } from '../lib/measure.ts';
-import { singleEventBodies } from '../lib/payloads.ts';
+import { measureSingleEvents } from './ingest.ts';
 import { withTriggersServer, type ServerRun } from '../lib/servers.ts';
 import { startOtlpSink } from '../lib/otlp-sink.ts';
 import type { LoadResult } from '../lib/load.ts';
@@ -16,16 +15,12 @@ export interface TracedIngestResult extends LoadResult {
 }
 
 export async function runIngestTraced(ctx: BenchContext): Promise<ServerRun<TracedIngestResult>> {
-  const bodies = singleEventBodies(64);
   const sink = await startOtlpSink();
   try {
     const run = await withTriggersServer(
       ctx,
       'ingest-traced',
-      (t, mark) => {
-        const headers = apiHeaders(t.apiKey);
-        return warmAndMeasure(ctx, 'ingest-traced', t.origin, (i) => ({ method: 'POST', path: '/api/v1/events', headers, body: bodies[i % bodies.length] }), 202, 1, t.serverPid, mark);
-      },
+      (t, mark) => measureSingleEvents(ctx, 'ingest-traced', t.origin, t.apiKey, t.serverPid, mark),
       { OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, OTEL_SERVICE_NAME: 'triggers-bench' },
     );
     // The server flushed its spans when it stopped (SIGTERM shuts the SDK down).

@@ -4,10 +4,23 @@ import { singleEventBodies } from '../lib/payloads.ts';
 import { withTriggersServer } from '../lib/servers.ts';
 import type { BenchContext } from '../lib/context.ts';
 
-export async function runIngest(ctx: BenchContext) {
+/**
+ * The `ingest` load against `origin`: the same 64 single-event bodies, each answered 202. Shared by
+ * `ingest-traced` and `bare`, so the three runs differ only in the server they measure.
+ */
+export function measureSingleEvents(
+  ctx: BenchContext,
+  name: string,
+  origin: string,
+  apiKey: string,
+  serverPid: number | undefined,
+  markWindow?: (from: bigint, to: bigint) => void,
+) {
   const bodies = singleEventBodies(64);
-  return withTriggersServer(ctx, 'ingest', (t, mark) => {
-    const headers = apiHeaders(t.apiKey);
-    return warmAndMeasure(ctx, 'ingest', t.origin, (i) => ({ method: 'POST', path: '/api/v1/events', headers, body: bodies[i % bodies.length] }), 202, 1, t.serverPid, mark);
-  });
+  const headers = apiHeaders(apiKey);
+  return warmAndMeasure(ctx, name, origin, (i) => ({ method: 'POST', path: '/api/v1/events', headers, body: bodies[i % bodies.length] }), 202, 1, serverPid, markWindow);
+}
+
+export async function runIngest(ctx: BenchContext) {
+  return withTriggersServer(ctx, 'ingest', (t, mark) => measureSingleEvents(ctx, 'ingest', t.origin, t.apiKey, t.serverPid, mark));
 }
