@@ -55,7 +55,6 @@ export class LeaderElector {
   private leading = false;
   private lastRenewedAt = 0;
   private observed: { resourceVersion: string | undefined; at: number } | null = null;
-  private lastLease: Lease | null = null;
   private stopped = false;
   private readonly stopSignal = new AbortController();
   private loop: Promise<void> | undefined;
@@ -91,7 +90,6 @@ export class LeaderElector {
       const now = scheduler.now();
       const version = lease?.metadata.resourceVersion;
       if (!this.observed || this.observed.resourceVersion !== version) this.observed = { resourceVersion: version, at: now };
-      this.lastLease = lease;
       const decision = decideLease({ lease, observedAt: this.observed.at, now, identity });
       if (decision === 'wait') {
         if (this.leading) this.setLeading(false, `the Lease is held by ${lease?.spec?.holderIdentity}`);
@@ -102,7 +100,6 @@ export class LeaderElector {
         decision === 'create'
           ? await this.store.create({ metadata: { name: this.options.name, namespace: this.options.namespace }, spec })
           : await this.store.update({ ...lease!, spec });
-      this.lastLease = written;
       this.observed = { resourceVersion: written.metadata.resourceVersion, at: now };
       this.lastRenewedAt = now;
       if (!this.leading) this.setLeading(true, decision);
