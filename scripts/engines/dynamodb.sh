@@ -30,12 +30,8 @@ install() {
   echo "== installing moto[dynamodb]==$VERSION (PyPI) into $CACHE/venv"
   rm -rf "$CACHE/venv"
   mkdir -p "$CACHE"
-  if ! python3 -m venv "$CACHE/venv" >"$CACHE/venv.log" 2>&1; then
-    # Debian's python3 creates virtualenvs only with its python3-venv package.
-    rm -rf "$CACHE/venv"
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -q python3-venv >>"$CACHE/venv.log" 2>&1 || true
-    /usr/bin/python3 -m venv "$CACHE/venv" >>"$CACHE/venv.log" 2>&1 || { cat "$CACHE/venv.log" >&2; exit 1; }
-  fi
+  : >"$CACHE/venv.log"
+  make_venv "$CACHE/venv" "$CACHE/venv.log"
   # The server needs Flask and flask-cors besides the DynamoDB extra (moto[server] would add every service's dependencies).
   "$CACHE/venv/bin/pip" install -q --disable-pip-version-check "moto[dynamodb]==$VERSION" "flask==3.1.3" "flask-cors==6.0.5" >"$CACHE/pip.log" 2>&1 \
     || { tail -n 40 "$CACHE/pip.log" >&2; exit 1; }

@@ -1,4 +1,4 @@
-# Shared by scripts/engines/{postgres,redis,kafka,elasticmq,dynamodb}.sh (sourced, not run): where
+# Shared by scripts/engines/{postgres,redis,kafka,elasticmq,dynamodb,prometheus,python-sdk,kubernetes}.sh (sourced, not run): where
 # an engine keeps its files, installing it (apt or Maven Central), starting it in the background
 # with a pid file, waiting until it answers, stopping only what the script started, and the CLI.
 #
@@ -31,6 +31,17 @@ apt_install() {
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -q >/dev/null
   apt-get install -y -q "$2" >/dev/null
+}
+
+# make_venv VENV LOG: a fresh Python virtualenv at VENV, its output appended to LOG. Debian's
+# python3 creates virtualenvs only with its python3-venv package, installed here when missing.
+make_venv() {
+  local venv=$1 log=$2
+  if ! python3 -m venv "$venv" >>"$log" 2>&1; then
+    rm -rf "$venv"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q python3-venv >>"$log" 2>&1 || true
+    /usr/bin/python3 -m venv "$venv" >>"$log" 2>&1 || { cat "$log" >&2; exit 1; }
+  fi
 }
 
 # maven_fetch CACHE MAIN_CLASS GROUP:ARTIFACT:VERSION...: the artifacts and their runtime

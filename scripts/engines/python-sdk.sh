@@ -30,12 +30,8 @@ install() {
   rm -rf "$VENV"
   mkdir -p "$(dirname "$VENV")"
   local log="$VENV.log"
-  if ! python3 -m venv "$VENV" >"$log" 2>&1; then
-    # Debian's python3 creates virtualenvs only with its python3-venv package.
-    rm -rf "$VENV"
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -q python3-venv >>"$log" 2>&1 || true
-    /usr/bin/python3 -m venv "$VENV" >>"$log" 2>&1 || { cat "$log" >&2; exit 1; }
-  fi
+  : >"$log"
+  make_venv "$VENV" "$log"
   "$VENV/bin/pip" install -q --disable-pip-version-check -e "$PROJECT[test]" >>"$log" 2>&1 \
     || { tail -n 40 "$log" >&2; exit 1; }
   fingerprint >"$VENV/.complete"
