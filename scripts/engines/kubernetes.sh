@@ -19,6 +19,7 @@
 # TRIGGERS_ENGINES_DIR (/tmp/triggers-engines), TRIGGERS_ENGINES_CACHE (~/.cache/triggers-engines).
 # Facts behind the recipe: docs/engines.md and ../shared/KUBERNETES-TEST-SERVER.md.
 set -euo pipefail
+source "$(dirname "$0")/lib.sh"
 
 K8S_VERSION=1.34.2
 STAGING_VERSION=0.34.2
@@ -29,7 +30,7 @@ PROM_OPERATOR_VERSION=0.85.0
 PORT="${TRIGGERS_KUBE_PORT:-16443}"
 ETCD_PORT="${TRIGGERS_ETCD_PORT:-12379}"
 ETCD_PEER_PORT=$((ETCD_PORT + 1))
-CACHE="${TRIGGERS_ENGINES_CACHE:-$HOME/.cache/triggers-engines}/kubernetes"
+CACHE="$(engine_cache kubernetes)"
 BIN="$CACHE/bin"
 CRDS="$CACHE/crds"
 ROOT="${TRIGGERS_ENGINES_DIR:-/tmp/triggers-engines}/kubernetes"
@@ -37,7 +38,7 @@ PKI="$ROOT/pki"
 KUBECONFIG_FILE="$ROOT/kubeconfig"
 TOKEN_FILE="$ROOT/token"
 # The two main packages the builds compile (kept as Go files, not heredocs).
-GO_SOURCES="$(cd "$(dirname "$0")" && pwd)/kubernetes"
+GO_SOURCES="$ENGINES_SCRIPTS/kubernetes"
 
 log() { echo "== $*"; }
 
@@ -114,12 +115,7 @@ install() {
   build_apiserver
   fetch_crds
   # The tests apply manifests with kubectl (Debian's package; 1.32 works against this 1.34 server).
-  if ! command -v kubectl >/dev/null; then
-    log "installing kubectl (Debian package)"
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -q >/dev/null
-    apt-get install -y -q kubectl >/dev/null
-  fi
+  command -v kubectl >/dev/null || apt_install kubectl kubectl
 }
 
 pid_running() { # pidfile name
@@ -164,7 +160,7 @@ EOF
 }
 
 start_apiserver() {
-  nohup "$BIN/kube-apiserver" \
+  start_background "$ROOT/apiserver.pid" "$ROOT/apiserver.log" "$BIN/kube-apiserver" \
     --etcd-servers "http://127.0.0.1:$ETCD_PORT" \
     --bind-address 127.0.0.1 --advertise-address 127.0.0.1 --secure-port "$PORT" \
     --tls-cert-file "$PKI/apiserver.crt" --tls-private-key-file "$PKI/apiserver.key" \
@@ -174,9 +170,7 @@ start_apiserver() {
     --service-account-key-file "$PKI/sa.pub" --service-account-signing-key-file "$PKI/sa.key" \
     --service-cluster-ip-range 10.0.0.0/24 \
     --endpoint-reconciler-type none \
-    --disable-admission-plugins ServiceAccount \
-    >"$ROOT/apiserver.log" 2>&1 &
-  echo $! >"$ROOT/apiserver.pid"
+    --disable-admission-plugins ServiceAccount
   for _ in $(seq 1 300); do ready && return 0; sleep 0.2; done
   echo "kube-apiserver did not become ready on 127.0.0.1:$PORT" >&2
   tail -n 40 "$ROOT/apiserver.log" >&2
@@ -193,12 +187,11 @@ start() {
   rm -rf "$ROOT"; mkdir -p "$ROOT"
   make_pki
   # etcd reads every ETCD_* variable as a flag: start it with none set.
-  env $(env | sed -n 's/^\(ETCD_[A-Za-z0-9_]*\)=.*/-u \1/p') nohup "$BIN/etcd" --name triggers-test --data-dir "$ROOT/etcd" \
+  start_background "$ROOT/etcd.pid" "$ROOT/etcd.log" env $(env | sed -n 's/^\(ETCD_[A-Za-z0-9_]*\)=.*/-u \1/p') "$BIN/etcd" --name triggers-test --data-dir "$ROOT/etcd" \
     --listen-client-urls "http://127.0.0.1:$ETCD_PORT" --advertise-client-urls "http://127.0.0.1:$ETCD_PORT" \
     --listen-peer-urls "http://127.0.0.1:$ETCD_PEER_PORT" --initial-advertise-peer-urls "http://127.0.0.1:$ETCD_PEER_PORT" \
     --initial-cluster "triggers-test=http://127.0.0.1:$ETCD_PEER_PORT" \
-    --listen-metrics-urls "" --log-level warn >"$ROOT/etcd.log" 2>&1 &
-  echo $! >"$ROOT/etcd.pid"
+    --listen-metrics-urls "" --log-level warn
   for _ in $(seq 1 100); do curl -s --max-time 1 "http://127.0.0.1:$ETCD_PORT/health" | grep -q '"health":"true"' && break; sleep 0.1; done
   start_apiserver
   log "kube-apiserver v$K8S_VERSION ready on https://127.0.0.1:$PORT (kubeconfig: $KUBECONFIG_FILE)"
