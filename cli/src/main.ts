@@ -2,7 +2,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { CommandContext, type GlobalFlags, type Io } from './context.ts';
 import { EXIT, exitCodeFor } from './exit-codes.ts';
 import { sendCommand } from './commands/send.ts';
-import { inboxCommand } from './commands/inbox.ts';
+import { INBOX_STATUSES, inboxCommand } from './commands/inbox.ts';
 import { eventsGetCommand, eventsReplayCommand } from './commands/events.ts';
 import {
   subscriptionsCreateCommand,
@@ -63,7 +63,7 @@ export function buildProgram(io: Io, signal: AbortSignal, setExitCode: (code: nu
     .command('inbox')
     .description('list events, newest first (a table, or JSON); --follow prints new ones as they arrive')
     .option('--event-type <type>', 'only events with this payload.event_type')
-    .addOption(new Option('--status <status>', 'only events in this status').choices(['pending', 'delivered', 'failed', 'unmatched']))
+    .addOption(new Option('--status <status>', 'only events in this status').choices(INBOX_STATUSES))
     .option('--since <time>', 'RFC 3339: events at or after this time')
     .option('--until <time>', 'RFC 3339: events before this time')
     .option('--limit <n>', 'page size, 1–1000 (default 100; 20 with --follow)')
