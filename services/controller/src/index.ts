@@ -82,6 +82,7 @@ export function startController(options: ControllerOptions): RunningController {
     return undefined;
   };
   const allKeys = () => subscriptionInformers.flatMap((i) => i.keys());
+  const subscriptionsListed = () => subscriptionInformers.every((i) => i.hasSynced);
 
   // A changed Secret wakes every Subscription of its namespace that references it (rotation).
   const secretInformers = namespaces.map(
@@ -108,15 +109,8 @@ export function startController(options: ControllerOptions): RunningController {
       }),
   );
 
-  const reconciler = new Reconciler({
-    kube,
-    metadataStore,
-    scheduler,
-    log,
-    ssrfAllow: options.config.delivery.ssrfAllow,
-    cached,
-    recordFailure: eventRecorder(kube, log, settings.identity, () => scheduler.now()),
-  });
+  const recordFailure = eventRecorder(kube, log, settings.identity, () => scheduler.now());
+  const reconciler = new Reconciler({ kube, metadataStore, scheduler, log, ssrfAllow: options.config.delivery.ssrfAllow, cached, recordFailure });
 
   const enqueueAll = () => {
     for (const key of allKeys()) queue.add(key);
@@ -171,7 +165,7 @@ export function startController(options: ControllerOptions): RunningController {
         const delay = queue.addRateLimited(key);
         log.warn({ resource: key, err: error.message, retryInMs: delay }, 'Failed to reconcile Subscription');
         const resource = cached(key);
-        if (resource && elector.isLeader) await reconciler.recordFailure(resource, 'ReconcileError', error.message);
+        if (resource && elector.isLeader) await recordFailure(resource, 'ReconcileError', error.message);
       } finally {
         stopTimer();
         queue.done(key);
@@ -198,14 +192,14 @@ export function startController(options: ControllerOptions): RunningController {
       return elector.isLeader;
     },
     get hasSynced() {
-      return subscriptionInformers.every((i) => i.hasSynced);
+      return subscriptionsListed();
     },
     metrics,
     queue,
     readiness: {
       name: 'kubernetes',
       check: async () => {
-        if (!subscriptionInformers.every((i) => i.hasSynced)) throw new Error('Subscriptions not listed yet');
+        if (!subscriptionsListed()) throw new Error('Subscriptions not listed yet');
       },
     },
     async stop() {

@@ -42,10 +42,6 @@ const STATUS_WRITE_ATTEMPTS = 4;
 export class Reconciler {
   constructor(private readonly deps: ReconcilerDeps) {}
 
-  recordFailure(resource: SubscriptionResource, reason: string, message: string): Promise<void> {
-    return this.deps.recordFailure(resource, reason, message);
-  }
-
   async reconcile(key: string): Promise<ReconcileResult> {
     let resource = this.deps.cached(key);
     if (!resource) return { result: 'gone' }; // deleted: the finalizer already removed its subscription
