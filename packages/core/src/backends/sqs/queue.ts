@@ -234,10 +234,20 @@ export class SqsQueue implements Queue {
   }
 
   async depth(topic: Topic): Promise<QueueDepth> {
-    const { Attributes = {} } = await this.run('measuring queue depth', () =>
+    return this.approximateDepth(this.queues[topic].url, 'measuring queue depth');
+  }
+
+  /** The dead-letter queue's approximate count, every state included (nothing consumes it). */
+  async deadLetterDepth(topic: Topic): Promise<number> {
+    const { visible, delayed, inFlight } = await this.approximateDepth(this.queues[topic].deadLetterUrl, 'counting dead letters');
+    return visible + delayed + inFlight;
+  }
+
+  private async approximateDepth(queueUrl: string, action: string): Promise<QueueDepth> {
+    const { Attributes = {} } = await this.run(action, () =>
       this.client.send(
         new GetQueueAttributesCommand({
-          QueueUrl: this.queues[topic].url,
+          QueueUrl: queueUrl,
           AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesDelayed', 'ApproximateNumberOfMessagesNotVisible'],
         }),
       ),
@@ -247,23 +257,6 @@ export class SqsQueue implements Queue {
       delayed: Number(Attributes.ApproximateNumberOfMessagesDelayed ?? 0),
       inFlight: Number(Attributes.ApproximateNumberOfMessagesNotVisible ?? 0),
     };
-  }
-
-  /** The dead-letter queue's approximate count, every state included (nothing consumes it). */
-  async deadLetterDepth(topic: Topic): Promise<number> {
-    const { Attributes = {} } = await this.run('counting dead letters', () =>
-      this.client.send(
-        new GetQueueAttributesCommand({
-          QueueUrl: this.queues[topic].deadLetterUrl,
-          AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesDelayed', 'ApproximateNumberOfMessagesNotVisible'],
-        }),
-      ),
-    );
-    return (
-      Number(Attributes.ApproximateNumberOfMessages ?? 0) +
-      Number(Attributes.ApproximateNumberOfMessagesDelayed ?? 0) +
-      Number(Attributes.ApproximateNumberOfMessagesNotVisible ?? 0)
-    );
   }
 
   async ping(): Promise<void> {
