@@ -90,8 +90,9 @@ export class Transport {
     const url = this.url(call.path, call.query);
     const headers = this.headers({ ...(call.body !== undefined ? { 'content-type': 'application/json' } : {}), ...call.headers });
     const body = call.body === undefined ? undefined : JSON.stringify(call.body);
+    const timeoutMs = options.timeoutMs ?? this.options.timeoutMs ?? 30_000;
     for (let attempt = 0; ; attempt++) {
-      const timeout = AbortSignal.timeout(options.timeoutMs ?? this.options.timeoutMs ?? 30_000);
+      const timeout = AbortSignal.timeout(timeoutMs);
       const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
       let response: Response | undefined;
       let error: TriggersError;
@@ -103,7 +104,7 @@ export class Transport {
         error = new TriggersError({
           code: timedOut ? 'timeout' : 'network_error',
           status: 0,
-          detail: timedOut ? `No answer within ${options.timeoutMs ?? this.options.timeoutMs ?? 30_000} ms.` : `The request failed: ${describe(thrown)}`,
+          detail: timedOut ? `No answer within ${timeoutMs} ms.` : `The request failed: ${describe(thrown)}`,
           cause: thrown,
         });
         // Without an idempotency key a lost answer may hide a done request: do not repeat it.
