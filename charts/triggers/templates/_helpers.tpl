@@ -238,6 +238,14 @@ topologySpreadConstraints:
 {{- default .Release.Namespace (toString .Values.config.TRIGGERS_CONTROLLER_LEASE_NAMESPACE) -}}
 {{- end -}}
 
+{{/* Distributed mode's workloads, in order: the four roles, then the controller when enabled.
+     A JSON list: range over (include "triggers.distributedComponents" $ | fromJsonArray). */}}
+{{- define "triggers.distributedComponents" -}}
+{{- $components := list "ingest" "matcher" "deliverer" "inbox" -}}
+{{- if .Values.controller.enabled }}{{ $components = append $components "controller" }}{{ end -}}
+{{- toJson $components -}}
+{{- end -}}
+
 {{/* Whether an autoscaler owns the component's replica count: (dict "root" $ "component" "ingest") */}}
 {{- define "triggers.autoscaled" -}}
 {{- $values := index .root.Values .component -}}
