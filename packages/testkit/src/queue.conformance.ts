@@ -70,6 +70,18 @@ export function queueConformance(makeQueue: () => Promise<Queue>, capabilities: 
       return out;
     }
 
+    /** Sends one message and nacks it past `maxReceives`; returns what was sent. */
+    async function deadLetterOne(): Promise<unknown> {
+      const sent = body();
+      await queue.send(TOPIC, { body: sent });
+      for (let i = 1; i <= capabilities.maxReceives; i++) {
+        const [message] = await receiveAll(1);
+        await queue.nack(TOPIC, message.receipt, 0);
+      }
+      assert.deepEqual(await queue.receive(TOPIC, now({ waitTimeMs: unit * 2 })), [], 'not delivered again');
+      return sent;
+    }
+
     describe('send, receive, ack', function () {
       it('delivers a message with its body, an id, receive count 1 and its enqueue time', async function () {
         const before = Date.now();
@@ -229,12 +241,7 @@ export function queueConformance(makeQueue: () => Promise<Queue>, capabilities: 
         if (!queue.capabilities.deadLetter) this.skip();
         this.timeout(60_000);
         const before = await queue.deadLetterDepth(TOPIC);
-        await queue.send(TOPIC, { body: body() });
-        for (let i = 1; i <= capabilities.maxReceives; i++) {
-          const [message] = await receiveAll(1);
-          await queue.nack(TOPIC, message.receipt, 0);
-        }
-        assert.deepEqual(await queue.receive(TOPIC, now({ waitTimeMs: unit * 2 })), [], 'not delivered again');
+        await deadLetterOne();
         // Approximate counts (SQS attributes) must settle on the right number while nothing moves.
         const deadline = Date.now() + (queue.capabilities.exactDepth ? 0 : 15_000);
         let count = await queue.deadLetterDepth(TOPIC);
@@ -248,18 +255,6 @@ export function queueConformance(makeQueue: () => Promise<Queue>, capabilities: 
     });
 
     describe('dead letters, acked', function () {
-      /** Sends one message and nacks it past `maxReceives`; returns what was sent. */
-      async function deadLetterOne(): Promise<unknown> {
-        const sent = body();
-        await queue.send(TOPIC, { body: sent });
-        for (let i = 1; i <= capabilities.maxReceives; i++) {
-          const [message] = await receiveAll(1);
-          await queue.nack(TOPIC, message.receipt, 0);
-        }
-        assert.deepEqual(await queue.receive(TOPIC, now({ waitTimeMs: unit * 2 })), [], 'not delivered again');
-        return sent;
-      }
-
       it('lists a dead letter without consuming it', async function () {
         if (!queue.capabilities.deadLetter) this.skip();
         this.timeout(60_000);
