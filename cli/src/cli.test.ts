@@ -49,12 +49,13 @@ function startTriggers(args: string[], env: Record<string, string>) {
   };
 }
 
-async function waitFor<T>(check: () => T | undefined | false, what: string, timeoutMs = 15_000): Promise<T> {
+/** `what` may be a function, so the timeout message shows the output as it is then, not when waiting began. */
+async function waitFor<T>(check: () => T | undefined | false, what: string | (() => string), timeoutMs = 15_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = check();
     if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${typeof what === 'function' ? what() : what}`);
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }
@@ -93,7 +94,7 @@ describe('triggers CLI', function () {
   it('listen --forward-to POSTs each matching event, signed so standardwebhooks verifies it, within 1 s of the 202', async () => {
     const listen = startTriggers(['--json', 'listen', '--forward-to', receiver.url('/local'), '--event-type', 'order.*'], env);
     try {
-      const ready = JSON.parse(await waitFor(() => listen.lines().find((l) => l.includes('"ready"')), `the ready line (${listen.out.stderr})`));
+      const ready = JSON.parse(await waitFor(() => listen.lines().find((l) => l.includes('"ready"')), () => `the ready line (${listen.out.stderr})`));
       assert.match(ready.secret, /^whsec_/);
       const before = receiver.requests.length;
       await server.request('POST', '/api/v1/events', { apiKey: env.TRIGGERS_API_KEY, json: { payload: { event_type: 'invoice.paid' } } });
