@@ -2,7 +2,7 @@ import { register as globalRegistry, type Registry } from 'prom-client';
 import type { Config, Logger, ReadinessCheck } from '@triggers/core/runtime';
 import type { MetadataStore } from '@triggers/core/ports';
 import { coerceError } from '@triggers/core/domain';
-import { Informer, apiListWatchSource, objectKey, type KubeObject } from './kube/informer.ts';
+import { Informer, apiListWatchSource, objectKey, type KubeObject, type ListWatchSource } from './kube/informer.ts';
 import { isConflict, type KubeClient } from './kube/kube-client.ts';
 import { LeaderElector } from './leader/leader-elector.ts';
 import { Reconciler } from './reconcile/reconciler.ts';
@@ -57,23 +57,26 @@ export function startController(options: ControllerOptions): RunningController {
     metrics.queueDelayed.set(queue.delayedCount);
   };
 
-  const subscriptionInformers = namespaces.map(
-    (namespace) =>
-      new Informer<SubscriptionResource>({
-        name: 'subscriptions',
-        source: apiListWatchSource(kube, collectionPath(namespace)),
-        scheduler,
-        onChange: (_event, resource) => {
-          queue.add(objectKey(resource));
-          updateDepth();
-        },
-        onError: (error, delayMs) => {
-          metrics.watchErrors.inc({ resource: 'subscriptions' });
-          log.warn({ namespace: namespace ?? '*', err: error.message, retryInMs: delayMs }, 'Failed to list or watch Subscriptions');
-        },
-        onList: (why) => metrics.relists.inc({ resource: 'subscriptions', why }),
-      }),
-  );
+  /** One informer per watched namespace; each change queues keys, failures and relists are counted under `resource`. */
+  const informers = <T extends KubeObject>(resource: 'subscriptions' | 'secrets', kind: string, source: (namespace: string | undefined) => ListWatchSource<T>, onChange: (object: T) => void) =>
+    namespaces.map(
+      (namespace) =>
+        new Informer<T>({
+          source: source(namespace),
+          scheduler,
+          onChange: (_event, object) => {
+            onChange(object);
+            updateDepth();
+          },
+          onError: (error, delayMs) => {
+            metrics.watchErrors.inc({ resource });
+            log.warn({ namespace: namespace ?? '*', err: error.message, retryInMs: delayMs }, `Failed to list or watch ${kind}`);
+          },
+          onList: (why) => metrics.relists.inc({ resource, why }),
+        }),
+    );
+
+  const subscriptionInformers = informers<SubscriptionResource>('subscriptions', 'Subscriptions', (namespace) => apiListWatchSource(kube, collectionPath(namespace)), (resource) => queue.add(objectKey(resource)));
   const cached = (key: string) => {
     for (const informer of subscriptionInformers) {
       const found = informer.get(key);
@@ -85,28 +88,19 @@ export function startController(options: ControllerOptions): RunningController {
   const subscriptionsListed = () => subscriptionInformers.every((i) => i.hasSynced);
 
   // A changed Secret wakes every Subscription of its namespace that references it (rotation).
-  const secretInformers = namespaces.map(
-    (namespace) =>
-      new Informer<SecretMetadata>({
-        name: 'secrets',
-        source: apiListWatchSource(kube, namespace ? `/api/v1/namespaces/${encodeURIComponent(namespace)}/secrets` : '/api/v1/secrets', { metadataOnly: true }),
-        scheduler,
-        onChange: (_event, secret) => {
-          for (const informer of subscriptionInformers) {
-            for (const resource of informer.list()) {
-              if (resource.metadata.namespace === secret.metadata.namespace && resource.spec?.signingSecretRef?.name === secret.metadata.name) {
-                queue.add(objectKey(resource));
-              }
-            }
+  const secretInformers = informers<SecretMetadata>(
+    'secrets',
+    'Secrets',
+    (namespace) => apiListWatchSource(kube, namespace ? `/api/v1/namespaces/${encodeURIComponent(namespace)}/secrets` : '/api/v1/secrets', { metadataOnly: true }),
+    (secret) => {
+      for (const informer of subscriptionInformers) {
+        for (const resource of informer.list()) {
+          if (resource.metadata.namespace === secret.metadata.namespace && resource.spec?.signingSecretRef?.name === secret.metadata.name) {
+            queue.add(objectKey(resource));
           }
-          updateDepth();
-        },
-        onError: (error, delayMs) => {
-          metrics.watchErrors.inc({ resource: 'secrets' });
-          log.warn({ namespace: namespace ?? '*', err: error.message, retryInMs: delayMs }, 'Failed to list or watch Secrets');
-        },
-        onList: (why) => metrics.relists.inc({ resource: 'secrets', why }),
-      }),
+        }
+      }
+    },
   );
 
   const recordFailure = eventRecorder(kube, log, settings.identity, () => scheduler.now());

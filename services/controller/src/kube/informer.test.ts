@@ -52,7 +52,6 @@ describe('Informer (list + watch)', () => {
     changes = [];
     errors = [];
     informer = new Informer<Obj>({
-      name: 'test',
       source,
       scheduler,
       onChange: (event, o) => changes.push(`${event}:${o.metadata!.name}@${o.metadata!.resourceVersion}`),

@@ -34,7 +34,6 @@ export interface ListWatchSource<T> {
 export type InformerEvent = 'add' | 'update' | 'delete';
 
 export interface InformerOptions<T> {
-  name: string;
   source: ListWatchSource<T>;
   scheduler: Scheduler;
   onChange: (event: InformerEvent, object: T) => void;
