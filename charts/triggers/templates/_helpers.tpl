@@ -116,6 +116,17 @@ checksum/secret: {{ include (print .Template.BasePath "/secret.yaml") . | sha256
 {{- end }}
 {{- end -}}
 
+{{/* A pod template's metadata (labels, podLabels, the checksum annotations): (dict "root" $ "component" "ingest") */}}
+{{- define "triggers.podMetadata" -}}
+labels:
+  {{- include "triggers.labels" . | nindent 2 }}
+  {{- with .root.Values.podLabels }}
+  {{- toYaml . | nindent 2 }}
+  {{- end }}
+annotations:
+  {{- include "triggers.podAnnotations" .root | nindent 2 }}
+{{- end -}}
+
 {{/* One container running a role: (dict "root" $ "name" "ingest" "role" "ingest" "port" 8080 "env" map "resources" map [portName]) */}}
 {{- define "triggers.container" -}}
 {{- $root := .root -}}
