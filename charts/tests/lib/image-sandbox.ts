@@ -12,8 +12,9 @@ import { ROLES } from '../../../docker/bundle.mjs';
  * Runs the image's roles the way the image does, without a container engine: the Dockerfile's own
  * build steps (the console's `vite build` when it is missing, then `node docker/bundle.mjs --out`),
  * laid out like the image's /app (dist/, docker/entrypoint.sh, package.json, and a node_modules that
- * holds only the production packages of the lockfile, as `npm ci --omit=dev` would), started through
- * the same docker/entrypoint.sh with NODE_ENV=production.
+ * holds only the production packages of the lockfile, as `npm ci --omit=dev` would: symlinks into the
+ * checkout's node_modules, followed with --preserve-symlinks so that the packages' own imports resolve
+ * in that set too), started through the same docker/entrypoint.sh with NODE_ENV=production.
  *
  * Read-only except the data folder: as root (no container here) each role runs as uid/gid 65534
  * through `setpriv`, with the app folder owned by root, so only the data folder and TMPDIR (its
@@ -131,6 +132,9 @@ export async function prepareImageSandbox(): Promise<ImageSandbox> {
           HOME: '/nonexistent',
           TMPDIR: tmpDir,
           NODE_ENV: 'production',
+          // node_modules holds symlinks into the checkout's: without this, a package's own imports
+          // would resolve from the checkout's full (dev included) tree instead of the production set.
+          NODE_OPTIONS: '--preserve-symlinks',
           PORT: String(port),
           TRIGGERS_HOST: '127.0.0.1',
           TRIGGERS_DATA_DIR: dataDir,
