@@ -80,13 +80,6 @@ export class SseResponse {
     return false;
   }
 
-  /** Ends the stream (server shutting down, or the client went away). */
-  end(): void {
-    if (this.closed) return;
-    this.res.end();
-    this.markClosed();
-  }
-
   private drained(): Promise<boolean> {
     return new Promise((resolve) => {
       const done = (ok: boolean) => {

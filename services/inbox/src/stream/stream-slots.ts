@@ -27,8 +27,4 @@ export class CustomerStreamSlots {
       else this.open.set(customerId, left);
     };
   }
-
-  count(customerId: string): number {
-    return this.open.get(customerId) ?? 0;
-  }
 }
