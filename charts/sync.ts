@@ -9,7 +9,7 @@
  *   npx tsx charts/sync.ts            rewrites them (needs helm: TRIGGERS_TEST_HELM or helm on PATH)
  *   npx tsx charts/sync.ts --check    exits 1 naming every file that is out of date
  *
- * charts/tests/sync.test.ts runs the check, so a stale copy fails `npm test`. values.yaml is not
+ * charts/tests/kustomize.test.ts runs the check, so a stale copy fails `npm test`. values.yaml is not
  * generated (its comments are written by hand); the tests say which setting it misses.
  */
 import { spawnSync } from 'node:child_process';
