@@ -1,9 +1,9 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { freePort } from '@triggers/testkit';
 import { REPO_ROOT } from './repo.ts';
 // The role table the Dockerfile's bundle step uses.
 import { ROLES } from '../../../docker/bundle.mjs';
@@ -69,14 +69,6 @@ function run(command: string, args: string[], cwd: string): string {
 
 function giveTo(target: string): void {
   if (isRoot) fs.chownSync(target, RUN_AS, RUN_AS);
-}
-
-export async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 /** Builds the bundles the way the Dockerfile does and lays out an image-like /app. */
