@@ -11,6 +11,7 @@
  * This file is the command line only: flags, the lifecycle of the child processes, the loop over
  * the scenarios (bench/scenarios/<name>.ts, one file each) and the results file.
  */
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -22,7 +23,8 @@ import { BACKEND_PRESETS, enginePorts, resolveEngines, type BackendPreset } from
 import { formatProfileSummary, type ProfileSummary } from './lib/cpuprofile.ts';
 import { ADMIN_TOKEN, MAX_BATCH, type BenchContext, type BenchSettings } from './lib/context.ts';
 import { machineInfo, sourceInfo } from './lib/machine.ts';
-import { formatReport, type ScenarioResults } from './lib/report.ts';
+import { formatReport, loadGeneratorText, type ScenarioResults } from './lib/report.ts';
+import { TASKSET, wrkMissing } from './lib/wrk.ts';
 import type { ServerRun } from './lib/servers.ts';
 import { ALL_SCENARIOS, SCENARIOS, type ScenarioName } from './scenarios/index.ts';
 
@@ -56,6 +58,14 @@ const HELP = `Usage: npm run bench -- [flags]
   --url URL             use an already-running server (127.0.0.1/localhost only) instead of
                         starting one; needs --admin-token (or TRIGGERS_ADMIN_TOKEN)
   --admin-token TOKEN   admin token for --url
+  --pin                 pin each started server (Triggers, bare node:http) to one CPU and this
+                        process, the load generator and the webhook receiver to another, with
+                        taskset (the same one-core budget for Triggers and bare node:http);
+                        implies --load-generator wrk
+  --pin-cpus S,L        CPU lists for --pin: server S, everything else L (default 0,1)
+  --load-generator G    undici (in this process, the default) or wrk (Debian's /usr/bin/wrk, the
+                        default with --pin) for ingest, ingest-traced, batch and bare
+  --wrk-threads N       wrk threads (default 1)
   --cpu-prof            run each started server with node --cpu-prof and summarise the profile
                         of the measured window (written to bench/results/profiles/)
   --server-env K=V      extra environment for the started servers (repeatable), e.g.
@@ -89,6 +99,10 @@ const { values: flags } = parseArgs({
     url: { type: 'string' },
     'admin-token': { type: 'string' },
     'cpu-prof': { type: 'boolean', default: false },
+    pin: { type: 'boolean', default: false },
+    'pin-cpus': { type: 'string', default: '0,1' },
+    'load-generator': { type: 'string' },
+    'wrk-threads': { type: 'string', default: '1' },
     'server-env': { type: 'string', multiple: true, default: [] },
     'keep-data': { type: 'boolean', default: false },
     echo: { type: 'boolean', default: false },
@@ -108,6 +122,16 @@ function num(name: string, value: string, min: number, max = Number.MAX_SAFE_INT
     process.exit(2);
   }
   return n;
+}
+
+/** "S,L" → taskset CPU lists for the servers and for the rest; each a CPU number or a range (e.g. 0 or 2-3). */
+function pinCpus(value: string): { server: string; load: string } {
+  const parts = value.split(',');
+  if (parts.length !== 2 || !parts.every((p) => /^\d+(-\d+)?$/.test(p.trim()))) {
+    process.stderr.write(`--pin-cpus: expected SERVER,LOAD (e.g. 0,1 or 0-1,2-3), got ${JSON.stringify(value)}\n`);
+    process.exit(2);
+  }
+  return { server: parts[0].trim(), load: parts[1].trim() };
 }
 
 const settings: BenchSettings = {
@@ -130,6 +154,9 @@ const settings: BenchSettings = {
   backends: flags.backends!,
   url: flags.url?.replace(/\/+$/, ''),
   cpuProf: flags['cpu-prof']!,
+  loadGenerator: (flags['load-generator'] ?? (flags.pin ? 'wrk' : 'undici')) as 'undici' | 'wrk',
+  wrkThreads: Math.floor(num('wrk-threads', flags['wrk-threads']!, 1, 64)),
+  pin: flags.pin ? pinCpus(flags['pin-cpus']!) : undefined,
   serverEnv: Object.fromEntries(
     flags['server-env']!.map((kv) => {
       const i = kv.indexOf('=');
@@ -154,6 +181,34 @@ if (!Object.hasOwn(BACKEND_PRESETS, settings.backends)) {
   process.exit(2);
 }
 const preset: BackendPreset = BACKEND_PRESETS[settings.backends];
+if (settings.loadGenerator !== 'undici' && settings.loadGenerator !== 'wrk') {
+  process.stderr.write(`--load-generator: expected undici or wrk, got ${JSON.stringify(settings.loadGenerator)}\n`);
+  process.exit(2);
+}
+{
+  const missing = settings.loadGenerator === 'wrk' || settings.pin ? wrkMissing(settings.pin !== undefined) : undefined;
+  if (missing) {
+    process.stderr.write(
+      `${settings.pin ? '--pin' : '--load-generator wrk'} needs wrk${settings.pin ? ' and taskset' : ''}: ${missing}. ` +
+        `Without them, run without ${settings.pin ? '--pin' : '--load-generator wrk'} (undici client, unpinned).\n`,
+    );
+    process.exit(2);
+  }
+}
+if (settings.pin) {
+  if (settings.url) {
+    process.stderr.write('--pin applies to the servers the bench starts; it cannot be combined with --url\n');
+    process.exit(2);
+  }
+  // This process (the undici client of the other scenarios) and its children that are not servers
+  // under test (wrk, the webhook receiver) run on the load CPUs; the servers on theirs.
+  try {
+    execFileSync(TASKSET, ['-a', '-p', '-c', settings.pin.load, String(process.pid)], { stdio: 'ignore' });
+  } catch (error) {
+    process.stderr.write(`--pin: taskset -a -p -c ${settings.pin.load} ${process.pid} failed (${error instanceof Error ? error.message : String(error)}); does this machine have CPUs ${settings.pin.server} and ${settings.pin.load}? (nproc: ${os.availableParallelism()})\n`);
+    process.exit(2);
+  }
+}
 if (settings.url && preset.name !== 'sqlite') {
   process.stderr.write('--backends applies to the servers the bench starts; it cannot be combined with --url\n');
   process.exit(2);
@@ -230,6 +285,7 @@ async function main(): Promise<number> {
   const machine = machineInfo(ctx);
   const source = sourceInfo(ROOT);
   log(`Triggers benchmark — ${machine.cpus}× ${machine.cpuModel}, Node ${machine.node}, ${machine.platform}; ${source.text}`);
+  log(`load: ${loadGeneratorText(ctx)}`);
   log(
     `duration ${settings.durationS} s (+${settings.warmupS} s warm-up), ${settings.connections} connections, scenarios ${settings.scenarios.join(',')}` +
       (settings.url ? `, target ${settings.url}` : ', servers started per scenario'),
@@ -292,7 +348,7 @@ async function main(): Promise<number> {
     command: `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim(),
     machine,
     source,
-    settings: { ...settings, adminToken: undefined, loadGenerator: 'undici Pool, pipelining 1' },
+    settings: { ...settings, adminToken: undefined, loadGeneratorDetail: loadGeneratorText(ctx) },
     backends: settings.url ? undefined : { preset: preset.name, describe: preset.describe, choice: preset.choice, engines },
     scenarios,
     ingestToBareRatio: ratio,

@@ -25,9 +25,11 @@ export interface Child {
 export function spawnChild(
   name: string,
   args: string[],
-  options: { cwd: string; env: NodeJS.ProcessEnv; echo?: boolean },
+  options: { cwd: string; env: NodeJS.ProcessEnv; echo?: boolean; cpus?: string },
 ): Child {
-  const proc = spawn(process.execPath, args, { cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  // taskset execs node in place, so the pid (CPU accounting, signals) is node's own.
+  const [file, argv] = options.cpus !== undefined ? ['/usr/bin/taskset', ['-c', options.cpus, process.execPath, ...args]] : [process.execPath, args];
+  const proc = spawn(file, argv, { cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe'] });
   live.add(proc);
   let buffer = '';
   const keep = (chunk: Buffer) => {

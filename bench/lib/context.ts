@@ -30,6 +30,11 @@ export interface BenchSettings {
   backends: string;
   url: string | undefined;
   cpuProf: boolean;
+  /** Closed-loop scenarios' client: the in-process undici Pool, or Debian's wrk (bench/lib/wrk.ts). */
+  loadGenerator: 'undici' | 'wrk';
+  wrkThreads: number;
+  /** --pin: taskset CPU lists for the servers under test and for everything else (this process, wrk, the receiver). */
+  pin: { server: string; load: string } | undefined;
   serverEnv: Record<string, string>;
   keepData: boolean;
   echo: boolean;

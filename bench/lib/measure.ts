@@ -1,5 +1,6 @@
 /** A probe, then a warm-up and a measured closed-loop run of one request shape. */
 import { runLoad, type LoadResult, type RequestSpec } from './load.ts';
+import { runWrk } from './wrk.ts';
 import { fmtInt, fmtMs } from './stats.ts';
 import type { BenchContext } from './context.ts';
 
@@ -25,28 +26,50 @@ export async function warmAndMeasure(
   serverPid: number | undefined,
   markWindow?: (from: bigint, to: bigint) => void,
   connections = ctx.settings.connections,
+  /**
+   * The client: --load-generator by default. With wrk, `variants` distinct requests (request(0 …
+   * variants-1)) are sent in turn; the undici client calls `request(i)` for every request.
+   */
+  client: { generator?: 'undici' | 'wrk'; variants?: number } = {},
 ): Promise<LoadResult & { warmup?: { requests: number; errors: number } }> {
   await probe(origin, request(0), expectStatus);
+  const generator = client.generator ?? ctx.settings.loadGenerator;
+  const load = (durationMs: number, measured: boolean) =>
+    generator === 'wrk'
+      ? runWrk({
+          origin,
+          connections,
+          durationMs,
+          request,
+          variants: client.variants ?? 64,
+          itemsPerRequest,
+          threads: ctx.settings.wrkThreads,
+          cpus: ctx.settings.pin?.load,
+          serverPid: measured ? serverPid : undefined,
+          engineCpuSeconds: measured ? ctx.engineCpu : undefined,
+          signal: ctx.signal,
+        })
+      : runLoad({
+          origin,
+          connections,
+          durationMs,
+          request,
+          expectStatus,
+          itemsPerRequest,
+          serverPid: measured ? serverPid : undefined,
+          engineCpuSeconds: measured ? ctx.engineCpu : undefined,
+          signal: ctx.signal,
+        });
   let warmup: { requests: number; errors: number } | undefined;
   if (ctx.settings.warmupS > 0) {
-    ctx.log(`  ${name}: warm-up ${ctx.settings.warmupS} s…`);
-    const w = await runLoad({ origin, connections, durationMs: ctx.settings.warmupS * 1000, request, expectStatus, itemsPerRequest, signal: ctx.signal });
+    ctx.log(`  ${name}: warm-up ${ctx.settings.warmupS} s${generator === 'wrk' ? ' (wrk)' : ''}…`);
+    const w = await load(ctx.settings.warmupS * 1000, false);
     warmup = { requests: w.requests, errors: w.errors };
     ctx.checkAborted();
   }
-  ctx.log(`  ${name}: measuring ${ctx.settings.durationS} s at ${connections} connections…`);
+  ctx.log(`  ${name}: measuring ${ctx.settings.durationS} s at ${connections} connections${generator === 'wrk' ? ' (wrk)' : ''}…`);
   const from = process.hrtime.bigint();
-  const result = await runLoad({
-    origin,
-    connections,
-    durationMs: ctx.settings.durationS * 1000,
-    request,
-    expectStatus,
-    itemsPerRequest,
-    serverPid,
-    engineCpuSeconds: ctx.engineCpu,
-    signal: ctx.signal,
-  });
+  const result = await load(ctx.settings.durationS * 1000, true);
   markWindow?.(from, process.hrtime.bigint());
   ctx.checkAborted();
   ctx.log(

@@ -5,6 +5,7 @@ import { FILTER_EVENT_TYPE } from './payloads.ts';
 import { fmtInt, fmtMs, type LatencySummary } from './stats.ts';
 import type { machineInfo, sourceInfo } from './machine.ts';
 import { MAX_BATCH, type BenchContext } from './context.ts';
+import { wrkVersion } from './wrk.ts';
 import type { InboxResult } from '../scenarios/inbox.ts';
 import type { TracedIngestResult } from '../scenarios/ingest-traced.ts';
 import type { DeliveryLatencyResult } from '../scenarios/delivery-latency.ts';
@@ -26,6 +27,21 @@ export interface TargetCheck {
   measured: string;
   /** null: not applicable to this run (e.g. fewer events stored than the target assumes). */
   pass: boolean | null;
+}
+
+/** Server CPU time per accepted event (µs), or '-'. */
+function serverCpuPerEvent(r: LoadResult): string {
+  return r.serverCpuCores !== undefined && r.itemsPerSecond > 0 ? fmtInt((r.serverCpuCores / r.itemsPerSecond) * 1e6) : '-';
+}
+
+/** The closed-loop client and the CPU pinning, in words (the report's and the log's "load:" line). */
+export function loadGeneratorText(ctx: BenchContext): string {
+  const { loadGenerator, wrkThreads, pin } = ctx.settings;
+  const client =
+    loadGenerator === 'wrk'
+      ? `${wrkVersion()} (${wrkThreads} thread${wrkThreads === 1 ? '' : 's'}) for ingest/ingest-traced/batch/bare, undici Pool elsewhere`
+      : 'undici Pool, pipelining 1';
+  return pin ? `${client}; servers under test pinned to CPU ${pin.server}, load generator and bench on CPU ${pin.load} (taskset)` : `${client}, unpinned`;
 }
 
 export function table(headers: string[], rows: string[][]): string {
@@ -63,6 +79,7 @@ export function formatReport(
       r.loadGeneratorCpuCores.toFixed(2),
       ...(ctx.engineCpu ? [r.engineCpuCores !== undefined ? r.engineCpuCores.toFixed(2) : '-'] : []),
       r.otherCpuCores !== undefined ? r.otherCpuCores.toFixed(2) : '-',
+      serverCpuPerEvent(r),
     ]);
   };
   addLoad('ingest  POST /api/v1/events', ingest);
@@ -81,15 +98,18 @@ export function formatReport(
   );
   if (machine.fsync) out.push(`disk: 4 KiB append + fdatasync in ${machine.fsync.dir}: p50 ${fmtMs(machine.fsync.p50Ms)} ms, p99 ${fmtMs(machine.fsync.p99Ms)} ms`);
   out.push(`code: ${source.text}`);
-  out.push(`load: undici Pool, ${ctx.settings.connections} connections, pipelining 1, ${ctx.settings.durationS} s measured after ${ctx.settings.warmupS} s warm-up, all on 127.0.0.1`);
+  out.push(`load: ${loadGeneratorText(ctx)}, ${ctx.settings.connections} connections, ${ctx.settings.durationS} s measured after ${ctx.settings.warmupS} s warm-up, all on 127.0.0.1`);
   if (!ctx.settings.url) out.push(`backends: ${ctx.preset.name}${engines.length ? ` (${engines.join('; ')})` : ''}`);
   out.push('');
   if (loadRows.length) {
-    out.push(table(['scenario', 'req/s', 'events/s', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'errors', 'srv CPU', 'gen CPU', ...(ctx.engineCpu ? ['engine CPU'] : []), 'other CPU'], loadRows));
-    out.push(`(CPU in cores during the measurement: the server process, the load generator, ${ctx.engineCpu ? "the engines' processes, " : ''}everything else on the machine)`);
+    out.push(table(['scenario', 'req/s', 'events/s', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'errors', 'srv CPU', 'gen CPU', ...(ctx.engineCpu ? ['engine CPU'] : []), 'other CPU', 'srv µs/event'], loadRows));
+    out.push(
+      `(CPU in cores during the measurement: the server process, the load generator, ${ctx.engineCpu ? "the engines' processes, " : ''}everything else on the machine; ` +
+        `srv µs/event: server CPU time per accepted event, the figure least disturbed by other load)`,
+    );
     const noisy = [ingest, traced, batch, bare].some((r) => r?.otherCpuCores !== undefined && r.otherCpuCores > 0.25);
     if (noisy) out.push(`WARNING: other processes used CPU during the run (see "other CPU"): the figures are disturbed; run on a quiet machine.`);
-    if (ratio !== undefined) out.push(`single-event ingest / bare node:http = ${ratio.toFixed(3)}`);
+    if (ratio !== undefined) out.push(`single-event ingest / bare node:http = ${ratio.toFixed(3)}${ctx.settings.pin ? ` (both pinned to CPU ${ctx.settings.pin.server}, same run)` : ''}`);
     if (tracingOverhead !== undefined) {
       out.push(`tracing on costs ${(tracingOverhead * 100).toFixed(1)} % of single-event throughput (${fmtInt(traced!.exported.requests)} OTLP exports, ${fmtInt(traced!.exported.bytes)} bytes)`);
     }

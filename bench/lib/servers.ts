@@ -117,6 +117,7 @@ export async function withTriggersServer<T>(
     cwd: ctx.root,
     env: { ...serverEnv(ctx, port, dataDir, prepared?.env), ...extraEnv },
     echo: ctx.settings.echo,
+    cpus: ctx.settings.pin?.server,
   });
   const origin = `http://127.0.0.1:${port}`;
   try {
@@ -159,7 +160,7 @@ export async function withTriggersServer<T>(
 export async function withBareServer<T>(ctx: BenchContext, fn: (origin: string, pid: number) => Promise<T>): Promise<T> {
   const port = await freePort();
   const env = { ...process.env, PORT: String(port) };
-  const child = spawnChild('bare', ['--import', 'tsx', '--import', './bench/lib/exit-with-parent.mjs', 'bench/bare-server.ts'], { cwd: ctx.root, env, echo: ctx.settings.echo });
+  const child = spawnChild('bare', ['--import', 'tsx', '--import', './bench/lib/exit-with-parent.mjs', 'bench/bare-server.ts'], { cwd: ctx.root, env, echo: ctx.settings.echo, cpus: ctx.settings.pin?.server });
   const origin = `http://127.0.0.1:${port}`;
   try {
     await waitForHealth(origin, child, 90_000, ctx.signal);

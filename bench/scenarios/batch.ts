@@ -17,6 +17,8 @@ export async function runBatch(ctx: BenchContext) {
       ctx.settings.batchSize,
       t.serverPid,
       mark,
+      undefined,
+      { variants: bodies.length },
     );
   });
 }

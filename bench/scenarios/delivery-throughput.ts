@@ -227,6 +227,7 @@ export async function runDeliveryThroughput(ctx: BenchContext): Promise<ServerRu
         receiver.pid,
         undefined,
         connections,
+        { generator: 'undici' }, // "bare undici" by definition: the deliverer's own HTTP client
       );
     } catch (error) {
       bareUndiciError = error instanceof Error ? error.message : String(error);
