@@ -88,9 +88,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   };
 
   const cpuStart = process.cpuUsage();
-  const serverCpuStart = options.serverPid ? processCpuSeconds(options.serverPid) : undefined;
-  const machineStart = machineBusySeconds();
-  const engineStart = options.engineCpuSeconds?.();
+  const meter = cpuMeter(options.serverPid, options.engineCpuSeconds);
   let progressTimer: NodeJS.Timeout | undefined;
   if (options.onProgress) {
     progressTimer = setInterval(() => options.onProgress!(ok, Number(process.hrtime.bigint() - startedNs) / 1e6), options.progressEveryMs ?? 5000);
@@ -130,12 +128,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   }
   const elapsedS = Number(process.hrtime.bigint() - startedNs) / 1e9;
   const cpu = process.cpuUsage(cpuStart);
-  const serverCpuEnd = options.serverPid ? processCpuSeconds(options.serverPid) : undefined;
-  const machineEnd = machineBusySeconds();
-  const engineEnd = options.engineCpuSeconds?.();
-  const engineCores = engineStart !== undefined && engineEnd !== undefined ? (engineEnd - engineStart) / elapsedS : undefined;
-  const serverCores = serverCpuStart !== undefined && serverCpuEnd !== undefined ? (serverCpuEnd - serverCpuStart) / elapsedS : undefined;
-  const generatorCores = (cpu.user + cpu.system) / 1e6 / elapsedS;
+  const cores = meter.stop(elapsedS, (cpu.user + cpu.system) / 1e6);
   await pool.close().catch(() => pool.destroy());
 
   return {
@@ -148,13 +141,38 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     requestsPerSecond: round(ok / elapsedS, 1),
     itemsPerSecond: round((ok * (options.itemsPerRequest ?? 1)) / elapsedS, 1),
     latencyMs: summarize(samples.values()),
-    serverCpuCores: serverCores !== undefined ? round(serverCores, 2) : undefined,
-    loadGeneratorCpuCores: round(generatorCores, 2),
-    engineCpuCores: engineCores !== undefined ? round(engineCores, 2) : undefined,
-    otherCpuCores:
-      machineStart !== undefined && machineEnd !== undefined && serverCores !== undefined
-        ? round(Math.max(0, (machineEnd - machineStart) / elapsedS - serverCores - generatorCores - (engineCores ?? 0)), 2)
-        : undefined,
+    ...cores,
+  };
+}
+
+type CpuCores = Pick<LoadResult, 'serverCpuCores' | 'loadGeneratorCpuCores' | 'engineCpuCores' | 'otherCpuCores'>;
+
+/**
+ * CPU used over a run, in cores: the server's (from /proc), the engines', the load generator's (the
+ * caller's figure) and the rest of the machine's. Start it before the load; `stop` after.
+ */
+export function cpuMeter(serverPid: number | undefined, engineCpuSeconds?: () => number | undefined): { stop(elapsedS: number, generatorCpuS: number): CpuCores } {
+  const serverStart = serverPid ? processCpuSeconds(serverPid) : undefined;
+  const machineStart = machineBusySeconds();
+  const engineStart = engineCpuSeconds?.();
+  return {
+    stop(elapsedS, generatorCpuS) {
+      const serverEnd = serverPid ? processCpuSeconds(serverPid) : undefined;
+      const machineEnd = machineBusySeconds();
+      const engineEnd = engineCpuSeconds?.();
+      const engineCores = engineStart !== undefined && engineEnd !== undefined ? (engineEnd - engineStart) / elapsedS : undefined;
+      const serverCores = serverStart !== undefined && serverEnd !== undefined ? (serverEnd - serverStart) / elapsedS : undefined;
+      const generatorCores = generatorCpuS / elapsedS;
+      return {
+        serverCpuCores: serverCores !== undefined ? round(serverCores, 3) : undefined,
+        loadGeneratorCpuCores: round(generatorCores, 2),
+        engineCpuCores: engineCores !== undefined ? round(engineCores, 2) : undefined,
+        otherCpuCores:
+          machineStart !== undefined && machineEnd !== undefined && serverCores !== undefined
+            ? round(Math.max(0, (machineEnd - machineStart) / elapsedS - serverCores - generatorCores - (engineCores ?? 0)), 2)
+            : undefined,
+      };
+    },
   };
 }
 

@@ -14,8 +14,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { accessSync, constants, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { machineBusySeconds, processCpuSeconds } from './children.ts';
-import { round, type LoadOptions, type LoadResult, type RequestSpec } from './load.ts';
+import { cpuMeter, round, type LoadOptions, type LoadResult, type RequestSpec } from './load.ts';
 
 export const WRK = process.env.TRIGGERS_BENCH_WRK ?? '/usr/bin/wrk';
 export const TASKSET = '/usr/bin/taskset';
@@ -155,9 +154,7 @@ export async function runWrk(options: WrkOptions): Promise<WrkLoadResult> {
     const command = options.cpus !== undefined ? [TASKSET, '-c', options.cpus, WRK, ...wrkArgs] : [WRK, ...wrkArgs];
     // bash's `times` prints the shell's and then its children's user/system CPU time.
     const quoted = command.map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
-    const serverCpuStart = options.serverPid ? processCpuSeconds(options.serverPid) : undefined;
-    const machineStart = machineBusySeconds();
-    const engineStart = options.engineCpuSeconds?.();
+    const meter = cpuMeter(options.serverPid, options.engineCpuSeconds);
     const started = process.hrtime.bigint();
     const { code, stdout, stderr } = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
       const child = spawn('/bin/bash', ['-c', `${quoted}; rc=$?; echo TRIGGERS_WRK_TIMES; times; exit $rc`], {
@@ -177,9 +174,6 @@ export async function runWrk(options: WrkOptions): Promise<WrkLoadResult> {
       });
     });
     const elapsedS = Number(process.hrtime.bigint() - started) / 1e9;
-    const serverCpuEnd = options.serverPid ? processCpuSeconds(options.serverPid) : undefined;
-    const machineEnd = machineBusySeconds();
-    const engineEnd = options.engineCpuSeconds?.();
     const line = stdout.split('\n').find((l) => l.startsWith('TRIGGERS_WRK_RESULT '));
     if (code !== 0 || !line) throw new Error(`wrk failed (exit ${code}): ${(stderr + stdout).trim().slice(0, 500)}`);
     const s = JSON.parse(line.slice('TRIGGERS_WRK_RESULT '.length)) as WrkSummary;
@@ -190,9 +184,6 @@ export async function runWrk(options: WrkOptions): Promise<WrkLoadResult> {
     const transport = s.connect + s.read + s.write + s.timeout;
     const ok = Math.max(0, s.requests - s.status);
     const ms = (us: number) => round(us / 1000, 3);
-    const serverCores = serverCpuStart !== undefined && serverCpuEnd !== undefined ? (serverCpuEnd - serverCpuStart) / elapsedS : undefined;
-    const engineCores = engineStart !== undefined && engineEnd !== undefined ? (engineEnd - engineStart) / elapsedS : undefined;
-    const generatorCores = wrkCpuS / elapsedS;
     const errorSamples: string[] = [];
     for (const kind of ['connect', 'read', 'write', 'status', 'timeout'] as const) {
       if (s[kind] > 0) errorSamples.push(`${s[kind]}× wrk ${kind} error${kind === 'status' ? ' (answer ≥ 400)' : ''}`);
@@ -210,13 +201,7 @@ export async function runWrk(options: WrkOptions): Promise<WrkLoadResult> {
       itemsPerSecond: round((ok * (options.itemsPerRequest ?? 1)) / measuredS, 1),
       // wrk's histogram (µs resolution, over every completed request, errors included).
       latencyMs: { count: s.requests, min: ms(s.min), mean: ms(s.mean), p50: ms(s.p50), p90: ms(s.p90), p95: ms(s.p95), p99: ms(s.p99), p999: ms(s.p999), max: ms(s.max) },
-      serverCpuCores: serverCores !== undefined ? round(serverCores, 2) : undefined,
-      loadGeneratorCpuCores: round(generatorCores, 2),
-      engineCpuCores: engineCores !== undefined ? round(engineCores, 2) : undefined,
-      otherCpuCores:
-        machineStart !== undefined && machineEnd !== undefined && serverCores !== undefined
-          ? round(Math.max(0, (machineEnd - machineStart) / elapsedS - serverCores - generatorCores - (engineCores ?? 0)), 2)
-          : undefined,
+      ...meter.stop(elapsedS, wrkCpuS),
     };
   } finally {
     rmSync(dir, { recursive: true, force: true });
