@@ -4,6 +4,8 @@ import type { AddressInfo } from 'node:net';
 import type { Express } from 'express';
 import { collectDefaultMetrics, register } from 'prom-client';
 import { loadConfig, ConfigError, type Config } from './config.ts';
+import { TriggersError } from './errors.ts';
+import { problemBody, PROBLEM_CONTENT_TYPE } from './http/problem.ts';
 import { createLogger, type Logger } from './log.ts';
 import { systemClock, type Clock } from './clock.ts';
 import { createBackends, type BackendNeeds } from './backends.ts';
@@ -79,26 +81,23 @@ export async function listen(app: Express, config: Config): Promise<HttpListener
 }
 
 /**
- * Node rejects a request it cannot parse (a control byte in a header, a bad request line) before
- * Express sees it; answer it as RFC 9457 problem+json like every other error, not a bare 400.
+ * Node rejects a request it cannot parse (a control byte in a header, a bad request line) or whose
+ * request line and headers exceed its limit (16 KiB) before Express sees it; answer it as RFC 9457
+ * problem+json like every other error, not a bare 400 or 431.
  */
 function answerMalformedRequest(error: NodeJS.ErrnoException, socket: import('node:stream').Duplex): void {
   if (!socket.writable || (error.code === 'ECONNRESET')) {
     socket.destroy();
     return;
   }
-  const tooLarge = error.code === 'HPE_HEADER_OVERFLOW';
-  const status = tooLarge ? 431 : 400;
-  const body = JSON.stringify({
-    type: 'https://triggers.dev/problems/invalid-request',
-    title: 'Invalid request',
-    status,
-    detail: tooLarge ? 'The request headers are too large.' : 'The request could not be parsed as HTTP.',
-    code: 'invalid_request',
-  });
+  const problem =
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? new TriggersError('request_header_too_large', { detail: `The request line and headers are larger than the server's limit of ${http.maxHeaderSize} bytes.` })
+      : new TriggersError('invalid_request', { detail: 'The request could not be parsed as HTTP.' });
+  const body = JSON.stringify(problemBody(problem));
   socket.end(
-    `HTTP/1.1 ${status} ${tooLarge ? 'Request Header Fields Too Large' : 'Bad Request'}\r\n` +
-      `Content-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
+    `HTTP/1.1 ${problem.status} ${http.STATUS_CODES[problem.status]}\r\n` +
+      `Content-Type: ${PROBLEM_CONTENT_TYPE}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
       `X-Request-Id: ${randomUUID()}\r\nConnection: close\r\n\r\n${body}`,
   );
 }

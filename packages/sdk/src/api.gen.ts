@@ -7,11 +7,12 @@ export type Problem = {
   title: string;
   status: number;
   detail: string;
-  code: 'invalid_json' | 'invalid_request' | 'invalid_selector' | 'invalid_webhook_url' | 'unauthorized' | 'forbidden' | 'not_found' | 'method_not_allowed' | 'conflict' | 'idempotency_key_in_progress' | 'subscription_managed_by_resource' | 'payload_too_large' | 'unsupported_media_type' | 'idempotency_key_reused' | 'rate_limited' | 'internal_error' | 'unavailable';
+  code: 'invalid_json' | 'invalid_request' | 'invalid_selector' | 'invalid_webhook_url' | 'unauthorized' | 'forbidden' | 'not_found' | 'method_not_allowed' | 'conflict' | 'idempotency_key_in_progress' | 'subscription_managed_by_resource' | 'payload_too_large' | 'unsupported_media_type' | 'idempotency_key_reused' | 'rate_limited' | 'request_header_too_large' | 'internal_error' | 'unavailable';
   errors?: {
     index: number;
     detail: string;
   }[];
+  max_events?: number;
 };
 
 /** POST /api/v1/events: the request body */

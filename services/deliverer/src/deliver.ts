@@ -1,5 +1,5 @@
 import { deliveryMessage, type EventStore, type DeliveryRecord, type DeliveryStore, type MetadataStore, type Queue, type DeliveryMessage } from '@triggers/core/ports';
-import { classifyError, classifyResponse, countsAgainstOrigin, computeRetryDelay, parseRetryAfter, webhookSignatureHeaders, CircuitOpenError, type Subscription, type AttemptStatus, type StoredEvent, type Clock, type DeliveryOutcome } from '@triggers/core/domain';
+import { classifyError, classifyResponse, countsAgainstOrigin, computeRetryDelay, honoursRetryAfter, parseRetryAfter, webhookSignatureHeaders, CircuitOpenError, type Subscription, type AttemptStatus, type StoredEvent, type Clock, type DeliveryOutcome } from '@triggers/core/domain';
 import { originOf, annotateActiveSpan, currentTraceparent, inSpan, markSpanError, SpanKind, type Logger, type CircuitBreakers, type WebhookResponse, type WebhookSender } from '@triggers/core/runtime';
 import { webhookBody } from './webhook-body.ts';
 import { batchIdFor } from './batch-id.ts';
@@ -192,7 +192,7 @@ async function sendToSubscription(deps: DelivererDeps, subscription: Subscriptio
         attempt,
         baseMs: deps.settings.retryBaseMs,
         maxDelayMs: deps.settings.retryMaxDelayMs,
-        retryAfterMs: parseRetryAfter(response.headers['retry-after'], finishedAt),
+        retryAfterMs: honoursRetryAfter(response.statusCode) ? parseRetryAfter(response.headers['retry-after'], finishedAt) : undefined,
         random: deps.random,
       });
       for (const d of deliveries) await deps.deliveryStore.scheduleNextAttempt(d.deliveryId, finishedAt + delayMs);

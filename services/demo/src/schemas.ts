@@ -1,12 +1,12 @@
 import { z } from 'zod';
-import { isoTime, uuid } from '@triggers/core/http';
+import { emailAddress, isoTime, queryInteger, uuid } from '@triggers/core/http';
 import { PRIORITIES, URGENT_KEYWORDS } from './agent-rule.ts';
 
 export const triggerBodySchema = z.strictObject({
   document_type: z.string().trim().min(1, 'is required').max(100).meta({ example: 'Contract' }),
   priority: z.enum(PRIORITIES),
   description: z.string().trim().min(1, 'is required').max(5000).meta({ example: 'The customer is angry: the renewal was charged twice.' }),
-  customer_email: z.email({ error: 'must be an email address' }).max(254),
+  customer_email: emailAddress,
 });
 
 export const emailResultSchema = z
@@ -67,8 +67,8 @@ export const selectorTestResultSchema = z.object({
 });
 
 export const statsQuerySchema = z.strictObject({
-  window_seconds: z.coerce.number().int().min(10).max(3600).optional().meta({ default: 60 }),
-  bucket_seconds: z.coerce.number().int().min(1).max(600).optional().meta({ default: 2 }),
+  window_seconds: queryInteger(10, 3600, { default: 60 }).optional(),
+  bucket_seconds: queryInteger(1, 600, { default: 2 }).optional(),
 });
 
 const bucketCounts = {
@@ -89,13 +89,7 @@ export const statsSchema = z.object({
 });
 
 export const outboxQuerySchema = z.strictObject({
-  limit: z
-    .string()
-    .regex(/^\d{1,3}$/, 'must be a whole number')
-    .transform(Number)
-    .pipe(z.number().int().min(1).max(200))
-    .optional()
-    .meta({ description: 'How many, 1–200 (default 50).' }),
+  limit: queryInteger(1, 200, { default: 50 }).optional().meta({ description: 'How many, 1–200 (default 50).' }),
 });
 
 export const outboxSchema = z.object({

@@ -277,7 +277,8 @@ describe('GET /api/v1/events/{event_id}', () => {
   it('404 not_found for an unknown or malformed id, all alike', async () => {
     const { apiKey } = await server.createCustomer();
     const answers = [];
-    for (const id of [randomUUID(), '01900000-0000-7000-8000-000000000000', 'not-an-id', '123', 'batch']) {
+    // (`/api/v1/events/batch` is a path of its own, POST only: GET there is 405, see http-contract.test.ts.)
+    for (const id of [randomUUID(), '01900000-0000-7000-8000-000000000000', 'not-an-id', '123', 'batches']) {
       const response = await server.request('GET', `/api/v1/events/${id}`, { apiKey });
       assertProblem(response, 404, 'not_found');
       answers.push(response.body);

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { isoTime, uuid } from '@triggers/core/http';
+import { emailAddress, isoTime, queryInteger, uuid } from '@triggers/core/http';
 import { EVENT_STATUSES, ATTEMPT_STATUSES, SUBSCRIPTION_STATUSES, CUSTOMER_STATUSES, type CustomOperator } from '@triggers/core/domain';
 
 // ---------------------------------------------------------------------------------------------
@@ -8,14 +8,7 @@ import { EVENT_STATUSES, ATTEMPT_STATUSES, SUBSCRIPTION_STATUSES, CUSTOMER_STATU
 export const MAX_PAGE_LIMIT = 1000;
 export const DEFAULT_PAGE_LIMIT = 100;
 
-/** A whole number written in decimal digits only: "1e2", " 7" and "0x10" are refused. */
-function decimalInteger(value: unknown): unknown {
-  if (typeof value !== 'string') return value;
-  return /^\d{1,10}$/.test(value) ? Number(value) : Number.NaN;
-}
-
-export const pageLimit = z
-  .preprocess(decimalInteger, z.number({ error: 'must be a whole number' }).int().min(1).max(MAX_PAGE_LIMIT).meta({ default: DEFAULT_PAGE_LIMIT }))
+export const pageLimit = queryInteger(1, MAX_PAGE_LIMIT, { default: DEFAULT_PAGE_LIMIT })
   .optional()
   .meta({ description: `Page size, 1–${MAX_PAGE_LIMIT} (default ${DEFAULT_PAGE_LIMIT}).` });
 
@@ -140,7 +133,7 @@ export const selectorSchema = z
     }),
     z.strictObject({
       type: z.literal('jsonpath'),
-      expression: z.string().meta({ description: "RFC 9535 queries compared with == != > >= < <=, combined with && || ! and parentheses." }),
+      expression: z.string().min(1).meta({ description: "RFC 9535 queries compared with == != > >= < <=, combined with && || ! and parentheses." }),
     }),
     z.strictObject({
       type: z.literal('custom'),
@@ -168,7 +161,35 @@ export const batchSchema = z
   })
   .meta({ description: 'Deliver matched events in batches instead of one per call.' });
 
-const webhookUrl = z.string().min(1).max(2048).meta({ description: 'http(s) URL the SSRF policy allows.', example: 'https://example.com/webhooks/triggers' });
+const HEX4 = '[0-9A-Fa-f]{1,4}';
+const IPV6 = [
+  `(?:${HEX4}:){7}${HEX4}`,
+  `(?:${HEX4}:){1,7}:`,
+  `(?:${HEX4}:){1,6}:${HEX4}`,
+  ...[2, 3, 4, 5, 6].map((n) => `(?:${HEX4}:){1,${7 - n}}(?::${HEX4}){1,${n}}`),
+  `${HEX4}:(?::${HEX4}){1,6}`,
+  `:(?:(?::${HEX4}){1,7}|:)`,
+].join('|');
+const OCTET = '(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)';
+const LABEL = '[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?';
+// The last label starts with a letter: a name ending in a number would be read as an IPv4 address.
+const HOST = `(?:(?:${LABEL}\\.)*[A-Za-z](?:[A-Za-z0-9-]*[A-Za-z0-9])?\\.?|(?:${OCTET}\\.){3}${OCTET}|\\[(?:${IPV6})\\])`;
+const PORT = '(?::(?:6553[0-5]|655[0-2]\\d|65[0-4]\\d\\d|6[0-4]\\d{3}|[1-5]\\d{4}|[1-9]\\d{0,3}|0))?';
+
+/**
+ * An absolute http(s) URL whose host is a DNS name (an IDN in its `xn--` form), a dotted-quad IPv4
+ * or a bracketed IPv6 address, with an optional port and no credentials. The pattern is the check
+ * and its OpenAPI description; the SSRF policy (which IP addresses TRIGGERS_SSRF_ALLOW refuses) is
+ * checked after it, also `400 invalid_webhook_url`.
+ */
+export const WEBHOOK_URL_PATTERN = new RegExp(`^[Hh][Tt][Tt][Pp][Ss]?://${HOST}${PORT}(?:[/?#]\\S*)?$`);
+
+const webhookUrl = z
+  .string()
+  .min(1, 'must not be empty')
+  .max(2048)
+  .regex(WEBHOOK_URL_PATTERN, 'must be an absolute http(s) URL with a host name or IP address and no credentials')
+  .meta({ description: 'An http(s) URL (host name or IP literal, no credentials) the SSRF policy allows.', example: 'https://example.com/webhooks/triggers' });
 const description = z.string().max(1000);
 
 export const subscriptionCreateSchema = z.strictObject({
@@ -186,7 +207,8 @@ export const subscriptionUpdateSchema = z
     status: z.enum(SUBSCRIPTION_STATUSES).optional().meta({ description: '`active` again clears `disabled_reason`.' }),
     batch: batchSchema.nullable().optional().meta({ description: 'null turns batching off.' }),
   })
-  .refine((patch) => Object.keys(patch).length > 0, { message: 'send at least one field to change' });
+  .refine((patch) => Object.keys(patch).length > 0, { message: 'send at least one field to change' })
+  .meta({ minProperties: 1 });
 
 export const testSubscriptionCreateSchema = subscriptionCreateSchema.extend({ customer_id: uuid });
 
@@ -224,7 +246,7 @@ export const rotatedSecretSchema = z.object({
 
 export const testCustomerCreateSchema = z.strictObject({
   name: z.string().trim().min(1).max(200),
-  email: z.email().max(254),
+  email: emailAddress,
 });
 
 export const testCustomerSchema = z.object({
@@ -266,7 +288,8 @@ export const customerUpdateSchema = z
       .meta({ description: 'Events per second (and burst); null for the deployment default. Applies within 1 s.' }),
     status: z.enum(CUSTOMER_STATUSES).optional().meta({ description: '`disabled` stops every key of the customer within the key cache time.' }),
   })
-  .refine((patch) => Object.keys(patch).length > 0, { message: 'send rate_limit_per_second or status' });
+  .refine((patch) => Object.keys(patch).length > 0, { message: 'send rate_limit_per_second or status' })
+  .meta({ minProperties: 1 });
 
 export const customerSchema = z.object({
   customer_id: uuid,

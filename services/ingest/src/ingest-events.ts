@@ -53,11 +53,16 @@ export async function ingestEvents(
   const limitHeaders = rateLimitHeaders(decision);
   if (!decision.allowed) {
     deps.metrics.rateLimited.inc();
+    if (decision.limit > 0 && payloads.length > decision.limit) {
+      // More events than the bucket ever holds: no wait can admit it, so no Retry-After.
+      throw new TriggersError('payload_too_large', {
+        detail: `This request has ${payloads.length} events, more than the ${decision.limit} this customer's rate limit admits in one request (its burst); it can never be accepted: send at most ${decision.limit} events per request.`,
+        headers: limitHeaders,
+        extensions: { max_events: decision.limit },
+      });
+    }
     throw new TriggersError('rate_limited', {
-      detail:
-        payloads.length > decision.limit
-          ? `This request has ${payloads.length} events, more than the limit of ${decision.limit} per second.`
-          : `Rate limit of ${decision.limit} events per second exceeded; retry after ${decision.retryAfterSeconds} s.`,
+      detail: `Rate limit of ${decision.limit} events per second exceeded; retry after ${decision.retryAfterSeconds} s.`,
       headers: { ...limitHeaders, 'Retry-After': String(decision.retryAfterSeconds) },
     });
   }

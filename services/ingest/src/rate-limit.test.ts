@@ -68,7 +68,7 @@ describe('Rate limiting on POST /api/v1/events and /api/v1/events/batch', () => 
 
     it('a rate_limit_per_second set through the admin API applies within about 1 s', async () => {
       await exhaust();
-      assertProblem(await sendBatch(10), 429, 'rate_limited');
+      assertProblem(await sendBatch(10), 413, 'payload_too_large', { max_events: LIMIT });
       await patchCustomer(server, customer.customerId, { rate_limit_per_second: 100 });
       const changedAt = Date.now();
 
@@ -77,7 +77,7 @@ describe('Rate limiting on POST /api/v1/events and /api/v1/events/batch', () => 
       while (!accepted) {
         const response = await sendBatch(10);
         if (response.status === 202) accepted = response;
-        else assertProblem(response, 429, 'rate_limited');
+        else assertProblem(response, 413, 'payload_too_large', { max_events: LIMIT });
         assert.ok(Date.now() - changedAt < 1500, 'the new limit did not apply within 1.5 s');
         if (!accepted) await sleep(25);
       }
@@ -97,15 +97,25 @@ describe('Rate limiting on POST /api/v1/events and /api/v1/events/batch', () => 
       assert.equal((await inboxEvents(server, customer.apiKey)).length, LIMIT);
     });
 
-    it(`429 for a batch of ${2 * LIMIT} even on a full bucket: it costs more than the capacity, and spends nothing`, async () => {
+    it(`413 payload_too_large for a batch of ${2 * LIMIT} (more than the burst): it can never pass, so no Retry-After, and it spends nothing`, async () => {
       const refused = await sendBatch(2 * LIMIT);
-      assertProblem(refused, 429, 'rate_limited');
-      assert.ok(wholeSeconds(header(refused, 'retry-after')) >= 1);
+      assertProblem(refused, 413, 'payload_too_large', { max_events: LIMIT });
+      assert.equal(header(refused, 'retry-after'), null, 'no Retry-After: waiting cannot help');
       assert.equal(header(refused, 'ratelimit-limit'), String(LIMIT));
       assert.equal(header(refused, 'ratelimit-remaining'), String(LIMIT));
-      assert.match(refused.body.detail, new RegExp(`${2 * LIMIT} events, more than the limit of ${LIMIT}`));
+      assert.match(refused.body.detail, new RegExp(`${2 * LIMIT} events, more than the ${LIMIT} this customer's rate limit admits in one request \\(its burst\\); it can never be accepted`));
       assert.deepEqual(await inboxEvents(server, customer.apiKey), []);
       assert.equal((await sendBatch(LIMIT)).status, 202, 'the refused batch took no tokens');
+    });
+
+    it(`a batch of exactly the burst (${LIMIT}) on an empty bucket is 429 with a Retry-After that works`, async () => {
+      await exhaust();
+      const refused = await sendBatch(LIMIT);
+      assertProblem(refused, 429, 'rate_limited');
+      const wait = wholeSeconds(header(refused, 'retry-after'));
+      assert.ok(wait >= 1);
+      await sleep(wait * 1000);
+      assert.equal((await sendBatch(LIMIT)).status, 202, `after Retry-After ${wait} s the batch passes`);
     });
 
     it('requests refused before the limiter (400, 415) spend no tokens', async () => {
@@ -141,7 +151,7 @@ describe('Rate limiting on POST /api/v1/events and /api/v1/events/batch', () => 
       const b = await server.createCustomer();
       await patchCustomer(server, customer.customerId, { rate_limit_per_second: 1000 });
       const response = await sendBatch(2 * LIMIT, b);
-      assertProblem(response, 429, 'rate_limited');
+      assertProblem(response, 413, 'payload_too_large', { max_events: LIMIT });
       assert.equal(header(response, 'ratelimit-limit'), String(LIMIT));
     });
 

@@ -9,6 +9,7 @@ import { mountRoutes, type AnyRoute } from './route.ts';
 import { ApiKeyAuthenticator, checkAdminToken } from './auth.ts';
 import { opsRoutes } from './ops-routes.ts';
 import { buildOpenApiDocument } from './openapi.ts';
+import { AllowedMethods, methodDispatch } from './allowed-methods.ts';
 
 let httpDuration: Histogram | undefined;
 function requestDurationMetric(): Histogram {
@@ -32,7 +33,8 @@ export interface HttpAppOptions {
 
 /**
  * An Express app with the common edges: request ids, the ops routes, authentication,
- * RFC 9457 errors for everything (including unknown routes), and request metrics.
+ * RFC 9457 errors for everything (including unknown routes, and `405` with `Allow` for a known
+ * path asked with a method it does not serve), and request metrics.
  */
 export function createHttpApp(ctx: ServiceContext, options: HttpAppOptions): Express {
   const app = express();
@@ -61,6 +63,7 @@ export function createHttpApp(ctx: ServiceContext, options: HttpAppOptions): Exp
       openApi: () => (openApiDocument ??= buildOpenApiDocument(allRoutes, { title: 'Triggers API', version: '1.0.0' })),
     }),
   );
+  app.use(methodDispatch(new AllowedMethods(allRoutes)));
   mountRoutes(app, allRoutes, {
     maxBodyBytes: ctx.config.ingest.maxPayloadBytes,
     auth: {

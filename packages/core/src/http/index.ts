@@ -4,6 +4,7 @@
  */
 export * from './route.ts';
 export * from './app.ts';
+export * from './allowed-methods.ts';
 export * from './auth.ts';
 export * from './json-body.ts';
 export * from './openapi.ts';

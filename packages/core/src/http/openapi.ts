@@ -5,6 +5,8 @@ import { problemSchema } from './schemas.ts';
 
 type JsonSchema = Record<string, unknown>;
 
+const PROBLEM = 'application/problem+json';
+
 function toSchema(schema: z.ZodType, io: 'input' | 'output'): JsonSchema {
   const json = z.toJSONSchema(schema, { target: 'draft-2020-12', io, unrepresentable: 'any' }) as JsonSchema;
   delete json.$schema;
@@ -56,9 +58,11 @@ export function buildOpenApiDocument(routes: AnyRoute[], info: { title: string; 
       responses[status] = {
         description: `${codes.map((c) => ERROR_CODES[c].title).join(' / ')}: ${codes.map((c) => `\`${c}\``).join(', ')}`,
         ...(status === '429' ? { headers: headersObject(RATE_LIMITED_HEADERS) } : {}),
-        content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
+        content: { [PROBLEM]: { schema: { $ref: '#/components/schemas/Problem' } } },
       };
     }
+    // Any request can be refused by the HTTP server itself for an oversized request line or headers.
+    responses['431'] = { $ref: '#/components/responses/RequestHeaderTooLarge' };
     const operation: Record<string, unknown> = {
       operationId: route.operationId,
       summary: route.summary,
@@ -89,6 +93,18 @@ export function buildOpenApiDocument(routes: AnyRoute[], info: { title: string; 
     paths,
     components: {
       schemas: { Problem: toSchema(problemSchema, 'output') },
+      responses: {
+        MethodNotAllowed: {
+          description:
+            'Method not allowed: `method_not_allowed`. Any path listed here answers a method it does not list with 405 and an `Allow` header naming the methods it serves (`OPTIONS` answers 204 with the same header).',
+          headers: { Allow: { description: 'The methods the path serves, e.g. `GET, HEAD, OPTIONS`.', required: true, schema: { type: 'string' } } },
+          content: { [PROBLEM]: { schema: { $ref: '#/components/schemas/Problem' } } },
+        },
+        RequestHeaderTooLarge: {
+          description: 'Request header fields too large: `request_header_too_large`. The request line (path and query) and headers together exceed the server\'s limit (16 KiB by default).',
+          content: { [PROBLEM]: { schema: { $ref: '#/components/schemas/Problem' } } },
+        },
+      },
       securitySchemes: {
         apiKey: { type: 'http', scheme: 'bearer', description: 'A customer API key: `sk_live_...` or `sk_test_...`.' },
         adminToken: { type: 'http', scheme: 'bearer', description: 'The operator token (`TRIGGERS_ADMIN_TOKEN`).' },

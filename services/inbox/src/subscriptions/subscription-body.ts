@@ -8,7 +8,8 @@ export type CompiledBody<T> = { [K in keyof T]: K extends 'event_selector' ? Sel
 /**
  * Validates a subscription body. The selector goes to the selector compiler first, so that a bad
  * one is `invalid_selector` with the compiler's account of what is wrong and where; the rest of
- * the body is then checked against the route's schema (`invalid_request`).
+ * the body is then checked against the route's schema (`invalid_request`; `invalid_webhook_url` when
+ * only the URL's text is wrong).
  */
 export function parseSubscriptionBody<T>(schema: z.ZodType<T>, body: unknown): CompiledBody<T> {
   const hasSelector = typeof body === 'object' && body !== null && !Array.isArray(body) && 'event_selector' in body;
@@ -17,9 +18,10 @@ export function parseSubscriptionBody<T>(schema: z.ZodType<T>, body: unknown): C
   if (!result.success) {
     const { issues } = result.error;
     // A selector the compiler accepted but the documented shape does not describe is still a selector
-    // problem; a missing one is a request problem.
-    const onlySelector = hasSelector && issues.every((issue) => issue.path[0] === 'event_selector');
-    throw new TriggersError(onlySelector ? 'invalid_selector' : 'invalid_request', { detail: zodIssuesDetail(issues, 'body') });
+    // problem, and a malformed URL a URL problem; a missing one of either is a request problem.
+    const field = issues.every((issue) => issue.path[0] === issues[0].path[0]) ? issues[0].path[0] : undefined;
+    const code = field === 'event_selector' && hasSelector ? 'invalid_selector' : field === 'webhook_url' && issues.every((issue) => issue.code !== 'invalid_type') ? 'invalid_webhook_url' : 'invalid_request';
+    throw new TriggersError(code, { detail: zodIssuesDetail(issues, 'body') });
   }
   return { ...result.data, ...(selector !== undefined ? { event_selector: selector } : {}) } as CompiledBody<T>;
 }

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { computeRetryDelay, parseRetryAfter } from './retry-delay.ts';
+import { computeRetryDelay, honoursRetryAfter, MAX_RETRY_AFTER_MS, parseRetryAfter } from './retry-delay.ts';
 
 const noJitter = () => 0.5;
 const base = { baseMs: 2000, maxDelayMs: 24 * 3600_000 };
@@ -25,8 +25,11 @@ describe('computeRetryDelay', () => {
     }
   });
 
-  it('honours a Retry-After between the delay and twice the delay', () => {
+  it('honours a Retry-After longer than the delay in full: max(delay, Retry-After)', () => {
     assert.equal(computeRetryDelay({ ...base, attempt: 1, random: noJitter, retryAfterMs: 3000 }), 3000);
+    // Far beyond twice the delay (the old clamp): an hour asked is an hour waited.
+    assert.equal(computeRetryDelay({ ...base, attempt: 1, random: noJitter, retryAfterMs: 3600_000 }), 3600_000);
+    assert.equal(computeRetryDelay({ ...base, attempt: 1, random: () => 0, retryAfterMs: 3600_000 }), 3600_000);
   });
 
   it('raises a Retry-After shorter than the delay to the delay', () => {
@@ -34,9 +37,15 @@ describe('computeRetryDelay', () => {
     assert.equal(computeRetryDelay({ ...base, attempt: 3, random: noJitter, retryAfterMs: 1000 }), 8000);
   });
 
-  it('lowers a Retry-After longer than twice the delay to twice the delay', () => {
-    assert.equal(computeRetryDelay({ ...base, attempt: 1, random: noJitter, retryAfterMs: 3600_000 }), 4000);
-    assert.equal(computeRetryDelay({ ...base, attempt: 1, random: () => 0, retryAfterMs: 3600_000 }), 3200);
+  it('lowers a Retry-After beyond 24 h to 24 h', () => {
+    assert.equal(MAX_RETRY_AFTER_MS, 24 * 3600_000);
+    assert.equal(computeRetryDelay({ ...base, attempt: 1, random: noJitter, retryAfterMs: 24 * 3600_000 }), 24 * 3600_000);
+    assert.equal(computeRetryDelay({ ...base, attempt: 1, random: noJitter, retryAfterMs: 7 * 24 * 3600_000 }), 24 * 3600_000);
+  });
+
+  it('honours Retry-After on 429 and 503 only', () => {
+    assert.deepEqual([429, 503].map(honoursRetryAfter), [true, true]);
+    assert.deepEqual([500, 502, 504, 408, 200, null].map(honoursRetryAfter), [false, false, false, false, false, false]);
   });
 
   it('rejects an attempt number below 1 and a random source outside [0, 1)', () => {

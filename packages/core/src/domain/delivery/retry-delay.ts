@@ -18,10 +18,18 @@ export interface RetryDelayInput {
 /** Spread of the jitter around the scheduled delay: ±20 %. */
 export const RETRY_JITTER = 0.2;
 
+/** The longest a receiver's `Retry-After` can park a delivery (API.md: at most 24 h). */
+export const MAX_RETRY_AFTER_MS = 24 * 3600_000;
+
+/** The statuses whose `Retry-After` is honoured (API.md): 429 Too Many Requests and 503 Service Unavailable. */
+export function honoursRetryAfter(statusCode: number | null): boolean {
+  return statusCode === 429 || statusCode === 503;
+}
+
 /**
  * `min(base * 2^(attempt-1), maxDelay)` with ±20 % jitter, in whole milliseconds.
- * A `Retry-After` is honoured but clamped to [delay, 2×delay], so a receiver can slow us down
- * but cannot make us hammer it nor park a delivery for days.
+ * A `Retry-After` is honoured as `max(delay, Retry-After)`, at most 24 h: a receiver can slow us
+ * down as far as it asks, but cannot make us hammer it nor park a delivery for days.
  */
 export function computeRetryDelay(input: RetryDelayInput): number {
   const { attempt, baseMs, maxDelayMs, retryAfterMs, random } = input;
@@ -34,7 +42,7 @@ export function computeRetryDelay(input: RetryDelayInput): number {
   const delay = scheduled * (1 - RETRY_JITTER + 2 * RETRY_JITTER * r);
 
   if (retryAfterMs === undefined || !Number.isFinite(retryAfterMs)) return Math.round(delay);
-  return Math.round(Math.min(Math.max(retryAfterMs, delay), 2 * delay));
+  return Math.round(Math.min(Math.max(retryAfterMs, delay), Math.max(delay, MAX_RETRY_AFTER_MS)));
 }
 
 const DELTA_SECONDS = /^\d+$/;
