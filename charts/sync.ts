@@ -22,7 +22,7 @@ export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '
 const CHART = path.join(ROOT, 'charts/triggers');
 
 /** Settings that are credentials: they go to the chart's Secret (secretConfig), never its ConfigMap. */
-export const SECRET_SETTINGS = ['TRIGGERS_ADMIN_TOKEN', 'TRIGGERS_POSTGRES_URL', 'TRIGGERS_REDIS_URL', 'TRIGGERS_RESEND_API_KEY'];
+export const SECRET_SETTINGS = ['TRIGGERS_ADMIN_TOKEN', 'TRIGGERS_SECRET_KEY', 'TRIGGERS_SECRET_KEY_PREVIOUS', 'TRIGGERS_POSTGRES_URL', 'TRIGGERS_REDIS_URL', 'TRIGGERS_RESEND_API_KEY'];
 
 /** The kustomize overlays and the values file each one renders; the namespace they install into. */
 export const OVERLAYS: Record<string, string> = {

@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { ListQueuesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { systemClock } from '@triggers/core/domain';
-import { createBackends, createLogger, loadConfig, topicNames } from '@triggers/core/runtime';
+import { createBackends, createLogger, generateSecretKeyText, loadConfig, parseSecretKey, topicNames } from '@triggers/core/runtime';
 import { deleteSqsQueues } from '@triggers/core/testing';
 import { SQS, requireEngine } from '@triggers/testkit';
 import { CHART_DIR, VALUES_FILES, helmTemplate, helmTemplateRaw, requireHelm, runTool, type KubeObject } from './lib/kube.ts';
@@ -311,13 +311,39 @@ describe('chart: helm lint and helm template', function () {
     const secret = named(kafka, 'Secret', `${NAME}-secrets`);
     assert.deepEqual(Object.keys(secret.stringData).sort(), ['TRIGGERS_ADMIN_TOKEN', 'TRIGGERS_POSTGRES_URL', 'TRIGGERS_REDIS_URL']);
     assert.equal(named(kafka, 'ConfigMap', `${NAME}-config`).data.TRIGGERS_POSTGRES_URL, undefined, 'no secret in the ConfigMap');
-    for (const { container } of containers(kafka)) assert.deepEqual(container.envFrom.map((e: any) => (e.configMapRef ?? e.secretRef).name), [`${NAME}-config`, `${NAME}-secrets`]);
+    for (const { container } of containers(kafka)) {
+      assert.deepEqual(container.envFrom.map((e: any) => (e.configMapRef ?? e.secretRef).name), [`${NAME}-config`, `${NAME}-secrets`, `${NAME}-secret-key`]);
+    }
     const aws = rendered['aws-sqs-dynamodb'];
     assert.equal(ofKind(aws, 'Secret').length, 0, 'existingSecret: the chart renders none');
     for (const { container } of containers(aws)) assert.ok(container.envFrom.some((e: any) => e.secretRef?.name === 'triggers-secrets'));
     const checksum = (objects: KubeObject[]) => named(objects, 'Deployment', component('ingest')).spec.template.metadata.annotations['checksum/config'];
     const changed = helmTemplate(helm.address, { values: VALUES_FILES['kafka-postgres'], set: ['config.TRIGGERS_MAX_ATTEMPTS=7'] });
     assert.notEqual(checksum(changed), checksum(kafka));
+  });
+
+  it('TRIGGERS_SECRET_KEY (webhook secrets at rest): drawn once into a kept Secret every distributed pod reads, or taken from the values', () => {
+    const kafka = rendered['kafka-postgres'];
+    const generated = named(kafka, 'Secret', `${NAME}-secret-key`);
+    assert.equal(generated.metadata.annotations?.['helm.sh/resource-policy'], 'keep', 'uninstall keeps the key');
+    const key = Buffer.from(generated.data.TRIGGERS_SECRET_KEY, 'base64').toString('utf8');
+    assert.equal(parseSecretKey(key).key.length, 32, 'the pods read a key TRIGGERS_SECRET_KEY accepts');
+    assert.equal(Object.keys(generated.data).length, 1);
+    for (const { container } of containers(kafka)) assert.ok(container.envFrom.some((e: any) => e.secretRef?.name === `${NAME}-secret-key`));
+    // Not part of the pods' checksum: another render (another random key before install) does not roll them.
+    const checksum = (objects: KubeObject[]) => named(objects, 'Deployment', component('ingest')).spec.template.metadata.annotations['checksum/secret'];
+    assert.equal(checksum(helmTemplate(helm.address, { values: VALUES_FILES['kafka-postgres'] })), checksum(kafka));
+
+    const own = generateSecretKeyText();
+    const given = helmTemplate(helm.address, { values: VALUES_FILES['kafka-postgres'], set: [`secretConfig.TRIGGERS_SECRET_KEY=${own}`] });
+    assert.equal(ofKind(given, 'Secret').filter((o) => o.metadata.name === `${NAME}-secret-key`).length, 0, 'a key in the values: nothing drawn');
+    assert.equal(named(given, 'Secret', `${NAME}-secrets`).stringData.TRIGGERS_SECRET_KEY, own);
+    assert.equal(ofKind(rendered['aws-sqs-dynamodb'], 'Secret').length, 0, 'existingSecret holds it: nothing drawn');
+    for (const name of ['default', 'embedded']) assert.equal(ofKind(rendered[name], 'Secret').filter((o) => o.metadata.name === `${NAME}-secret-key`).length, 0, `${name}: the data folder keeps it`);
+
+    const refused = helmTemplateRaw(helm.address, { values: VALUES_FILES['kafka-postgres'], set: ['secretKey.generate=false'] });
+    assert.notEqual(refused.status, 0);
+    assert.match(refused.stderr, /secretConfig.TRIGGERS_SECRET_KEY/);
   });
 
   it('refuses combinations that cannot work, naming the setting', () => {

@@ -23,8 +23,8 @@ describe('chart settings: values ↔ packages/core/src/config.ts', function () {
     const listed = [...Object.keys(values.config), ...Object.keys(values.secretConfig)];
     assert.deepEqual([...listed].sort(), [...SETTINGS].sort(), 'config + secretConfig keys are exactly the settings');
     assert.equal(new Set(listed).size, listed.length, 'no setting in both maps');
-    for (const name of Object.keys(values.secretConfig)) assert.match(name, /_TOKEN$|_URL$|_API_KEY$/, `${name} is a credential`);
-    for (const name of Object.keys(values.config)) assert.doesNotMatch(name, /_TOKEN$|_API_KEY$|_PASSWORD$|POSTGRES_URL$|REDIS_URL$/, `${name} belongs in secretConfig`);
+    for (const name of Object.keys(values.secretConfig)) assert.match(name, /_TOKEN$|_URL$|_API_KEY$|_SECRET_KEY(_PREVIOUS)?$/, `${name} is a credential`);
+    for (const name of Object.keys(values.config)) assert.doesNotMatch(name, /_TOKEN$|_API_KEY$|_PASSWORD$|POSTGRES_URL$|REDIS_URL$|_SECRET_KEY/, `${name} belongs in secretConfig`);
   });
 
   it('values.schema.json knows every setting, in the same map as values.yaml, and no other', () => {

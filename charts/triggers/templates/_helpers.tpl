@@ -61,6 +61,15 @@ app.kubernetes.io/part-of: triggers
 {{- if $any }}yes{{ end -}}
 {{- end -}}
 
+{{- define "triggers.secretKeyName" -}}
+{{- printf "%s-secret-key" (include "triggers.fullname" .) -}}
+{{- end -}}
+
+{{/* Whether the chart draws TRIGGERS_SECRET_KEY itself (values: secretKey.generate). */}}
+{{- define "triggers.generatesSecretKey" -}}
+{{- if and (eq .Values.mode "distributed") .Values.secretKey.generate (not .Values.existingSecret) (not .Values.secretConfig.TRIGGERS_SECRET_KEY) -}}yes{{- end -}}
+{{- end -}}
+
 {{/* Settings that only make sense together; a wrong combination stops the render with a reason. */}}
 {{- define "triggers.validate" -}}
 {{- $c := .Values.config -}}
@@ -85,6 +94,9 @@ app.kubernetes.io/part-of: triggers
 {{- end -}}
 {{- if and (not .Values.existingSecret) (not .Values.secretConfig.TRIGGERS_REDIS_URL) -}}
 {{- fail "mode: distributed needs secretConfig.TRIGGERS_REDIS_URL (or existingSecret holding it)" -}}
+{{- end -}}
+{{- if and (not .Values.existingSecret) (not .Values.secretConfig.TRIGGERS_SECRET_KEY) (not .Values.secretKey.generate) -}}
+{{- fail "mode: distributed needs secretConfig.TRIGGERS_SECRET_KEY (or existingSecret holding it, or secretKey.generate=true): the key encrypting webhook secrets at rest, shared by every pod" -}}
 {{- end -}}
 {{- if and (eq (toString $c.TRIGGERS_QUEUE) "kafka") (not $c.TRIGGERS_KAFKA_BROKERS) -}}
 {{- fail "config.TRIGGERS_QUEUE=kafka needs config.TRIGGERS_KAFKA_BROKERS" -}}
@@ -145,6 +157,10 @@ annotations:
     {{- if include "triggers.hasSecret" $root }}
     - secretRef:
         name: {{ include "triggers.secretName" $root }}
+    {{- end }}
+    {{- if include "triggers.generatesSecretKey" $root }}
+    - secretRef:
+        name: {{ include "triggers.secretKeyName" $root }}
     {{- end }}
   {{- if or .env $root.Values.extraEnv }}
   env:

@@ -19,6 +19,7 @@ import { SqliteOutboxMailer } from './backends/sqlite/outbox-mailer.ts';
 import { MemoryDemoStore } from './backends/memory/demo-store.ts';
 import { MemoryOutboxMailer } from './backends/memory/outbox-mailer.ts';
 import { createResendMailer } from './backends/resend/mailer.ts';
+import { resolveSecretCipher } from './secret-key.ts';
 
 export interface ReadinessCheck {
   name: string;
@@ -71,12 +72,15 @@ export async function createBackends(config: Config, options: { clock: Clock; lo
   const readiness: ReadinessCheck[] = [];
   const pipeline = options.needs?.pipeline !== false;
   const usesSqlite = (pipeline && (b.eventStore === 'sqlite' || b.queue === 'sqlite')) || b.metadataStore === 'sqlite' || b.cache === 'memory';
+  // Webhook secrets are encrypted at rest: with TRIGGERS_SECRET_KEY, else (SQLite metadata) the data folder's key.
+  const { cipher: secrets } = resolveSecretCipher({ configured: config.secretKeys, embedded: b.metadataStore === 'sqlite', dataDir: config.dataDir });
   let sqlite: SqliteBackends | undefined;
   if (usesSqlite) {
     sqlite = await openSqliteBackends({
       dataDir: config.dataDir,
       synchronous: b.sqlite.synchronous,
       maxReceives: config.queue.maxReceives,
+      secrets,
       clock: options.clock,
     });
     closers.push(() => sqlite!.close());
@@ -87,7 +91,7 @@ export async function createBackends(config: Config, options: { clock: Clock; lo
     let postgres: import('./backends/postgres/index.ts').PostgresBackends | undefined;
     if ((pipeline && b.eventStore === 'postgres') || b.metadataStore === 'postgres') {
       const { openPostgresBackends } = await import('./backends/postgres/index.ts');
-      postgres = await openPostgresBackends({ url: b.postgres.url!, poolMax: b.postgres.poolMax, log: options.log });
+      postgres = await openPostgresBackends({ url: b.postgres.url!, poolMax: b.postgres.poolMax, log: options.log, secrets });
       closers.push(() => postgres!.close());
       readiness.push({ name: 'postgres', check: () => postgres!.ping() });
     }

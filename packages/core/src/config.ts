@@ -1,6 +1,7 @@
 import os from 'node:os';
 import { z } from 'zod';
 import type { SsrfAllow } from './domain/delivery/ssrf-policy.ts';
+import { parseSecretKey } from './secret-cipher.ts';
 
 /**
  * All settings, parsed once at start-up from `TRIGGERS_*` variables (and `PORT`).
@@ -41,6 +42,35 @@ const kubeNamespaces = z
     return [...new Set(names)];
   });
 
+/** One AES-256 key (kept as its text: the config object is cloned into worker threads). */
+const secretKey = z
+  .string()
+  .trim()
+  .superRefine((value, ctx) => {
+    try {
+      parseSecretKey(value);
+    } catch (error) {
+      ctx.addIssue({ code: 'custom', message: (error as Error).message });
+    }
+  });
+
+/** Keys that only decrypt: a comma-separated list. */
+const secretKeys = z
+  .string()
+  .trim()
+  .transform((value, ctx): string[] => {
+    const keys = value.split(',').map((s) => s.trim()).filter(Boolean);
+    for (const [index, key] of keys.entries()) {
+      try {
+        parseSecretKey(key);
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: `key ${index + 1} ${(error as Error).message}` });
+        return z.NEVER;
+      }
+    }
+    return keys;
+  });
+
 const SSRF_KEYWORDS = ['none', 'loopback', 'private'] as const;
 
 const CIDR = /^([0-9.]+|[0-9a-fA-F:.]+)\/\d{1,3}$/;
@@ -64,6 +94,8 @@ const VARIABLES = {
   TRIGGERS_ENV: z.string().trim().regex(/^[a-z0-9-]{1,32}$/, 'must be a short lower-case word').default('dev'),
   TRIGGERS_DATA_DIR: z.string().trim().min(1).default('./data'),
   TRIGGERS_ADMIN_TOKEN: z.string().trim().min(16, 'must be at least 16 characters').optional(),
+  TRIGGERS_SECRET_KEY: secretKey.optional(),
+  TRIGGERS_SECRET_KEY_PREVIOUS: secretKeys.optional(),
   TRIGGERS_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   TRIGGERS_RATE_LIMIT_PER_SECOND: int(1, 10_000_000).default(1000),
   TRIGGERS_MAX_PAYLOAD_BYTES: int(1024, 64 * 1024 * 1024).default(262_144),
@@ -128,6 +160,8 @@ export class ConfigError extends Error {
   }
 }
 
+const CREDENTIALS = new Set(['TRIGGERS_ADMIN_TOKEN', 'TRIGGERS_SECRET_KEY', 'TRIGGERS_SECRET_KEY_PREVIOUS', 'TRIGGERS_RESEND_API_KEY']);
+
 type Parsed = { [K in keyof typeof VARIABLES]: z.output<(typeof VARIABLES)[K]> };
 
 function parseVariables(env: Record<string, string | undefined>): Parsed {
@@ -137,7 +171,9 @@ function parseVariables(env: Record<string, string | undefined>): Parsed {
     const result = (schema as z.ZodType).safeParse(raw === '' ? undefined : raw);
     if (!result.success) {
       const message = result.error.issues.map((i) => i.message).join('; ');
-      throw new ConfigError(name, `${message} (got ${JSON.stringify(raw)})`);
+      // A credential's value never reaches the message (it is printed and logged).
+      const got = CREDENTIALS.has(name) ? `${raw?.length ?? 0} characters` : JSON.stringify(raw);
+      throw new ConfigError(name, `${message} (got ${got})`);
     }
     out[name] = result.data;
   }
@@ -152,6 +188,11 @@ function buildConfig(v: Parsed) {
     env,
     dataDir: v.TRIGGERS_DATA_DIR,
     adminToken: v.TRIGGERS_ADMIN_TOKEN,
+    /**
+     * The AES-256-GCM key that encrypts webhook signing secrets at rest, and older keys that still
+     * decrypt (rotation). Unset in embedded mode: generated in the data folder (`secret-key`).
+     */
+    secretKeys: { current: v.TRIGGERS_SECRET_KEY, previous: v.TRIGGERS_SECRET_KEY_PREVIOUS ?? [] },
     logLevel: v.TRIGGERS_LOG_LEVEL,
     /**
      * Where the all-in-one runs the matcher and deliverer: on the HTTP thread (default), or in a worker
@@ -254,6 +295,13 @@ function checkBackendSettings(v: Parsed): void {
   ];
   for (const [chosen, variable, why] of needs) {
     if (chosen && v[variable] === undefined) throw new ConfigError(variable, `is required when ${why}`);
+  }
+  if (v.TRIGGERS_METADATA_STORE !== 'sqlite' && v.TRIGGERS_SECRET_KEY === undefined) {
+    throw new ConfigError(
+      'TRIGGERS_SECRET_KEY',
+      `is required when TRIGGERS_METADATA_STORE=${v.TRIGGERS_METADATA_STORE}: it encrypts webhook signing secrets at rest and every process must share it ` +
+        '(generate one with: openssl rand -base64 32; docs/operations.md)',
+    );
   }
 }
 

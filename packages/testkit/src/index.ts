@@ -89,3 +89,4 @@ export { KUBERNETES, kubectl, kubectlOk, startKubernetesInstance, type Kubernete
 export { withEnv } from './process-env.ts';
 export { subscriptionRecord } from './subscription-record.ts';
 export { startOtlpReceiver, SPAN_KIND, type OtlpReceiver, type ReceivedSpan, type AttributeValue } from './otlp-receiver.ts';
+export { metadataSecretsConformance, type SecretsDatabase } from './metadata-secrets.conformance.ts';

@@ -338,6 +338,10 @@ export async function prepareBackends(choice: BackendChoice, engines: EngineAddr
     cleanups.push(() => withPostgresClient(url, (client) => client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`)).then(() => undefined));
     env.TRIGGERS_POSTGRES_URL = postgresUrlWithSchema(url, postgresSchema);
   }
+  if (choice.metadataStore !== 'sqlite') {
+    // Webhook secrets are encrypted at rest with a key every process shares (docs/operations.md).
+    env.TRIGGERS_SECRET_KEY = randomBytes(32).toString('base64');
+  }
   if (choice.cache === 'redis') {
     // Rate-limit and idempotency keys are per customer, and every run makes its own customers.
     env.TRIGGERS_REDIS_URL = need(engines.redisUrl, 'a Redis URL');

@@ -10,6 +10,8 @@ export * from '../service-context.ts';
 export * from '../service-runtime.ts';
 export * from '../queue-consumer.ts';
 export * from '../admin-token.ts';
+export * from '../secret-cipher.ts';
+export * from '../secret-key.ts';
 export * from '../webhooks/webhook-sender.ts';
 export * from '../webhooks/ssrf-connector.ts';
 export * from '../webhooks/circuit-breaker.ts';

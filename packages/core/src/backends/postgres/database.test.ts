@@ -9,6 +9,9 @@ import { createPostgresMetadataStore } from './metadata-store.ts';
 import { query } from './sql.ts';
 import { POSTGRES_TEST_ENGINE, temporarySchemas } from './testing.ts';
 import { createLogger } from '../../log.ts';
+import { createSecretCipher, generateSecretKeyText } from '../../secret-cipher.ts';
+
+const secrets = createSecretCipher({ current: generateSecretKeyText() });
 
 const silent = createLogger({ level: 'silent', service: 'test' });
 
@@ -63,7 +66,7 @@ describe('PostgreSQL database', function () {
     });
 
     it('reports a violated constraint as a DependencyError that a retry cannot fix', async function () {
-      const store = createPostgresMetadataStore(await schemas.open());
+      const store = createPostgresMetadataStore(await schemas.open(), secrets);
       const customer = { customerId: uniqueId(), name: 'A', email: 'a@example.com', status: 'active' as const, rateLimitPerSecond: null, isTest: false, createdAt: Date.now() };
       await store.createCustomer(customer);
       await assert.rejects(store.createCustomer(customer), (error: unknown) => {
@@ -76,7 +79,7 @@ describe('PostgreSQL database', function () {
 
     it('opens every PostgreSQL backend on one pool, answers ping, and closes', async function () {
       const schema = schemas.newSchemaName();
-      const backends = await openPostgresBackends({ url: postgres.address, poolMax: 2, log: silent, schema });
+      const backends = await openPostgresBackends({ url: postgres.address, poolMax: 2, log: silent, schema, secrets });
       await backends.ping();
       await backends.eventStore.ping();
       await backends.close();
@@ -86,7 +89,7 @@ describe('PostgreSQL database', function () {
 
   it('fails with a retryable DependencyError when nothing listens at the address', async function () {
     // Port 1 on loopback: nothing listens there, so the connection is refused at once.
-    await assert.rejects(openPostgresBackends({ url: 'postgres://postgres@127.0.0.1:1/none', poolMax: 1, log: silent }), (error: unknown) => {
+    await assert.rejects(openPostgresBackends({ url: 'postgres://postgres@127.0.0.1:1/none', poolMax: 1, log: silent, secrets }), (error: unknown) => {
       assert.ok(error instanceof DependencyError, String(error));
       assert.equal(error.backend, 'postgres');
       assert.equal(error.retryable, true);

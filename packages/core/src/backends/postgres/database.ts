@@ -4,6 +4,7 @@ import type { Logger } from '../../log.ts';
 import { runMigrations } from '../../migrations/index.ts';
 import { DependencyError } from '../../errors.ts';
 import { toPostgresDependencyError } from './errors.ts';
+import type { SecretCipher } from '../../secret-cipher.ts';
 
 /** The knex instance (a pg connection pool) every PostgreSQL adapter of one process shares. */
 export type PostgresDatabase = Knex;
@@ -23,6 +24,11 @@ export interface PostgresDatabaseOptions {
   migrationLockTimeoutMs?: number;
   /** A statement running longer is cancelled (a retryable failure). Default 30 s. */
   statementTimeoutMs?: number;
+  /**
+   * Encrypts webhook secrets: migration 0006 and, at every open, the re-encryption of secrets of a
+   * previous key. Absent, opening fails if a subscription's secret is not encrypted.
+   */
+  secrets?: SecretCipher;
 }
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -83,7 +89,7 @@ export async function openPostgresDatabase(options: PostgresDatabaseOptions): Pr
     await withMigrationLock(options, async () => {
       if (options.schema !== undefined) await knex.raw(`CREATE SCHEMA IF NOT EXISTS "${options.schema}"`);
       // Safe: we hold the advisory lock, so a set knex lock can only be a crashed replica's.
-      const applied = await runMigrations(knex, { freeStaleLock: true });
+      const applied = await runMigrations(knex, { freeStaleLock: true, secrets: options.secrets });
       if (applied.length > 0) log?.info({ migrations: applied }, 'Migrated the PostgreSQL schema');
     });
   } catch (thrown) {

@@ -8,6 +8,7 @@ import { PostgresDeliveryStore } from './delivery-store.ts';
 import { PostgresMetadataStore } from './metadata-store.ts';
 import { withPostgres } from './errors.ts';
 import { query } from './sql.ts';
+import type { SecretCipher } from '../../secret-cipher.ts';
 
 export { openPostgresDatabase, type PostgresDatabase, type PostgresDatabaseOptions } from './database.ts';
 export { PostgresEventStore, createPostgresEventStore } from './event-store.ts';
@@ -19,6 +20,8 @@ export interface PostgresBackendsOptions {
   url: string;
   poolMax: number;
   log: Logger;
+  /** Encrypts and decrypts webhook secrets (the metadata store's, and migration 0006's). */
+  secrets: SecretCipher;
   /** Tables in this schema instead of the connection's default; tests use one per suite. */
   schema?: string;
 }
@@ -34,13 +37,13 @@ export interface PostgresBackends {
 
 /** Events, deliveries and metadata in one PostgreSQL database, sharing one pool; migrated on open. */
 export async function openPostgresBackends(options: PostgresBackendsOptions): Promise<PostgresBackends> {
-  const db = await openPostgresDatabase({ url: options.url, poolMax: options.poolMax, log: options.log, schema: options.schema });
+  const db = await openPostgresDatabase({ url: options.url, poolMax: options.poolMax, log: options.log, schema: options.schema, secrets: options.secrets });
   let closed = false;
   return {
     db,
     eventStore: new PostgresEventStore(db),
     deliveryStore: new PostgresDeliveryStore(db),
-    metadataStore: new PostgresMetadataStore(db),
+    metadataStore: new PostgresMetadataStore(db, options.secrets),
     async ping() {
       await withPostgres('ping', () => query(db, 'SELECT 1'));
     },

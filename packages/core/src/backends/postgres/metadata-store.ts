@@ -8,6 +8,7 @@ import type { ApiKeyWithCustomerRow, CustomerRow, SubscriptionCursor, Subscripti
 import type { PostgresDatabase } from './database.ts';
 import { withPostgres } from './errors.ts';
 import { query } from './sql.ts';
+import type { SecretCipher } from '../../secret-cipher.ts';
 
 const CUSTOMER_COLUMNS = 'customer_id, name, email, status, rate_limit_per_second, is_test, created_at';
 const API_KEY_COLUMNS = 'key_id, customer_id, key_hash, prefix, created_at, revoked_at, expires_at';
@@ -59,7 +60,11 @@ const SELECT_VERSION_SQL = 'SELECT version FROM subscription_versions WHERE cust
 export class PostgresMetadataStore implements MetadataStore {
   readonly kind = 'postgres';
 
-  constructor(private readonly db: PostgresDatabase) {}
+  /** `cipher` encrypts webhook secrets on write and decrypts them on read. */
+  constructor(
+    private readonly db: PostgresDatabase,
+    private readonly cipher: SecretCipher,
+  ) {}
 
   async createCustomer(c: Customer): Promise<void> {
     await withPostgres('creating a customer', () =>
@@ -102,13 +107,13 @@ export class PostgresMetadataStore implements MetadataStore {
 
   async createSubscription(s: Subscription): Promise<void> {
     await withPostgres('creating a subscription', () =>
-      query(this.db, INSERT_SUBSCRIPTION_SQL, subscriptionRowValues(s)),
+      query(this.db, INSERT_SUBSCRIPTION_SQL, subscriptionRowValues(s, this.cipher)),
     );
   }
 
   async getSubscription(customerId: string, workflowId: string): Promise<Subscription | null> {
     const { rows } = await withPostgres('reading a subscription', () => query<SubscriptionRow>(this.db, SELECT_SUBSCRIPTION_SQL, [customerId, workflowId]));
-    return rows[0] ? toSubscription(rows[0]) : null;
+    return rows[0] ? toSubscription(rows[0], this.cipher) : null;
   }
 
   async listSubscriptions(customerId: string, page: { limit: number; cursor?: string }): Promise<SubscriptionPage> {
@@ -120,7 +125,7 @@ export class PostgresMetadataStore implements MetadataStore {
         : query<SubscriptionRow>(this.db, SELECT_SUBSCRIPTIONS_AFTER_SQL, [customerId, after.createdAt, after.workflowId, limit + 1]),
     );
     const hasMore = rows.length > limit;
-    const subscriptions = (hasMore ? rows.slice(0, limit) : rows).map(toSubscription);
+    const subscriptions = (hasMore ? rows.slice(0, limit) : rows).map((row) => toSubscription(row, this.cipher));
     const last = subscriptions[subscriptions.length - 1];
     return {
       subscriptions,
@@ -138,9 +143,9 @@ export class PostgresMetadataStore implements MetadataStore {
       ), bumped AS (${BUMP_VERSION('updated')})
       SELECT ${SUBSCRIPTION_COLUMNS} FROM updated`;
     const { rows } = await withPostgres('updating a subscription', () =>
-      query<SubscriptionRow>(this.db, sql, [...fields.map((f) => subscriptionColumnValue(f, patch[f])), customerId, workflowId]),
+      query<SubscriptionRow>(this.db, sql, [...fields.map((f) => subscriptionColumnValue(f, patch[f], { customerId, workflowId }, this.cipher)), customerId, workflowId]),
     );
-    return rows[0] ? toSubscription(rows[0]) : null;
+    return rows[0] ? toSubscription(rows[0], this.cipher) : null;
   }
 
   async deleteSubscription(customerId: string, workflowId: string): Promise<boolean> {
@@ -157,7 +162,7 @@ export class PostgresMetadataStore implements MetadataStore {
 
   async listActiveSubscriptions(customerId: string): Promise<Subscription[]> {
     const { rows } = await withPostgres('listing active subscriptions', () => query<SubscriptionRow>(this.db, SELECT_ACTIVE_SQL, [customerId]));
-    return rows.map(toSubscription);
+    return rows.map((row) => toSubscription(row, this.cipher));
   }
 
   async ping(): Promise<void> {
@@ -168,6 +173,6 @@ export class PostgresMetadataStore implements MetadataStore {
   async close(): Promise<void> {}
 }
 
-export function createPostgresMetadataStore(db: PostgresDatabase): PostgresMetadataStore {
-  return new PostgresMetadataStore(db);
+export function createPostgresMetadataStore(db: PostgresDatabase, cipher: SecretCipher): PostgresMetadataStore {
+  return new PostgresMetadataStore(db, cipher);
 }

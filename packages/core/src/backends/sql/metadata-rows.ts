@@ -3,10 +3,12 @@ import type { Subscription, SubscriptionBatching, SubscriptionStatus } from '../
 import type { Selector } from '../../domain/selectors/types.ts';
 import type { CustomerPatch, SubscriptionPatch } from '../../ports/metadata-store.ts';
 import { isRecord } from '../cursor.ts';
+import type { SecretCipher, SecretOwner } from '../../secret-cipher.ts';
 
 /**
  * The metadata tables' rows as the SQL adapters (SQLite, PostgreSQL) read them, and their mapping
  * to the domain. The engines differ only in booleans: SQLite returns 0/1, PostgreSQL true/false.
+ * Webhook secrets (`secret`, `previous_secret`) are stored encrypted: every mapping takes the cipher.
  */
 
 export interface CustomerRow {
@@ -117,7 +119,8 @@ export function toApiKeyWithCustomer(row: ApiKeyWithCustomerRow): { key: ApiKeyR
   };
 }
 
-export function toSubscription(row: SubscriptionRow): Subscription {
+export function toSubscription(row: SubscriptionRow, cipher: SecretCipher): Subscription {
+  const owner = { customerId: row.customer_id, workflowId: row.workflow_id };
   return {
     workflowId: row.workflow_id,
     customerId: row.customer_id,
@@ -126,8 +129,8 @@ export function toSubscription(row: SubscriptionRow): Subscription {
     description: row.description,
     status: row.status,
     disabledReason: row.disabled_reason,
-    secret: row.secret,
-    previousSecret: row.previous_secret,
+    secret: cipher.decrypt(row.secret, owner),
+    previousSecret: row.previous_secret === null ? null : cipher.decrypt(row.previous_secret, owner),
     previousSecretExpiresAt: row.previous_secret_expires_at,
     batching: row.batching === null ? null : (JSON.parse(row.batching) as SubscriptionBatching),
     createdAt: row.created_at,
@@ -136,10 +139,11 @@ export function toSubscription(row: SubscriptionRow): Subscription {
   };
 }
 
-/** Converts a patch value to what the column stores. */
-export function subscriptionColumnValue(field: keyof SubscriptionPatch, value: unknown): unknown {
+/** Converts a patch value of the subscription `owner` to what the column stores. */
+export function subscriptionColumnValue(field: keyof SubscriptionPatch, value: unknown, owner: SecretOwner, cipher: SecretCipher): unknown {
   if (field === 'eventSelector') return JSON.stringify(value);
   if (field === 'batching') return value === null ? null : JSON.stringify(value);
+  if (field === 'secret' || field === 'previousSecret') return value === null ? null : cipher.encrypt(value as string, owner);
   return value;
 }
 
@@ -168,7 +172,7 @@ export const SUBSCRIPTION_COLUMNS =
 export const SUBSCRIPTION_PLACEHOLDERS = SUBSCRIPTION_COLUMNS.split(',').map(() => '?').join(', ');
 
 /** A subscription's values in the column order of `SUBSCRIPTION_COLUMNS`, for an INSERT. */
-export function subscriptionRowValues(s: Subscription): unknown[] {
+export function subscriptionRowValues(s: Subscription, cipher: SecretCipher): unknown[] {
   return [
     s.workflowId,
     s.customerId,
@@ -177,8 +181,8 @@ export function subscriptionRowValues(s: Subscription): unknown[] {
     s.description,
     s.status,
     s.disabledReason,
-    s.secret,
-    s.previousSecret,
+    cipher.encrypt(s.secret, s),
+    s.previousSecret === null ? null : cipher.encrypt(s.previousSecret, s),
     s.previousSecretExpiresAt,
     s.batching === null ? null : JSON.stringify(s.batching),
     s.createdAt,

@@ -5,6 +5,7 @@ import Database from 'better-sqlite3';
 import knexFactory from 'knex';
 import { runMigrations } from '../../migrations/index.ts';
 import { toSqliteDependencyError } from './errors.ts';
+import type { SecretCipher } from '../../secret-cipher.ts';
 
 /** The better-sqlite3 connection every SQLite adapter of one process shares. */
 export type SqliteDatabase = Database.Database;
@@ -15,6 +16,11 @@ export interface SqliteDatabaseOptions {
   synchronous: 'full' | 'normal';
   /** How long to wait for another process that is migrating the same folder. Default 120 s. */
   migrationLockTimeoutMs?: number;
+  /**
+   * Encrypts webhook secrets: migration 0006 and, at every open, the re-encryption of secrets of a
+   * previous key. Absent, opening fails if a subscription's secret is not encrypted.
+   */
+  secrets?: SecretCipher;
 }
 
 export const DATABASE_FILE = 'triggers.db';
@@ -33,7 +39,7 @@ export async function openSqliteDatabase(options: SqliteDatabaseOptions): Promis
   try {
     fs.mkdirSync(options.dataDir, { recursive: true });
     await withFileLock(path.join(options.dataDir, MIGRATION_LOCK_FILE), options.migrationLockTimeoutMs ?? 120_000, () =>
-      migrateDatabaseFile(file),
+      migrateDatabaseFile(file, options.secrets),
     );
     const db = new Database(file);
     try {
@@ -80,7 +86,7 @@ function configureConnection(db: SqliteDatabase, synchronous: 'full' | 'normal')
   db.pragma('temp_store = MEMORY');
 }
 
-async function migrateDatabaseFile(file: string): Promise<void> {
+async function migrateDatabaseFile(file: string, secrets: SecretCipher | undefined): Promise<void> {
   const knex = knexFactory({
     client: 'better-sqlite3',
     connection: { filename: file },
@@ -103,7 +109,7 @@ async function migrateDatabaseFile(file: string): Promise<void> {
   });
   try {
     // Safe: we hold the folder's migration lock, so a set knex lock can only be a crashed process's.
-    await runMigrations(knex, { freeStaleLock: true });
+    await runMigrations(knex, { freeStaleLock: true, secrets });
   } finally {
     await knex.destroy();
   }

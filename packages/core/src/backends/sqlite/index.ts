@@ -6,6 +6,7 @@ import { SqliteDeliveryStore } from './delivery-store.ts';
 import { SqliteIdempotencyStore } from './idempotency-store.ts';
 import { SqliteMetadataStore } from './metadata-store.ts';
 import { SqliteQueue } from './queue.ts';
+import type { SecretCipher } from '../../secret-cipher.ts';
 
 export { openSqliteDatabase, DATABASE_FILE, type SqliteDatabase, type SqliteDatabaseOptions } from './database.ts';
 export { SqliteEventStore, createSqliteEventStore } from './event-store.ts';
@@ -25,6 +26,8 @@ export interface SqliteBackendsOptions {
   dataDir: string;
   synchronous: 'full' | 'normal';
   maxReceives: number;
+  /** Encrypts and decrypts webhook secrets (the metadata store's, and migration 0006's). */
+  secrets: SecretCipher;
   clock?: Clock;
   /** How often idle queue receivers look for messages from other processes. Default 25 ms. */
   pollIntervalMs?: number;
@@ -44,7 +47,7 @@ export interface SqliteBackends {
 
 /** Every embedded backend over one data folder, sharing one connection. */
 export async function openSqliteBackends(options: SqliteBackendsOptions): Promise<SqliteBackends> {
-  const db = await openSqliteDatabase({ dataDir: options.dataDir, synchronous: options.synchronous });
+  const db = await openSqliteDatabase({ dataDir: options.dataDir, synchronous: options.synchronous, secrets: options.secrets });
   const clock = options.clock;
   const eventAcceptor = new SqliteEventAcceptor(db, { clock });
   const queue = new SqliteQueue(db, { maxReceives: options.maxReceives, pollIntervalMs: options.pollIntervalMs, clock });
@@ -52,7 +55,7 @@ export async function openSqliteBackends(options: SqliteBackendsOptions): Promis
     db,
     eventStore: new SqliteEventStore(db),
     deliveryStore: new SqliteDeliveryStore(db),
-    metadataStore: new SqliteMetadataStore(db),
+    metadataStore: new SqliteMetadataStore(db, options.secrets),
     queue,
     idempotencyStore: new SqliteIdempotencyStore(db, { clock }),
     eventAcceptor,

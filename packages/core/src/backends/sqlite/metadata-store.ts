@@ -8,6 +8,7 @@ import { CUSTOMER_PATCH_COLUMNS, SUBSCRIPTION_PATCH_COLUMNS, isSubscriptionCurso
 import type { ApiKeyWithCustomerRow, CustomerRow, SubscriptionCursor, SubscriptionRow } from '../sql/metadata-rows.ts';
 import type { SqliteDatabase } from './database.ts';
 import { withSqlite } from './errors.ts';
+import type { SecretCipher } from '../../secret-cipher.ts';
 
 const CUSTOMER_COLUMNS = 'customer_id, name, email, status, rate_limit_per_second, is_test, created_at';
 const API_KEY_COLUMNS = 'key_id, customer_id, key_hash, prefix, created_at, revoked_at, expires_at';
@@ -29,7 +30,11 @@ export class SqliteMetadataStore implements MetadataStore {
   private readonly selectOne: Statement<[], unknown>;
   private readonly updateStatements = new Map<string, Statement<unknown[]>>();
 
-  constructor(private readonly db: SqliteDatabase) {
+  /** `cipher` encrypts webhook secrets on write and decrypts them on read. */
+  constructor(
+    private readonly db: SqliteDatabase,
+    private readonly cipher: SecretCipher,
+  ) {
     this.insertCustomer = db.prepare(`INSERT INTO customers (${CUSTOMER_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)`);
     this.selectCustomer = db.prepare(`SELECT ${CUSTOMER_COLUMNS} FROM customers WHERE customer_id = ?`);
     this.insertApiKey = db.prepare(`INSERT INTO api_keys (${API_KEY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)`);
@@ -102,7 +107,7 @@ export class SqliteMetadataStore implements MetadataStore {
   }
 
   async createSubscription(s: Subscription): Promise<void> {
-    const values = subscriptionRowValues(s);
+    const values = subscriptionRowValues(s, this.cipher);
     withSqlite('creating a subscription', () =>
       this.changeSubscriptions(s.customerId, () => this.insertSubscription.run(...values).changes > 0),
     );
@@ -110,7 +115,7 @@ export class SqliteMetadataStore implements MetadataStore {
 
   async getSubscription(customerId: string, workflowId: string): Promise<Subscription | null> {
     const row = withSqlite('reading a subscription', () => this.selectSubscription.get(customerId, workflowId));
-    return row ? toSubscription(row) : null;
+    return row ? toSubscription(row, this.cipher) : null;
   }
 
   async listSubscriptions(customerId: string, page: { limit: number; cursor?: string }): Promise<SubscriptionPage> {
@@ -122,7 +127,7 @@ export class SqliteMetadataStore implements MetadataStore {
         : this.selectSubscriptionsAfter.all(customerId, after.createdAt, after.workflowId, limit + 1),
     );
     const hasMore = rows.length > limit;
-    const subscriptions = (hasMore ? rows.slice(0, limit) : rows).map(toSubscription);
+    const subscriptions = (hasMore ? rows.slice(0, limit) : rows).map((row) => toSubscription(row, this.cipher));
     const last = subscriptions[subscriptions.length - 1];
     return {
       subscriptions,
@@ -132,14 +137,14 @@ export class SqliteMetadataStore implements MetadataStore {
 
   async updateSubscription(customerId: string, workflowId: string, patch: SubscriptionPatch): Promise<Subscription | null> {
     const fields = (Object.keys(SUBSCRIPTION_PATCH_COLUMNS) as (keyof SubscriptionPatch)[]).filter((f) => patch[f] !== undefined);
-    const values = fields.map((f) => subscriptionColumnValue(f, patch[f]));
+    const values = fields.map((f) => subscriptionColumnValue(f, patch[f], { customerId, workflowId }, this.cipher));
     return withSqlite('updating a subscription', () => {
       const statement = this.updateStatement('subscriptions', 'customer_id = ? AND workflow_id = ?', fields.map((f) => SUBSCRIPTION_PATCH_COLUMNS[f]));
       let updated: Subscription | null = null;
       this.changeSubscriptions(customerId, () => {
         if (statement.run(...values, customerId, workflowId).changes === 0) return false;
         const row = this.selectSubscription.get(customerId, workflowId);
-        updated = row ? toSubscription(row) : null;
+        updated = row ? toSubscription(row, this.cipher) : null;
         return true;
       });
       return updated;
@@ -157,7 +162,7 @@ export class SqliteMetadataStore implements MetadataStore {
   }
 
   async listActiveSubscriptions(customerId: string): Promise<Subscription[]> {
-    return withSqlite('listing active subscriptions', () => this.selectActive.all(customerId)).map(toSubscription);
+    return withSqlite('listing active subscriptions', () => this.selectActive.all(customerId)).map((row) => toSubscription(row, this.cipher));
   }
 
   async ping(): Promise<void> {
@@ -190,6 +195,6 @@ export class SqliteMetadataStore implements MetadataStore {
   }
 }
 
-export function createSqliteMetadataStore(db: SqliteDatabase): SqliteMetadataStore {
-  return new SqliteMetadataStore(db);
+export function createSqliteMetadataStore(db: SqliteDatabase, cipher: SecretCipher): SqliteMetadataStore {
+  return new SqliteMetadataStore(db, cipher);
 }
