@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
 import { eventAcceptorConformance } from '@triggers/testkit';
 import { DependencyError } from '../../errors.ts';
 import { uuidv7 } from '../../ids.ts';
@@ -115,5 +117,42 @@ describe('SQLite event acceptor (the outbox)', function () {
     const messages = await receiving;
     assert.deepEqual(messages.map((m) => m.body.eventId), [event.eventId]);
     assert.ok(Date.now() - start < 100, `woken after ${Date.now() - start} ms`);
+  });
+
+  it('with synchronous=full, resolves only after an fdatasync of the WAL that began after the commit, without blocking the thread', async function () {
+    const full = await databases.open(undefined, 'full');
+    const reader = await databases.open(path.dirname(full.name), 'normal');
+    const acceptor = createSqliteEventAcceptor(full);
+    const original = fs.fdatasync;
+    const syncs: { file: string; storedAtSync: boolean; release: () => void }[] = [];
+    const event = newEvent(randomUUID());
+    (fs as { fdatasync: unknown }).fdatasync = (fd: number, callback: (error: NodeJS.ErrnoException | null) => void) => {
+      const stored = reader.prepare('SELECT count(*) AS n FROM events WHERE event_id = ?').get(event.eventId) as { n: number };
+      syncs.push({ file: fs.readlinkSync(`/proc/self/fd/${fd}`), storedAtSync: stored.n === 1, release: () => original(fd, callback) });
+    };
+    try {
+      let resolved = false;
+      const accepting = acceptor.accept({ events: [event] }).then(() => (resolved = true));
+      // The thread is free while the sync is outstanding: timers run, the caller is still waiting.
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      assert.equal(syncs.length, 1, 'one WAL sync for the group');
+      assert.equal(syncs[0].file, `${fs.realpathSync(full.name)}-wal`);
+      assert.ok(syncs[0].storedAtSync, 'the sync starts after the commit');
+      assert.equal(resolved, false, 'not acknowledged before the WAL is synced');
+      assert.equal(Number(full.pragma('synchronous', { simple: true })), 2, 'the connection is back at synchronous=full');
+      syncs[0].release();
+      await accepting;
+      assert.equal(resolved, true);
+    } finally {
+      (fs as { fdatasync: unknown }).fdatasync = original;
+      await acceptor.close();
+    }
+    // Many concurrent calls, real syncs: all stored and enqueued.
+    const second = createSqliteEventAcceptor(full);
+    const customerId = randomUUID();
+    const acceptances = Array.from({ length: 200 }, () => ({ events: [newEvent(customerId)] }));
+    await Promise.all(acceptances.map((a) => second.accept(a)));
+    await second.close();
+    assert.equal(queuedEventIds(full, customerId).length, 200);
   });
 });
