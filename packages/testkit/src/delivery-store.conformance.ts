@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import type { NewEvent } from '@triggers/core/domain';
+import { JsonText, type NewEvent } from '@triggers/core/domain';
 import type { EventStore, DeliveryStore, NewDelivery } from '@triggers/core/ports';
 import { uniqueId, uuidv7At } from './helpers.ts';
 
@@ -12,7 +12,7 @@ export interface DeliveryStoreFixture {
 
 async function storedEvent(eventStore: EventStore, timestamp = Date.now()): Promise<NewEvent> {
   const customerId = uniqueId();
-  const event: NewEvent = { eventId: uuidv7At(timestamp), customerId, payload: { event_type: 'x' }, eventType: 'x', timestamp };
+  const event: NewEvent = { eventId: uuidv7At(timestamp), customerId, payload: JsonText.of({ event_type: 'x' }), eventType: 'x', timestamp };
   await eventStore.insertEvents([event]);
   return event;
 }

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import type { NewEvent } from '@triggers/core/domain';
+import { JsonText, type NewEvent } from '@triggers/core/domain';
 import type { EventAcceptor, EventMessage, EventStore, IdempotencyStore, Queue } from '@triggers/core/ports';
 import { uniqueId, uuidv7At } from './helpers.ts';
 
@@ -19,7 +19,7 @@ const IDEMPOTENCY = { leaseMs: 60_000, ttlMs: 86_400_000 };
 
 function newEvent(customerId: string): NewEvent {
   const timestamp = Date.now();
-  return { eventId: uuidv7At(timestamp), customerId, payload: { event_type: 'order.created', n: Math.random() }, eventType: 'order.created', timestamp };
+  return { eventId: uuidv7At(timestamp), customerId, payload: JsonText.of({ event_type: 'order.created', n: Math.random() }), eventType: 'order.created', timestamp };
 }
 
 /**

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import type { DeliveryAttempt, EventStatus, JsonObject, NewEvent } from '@triggers/core/domain';
+import { JsonText, type DeliveryAttempt, type EventStatus, type JsonObject, type NewEvent } from '@triggers/core/domain';
 import type { EventStore, InboxQuery } from '@triggers/core/ports';
 import { encodeCursor } from '@triggers/core/testing';
 import { assertInvalidRequest, uniqueId, uuidv7At } from './helpers.ts';
@@ -15,7 +15,7 @@ function newEvent(customerId: string, options: { timestamp?: number; eventType?:
   const timestamp = options.timestamp ?? Date.now();
   const eventType = options.eventType === undefined ? 'order.created' : options.eventType;
   const payload: JsonObject = options.payload ?? { ...(eventType === null ? {} : { event_type: eventType }), n: Math.random() };
-  return { eventId: uuidv7At(timestamp), customerId, payload, eventType, timestamp };
+  return { eventId: uuidv7At(timestamp), customerId, payload: JsonText.of(payload), eventType, timestamp };
 }
 
 /** `count` events, one millisecond apart, ending `endAgoMs` before now. */
@@ -101,7 +101,7 @@ export function eventStoreConformance(makeStore: () => Promise<EventStore>, capa
         const existing = newEvent(customerId);
         await store.insertEvents([existing]);
         const size = Math.min(capabilities.maxAtomicBatch, 25);
-        const batch = [...Array.from({ length: size - 1 }, () => newEvent(customerId)), { ...existing, payload: { changed: true } }];
+        const batch = [...Array.from({ length: size - 1 }, () => newEvent(customerId)), { ...existing, payload: JsonText.of({ changed: true }) }];
 
         await assert.rejects(store.insertEvents(batch));
 

@@ -4,7 +4,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { loadConfig, createServiceContext, type ServiceContext } from '@triggers/core/runtime';
 import { makeTempDataDir } from '@triggers/core/testing';
-import { deliveryIdFor } from '@triggers/core/domain';
+import { deliveryIdFor, JsonText } from '@triggers/core/domain';
 import type { DeliveryMessage } from '@triggers/core/ports';
 import { subscriptionRecord, uniqueId, uuidv7At, sleep } from '@triggers/testkit';
 import { startDeliverer, type RunningDeliverer } from './index.ts';
@@ -58,7 +58,7 @@ describe('deliverer: a redelivered message whose attempt was claimed by a dead h
       subscriptionRecord({ workflowId, customerId, eventSelector: { type: 'event_type', value: 'lease.test' }, webhookUrl: hookUrl, createdAt: now, updatedAt: now }),
     );
     const eventId = uuidv7At(now);
-    await ctx.backends.eventStore.insertEvents([{ eventId, customerId, payload: { event_type: 'lease.test' }, eventType: 'lease.test', timestamp: now }]);
+    await ctx.backends.eventStore.insertEvents([{ eventId, customerId, payload: JsonText.of({ event_type: 'lease.test' }), eventType: 'lease.test', timestamp: now }]);
     const deliveryId = deliveryIdFor(eventId, workflowId, undefined);
     await ctx.backends.deliveryStore.createDeliveries([{ deliveryId, eventId, customerId, workflowId, createdAt: now }]);
     assert.equal(await ctx.backends.deliveryStore.incrementAttempts(deliveryId, 0, now, claimUntil), true);

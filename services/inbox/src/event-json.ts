@@ -1,8 +1,9 @@
 import type { z } from 'zod';
-import { toIsoMillis, type DeliveryAttempt, type StoredEvent } from '@triggers/core/domain';
+import { toIsoMillis, type DeliveryAttempt, type JsonObject, type JsonText, type StoredEvent } from '@triggers/core/domain';
 import type { attemptSchema, eventSchema } from './schemas.ts';
 
-export type EventJson = z.output<typeof eventSchema>;
+/** The event as the schema describes it, with the payload as its stored text (written out by stringifyJson). */
+export type EventJson = Omit<z.output<typeof eventSchema>, 'payload'> & { payload: JsonText<JsonObject> };
 export type AttemptJson = z.output<typeof attemptSchema>;
 
 /** The event as the inbox shows it. */

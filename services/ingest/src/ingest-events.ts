@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
-import { TriggersError, uuidv7, uuidv7Time, toIsoMillis, eventTypeOf, type Clock, type JsonObject, type NewEvent, type Customer } from '@triggers/core/domain';
+import { TriggersError, uuidv7, uuidv7Time, toIsoMillis, eventTypeOf, type Clock, type JsonObject, type JsonText, type LocatedPayload, type NewEvent, type Customer } from '@triggers/core/domain';
 import type { RateLimiter, RateLimitDecision, IdempotencyStore, StoredResponse, EventAcceptor } from '@triggers/core/ports';
 import type { RouteResult } from '@triggers/core/http';
 import { currentTraceparent, sendMessagesSpan } from '@triggers/core/runtime';
 import type { IngestMetrics } from './metrics.ts';
-import { idempotencyKeySchema } from './schemas.ts';
+import { idempotencyKeySchema, MAX_PAYLOAD_DEPTH, PAYLOAD_TOO_DEEP } from './schemas.ts';
 
 export interface IngestDeps {
   clock: Clock;
@@ -28,6 +28,22 @@ export function readIdempotencyKey(header: string | string[] | undefined): strin
   return header;
 }
 
+/** A payload ready to store: its text as sent, and its `event_type` read from the parsed value. */
+export interface PayloadInput {
+  json: JsonText<JsonObject>;
+  eventType: string | null;
+}
+
+/**
+ * The payload to store, from its parsed value (which the schema accepted) and its text located in
+ * the body; or why it is refused (nested too deeply).
+ */
+export function toPayloadInput(parsed: JsonObject, located: LocatedPayload | undefined): PayloadInput | { problem: string } {
+  if (located === undefined) throw new Error('a payload the schema accepted was not found in the body text');
+  if (located.depth > MAX_PAYLOAD_DEPTH) return { problem: `payload: ${PAYLOAD_TOO_DEEP}` };
+  return { json: located.json, eventType: eventTypeOf(parsed) };
+}
+
 /**
  * Accepts validated payloads for a customer, in API.md's order after parsing:
  * rate-limit (counting events) → idempotency → store and enqueue (one outbox write).
@@ -36,7 +52,7 @@ export async function ingestEvents(
   deps: IngestDeps,
   request: {
     customer: Customer;
-    payloads: JsonObject[];
+    payloads: PayloadInput[];
     idempotencyKey: string | undefined;
     /** The request body as received: a repeat must match it to replay. */
     rawBody: string;
@@ -84,7 +100,7 @@ export async function ingestEvents(
 
   const events = payloads.map((payload) => {
     const eventId = uuidv7(deps.clock.now());
-    return { eventId, customerId: customer.customerId, payload, eventType: eventTypeOf(payload), timestamp: uuidv7Time(eventId) };
+    return { eventId, customerId: customer.customerId, payload: payload.json, eventType: payload.eventType, timestamp: uuidv7Time(eventId) };
   });
   const response: StoredResponse = { status: 202, body: request.respond(events) };
   try {

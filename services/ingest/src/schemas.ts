@@ -4,27 +4,17 @@ import { isoTime, uuid } from '@triggers/core/http';
 export const MAX_BATCH_EVENTS = 500;
 
 /**
- * Deeper payloads are a client error: storing and delivering serialise them recursively, which
- * overflows the stack a few thousand levels down (and would surface as a 503 backend failure).
- * 128 is serde_json's default recursion limit.
+ * Deeper payloads are a client error: whoever reads them (our matcher, a receiver's JSON parser)
+ * parses them recursively, and many parsers stop far earlier than a few thousand levels.
+ * 128 is serde_json's default recursion limit. Measured on the payload's text when it is located
+ * in the body (locateEventPayload), not by walking the parsed value again.
  */
 export const MAX_PAYLOAD_DEPTH = 128;
 
-/** True when objects and arrays nest more than `maxDepth` levels (the value itself is level 1). */
-function nestsDeeperThan(value: unknown, maxDepth: number): boolean {
-  const pending: [unknown, number][] = [[value, 1]];
-  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
-    const [node, depth] = next;
-    if (typeof node !== 'object' || node === null) continue;
-    if (depth > maxDepth) return true;
-    for (const child of Object.values(node)) pending.push([child, depth + 1]);
-  }
-  return false;
-}
+export const PAYLOAD_TOO_DEEP = `must not nest objects and arrays more than ${MAX_PAYLOAD_DEPTH} levels deep`;
 
 export const payloadSchema = z
   .record(z.string(), z.unknown())
-  .refine((payload) => !nestsDeeperThan(payload, MAX_PAYLOAD_DEPTH), `must not nest objects and arrays more than ${MAX_PAYLOAD_DEPTH} levels deep`)
   .meta({
     description: `Any JSON object, nested at most ${MAX_PAYLOAD_DEPTH} levels deep. \`event_type\` (string) is the conventional type used by selectors and inbox filters.`,
     example: { event_type: 'order.created', order_id: '12345', amount: 99.99 },

@@ -1,5 +1,5 @@
 import { deliveryMessage, type EventStore, type DeliveryStore, type Queue, type EventMessage } from '@triggers/core/ports';
-import { deliveryIdFor, uuidv7Time, type Clock } from '@triggers/core/domain';
+import { deliveryIdFor, selectorMatchesPayload, uuidv7Time, type Clock } from '@triggers/core/domain';
 import { annotateActiveSpan, currentTraceparent, sendMessagesSpan, type Logger } from '@triggers/core/runtime';
 import type { SubscriptionCache } from './subscription-cache.ts';
 import type { MatcherMetrics } from './metrics.ts';
@@ -41,7 +41,7 @@ export async function matchEvent(deps: MatcherDeps, message: EventMessage): Prom
   if (!isReplay && event.status !== 'pending') return; // already settled by an earlier run
 
   const active = await deps.subscriptions.forEvent(event.customerId, isReplay ? deps.clock.now() : event.timestamp);
-  const matched = active.filter((s) => s.selector.matches(event.payload));
+  const matched = active.filter((s) => selectorMatchesPayload(s.selector, event.payload));
   deps.metrics.eventsMatched.inc({ outcome: matched.length > 0 ? 'matched' : 'unmatched' });
   annotateActiveSpan({ 'triggers.matched_subscriptions': matched.length });
 

@@ -4,7 +4,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { loadConfig, createServiceContext, type ServiceContext } from '@triggers/core/runtime';
 import { makeTempDataDir } from '@triggers/core/testing';
-import { deliveryIdFor, type EventStatus, type NewEvent } from '@triggers/core/domain';
+import { deliveryIdFor, JsonText, type EventStatus, type NewEvent } from '@triggers/core/domain';
 import { subscriptionRecord, uniqueId, uuidv7At, sleep } from '@triggers/testkit';
 import { startDeliverer, type RunningDeliverer } from '@triggers/deliverer';
 import { startMatcher, type RunningMatcher } from './index.ts';
@@ -85,7 +85,7 @@ describe('pending sweeper: stranded events and deliveries are re-enqueued and de
 
   /** Stores a `pending` event through the EventStore alone: no `events` queue message is written. */
   async function storeWithoutMessage(customerId: string, timestamp: number): Promise<NewEvent> {
-    const event: NewEvent = { eventId: uuidv7At(timestamp), customerId, payload: { event_type: EVENT_TYPE, at: timestamp }, eventType: EVENT_TYPE, timestamp };
+    const event: NewEvent = { eventId: uuidv7At(timestamp), customerId, payload: JsonText.of({ event_type: EVENT_TYPE, at: timestamp }), eventType: EVENT_TYPE, timestamp };
     await ctx.backends.eventStore.insertEvents([event]);
     return event;
   }

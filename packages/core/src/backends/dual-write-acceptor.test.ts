@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { eventAcceptorConformance, requireEngine, type EventAcceptorFixture } from '@triggers/testkit';
 import type { NewEvent } from '../domain/events.ts';
+import { JsonText } from '../domain/json/json-text.ts';
 import type { EventStore } from '../ports/event-store.ts';
 import type { Queue } from '../ports/queue.ts';
 import type { IdempotencyStore } from '../ports/idempotency-store.ts';
@@ -62,7 +63,7 @@ describe('Dual-write acceptor', function () {
 
 function events(count: number): NewEvent[] {
   const customerId = randomUUID();
-  return Array.from({ length: count }, () => ({ eventId: randomUUID(), customerId, payload: {}, eventType: null, timestamp: Date.now() }));
+  return Array.from({ length: count }, () => ({ eventId: randomUUID(), customerId, payload: JsonText.of({}), eventType: null, timestamp: Date.now() }));
 }
 
 /** Records the size of every store write; everything else is a no-op. */

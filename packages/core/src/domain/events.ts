@@ -1,3 +1,5 @@
+import type { JsonText } from './json/json-text.ts';
+
 /** The event as the system stores it. Times are epoch milliseconds inside the code, RFC 3339 at the edge. */
 export const EVENT_STATUSES = ['pending', 'delivered', 'failed', 'unmatched'] as const;
 export type EventStatus = (typeof EVENT_STATUSES)[number];
@@ -7,7 +9,8 @@ export type JsonObject = { [key: string]: unknown };
 export interface NewEvent {
   eventId: string; // UUIDv7; its timestamp equals `timestamp`
   customerId: string;
-  payload: JsonObject;
+  /** The payload's JSON text as the client sent it (see JsonText): stored and served as is. */
+  payload: JsonText<JsonObject>;
   /** `payload.event_type` when it is a string, else null: stored apart so the inbox can filter by index. */
   eventType: string | null;
   timestamp: number;

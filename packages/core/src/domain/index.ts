@@ -9,6 +9,7 @@ export * from '../ids.ts';
 export * from './api-keys.ts';
 export * from './customers.ts';
 export * from './events.ts';
+export * from './json/index.ts';
 export * from './subscriptions.ts';
 export * from './selectors/index.ts';
 export * from './delivery/delivery-ids.ts';

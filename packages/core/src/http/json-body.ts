@@ -1,11 +1,13 @@
+import { isUtf8 } from 'node:buffer';
 import type { Request } from 'express';
 import { TriggersError } from '../errors.ts';
 
 /**
  * Reads a JSON request body: 415 unless the content type is application/json (any +json
  * suffix too), 413 beyond `limitBytes` (checked against Content-Length before reading, and while
- * reading), 400 invalid_json when it does not parse. Returns the parsed value and the raw text
- * (the idempotency check hashes the raw bytes).
+ * reading), 400 invalid_json when it is not valid UTF-8 (never decoded with replacement
+ * characters) or does not parse. Returns the parsed value and the raw text (the idempotency check
+ * hashes it; ingest stores each payload's text as sent).
  */
 export async function readJsonBody(req: Request, limitBytes: number): Promise<{ value: unknown; raw: string }> {
   const type = req.headers['content-type'];
@@ -50,7 +52,10 @@ function readText(req: Request, limitBytes: number): Promise<string> {
       chunks.push(chunk);
     });
     req.on('end', () => {
-      if (!failed) resolve(chunks.length === 1 ? chunks[0].toString('utf8') : Buffer.concat(chunks).toString('utf8'));
+      if (failed) return;
+      const body = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
+      if (!isUtf8(body)) reject(new TriggersError('invalid_json', { detail: 'The body is not valid UTF-8.' }));
+      else resolve(body.toString('utf8'));
     });
     req.on('error', (err) => {
       if (!failed) reject(new TriggersError('invalid_request', { detail: 'The request body could not be read.', cause: err }));

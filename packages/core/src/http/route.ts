@@ -2,6 +2,7 @@ import type { Express, Request, Response } from 'express';
 import { z } from 'zod';
 import { TriggersError, type ErrorCode } from '../errors.ts';
 import type { Customer } from '../domain/customers.ts';
+import { stringifyJson } from '../domain/json/json-text.ts';
 import { readJsonBody } from './json-body.ts';
 import { sendProblem } from './problem.ts';
 import { zodIssuesDetail } from './validation.ts';
@@ -11,7 +12,7 @@ export type HttpMethod = 'get' | 'post' | 'patch' | 'delete';
 
 export interface RouteResult {
   status: number;
-  /** JSON-serialised unless `text` is given. */
+  /** JSON-serialised (a JsonText inside as its text) unless `text` is given. */
   body?: unknown;
   /** A non-JSON body, sent as is with `contentType`. */
   text?: string;
@@ -134,7 +135,7 @@ export function sendResult(res: Response, result: RouteResult): void {
     res.status(result.status).end();
     return;
   }
-  const text = JSON.stringify(result.body);
+  const text = stringifyJson(result.body);
   res.statusCode = result.status;
   res.setHeader('Content-Type', 'application/json; charset=utf-8');
   res.setHeader('Content-Length', Buffer.byteLength(text));

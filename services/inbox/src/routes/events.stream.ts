@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { defineRoute } from '@triggers/core/http';
-import { EVENT_STATUSES, TriggersError, compileSelector, isUuid, uuidv7LowerBound, type CompiledSelector, type EventStatus } from '@triggers/core/domain';
+import { EVENT_STATUSES, TriggersError, compileSelector, isUuid, selectorMatchesPayload, stringifyJson, uuidv7LowerBound, type CompiledSelector, type EventStatus } from '@triggers/core/domain';
 import type { InboxDeps } from '../deps.ts';
 import { eventSchema } from '../schemas.ts';
 import { toEventJson } from '../event-json.ts';
@@ -81,8 +81,8 @@ export function makeEventStreamRoute(deps: InboxDeps) {
       let batch = first;
       while (!sse.isClosed) {
         for (const event of batch) {
-          if (selector && !selector.matches(event.payload)) continue;
-          if (!(await sse.send({ id: event.eventId, event: 'event', data: JSON.stringify(toEventJson(event)) }))) break;
+          if (selector && !selectorMatchesPayload(selector, event.payload)) continue;
+          if (!(await sse.send({ id: event.eventId, event: 'event', data: stringifyJson(toEventJson(event)) }))) break;
         }
         if (sse.isClosed) break;
         if (batch.length < TAIL_PAGE) await sse.sleep(STREAM_POLL_MS);

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { systemClock, uuidv7LowerBound, type NewEvent } from '@triggers/core/domain';
+import { JsonText, systemClock, uuidv7LowerBound, type NewEvent } from '@triggers/core/domain';
 import { createBackends, createLogger, loadConfig, type Backends } from '@triggers/core/runtime';
 import { uniqueId, uuidv7At } from '@triggers/testkit';
 import { EventTail, TAIL_PAGE } from './event-tail.ts';
@@ -27,7 +27,7 @@ describe('EventTail (the event stream reader)', () => {
   });
 
   async function insertAt(customerId: string, times: number[], eventType: string | null = null): Promise<string[]> {
-    const events: NewEvent[] = times.map((ms, i) => ({ eventId: uuidv7At(ms), customerId, eventType, payload: { i, ...(eventType ? { event_type: eventType } : {}) }, timestamp: ms }));
+    const events: NewEvent[] = times.map((ms, i) => ({ eventId: uuidv7At(ms), customerId, eventType, payload: JsonText.of({ i, ...(eventType ? { event_type: eventType } : {}) }), timestamp: ms }));
     await backends.eventStore.insertEvents(events);
     return events.map((e) => e.eventId).sort();
   }

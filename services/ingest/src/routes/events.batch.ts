@@ -1,10 +1,13 @@
-import { TriggersError, type JsonObject } from '@triggers/core/domain';
+import { TriggersError, locateBatchPayloads, type JsonObject } from '@triggers/core/domain';
 import { defineRoute, zodIssuesDetail } from '@triggers/core/http';
 import { acceptedBatchSchema, batchRequestSchema, eventRequestSchema, idempotencyKeyHeader, MAX_BATCH_EVENTS, rateLimitHeaders } from '../schemas.ts';
-import { acceptedTimestamp, ingestEvents, readIdempotencyKey, type IngestDeps } from '../ingest-events.ts';
+import { acceptedTimestamp, ingestEvents, readIdempotencyKey, toPayloadInput, type IngestDeps, type PayloadInput } from '../ingest-events.ts';
 
-/** All-or-nothing validation: every invalid item is reported by index, and nothing is stored. */
-function validateBatch(body: unknown): JsonObject[] {
+/**
+ * All-or-nothing validation: every invalid item is reported by index, and nothing is stored.
+ * `rawBody` is the body's text, where each payload's text is found.
+ */
+function validateBatch(body: unknown, rawBody: string): PayloadInput[] {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw new TriggersError('invalid_request', { detail: 'The body must be an object {"events": [...]}.', extensions: { errors: [] } });
   }
@@ -20,12 +23,18 @@ function validateBatch(body: unknown): JsonObject[] {
     throw new TriggersError('invalid_request', { detail, extensions: { errors: [] } });
   }
   const errors: { index: number; detail: string }[] = [];
-  const payloads: JsonObject[] = [];
+  const payloads: PayloadInput[] = [];
+  const located = locateBatchPayloads(rawBody);
   events.forEach((item, index) => {
     const result = eventRequestSchema.safeParse(item);
-    // Stored exactly as sent: the schema's copy would drop a `__proto__` key.
-    if (result.success) payloads.push((item as { payload: JsonObject }).payload);
-    else errors.push({ index, detail: zodIssuesDetail(result.error.issues, 'event') });
+    if (!result.success) {
+      errors.push({ index, detail: zodIssuesDetail(result.error.issues, 'event') });
+      return;
+    }
+    // Stored as the text sent: the schema's copy would drop a `__proto__` key, a parsed one round big numbers.
+    const payload = toPayloadInput((item as { payload: JsonObject }).payload, located[index]);
+    if ('problem' in payload) errors.push({ index, detail: payload.problem });
+    else payloads.push(payload);
   });
   if (errors.length > 0) {
     throw new TriggersError('invalid_request', {
@@ -53,7 +62,7 @@ export function makeEventBatchRoute(deps: IngestDeps) {
     handler: ({ body, customer, req, rawBody }) =>
       ingestEvents(deps, {
         customer,
-        payloads: validateBatch(body),
+        payloads: validateBatch(body, rawBody),
         idempotencyKey: readIdempotencyKey(req.headers['idempotency-key']),
         rawBody,
         respond: (events) => ({

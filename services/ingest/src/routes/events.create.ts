@@ -1,7 +1,7 @@
 import { defineRoute } from '@triggers/core/http';
-import type { JsonObject } from '@triggers/core/domain';
+import { TriggersError, locateEventPayload, type JsonObject } from '@triggers/core/domain';
 import { acceptedEventSchema, eventRequestSchema, idempotencyKeyHeader, rateLimitHeaders } from '../schemas.ts';
-import { acceptedTimestamp, ingestEvents, readIdempotencyKey, type IngestDeps } from '../ingest-events.ts';
+import { acceptedTimestamp, ingestEvents, readIdempotencyKey, toPayloadInput, type IngestDeps } from '../ingest-events.ts';
 
 export function makeEventCreateRoute(deps: IngestDeps) {
   return defineRoute({
@@ -16,11 +16,14 @@ export function makeEventCreateRoute(deps: IngestDeps) {
     headers: [idempotencyKeyHeader],
     responses: { 202: { description: 'Accepted', schema: acceptedEventSchema, headers: rateLimitHeaders } },
     errors: ['invalid_json', 'invalid_request', 'unauthorized', 'payload_too_large', 'unsupported_media_type', 'idempotency_key_in_progress', 'idempotency_key_reused', 'rate_limited', 'unavailable'],
-    handler: ({ json, customer, req, rawBody }) =>
-      ingestEvents(deps, {
+    handler: ({ json, customer, req, rawBody }) => {
+      // Validated by the schema; stored as the text sent (a parsed copy would round big numbers
+      // and drop a `__proto__` key).
+      const payload = toPayloadInput((json as { payload: JsonObject }).payload, locateEventPayload(rawBody));
+      if ('problem' in payload) throw new TriggersError('invalid_request', { detail: payload.problem });
+      return ingestEvents(deps, {
         customer,
-        // Validated by the schema; stored exactly as sent (the schema's copy would drop a `__proto__` key).
-        payloads: [(json as { payload: JsonObject }).payload],
+        payloads: [payload],
         idempotencyKey: readIdempotencyKey(req.headers['idempotency-key']),
         rawBody,
         respond: ([event]) => ({
@@ -29,6 +32,7 @@ export function makeEventCreateRoute(deps: IngestDeps) {
           message: 'Event accepted for processing',
           timestamp: acceptedTimestamp(event),
         }),
-      }),
+      });
+    },
   });
 }

@@ -4,6 +4,7 @@ import { DescribeTableCommand, DescribeTimeToLiveCommand, DynamoDBClient } from 
 import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { requireEngine, uuidv7At } from '@triggers/testkit';
 import type { NewEvent } from '../../domain/events.ts';
+import { JsonText } from '../../domain/json/json-text.ts';
 import { DependencyError } from '../../errors.ts';
 import { awsClientConfig } from '../aws.ts';
 import { openDynamoBackends } from './index.ts';
@@ -21,7 +22,7 @@ interface Call {
 }
 
 function newEvent(customerId: string, timestamp = Date.now(), eventType: string | null = 'order.created'): NewEvent {
-  return { eventId: uuidv7At(timestamp), customerId, payload: { event_type: eventType, n: Math.random() }, eventType, timestamp };
+  return { eventId: uuidv7At(timestamp), customerId, payload: JsonText.of({ event_type: eventType, n: Math.random() }), eventType, timestamp };
 }
 
 describe('DynamoDB specifics', function () {
@@ -174,7 +175,7 @@ describe('DynamoDB specifics', function () {
       const customerId = randomUUID();
       const existing = newEvent(customerId, Date.now() - 5000);
       await events.insertEvents([existing]);
-      const batch = [...Array.from({ length: 230 }, (_, i) => newEvent(customerId, Date.now() - 1000 + i)), { ...existing, payload: { changed: true } }];
+      const batch = [...Array.from({ length: 230 }, (_, i) => newEvent(customerId, Date.now() - 1000 + i)), { ...existing, payload: JsonText.of({ changed: true }) }];
       await assert.rejects(events.insertEvents(batch), (error: unknown) => error instanceof DependencyError && !error.retryable);
       const page = await events.listEvents(customerId, { limit: 1000 });
       assert.deepEqual(page.events.map((e) => e.eventId), [existing.eventId], 'only the event that existed before');

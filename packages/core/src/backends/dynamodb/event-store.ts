@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { DeliveryAttempt, EventStatus, JsonObject, NewEvent, StoredEvent } from '../../domain/events.ts';
 import { EVENT_STATUSES } from '../../domain/events.ts';
+import { JsonText } from '../../domain/json/json-text.ts';
 import type { EventStore, InboxPage, InboxQuery } from '../../ports/event-store.ts';
 import { DependencyError, TriggersError } from '../../errors.ts';
 import { isUuid, uuidv7LowerBound } from '../../ids.ts';
@@ -53,7 +54,7 @@ export function toStoredEvent(item: Item): StoredEvent {
     eventId: item.sk as string,
     customerId: item.customer_id as string,
     eventType: (item.event_type as string | undefined) ?? null,
-    payload: JSON.parse(item.payload as string) as JsonObject,
+    payload: new JsonText<JsonObject>(item.payload as string),
     status: item.status as EventStatus,
     timestamp: item.ts as number,
     deliveryAttempts: (item.delivery_attempts as number | undefined) ?? 0,
@@ -286,7 +287,7 @@ export class DynamoEventStore implements EventStore {
       sk: event.eventId,
       customer_id: event.customerId,
       ...(event.eventType !== null ? { event_type: event.eventType, pk_type: typeKey(pk, event.eventType) } : {}),
-      payload: JSON.stringify(event.payload),
+      payload: event.payload.text,
       status: 'pending',
       pk_status: `${pk}#pending`,
       sweep_pk: `new#${this.table.bucketOf(event.eventId)}`,

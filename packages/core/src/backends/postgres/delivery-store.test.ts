@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { deliveryStoreConformance, requireEngine, uniqueId, uuidv7At } from '@triggers/testkit';
 import type { NewEvent } from '../../domain/events.ts';
+import { JsonText } from '../../domain/json/json-text.ts';
 import { createPostgresDeliveryStore } from './delivery-store.ts';
 import { createPostgresEventStore } from './event-store.ts';
 import { POSTGRES_TEST_ENGINE, temporarySchemas } from './testing.ts';
@@ -23,7 +24,7 @@ describe('PostgreSQL delivery store', function () {
       const rounds = await Promise.all(
         Array.from({ length: 15 }, async () => {
           const customerId = uniqueId();
-          const event: NewEvent = { eventId: uuidv7At(Date.now()), customerId, payload: { n: 1 }, eventType: null, timestamp: Date.now() };
+          const event: NewEvent = { eventId: uuidv7At(Date.now()), customerId, payload: JsonText.of({ n: 1 }), eventType: null, timestamp: Date.now() };
           await events.insertEvents([event]);
           const created = await deliveries.createDeliveries(
             Array.from({ length: 3 }, () => ({ deliveryId: `msg_${uniqueId()}`, eventId: event.eventId, customerId, workflowId: uniqueId(), createdAt: Date.now() })),
@@ -43,7 +44,7 @@ describe('PostgreSQL delivery store', function () {
       const deliveries = createPostgresDeliveryStore(db);
       const events = createPostgresEventStore(db);
       const customerId = uniqueId();
-      const event: NewEvent = { eventId: uuidv7At(Date.now()), customerId, payload: {}, eventType: null, timestamp: Date.now() };
+      const event: NewEvent = { eventId: uuidv7At(Date.now()), customerId, payload: JsonText.of({}), eventType: null, timestamp: Date.now() };
       await events.insertEvents([event]);
       const [d] = await deliveries.createDeliveries([{ deliveryId: `msg_${uniqueId()}`, eventId: event.eventId, customerId, workflowId: uniqueId(), createdAt: Date.now() }]);
       const claims = await Promise.all(Array.from({ length: 20 }, () => deliveries.incrementAttempts(d.deliveryId, 0, Date.now(), Date.now() + 30_000)));

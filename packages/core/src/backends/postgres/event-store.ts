@@ -81,7 +81,7 @@ export class PostgresEventStore implements EventStore {
         events.map((e) => e.eventId),
         events.map((e) => e.customerId),
         events.map((e) => e.eventType),
-        events.map((e) => JSON.stringify(e.payload)),
+        events.map((e) => e.payload.text),
         events.map((e) => e.timestamp),
       ]),
     );

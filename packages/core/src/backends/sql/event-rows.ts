@@ -1,4 +1,5 @@
 import type { DeliveryAttempt, EventStatus, JsonObject, StoredEvent } from '../../domain/events.ts';
+import { JsonText } from '../../domain/json/json-text.ts';
 import { isUuid } from '../../ids.ts';
 import { isRecord } from '../cursor.ts';
 
@@ -34,7 +35,7 @@ export function toStoredEvent(row: EventRow): StoredEvent {
     eventId: row.event_id,
     customerId: row.customer_id,
     eventType: row.event_type,
-    payload: JSON.parse(row.payload) as JsonObject,
+    payload: new JsonText<JsonObject>(row.payload),
     status: row.status,
     timestamp: row.timestamp,
     deliveryAttempts: row.delivery_attempts,

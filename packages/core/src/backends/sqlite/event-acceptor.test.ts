@@ -6,6 +6,7 @@ import { eventAcceptorConformance } from '@triggers/testkit';
 import { DependencyError } from '../../errors.ts';
 import { uuidv7 } from '../../ids.ts';
 import type { NewEvent } from '../../domain/events.ts';
+import { JsonText } from '../../domain/json/json-text.ts';
 import type { EventMessage } from '../../ports/queue-messages.ts';
 import type { SqliteDatabase } from './database.ts';
 import { createSqliteEventAcceptor } from './event-acceptor.ts';
@@ -16,7 +17,7 @@ import { temporaryDatabases } from './testing.ts';
 
 function newEvent(customerId: string): NewEvent {
   const timestamp = Date.now();
-  return { eventId: uuidv7(timestamp), customerId, payload: { event_type: 'order.created', n: Math.random() }, eventType: 'order.created', timestamp };
+  return { eventId: uuidv7(timestamp), customerId, payload: JsonText.of({ event_type: 'order.created', n: Math.random() }), eventType: 'order.created', timestamp };
 }
 
 function queuedEventIds(db: SqliteDatabase, customerId: string): string[] {

@@ -19,7 +19,7 @@ const INSERT_EVENT_SQL = `
 export function prepareInsertEvent(db: SqliteDatabase): (event: NewEvent) => void {
   const statement = db.prepare(INSERT_EVENT_SQL);
   return (event) => {
-    statement.run(event.eventId, event.customerId, event.eventType, JSON.stringify(event.payload), event.timestamp);
+    statement.run(event.eventId, event.customerId, event.eventType, event.payload.text, event.timestamp);
   };
 }
 

@@ -4,6 +4,7 @@ import { childPath, describeType, invalidSelector, isPlainObject, rejectUnknownK
 import { compileJsonPathExpression } from './jsonpath-selector.ts';
 import { MAX_COMBINATOR_DEPTH, MAX_SELECTOR_NODES } from './limits.ts';
 import type { CompiledSelector, PayloadPredicate, Selector } from './types.ts';
+import type { JsonText } from '../json/json-text.ts';
 
 const SELECTOR_TYPES = ['event_type', 'jsonpath', 'custom', 'all', 'any'] as const;
 
@@ -31,6 +32,15 @@ export function compileSelector(input: unknown): CompiledSelector {
       }
     },
   };
+}
+
+/**
+ * Whether a payload, as its JSON text, matches: the one way the matcher, the event stream's
+ * `selector` filter and the console's selector tester all match, so they cannot disagree. The
+ * text is parsed once (cached in the JsonText) with numbers exact and `__proto__` an own key.
+ */
+export function selectorMatchesPayload(selector: CompiledSelector, payload: JsonText<Record<string, unknown>>): boolean {
+  return selector.matches(payload.value());
 }
 
 /** `depth` counts the all/any selectors around this one; `count` is shared by the whole tree. */

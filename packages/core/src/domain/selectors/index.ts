@@ -5,6 +5,6 @@
  * custom-selector.ts + custom-operators.ts, jsonpath-selector.ts + jsonpath-expression/
  * (grammar in parse.ts, semantics in compile-condition.ts), limits.ts (every bound).
  */
-export { compileSelector } from './compile.ts';
+export { compileSelector, selectorMatchesPayload } from './compile.ts';
 export type { CompiledSelector, CustomOperator, PayloadPredicate, Selector } from './types.ts';
 export * from './limits.ts';

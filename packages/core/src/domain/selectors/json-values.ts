@@ -1,6 +1,9 @@
+import { compareNumbers, ExactNumber, isJsonNumber } from '../json/exact-number.ts';
+
 /**
  * Comparisons shared by both selector kinds. There is no type coercion anywhere: values of
- * different JSON types are never equal and never ordered (`"100" > 5` is false).
+ * different JSON types are never equal and never ordered (`"100" > 5` is false). Numbers compare
+ * by value, exactly: an ExactNumber (beyond a double) against any number.
  */
 
 export type OrderingOperator = '>' | '>=' | '<' | '<=';
@@ -8,6 +11,7 @@ export type OrderingOperator = '>' | '>=' | '<' | '<=';
 /** Structural equality of JSON values: objects by their keys (in any order), arrays by position. */
 export function deepEqual(a: unknown, b: unknown): boolean {
   if (a === b) return true;
+  if (a instanceof ExactNumber || b instanceof ExactNumber) return isJsonNumber(a) && isJsonNumber(b) && compareNumbers(a, b) === 0;
   if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
   if (Array.isArray(a)) {
     if (!Array.isArray(b) || a.length !== b.length) return false;
@@ -29,6 +33,10 @@ export function deepEqual(a: unknown, b: unknown): boolean {
  * compare by UTF-16 code units, as JavaScript does.
  */
 export function compareOrdered(op: OrderingOperator, a: unknown, b: unknown): boolean {
+  if ((a instanceof ExactNumber || b instanceof ExactNumber) && isJsonNumber(a) && isJsonNumber(b)) {
+    const order = compareNumbers(a, b);
+    return op === '>' ? order > 0 : op === '>=' ? order >= 0 : op === '<' ? order < 0 : order <= 0;
+  }
   const comparable = (typeof a === 'number' && typeof b === 'number') || (typeof a === 'string' && typeof b === 'string');
   if (!comparable) return false;
   const x = a as number | string;

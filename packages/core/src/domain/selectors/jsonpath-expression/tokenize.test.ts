@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'mocha';
 import { ExpressionError } from './expression-error.ts';
 import { tokenize } from './tokenize.ts';
+import { ExactNumber } from '../../json/exact-number.ts';
 
 /** The tokens as `kind:text` strings, for compact assertions. */
 function kinds(expression: string): string[] {
@@ -117,7 +118,16 @@ describe('jsonpath expression tokenizer', () => {
       assertTokenError('$.a == 1.', 'malformed number at position 7: unexpected "." after "1"');
       assertTokenError('$.a == 1abc', 'malformed number at position 7: unexpected "a" after "1"');
       assertTokenError('$.a == -x', 'expected a digit after "-" at position 7');
-      assertTokenError('$.a == 1e999', 'number 1e999 at position 7 is out of range');
+    });
+
+    it('keeps numbers a double cannot hold exactly as written (ExactNumber), instead of rounding them or refusing 1e999', () => {
+      for (const text of ['12345678901234567890', '-9007199254740993', '1e999', '1e-400']) {
+        const read = value(text);
+        assert.ok(read instanceof ExactNumber, text);
+        assert.equal(String(read), text);
+      }
+      assert.equal(value('9007199254740992'), 9007199254740992);
+      assert.equal(value('1.5e3'), 1500);
     });
   });
 

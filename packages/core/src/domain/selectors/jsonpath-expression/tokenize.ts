@@ -1,3 +1,4 @@
+import { readJsonNumber, type JsonNumber } from '../../json/exact-number.ts';
 import { ExpressionError } from './expression-error.ts';
 
 /**
@@ -7,7 +8,7 @@ import { ExpressionError } from './expression-error.ts';
  * scanner balances brackets and skips strings instead of stopping at the first operator.
  */
 
-export type Literal = string | number | boolean | null;
+export type Literal = string | JsonNumber | boolean | null;
 export type ComparisonOperator = '==' | '!=' | '>' | '>=' | '<' | '<=';
 
 export type Token =
@@ -162,9 +163,8 @@ function readNumber(expression: string, start: number): Token {
   if (/[0-9A-Za-z_.]/.test(after)) {
     throw new ExpressionError(`malformed number at position ${start}: unexpected ${JSON.stringify(after)} after ${JSON.stringify(text)}`);
   }
-  const value = Number(text);
-  if (!Number.isFinite(value)) throw new ExpressionError(`number ${text} at position ${start} is out of range`);
-  return { kind: 'literal', value, text, position: start };
+  // Exactly as written: `12345678901234567891` stays distinct from `12345678901234567890`.
+  return { kind: 'literal', value: readJsonNumber(text), text, position: start };
 }
 
 function skipBlank(expression: string, position: number): number {
