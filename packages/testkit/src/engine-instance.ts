@@ -6,10 +6,10 @@ import { fileURLToPath } from 'node:url';
 import { freePort } from './service-processes.ts';
 
 /**
- * A throwaway PostgreSQL or Redis server of one test's own, on a port and in a folder of its own,
- * started and stopped through the same scripts CI uses (`scripts/engines/postgres.sh`,
- * `redis.sh`, which take their port and folder from `TRIGGERS_PG_PORT` / `TRIGGERS_REDIS_PORT`
- * and `TRIGGERS_ENGINES_DIR`). A test may stop and restart it at will without disturbing the
+ * A throwaway PostgreSQL, Redis or DynamoDB (moto) server of one test's own, on a port and in a
+ * folder of its own, started and stopped through the same scripts CI uses
+ * (`scripts/engines/postgres.sh`, `redis.sh`, `dynamodb.sh`, which take their port and folder from
+ * `TRIGGERS_PG_PORT` / `TRIGGERS_REDIS_PORT` / `TRIGGERS_DYNAMODB_PORT` and `TRIGGERS_ENGINES_DIR`). A test may stop and restart it at will without disturbing the
  * shared engines other tests use. `destroy()` stops it and removes its folder; if the test
  * process exits without calling it, the server is stopped synchronously on exit.
  */
@@ -17,12 +17,12 @@ import { freePort } from './service-processes.ts';
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const SCRIPT_TIMEOUT_MS = 90_000;
 
-export type EngineKind = 'postgres' | 'redis';
+export type EngineKind = 'postgres' | 'redis' | 'dynamodb';
 
 export interface EngineInstance {
   readonly kind: EngineKind;
   readonly port: number;
-  /** The connection URL (`postgres://...` with its test database, or `redis://...`). */
+  /** The connection URL (`postgres://...` with its test database, `redis://...`, or DynamoDB's `http://...` endpoint). */
   readonly url: string;
   /** Starts (or restarts) the server; resolves once it answers. */
   start(): Promise<void>;
@@ -32,7 +32,12 @@ export interface EngineInstance {
   destroy(): Promise<void>;
 }
 
-const PORT_VARIABLE: Record<EngineKind, string> = { postgres: 'TRIGGERS_PG_PORT', redis: 'TRIGGERS_REDIS_PORT' };
+/** Each script's port setting, and its subcommand that prints the address. */
+const SCRIPT: Record<EngineKind, { portVariable: string; address: string; programs: string; missing: string }> = {
+  postgres: { portVariable: 'TRIGGERS_PG_PORT', address: 'url', programs: 'ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1', missing: 'the PostgreSQL server programs are' },
+  redis: { portVariable: 'TRIGGERS_REDIS_PORT', address: 'url', programs: 'command -v redis-server >/dev/null && command -v redis-cli >/dev/null', missing: 'redis-server and redis-cli are' },
+  dynamodb: { portVariable: 'TRIGGERS_DYNAMODB_PORT', address: 'endpoint', programs: 'command -v python3 >/dev/null', missing: 'python3 (it runs moto) is' },
+};
 
 const running = new Set<() => void>();
 let exitHookInstalled = false;
@@ -53,10 +58,9 @@ function runScript(kind: EngineKind, command: string, env: NodeJS.ProcessEnv): P
  * `TRIGGERS_TEST_*` address may run elsewhere, without its programs here.
  */
 export async function checkEnginePrograms(kind: EngineKind): Promise<void> {
-  const test = kind === 'postgres' ? 'ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1' : 'command -v redis-server >/dev/null && command -v redis-cli >/dev/null';
   await new Promise<void>((resolve, reject) => {
-    execFile('bash', ['-c', test], { timeout: 5000 }, (error) => {
-      if (error) reject(new Error(`the ${kind === 'postgres' ? 'PostgreSQL server programs are' : 'redis-server and redis-cli are'} not installed here (scripts/engines/${kind}.sh install)`));
+    execFile('bash', ['-c', SCRIPT[kind].programs], { timeout: 5000 }, (error) => {
+      if (error) reject(new Error(`${SCRIPT[kind].missing} not installed here (scripts/engines/${kind}.sh install)`));
       else resolve();
     });
   });
@@ -66,8 +70,8 @@ export async function checkEnginePrograms(kind: EngineKind): Promise<void> {
 export async function startEngineInstance(kind: EngineKind): Promise<EngineInstance> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `triggers-${kind}-instance-`));
   const port = await freePort();
-  const env = { ...process.env, [PORT_VARIABLE[kind]]: String(port), TRIGGERS_ENGINES_DIR: dir };
-  const url = await runScript(kind, 'url', env);
+  const env = { ...process.env, [SCRIPT[kind].portVariable]: String(port), TRIGGERS_ENGINES_DIR: dir };
+  const url = await runScript(kind, SCRIPT[kind].address, env);
 
   const stopSync = () => {
     try {

@@ -67,6 +67,8 @@ export interface ServiceProcess {
   readonly exited: boolean;
   /** SIGTERM, then SIGKILL after `graceMs` (default 5 s); resolves once the process is gone. */
   stop(graceMs?: number): Promise<void>;
+  /** Sends `signal` at once (a crash: `SIGKILL`); resolves once the process is gone. */
+  kill(signal: NodeJS.Signals): Promise<void>;
 }
 
 export interface StartServicesOptions {
@@ -100,6 +102,13 @@ export interface ServiceProcesses {
   readonly adminToken: string;
   /** The tail of every process's output, labelled: for a failing test's message. */
   diagnostics(maxCharsPerProcess?: number): string;
+  /**
+   * Kills the process called `name` (`ingest`, `ingest-2`, `matcher`, ...) with `signal` (default
+   * `SIGKILL`: a crash), starts the same service again on the same port with the same settings,
+   * and resolves with the new process once it answers `/health` (the getters above then return
+   * it). Rejects, with its output, when it cannot be started within `startTimeoutMs`.
+   */
+  restart(name: string, options?: { signal?: NodeJS.Signals }): Promise<ServiceProcess>;
   /** Stops every process (bounded: SIGKILL after the grace period). Idempotent. */
   stop(): Promise<void>;
 }
@@ -176,6 +185,10 @@ function spawnService(name: string, service: ServiceName, port: number, env: Rec
       }, graceMs);
       await exit;
       clearTimeout(timer);
+    },
+    async kill(signal) {
+      if (!exited) child.kill(signal);
+      await exit;
     },
   };
 }
@@ -255,18 +268,53 @@ export async function startServiceProcesses(options: StartServicesOptions): Prom
     throw new Error(`Could not start the services: ${failures.join('; ')}\n${report}`);
   }
 
+  // Restarts replace a process in `started` (same name, same port), so the getters read it live.
   const byName = (name: string) => started.find((p) => p.name === name)!;
-  const ingests = plan.filter((p) => p.service === 'ingest').map((p) => byName(p.name));
+  const names = plan.map((p) => p.name);
   let stopping: Promise<void> | undefined;
+  const restarting = new Map<string, Promise<ServiceProcess>>();
+  const restart = async (name: string, signal: NodeJS.Signals): Promise<ServiceProcess> => {
+    const step = plan.find((p) => p.name === name);
+    if (!step) throw new Error(`restart: no process called ${name} (${names.join(', ')})`);
+    const old = byName(name);
+    await old.kill(signal);
+    if (stopping) throw new Error(`restart: the services are stopping`);
+    const env = { ...shared, ...(options.envFor?.[step.service] ?? {}) };
+    const child = spawnService(name, step.service, old.port, env, options.echo ?? false);
+    started.splice(started.indexOf(old), 1, child);
+    await waitForHealth(child, Date.now() + (options.startTimeoutMs ?? 60_000)).catch((error: Error) => {
+      throw new Error(`restart: ${error.message}\n${tail(child.output().trim(), 4000)}`);
+    });
+    return child;
+  };
   return {
-    ingest: ingests[0],
-    ingests,
-    inbox: byName('inbox'),
-    matcher: byName('matcher'),
-    deliverer: byName('deliverer'),
-    all: plan.map((p) => byName(p.name)),
+    get ingest() {
+      return byName(names[0]);
+    },
+    get ingests() {
+      return plan.filter((p) => p.service === 'ingest').map((p) => byName(p.name));
+    },
+    get inbox() {
+      return byName('inbox');
+    },
+    get matcher() {
+      return byName('matcher');
+    },
+    get deliverer() {
+      return byName('deliverer');
+    },
+    get all() {
+      return names.map(byName);
+    },
     adminToken,
     diagnostics,
+    restart(name, restartOptions) {
+      // One restart per process at a time: a second call waits for the first, then restarts again.
+      const previous = restarting.get(name) ?? Promise.resolve(undefined);
+      const next = previous.catch(() => undefined).then(() => restart(name, restartOptions?.signal ?? 'SIGKILL'));
+      restarting.set(name, next);
+      return next;
+    },
     stop: () => (stopping ??= stopAll()),
   };
 }

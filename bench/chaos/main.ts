@@ -1,0 +1,125 @@
+/**
+ * `npm run chaos -- --backends postgres-redis-kafka,dynamodb-sqs [flags]`: the chaos drill on the
+ * distributed services (issue 10, item 4; docs/crash-safety.md). For each backend combination it
+ * runs the drill (drill.ts), prints a summary, and exits 1 if an acknowledged event was lost or
+ * failed outside the delivery rules (duplicates are only reported).
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { BACKEND_PRESETS, resolveEngines } from '../lib/backends.ts';
+import { runDrill, type DrillResult } from './drill.ts';
+import { formatResult } from './report.ts';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+const HELP = `Usage: npm run chaos -- [flags]
+
+  --backends LIST       comma-separated backend combinations (default postgres-redis-kafka,dynamodb-sqs);
+                        any of ${Object.keys(BACKEND_PRESETS).filter((n) => n !== 'sqlite').join(', ')}
+  --duration S          seconds of load with faults per combination (default 120)
+  --rate N              events per second (default 500)
+  --customers N         customers, each with one subscription (default 20)
+  --batch N             events per POST /api/v1/events/batch (default 10)
+  --kill-every A-B      seconds between two SIGKILLs of a random service (default 5-10)
+  --fail-rate F         share of requests the flaky receiver answers 500 (default 0.3)
+  --slow-ms MS          the slow receiver's answer time (default 100)
+  --cut-ms MS           how long a network cut lasts (default 5000)
+  --engine-down-ms MS   how long the drill's PostgreSQL stays stopped (default 3000)
+  --settle S            seconds to wait after the load for every event to settle (default 240)
+  --set NAME=VALUE      a setting for every service process (repeatable), e.g. --set TRIGGERS_QUEUE_VISIBILITY_TIMEOUT_MS=30000
+  --json FILE           also write the results as JSON
+
+The engines are the running ones (TRIGGERS_TEST_* variables, else scripts/engines/*.sh addresses);
+PostgreSQL is a server of the drill's own (scripts/engines/postgres.sh on a free port), since it is
+restarted during the run.`;
+
+function seconds(flag: string, value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`${flag}: expected a positive number, got ${JSON.stringify(value)}`);
+  return n;
+}
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    options: {
+      backends: { type: 'string', default: 'postgres-redis-kafka,dynamodb-sqs' },
+      duration: { type: 'string', default: '120' },
+      rate: { type: 'string', default: '500' },
+      customers: { type: 'string', default: '20' },
+      batch: { type: 'string', default: '10' },
+      'kill-every': { type: 'string', default: '5-10' },
+      'fail-rate': { type: 'string', default: '0.3' },
+      'slow-ms': { type: 'string', default: '100' },
+      'cut-ms': { type: 'string', default: '5000' },
+      'engine-down-ms': { type: 'string', default: '3000' },
+      settle: { type: 'string', default: '240' },
+      set: { type: 'string', multiple: true, default: [] },
+      json: { type: 'string' },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(`${HELP}\n`);
+    return 0;
+  }
+  const presets = values.backends.split(',').map((name) => {
+    const preset = BACKEND_PRESETS[name.trim()];
+    if (!preset || preset.name === 'sqlite') throw new Error(`--backends: unknown or not distributed: ${name} (${Object.keys(BACKEND_PRESETS).join(', ')})`);
+    return preset;
+  });
+  const killEvery = values['kill-every'].split('-').map((v) => seconds('--kill-every', v) * 1000);
+  if (killEvery.length !== 2 || killEvery[0] > killEvery[1]) throw new Error('--kill-every: expected A-B seconds, A ≤ B');
+  const failRate = Number(values['fail-rate']);
+  if (!(failRate >= 0 && failRate < 1)) throw new Error('--fail-rate: expected a share in [0, 1)');
+  const serviceEnv = Object.fromEntries(
+    values.set.map((pair) => {
+      const at = pair.indexOf('=');
+      if (at <= 0 || !pair.startsWith('TRIGGERS_')) throw new Error(`--set: expected TRIGGERS_NAME=VALUE, got ${pair}`);
+      return [pair.slice(0, at), pair.slice(at + 1)];
+    }),
+  );
+
+  const results: DrillResult[] = [];
+  for (const preset of presets) {
+    const { addresses, lines } = await resolveEngines(preset, ROOT);
+    for (const line of lines) process.stderr.write(`engine: ${line}\n`);
+    const result = await runDrill({
+      preset,
+      engines: addresses,
+      rate: seconds('--rate', values.rate),
+      durationMs: seconds('--duration', values.duration) * 1000,
+      customers: Math.round(seconds('--customers', values.customers)),
+      batchSize: Math.round(seconds('--batch', values.batch)),
+      killEveryMs: [killEvery[0], killEvery[1]],
+      failRate,
+      slowMs: seconds('--slow-ms', values['slow-ms']),
+      cutMs: seconds('--cut-ms', values['cut-ms']),
+      engineDownMs: seconds('--engine-down-ms', values['engine-down-ms']),
+      settleTimeoutMs: seconds('--settle', values.settle) * 1000,
+      serviceEnv,
+      log: (line) => process.stderr.write(`[chaos ${preset.name}] ${line}\n`),
+    });
+    results.push(result);
+    process.stdout.write(`${formatResult(result)}\n`);
+    if (result.diagnostics) process.stderr.write(`${result.diagnostics}\n`);
+  }
+  if (values.json) {
+    mkdirSync(path.dirname(path.resolve(values.json)), { recursive: true });
+    writeFileSync(values.json, `${JSON.stringify(results, null, 2)}\n`);
+  }
+  return results.every((r) => r.verdict.lost === 0 && r.verdict.failedOutsideRules === 0 && r.settledMs !== undefined) ? 0 : 1;
+}
+
+// Ctrl-C or a timeout: exit through process.exit, so the 'exit' hooks of testkit stop the service
+// processes and the drill's own engines.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    process.stderr.write(`chaos: ${error instanceof Error ? error.stack ?? error.message : String(error)}\n`);
+    process.exit(2);
+  },
+);
