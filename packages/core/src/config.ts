@@ -116,6 +116,9 @@ const VARIABLES = {
   TRIGGERS_SSRF_ALLOW: ssrfAllow.optional(),
   TRIGGERS_EMBEDDED_PIPELINE: z.enum(['inline', 'thread']).default('inline'),
   TRIGGERS_DELIVERER_CONCURRENCY: int(1, 10_000).default(128),
+  TRIGGERS_DELIVERER_MAX_PER_SUBSCRIPTION: int(1, 10_000).default(16),
+  TRIGGERS_DELIVERER_MAX_PER_ORIGIN: int(1, 10_000).default(16),
+  TRIGGERS_DELIVERER_CLAIM_LEASE_MS: int(1000, 600_000).default(5000),
   TRIGGERS_MATCHER_CONCURRENCY: int(1, 10_000).default(64),
   TRIGGERS_PENDING_SWEEP_AFTER_MS: int(1000, 7 * 24 * 3600_000).default(5 * 60_000),
   TRIGGERS_QUEUE_MAX_RECEIVES: int(1, 1000).default(25),
@@ -232,6 +235,17 @@ function buildConfig(v: Parsed) {
       ssrfAllow: v.TRIGGERS_SSRF_ALLOW ?? ({ kind: env === 'dev' ? 'loopback' : 'none' } as SsrfAllow),
       pendingSweepAfterMs: v.TRIGGERS_PENDING_SWEEP_AFTER_MS,
       concurrency: v.TRIGGERS_DELIVERER_CONCURRENCY,
+      /**
+       * Webhook requests one subscription, and one origin, may have in flight in one deliverer: a
+       * slow or batching tenant never holds more of the `concurrency` slots than this.
+       */
+      maxPerSubscription: v.TRIGGERS_DELIVERER_MAX_PER_SUBSCRIPTION,
+      maxPerOrigin: v.TRIGGERS_DELIVERER_MAX_PER_ORIGIN,
+      /**
+       * The lease on an attempt being made, renewed every third of it while the request runs: a
+       * deliverer killed mid-attempt has its attempt taken over this soon after the kill.
+       */
+      claimLeaseMs: v.TRIGGERS_DELIVERER_CLAIM_LEASE_MS,
     },
     /** `GET /api/v1/events/stream` (Server-Sent Events). */
     stream: {

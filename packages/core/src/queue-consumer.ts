@@ -12,8 +12,11 @@ export interface ConsumerOptions<T> {
   /** Most messages taken per receive. */
   batchSize: number;
   visibilityTimeoutMs: number;
-  /** Handles one message. Resolving acks it; throwing nacks it with a growing delay. */
-  handle(message: ReceivedMessage<T>): Promise<void>;
+  /**
+   * Handles one message. Resolving acks it; throwing nacks it with a growing delay. A handler that
+   * calls `control.detach()` takes the message over: resolving then frees the slot without acking.
+   */
+  handle(message: ReceivedMessage<T>, control: MessageControl): Promise<void>;
   /** Long-poll wait per receive. */
   waitTimeMs?: number;
   /**
@@ -25,10 +28,34 @@ export interface ConsumerOptions<T> {
   readiness?: ReadinessCheck[];
 }
 
+export interface MessageControl {
+  /**
+   * Takes the message out of the consumer's slots: the handler's return no longer acks it, the
+   * slot goes to the next message, and the consumer keeps the message invisible (extending its
+   * visibility timeout, as for a message in a slot) until `ack` or `release`. For work that waits
+   * without working (a batch window): the message stays in the queue as the durable record, so
+   * a crash hands it out again.
+   */
+  detach(): DetachedMessage;
+}
+
+export interface DetachedMessage {
+  readonly receiveCount: number;
+  /** Deletes the message: its work is done. */
+  ack(): Promise<void>;
+  /** Makes the message visible again after `delayMs` (like a nack: the next receive counts). */
+  release(delayMs: number): Promise<void>;
+}
+
 export interface Consumer {
-  /** Stops receiving and waits for the messages in hand. */
+  /**
+   * Stops receiving and waits for the messages in its slots. Detached messages stay invisible
+   * until their holder settles them (their visibility is extended until then).
+   */
   stop(): Promise<void>;
   readonly inFlight: number;
+  /** Messages detached and not yet settled. */
+  readonly detached: number;
 }
 
 const MAX_RECEIVE_BACKOFF_MS = 5000;
@@ -96,17 +123,63 @@ export function startConsumer<T>(options: ConsumerOptions<T>): Consumer {
     outage = undefined;
   };
 
+  const heartbeatEveryMs = Math.max(50, Math.floor(options.visibilityTimeoutMs / 2));
+  const extend = (receipt: string) => options.queue.extendVisibility(options.topic, receipt, options.visibilityTimeoutMs).catch(() => undefined);
+  /** Receipts of detached messages, all kept invisible by one timer while there are any. */
+  const detachedReceipts = new Set<string>();
+  let detachedHeartbeat: NodeJS.Timeout | undefined;
+  const untrackDetached = (receipt: string) => {
+    detachedReceipts.delete(receipt);
+    if (detachedReceipts.size === 0 && detachedHeartbeat) {
+      clearInterval(detachedHeartbeat);
+      detachedHeartbeat = undefined;
+    }
+  };
+  const detach = (message: ReceivedMessage<T>): DetachedMessage => {
+    detachedReceipts.add(message.receipt);
+    detachedHeartbeat ??= setInterval(() => {
+      for (const receipt of detachedReceipts) void extend(receipt);
+    }, heartbeatEveryMs);
+    let settled = false;
+    const settle = async (work: () => Promise<void>) => {
+      if (settled) return;
+      settled = true;
+      try {
+        await work();
+      } finally {
+        untrackDetached(message.receipt);
+      }
+    };
+    return {
+      receiveCount: message.receiveCount,
+      ack: () => settle(() => options.queue.ack(options.topic, message.receipt)),
+      release: (delayMs) => settle(() => options.queue.nack(options.topic, message.receipt, delayMs)),
+    };
+  };
+
   const process = async (message: ReceivedMessage<T>) => {
     // Keeps a slow message (a webhook waiting for its timeout) invisible while it is being handled.
-    const heartbeat = setInterval(() => {
-      options.queue.extendVisibility(options.topic, message.receipt, options.visibilityTimeoutMs).catch(() => undefined);
-    }, Math.max(50, Math.floor(options.visibilityTimeoutMs / 2)));
+    const heartbeat = setInterval(() => void extend(message.receipt), heartbeatEveryMs);
+    let detached = false;
+    const control: MessageControl = {
+      detach() {
+        if (detached) throw new Error('detach() called twice for one message');
+        detached = true;
+        clearInterval(heartbeat);
+        return detach(message);
+      },
+    };
     try {
-      await options.handle(message);
-      await options.queue.ack(options.topic, message.receipt);
+      await options.handle(message, control);
+      if (!detached) await options.queue.ack(options.topic, message.receipt);
       if (!outage) pauseMs = MIN_OUTAGE_PAUSE_MS;
     } catch (thrown) {
       const error = coerceError(thrown);
+      if (detached) {
+        // The message was handed over before the failure: its holder settles it.
+        options.log.warn({ err: error, topic: options.topic, messageId: message.id }, 'Failed after detaching a message');
+        return;
+      }
       if (error instanceof DependencyError && error.retryable) noteOutage(error);
       const delay = Math.min(MAX_NACK_DELAY_MS, 250 * 2 ** Math.min(message.receiveCount - 1, 10));
       options.log.warn({ err: error, topic: options.topic, messageId: message.id, receiveCount: message.receiveCount }, 'Failed to process message; will retry');
@@ -166,6 +239,9 @@ export function startConsumer<T>(options: ConsumerOptions<T>): Consumer {
   return {
     get inFlight() {
       return inFlight;
+    },
+    get detached() {
+      return detachedReceipts.size;
     },
     async stop() {
       running = false;

@@ -1,9 +1,10 @@
 import { deliveryMessage, type EventStore, type DeliveryRecord, type DeliveryStore, type MetadataStore, type Queue, type DeliveryMessage } from '@triggers/core/ports';
 import { classifyError, classifyResponse, countsAgainstOrigin, computeRetryDelay, honoursRetryAfter, parseRetryAfter, webhookSignatureHeaders, CircuitOpenError, type Subscription, type AttemptStatus, type StoredEvent, type Clock, type DeliveryOutcome } from '@triggers/core/domain';
-import { originOf, annotateActiveSpan, currentTraceparent, inSpan, markSpanError, SpanKind, type Logger, type CircuitBreakers, type WebhookResponse, type WebhookSender } from '@triggers/core/runtime';
+import { originOf, annotateActiveSpan, currentTraceparent, inSpan, markSpanError, SpanKind, type Logger, type CircuitBreakers, type MessageControl, type WebhookResponse, type WebhookSender } from '@triggers/core/runtime';
 import { webhookBody } from './webhook-body.ts';
 import { batchIdFor } from './batch-id.ts';
 import type { Batcher } from './batcher.ts';
+import type { FairShare } from './fair-share.ts';
 import type { DelivererMetrics } from './metrics.ts';
 
 export interface DelivererDeps {
@@ -22,9 +23,10 @@ export interface DelivererDeps {
     retryBaseMs: number;
     retryMaxDelayMs: number;
     /**
-     * The lease of a claimed attempt (default 35 s): longer than an attempt can take in a live
-     * process (webhook timeout plus recording). Past it without a recorded outcome, the claimer is
-     * taken for dead and a redelivered message makes the next attempt.
+     * The lease of a claimed attempt (`TRIGGERS_DELIVERER_CLAIM_LEASE_MS`, default 5 s), renewed
+     * every third of it while the webhook request runs. Past it without a recorded outcome, the
+     * claimer is taken for dead and a redelivered message makes the next attempt: a crash costs
+     * at most this much, however long the webhook timeout.
      */
     attemptLeaseMs?: number;
     /** Send the attempt span's `traceparent` header to the receiver (TRIGGERS_WEBHOOK_TRACEPARENT). */
@@ -32,14 +34,16 @@ export interface DelivererDeps {
   };
   /** Collects first attempts of subscriptions that ask for batching. */
   batcher: Batcher;
+  /** Caps the requests in flight per subscription and per origin. */
+  fairShare: FairShare;
 }
 
 /** A message may arrive this much before its delivery's due time and still go (timer granularity). */
 const EARLY_TOLERANCE_MS = 5;
 /** Spread deferred deliveries over this much past the breaker's reset so they don't stampede the probe. */
 const BREAKER_DEFER_SPREAD_MS = 1000;
-/** `settings.attemptLeaseMs` when not set: the default webhook timeout (30 s) plus 5 s. */
-const DEFAULT_ATTEMPT_LEASE_MS = 35_000;
+/** `settings.attemptLeaseMs` when not set. */
+const DEFAULT_ATTEMPT_LEASE_MS = 5000;
 
 /**
  * Handles one `deliveries` message: attempt `message.attempt` of one delivery, or of the members
@@ -49,10 +53,13 @@ const DEFAULT_ATTEMPT_LEASE_MS = 35_000;
  *   claim) → the next attempt once the claim's lease has passed (by the "not due yet" rule), so a
  *   crash mid-attempt never strands the delivery;
  * - not due yet (a duplicate of a delayed retry) → put back until it is;
- * - the origin's circuit is open → put back until the breaker may let it through, attempt unspent.
- * First attempts for a batching subscription wait in the batcher and go out as one request.
+ * - the origin's circuit is open → put back until the breaker may let it through, attempt unspent;
+ * - its subscription or origin holds its share of the deliverer → put back for its turn
+ *   (`FairShare.deferralMs`), attempt unspent, so it never waits in a consumer slot.
+ * First attempts for a batching subscription wait in the batcher (their message detached from the
+ * consumer through `control`) and go out as one request.
  */
-export async function deliver(deps: DelivererDeps, message: DeliveryMessage): Promise<void> {
+export async function deliver(deps: DelivererDeps, message: DeliveryMessage, control?: MessageControl): Promise<void> {
   const ids = message.batch ? message.batch.deliveryIds : [message.deliveryId];
   const found = await Promise.all(ids.map((id) => deps.deliveryStore.getDelivery(id)));
   // `<=`, not `<`: attemptsMade === message.attempt means this message's attempt was claimed and
@@ -75,17 +82,38 @@ export async function deliver(deps: DelivererDeps, message: DeliveryMessage): Pr
     for (const m of members) await deps.deliveryStore.finishDelivery(m.deliveryId, { status: 'failed', reason, now });
     return;
   }
-  if (!message.batch && subscription.batching && message.attempt === 1) {
-    await deps.batcher.add(subscription, members[0]);
+  if (!message.batch && subscription.batching && message.attempt === 1 && control) {
+    deps.batcher.add(subscription, members[0], control.detach());
     return;
   }
-  await sendToSubscription(deps, subscription, members, webhookId);
+  const origin = originOf(subscription.webhookUrl);
+  const slot = deps.fairShare.tryAcquire(subscription.workflowId, origin);
+  if (!slot) {
+    deps.metrics.deferredByFairShare.inc(members.length);
+    annotateActiveSpan({ 'triggers.outcome': 'deferred_by_fair_share' });
+    // No due-time write: a deferral is at most a minute, far inside the sweeper's grace.
+    await putBack(deps, members, webhookId, deps.fairShare.deferralMs(subscription.workflowId, origin));
+    return;
+  }
+  try {
+    await sendToSubscription(deps, subscription, members, webhookId);
+  } finally {
+    slot.release();
+  }
 }
 
-/** The batcher's flush: one request for the group, under a `webhook-id` derived from its members. */
-export function sendBatch(deps: DelivererDeps, subscription: Subscription, deliveries: DeliveryRecord[]): Promise<void> {
+/**
+ * The batcher's flush: one request for the group, under a `webhook-id` derived from its members.
+ * It holds no consumer slot, so it waits for its subscription's and origin's share.
+ */
+export async function sendBatch(deps: DelivererDeps, subscription: Subscription, deliveries: DeliveryRecord[]): Promise<void> {
   const webhookId = deliveries.length === 1 ? deliveries[0].deliveryId : batchIdFor(deliveries.map((d) => d.deliveryId));
-  return sendToSubscription(deps, subscription, deliveries, webhookId);
+  const slot = await deps.fairShare.acquire(subscription.workflowId, originOf(subscription.webhookUrl));
+  try {
+    await sendToSubscription(deps, subscription, deliveries, webhookId);
+  } finally {
+    slot.release();
+  }
 }
 
 /**
@@ -122,8 +150,14 @@ async function sendToSubscription(deps: DelivererDeps, subscription: Subscriptio
         if (claimed.length === 0) return 'not-claimed' as const;
         const body = webhookBody(claimed.map((m) => m.event));
         const attempt = claimed[0].delivery.attemptsMade + 1;
-        const response = await sendWebhook(deps, subscription, attempt, { url: subscription.webhookUrl, body, headers: signedHeaders(subscription, webhookId, body, startedAt) });
-        return { members: claimed, response };
+        const renewal = renewClaims(deps, claimed.map((m) => m.delivery.deliveryId));
+        try {
+          const response = await sendWebhook(deps, subscription, attempt, { url: subscription.webhookUrl, body, headers: signedHeaders(subscription, webhookId, body, startedAt) });
+          return { members: claimed, response };
+        } finally {
+          // Before the outcome is recorded: a late renewal would overwrite the retry's due time.
+          await renewal.stop();
+        }
       },
       { isFailure: (r) => r !== 'not-claimed' && countsAgainstOrigin(outcomeOf(r.response)) },
     );
@@ -268,6 +302,29 @@ function signedHeaders(subscription: Subscription, webhookId: string, body: stri
 async function putBack(deps: DelivererDeps, deliveries: DeliveryRecord[], webhookId: string, delayMs: number): Promise<void> {
   // The next attempt continues this trace (a child of this attempt's span).
   await deps.queue.send('deliveries', deliveryMessage(deliveries, { delayMs, batchId: webhookId, traceparent: currentTraceparent() }));
+}
+
+/**
+ * Keeps the claims of an attempt in flight alive: every third of the lease, moves the claimed
+ * deliveries' due time to a lease from now. `stop` ends it and waits for a renewal under way.
+ */
+function renewClaims(deps: DelivererDeps, deliveryIds: string[]): { stop(): Promise<void> } {
+  const leaseMs = deps.settings.attemptLeaseMs ?? DEFAULT_ATTEMPT_LEASE_MS;
+  let renewing: Promise<unknown> = Promise.resolve();
+  const timer = setInterval(() => {
+    const until = deps.clock.now() + leaseMs;
+    renewing = renewing.then(() =>
+      Promise.all(deliveryIds.map((id) => deps.deliveryStore.scheduleNextAttempt(id, until))).catch((error: unknown) =>
+        deps.log.warn({ err: error }, 'Failed to renew an attempt claim'),
+      ),
+    );
+  }, Math.max(10, Math.floor(leaseMs / 3)));
+  return {
+    async stop() {
+      clearInterval(timer);
+      await renewing;
+    },
+  };
 }
 
 async function deferForBreaker(deps: DelivererDeps, deliveries: DeliveryRecord[], webhookId: string, origin: string): Promise<void> {

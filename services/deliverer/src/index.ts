@@ -2,10 +2,8 @@ import { startConsumer, createCircuitBreakers, createWebhookSender, processMessa
 import type { DeliveryMessage } from '@triggers/core/ports';
 import { deliver, sendBatch, type DelivererDeps } from './deliver.ts';
 import { Batcher } from './batcher.ts';
+import { FairShare } from './fair-share.ts';
 import { delivererMetrics } from './metrics.ts';
-
-/** Added to the webhook timeout for the lease of a claimed attempt (recording the outcome included). */
-const ATTEMPT_LEASE_MARGIN_MS = 5000;
 
 export interface RunningDeliverer {
   stop(): Promise<void>;
@@ -31,9 +29,14 @@ export function startDeliverer(ctx: ServiceContext): RunningDeliverer {
     },
   });
   const sender = createWebhookSender({ timeoutMs: delivery.timeoutMs, ssrfAllow: delivery.ssrfAllow });
-  const batcher = new Batcher((subscription, deliveries) => sendBatch(deps, subscription, deliveries));
+  const batcher = new Batcher(
+    (subscription, deliveries) => sendBatch(deps, subscription, deliveries),
+    (subscription, err) => log.warn({ err, workflowId: subscription.workflowId }, 'Failed to send a batch; its deliveries will come back'),
+  );
+  const fairShare = new FairShare({ perSubscription: delivery.maxPerSubscription, perOrigin: delivery.maxPerOrigin });
   const deps: DelivererDeps = {
     batcher,
+    fairShare,
     eventStore: ctx.backends.eventStore,
     deliveryStore: ctx.backends.deliveryStore,
     metadataStore: ctx.backends.metadataStore,
@@ -48,8 +51,8 @@ export function startDeliverer(ctx: ServiceContext): RunningDeliverer {
       maxAttempts: delivery.maxAttempts,
       retryBaseMs: delivery.retryBaseMs,
       retryMaxDelayMs: delivery.retryMaxDelayMs,
-      // An attempt takes at most the webhook timeout plus its recording; past that its claimer is dead.
-      attemptLeaseMs: delivery.timeoutMs + ATTEMPT_LEASE_MARGIN_MS,
+      // Renewed while the request runs: a dead claimer's attempt is taken over this soon.
+      attemptLeaseMs: delivery.claimLeaseMs,
       webhookTraceparent: delivery.webhookTraceparent,
     },
   };
@@ -61,7 +64,7 @@ export function startDeliverer(ctx: ServiceContext): RunningDeliverer {
     batchSize: 64,
     visibilityTimeoutMs: ctx.config.queue.visibilityTimeoutMs,
     readiness: ctx.backends.readiness,
-    handle: (message) =>
+    handle: (message, control) =>
       processMessageSpan(
         ctx.backends.queue.kind,
         'deliveries',
@@ -73,13 +76,18 @@ export function startDeliverer(ctx: ServiceContext): RunningDeliverer {
           'triggers.delivery_id': message.body.deliveryId,
           'triggers.attempt': message.body.attempt,
         },
-        () => deliver(deps, message.body),
+        () => deliver(deps, message.body, control),
       ),
   });
+  const gauge = setInterval(() => metrics.batchBuffered.set(batcher.buffered), 1000);
   return {
     async stop() {
-      batcher.releaseAll();
+      clearInterval(gauge);
+      // Send the open batches now rather than at their window's end; then those a handler in a
+      // slot added while the consumer stopped.
+      const flushing = batcher.flushAll();
       await consumer.stop();
+      await Promise.all([flushing, batcher.flushAll()]);
       breakers.shutdown();
       await sender.close();
     },

@@ -12,6 +12,10 @@ export interface DelivererMetrics {
   /** From the event's acceptance (its 202) to the 2xx that delivered it, per delivery. */
   deliveryLatency: Histogram;
   deferredByBreaker: Counter;
+  /** Deliveries put back because their subscription or origin held its share of the deliverer. */
+  deferredByFairShare: Counter;
+  /** First attempts waiting in the batcher (their messages detached from the consumer). */
+  batchBuffered: Gauge;
   breakerTransitions: Counter<'state'>;
   openCircuits: Gauge;
   origins: OriginLabels;
@@ -43,6 +47,16 @@ export function delivererMetrics(): DelivererMetrics {
     deferredByBreaker: new Counter({
       name: 'triggers_delivery_deferred_by_circuit_total',
       help: 'Deliveries put back because their origin circuit was open (no attempt spent).',
+      registers: [register],
+    }),
+    deferredByFairShare: new Counter({
+      name: 'triggers_delivery_deferred_by_fair_share_total',
+      help: 'Deliveries put back because their subscription or origin held its share of the deliverer\'s concurrency (no attempt spent).',
+      registers: [register],
+    }),
+    batchBuffered: new Gauge({
+      name: 'triggers_delivery_batch_buffered',
+      help: 'First attempts waiting in a batch window (their queue messages held outside the consumer slots).',
       registers: [register],
     }),
     breakerTransitions: new Counter({

@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { loadConfig, createServiceContext, type ServiceContext } from '@triggers/core/runtime';
 import { makeTempDataDir } from '@triggers/core/testing';
 import { deliveryIdFor, JsonText, type EventStatus, type NewEvent } from '@triggers/core/domain';
+import { deliveryMessage } from '@triggers/core/ports';
 import { subscriptionRecord, uniqueId, uuidv7At, sleep } from '@triggers/testkit';
 import { startDeliverer, type RunningDeliverer } from '@triggers/deliverer';
 import { startMatcher, type RunningMatcher } from './index.ts';
@@ -174,5 +175,39 @@ describe('pending sweeper: stranded events and deliveries are re-enqueued and de
     assert.deepEqual(attempts.map((a) => [a.attempt, a.status]), [[2, 'succeeded']], 'made as attempt 2: the claimed attempt 1 counts as made');
     assert.equal(await statusOf(busy), 'pending');
     assert.deepEqual(deliveriesOf(busy), []);
+  });
+});
+
+describe('pending sweeper: never copies a delivery whose message is still waiting in the queue', () => {
+  let dataDir: string;
+  let ctx: ServiceContext;
+  before(async () => {
+    dataDir = makeTempDataDir();
+    // No matcher or deliverer: messages stay where they are.
+    ctx = await createServiceContext(loadConfig({ TRIGGERS_DATA_DIR: dataDir, TRIGGERS_LOG_LEVEL: 'silent', TRIGGERS_SQLITE_SYNCHRONOUS: 'normal' }), { service: 'sweeper-backlog-test' });
+  });
+  after(async () => {
+    await ctx?.backends.close();
+    if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('leaves an overdue delivery alone while its topic has a backlog (a jammed deliverer), and re-enqueues it once its message is gone', async () => {
+    const at = LONG_AGO();
+    const customerId = uniqueId();
+    const workflowId = uniqueId();
+    const eventId = uuidv7At(at);
+    const deliveryId = deliveryIdFor(eventId, workflowId, undefined);
+    const [delivery] = await ctx.backends.deliveryStore.createDeliveries([{ deliveryId, eventId, customerId, workflowId, createdAt: at }]);
+    // Its message, sent when it was created, still waits behind a backlog: nobody received it.
+    await ctx.backends.queue.send('deliveries', deliveryMessage(delivery, { delayMs: 0 }));
+    const sweep = () => sweepOnce({ deliveryStore: ctx.backends.deliveryStore, queue: ctx.backends.queue, clock: ctx.clock, log: ctx.log, graceMs: GRACE_MS, intervalMs: GRACE_MS });
+
+    assert.deepEqual(await sweep(), { events: 0, deliveries: 0 }, 'overdue by minutes, but its message is in the queue');
+    assert.equal((await ctx.backends.queue.depth('deliveries')).visible, 1, 'no copy was added');
+
+    // The message is lost (received and acked, as by a consumer that then crashed before its write).
+    const [message] = await ctx.backends.queue.receive('deliveries', { maxMessages: 1, visibilityTimeoutMs: 60_000, waitTimeMs: 0 });
+    await ctx.backends.queue.ack('deliveries', message.receipt);
+    assert.deepEqual(await sweep(), { events: 0, deliveries: 1 }, 'now nothing waits for it: the sweeper re-enqueues it');
   });
 });

@@ -4,6 +4,7 @@ import * as deliveries from './0002_deliveries.ts';
 import * as demo from './0003_demo.ts';
 import * as subscriptionOwner from './0004_subscription_owner.ts';
 import * as encryptSecrets from './0006_encrypt_secrets.ts';
+import * as queueConsumers from './0007_queue_consumers.ts';
 import type { SecretCipher } from '../secret-cipher.ts';
 import { encryptSubscriptionSecrets } from '../backends/sql/subscription-secrets.ts';
 
@@ -29,6 +30,7 @@ export const MIGRATIONS: readonly NumberedMigration[] = [
   { name: '0003_demo', ...demo },
   { name: '0004_subscription_owner', ...subscriptionOwner },
   { name: '0006_encrypt_secrets', ...encryptSecrets },
+  { name: '0007_queue_consumers', ...queueConsumers },
 ];
 
 /** A knex migration source over `MIGRATIONS`, each migration given `context`. */

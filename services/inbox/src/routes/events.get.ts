@@ -18,11 +18,12 @@ export function makeEventGetRoute(deps: InboxDeps) {
     errors: ['unauthorized', 'not_found', 'unavailable'],
     handler: async ({ customer, params }) => {
       const eventId = idFromPath(params.event_id, eventNotFound);
-      const [event, attempts] = await Promise.all([
-        deps.eventStore.getEvent(customer.customerId, eventId),
-        deps.eventStore.listAttempts(customer.customerId, eventId),
-      ]);
+      // The event first, then its attempts: an attempt is recorded before the status it settles, so
+      // this order never shows a settled status without its attempts. Read side by side (two
+      // connections, two snapshots), `delivered` could come with an empty attempt list.
+      const event = await deps.eventStore.getEvent(customer.customerId, eventId);
       if (!event) throw eventNotFound();
+      const attempts = await deps.eventStore.listAttempts(customer.customerId, eventId);
       return { status: 200, body: { ...toEventJson(event), attempts: attempts.map(toAttemptJson) } };
     },
   });

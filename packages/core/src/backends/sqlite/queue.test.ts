@@ -58,6 +58,54 @@ describe('SQLite queue', function () {
     });
   });
 
+  describe('owners: a dead receiver\'s messages are taken over within seconds, a live one\'s never', function () {
+    const HEARTBEAT_MS = 50;
+    const STALE_MS = 300;
+    const options = { maxReceives: MAX_RECEIVES, pollIntervalMs: 5, heartbeatMs: HEARTBEAT_MS, ownerStaleMs: STALE_MS };
+
+    it('keeps a live owner\'s messages past the stale time, and hands a dead owner\'s out again well before their visibility timeout', async function () {
+      const dir = databases.makeDir();
+      const dying = await databases.open(dir);
+      const a = createSqliteQueue(dying, options);
+      const b = createSqliteQueue(await databases.open(dir), options);
+      await a.sendBatch('deliveries', [{ body: { n: 1 } }, { body: { n: 2 } }]);
+      const held = await a.receive('deliveries', { maxMessages: 10, visibilityTimeoutMs: 60_000, waitTimeMs: 0 });
+      assert.equal(held.length, 2);
+
+      // A alive (heartbeating) for several stale periods: B gets nothing.
+      assert.deepEqual(await b.receive('deliveries', { maxMessages: 10, visibilityTimeoutMs: 60_000, waitTimeMs: STALE_MS * 3 }), []);
+
+      // A dies (its connection gone: no more heartbeats, as after SIGKILL).
+      dying.close();
+      const diedAt = Date.now();
+      const taken: ReceivedMessage[] = [];
+      while (taken.length < 2 && Date.now() - diedAt < 5000) taken.push(...(await b.receive('deliveries', { maxMessages: 10, visibilityTimeoutMs: 60_000, waitTimeMs: 100 })));
+      const tookMs = Date.now() - diedAt;
+      assert.deepEqual(taken.map((m) => m.body).sort((x, y) => (x as { n: number }).n - (y as { n: number }).n), [{ n: 1 }, { n: 2 }]);
+      assert.ok(taken.every((m) => m.receiveCount === 2), 'each counts its second receive');
+      assert.ok(tookMs < STALE_MS + HEARTBEAT_MS * 4 + 200, `taken over ${tookMs} ms after the owner died (stale after ${STALE_MS} ms)`);
+      // The dead owner's receipts are void: its late ack changes nothing.
+      await a.ack('deliveries', held[0].receipt).catch(() => undefined);
+      assert.deepEqual(await b.depth('deliveries'), { visible: 0, delayed: 0, inFlight: 2 });
+      await b.close();
+    });
+
+    it('a closed queue\'s unacked messages are handed out again at once by another', async function () {
+      const dir = databases.makeDir();
+      const a = createSqliteQueue(await databases.open(dir), options);
+      const b = createSqliteQueue(await databases.open(dir), options);
+      await a.send('events', { body: 'left behind' });
+      await a.receive('events', { maxMessages: 1, visibilityTimeoutMs: 60_000, waitTimeMs: 0 });
+      await b.receive('events', { maxMessages: 1, visibilityTimeoutMs: 60_000, waitTimeMs: 0 }); // B starts heartbeating
+      const closedAt = Date.now();
+      await a.close();
+      const [again] = await b.receive('events', { maxMessages: 1, visibilityTimeoutMs: 60_000, waitTimeMs: 2000 });
+      assert.equal(again?.body, 'left behind');
+      assert.ok(Date.now() - closedAt < HEARTBEAT_MS * 4 + 200, `${Date.now() - closedAt} ms after close`);
+      await b.close();
+    });
+  });
+
   describe('SQLite specifics', function () {
     it('restores synchronous=FULL after the receipts, acks and nacks it writes without their own fsync', async function () {
       const db = await databases.open(undefined, 'full');

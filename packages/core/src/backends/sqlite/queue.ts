@@ -19,6 +19,14 @@ export interface SqliteQueueOptions {
   maxReceives: number;
   /** How often a waiting receiver looks for messages written by other processes. Default 25 ms. */
   pollIntervalMs?: number;
+  /**
+   * A receiving instance heartbeats this often (wall-clock time). Default 1000 ms. Another
+   * instance whose heartbeat is older than `ownerStaleMs` (default 3000 ms) is taken for dead, and
+   * the messages it had received are made visible again at once instead of after their
+   * visibility timeout: a killed process's work resumes within seconds of the kill.
+   */
+  heartbeatMs?: number;
+  ownerStaleMs?: number;
   clock?: Clock;
 }
 
@@ -60,7 +68,16 @@ function receiptId(receipt: string): number | null {
 /**
  * The durable queue on SQLite tables. Receiving claims rows inside one `BEGIN IMMEDIATE`
  * transaction, so concurrent receivers (in this or another process) never get the same message
- * at the same time; the claim is a fresh receipt plus a `visible_at` in the future.
+ * at the same time; the claim is a fresh receipt plus a `visible_at` in the future, and names
+ * this instance as the message's `owner`.
+ *
+ * Owners: an instance that receives heartbeats its row in `queue_consumers` every `heartbeatMs`
+ * and, on each beat, looks for owners whose heartbeat is older than `ownerStaleMs`: their
+ * in-flight messages become visible at once (their receipts stop matching), so after a crash the
+ * restarted process, or any other, takes the work over within seconds. A live owner keeps its
+ * messages however long its handlers run (they extend the visibility timeout as usual); one
+ * whose event loop stalls past `ownerStaleMs` loses them, which, like any redelivery, consumers
+ * absorb (the deliverer's attempt claims never send one attempt twice).
  */
 export class SqliteQueue implements Queue {
   readonly kind = 'sqlite';
@@ -74,7 +91,7 @@ export class SqliteQueue implements Queue {
   private readonly enqueueAll: (topic: Topic, messages: OutgoingMessage[], now: number) => void;
   private readonly selectNextVisibleAt: Statement<[Topic], { next: number | null }>;
   private readonly selectVisible: Statement<[Topic, number, number], MessageRow>;
-  private readonly markReceived: Statement<[string, number, number]>;
+  private readonly markReceived: Statement<[string, number, string, number]>;
   private readonly markDeadLettered: Statement<[number, string, number]>;
   private readonly claim: (topic: Topic, options: ReceiveOptions, now: number) => ReceivedMessage[];
   private readonly deleteByReceipt: Statement<[number, string]>;
@@ -85,12 +102,22 @@ export class SqliteQueue implements Queue {
   private readonly countDeadLetters: Statement<[Topic], { n: number }>;
   private readonly selectOne: Statement<[], unknown>;
   private readonly relaxed: <T>(work: () => T) => T;
+  private readonly beat: (consumerId: string, at: number) => void;
+  private readonly selectStaleOwners: Statement<[number, string], { consumer_id: string }>;
+  private readonly reclaimOwner: (owner: string, now: number) => number;
+  private readonly heartbeatMs: number;
+  private readonly ownerStaleMs: number;
+  /** This instance's name as an owner of received messages. */
+  readonly consumerId = `c-${randomBytes(9).toString('base64url')}`;
+  private heartbeat: NodeJS.Timeout | undefined;
   private closed = false;
 
   constructor(db: SqliteDatabase, options: SqliteQueueOptions) {
     if (!Number.isInteger(options.maxReceives) || options.maxReceives < 1) throw new RangeError('maxReceives must be a whole number >= 1');
     this.maxReceives = options.maxReceives;
     this.pollIntervalMs = Math.max(1, options.pollIntervalMs ?? 25);
+    this.heartbeatMs = Math.max(10, options.heartbeatMs ?? 1000);
+    this.ownerStaleMs = Math.max(this.heartbeatMs * 2, options.ownerStaleMs ?? 3000);
     this.clock = options.clock ?? systemClock;
     this.signals = topicSignalsFor(db);
     this.relaxed = createRelaxedDurability(db);
@@ -106,8 +133,8 @@ export class SqliteQueue implements Queue {
       SELECT id, body, receive_count, enqueued_at FROM queue_messages INDEXED BY queue_messages_ready_idx
        WHERE topic = ? AND dead_lettered_at IS NULL AND visible_at <= ?
        ORDER BY visible_at, id LIMIT ?`);
-    this.markReceived = db.prepare('UPDATE queue_messages SET receipt = ?, visible_at = ?, receive_count = receive_count + 1 WHERE id = ?');
-    this.markDeadLettered = db.prepare('UPDATE queue_messages SET dead_lettered_at = ?, receipt = ? WHERE id = ?');
+    this.markReceived = db.prepare('UPDATE queue_messages SET receipt = ?, visible_at = ?, receive_count = receive_count + 1, owner = ? WHERE id = ?');
+    this.markDeadLettered = db.prepare('UPDATE queue_messages SET dead_lettered_at = ?, receipt = ?, owner = NULL WHERE id = ?');
     const claim = db.transaction((topic: Topic, options: ReceiveOptions, now: number) => {
       const received: ReceivedMessage[] = [];
       const invisibleUntil = now + Math.max(0, options.visibilityTimeoutMs);
@@ -120,7 +147,7 @@ export class SqliteQueue implements Queue {
             continue;
           }
           const receipt = newReceipt(row.id);
-          this.markReceived.run(receipt, invisibleUntil, row.id);
+          this.markReceived.run(receipt, invisibleUntil, this.consumerId, row.id);
           received.push({ id: String(row.id), receipt, body: JSON.parse(row.body), receiveCount: row.receive_count + 1, enqueuedAt: row.enqueued_at });
         }
       }
@@ -131,8 +158,24 @@ export class SqliteQueue implements Queue {
 
     this.deleteByReceipt = db.prepare('DELETE FROM queue_messages WHERE id = ? AND receipt = ?');
     this.releaseByReceipt = db.prepare(
-      'UPDATE queue_messages SET visible_at = ?, receipt = NULL WHERE id = ? AND receipt = ? AND dead_lettered_at IS NULL',
+      'UPDATE queue_messages SET visible_at = ?, receipt = NULL, owner = NULL WHERE id = ? AND receipt = ? AND dead_lettered_at IS NULL',
     );
+    const upsertBeat = db.prepare(
+      'INSERT INTO queue_consumers (consumer_id, heartbeat_at) VALUES (?, ?) ON CONFLICT (consumer_id) DO UPDATE SET heartbeat_at = excluded.heartbeat_at',
+    );
+    this.beat = (consumerId, at) => this.relaxed(() => upsertBeat.run(consumerId, at));
+    this.selectStaleOwners = db.prepare('SELECT consumer_id FROM queue_consumers WHERE heartbeat_at < ? AND consumer_id <> ?');
+    // A full scan, but only once per dead owner: rare enough not to need an index on `owner`.
+    const releaseOwned = db.prepare(
+      'UPDATE queue_messages SET visible_at = MIN(visible_at, ?), receipt = NULL, owner = NULL WHERE owner = ? AND dead_lettered_at IS NULL',
+    );
+    const forgetOwner = db.prepare('DELETE FROM queue_consumers WHERE consumer_id = ?');
+    const reclaim = db.transaction((owner: string, now: number) => {
+      const changed = releaseOwned.run(now, owner).changes;
+      forgetOwner.run(owner);
+      return changed;
+    });
+    this.reclaimOwner = (owner, now) => this.relaxed(() => reclaim.immediate(owner, now));
     this.extendByReceipt = db.prepare('UPDATE queue_messages SET visible_at = ? WHERE id = ? AND receipt = ? AND dead_lettered_at IS NULL');
     this.selectDeadLetters = db.prepare(`
       SELECT id, body, receive_count, enqueued_at, receipt FROM queue_messages
@@ -169,6 +212,7 @@ export class SqliteQueue implements Queue {
   }
 
   async receive<T = unknown>(topic: Topic, options: ReceiveOptions): Promise<ReceivedMessage<T>[]> {
+    if (!this.heartbeat && !this.closed) this.startHeartbeat();
     const deadline = Date.now() + Math.max(0, options.waitTimeMs);
     for (;;) {
       if (this.closed) return [];
@@ -238,8 +282,46 @@ export class SqliteQueue implements Queue {
     withSqlite('ping', () => this.selectOne.get());
   }
 
-  /** Wakes waiting receivers (they return no messages). The shared connection is closed by its opener. */
+  /**
+   * Announces this instance as a receiver and takes over the messages of receivers that stopped
+   * heartbeating; then does both every `heartbeatMs`. Started by the first `receive`: an
+   * instance that only sends owns nothing.
+   */
+  private startHeartbeat(): void {
+    this.beatOnce();
+    this.heartbeat = setInterval(() => this.beatOnce(), this.heartbeatMs);
+    // Liveness must not keep a process up that has nothing else to do.
+    this.heartbeat.unref();
+  }
+
+  private beatOnce(): void {
+    try {
+      const now = Date.now();
+      this.beat(this.consumerId, now);
+      for (const { consumer_id: owner } of this.selectStaleOwners.all(now - this.ownerStaleMs, this.consumerId)) {
+        if (this.reclaimOwner(owner, this.clock.now()) > 0) this.signals.notifyAll();
+      }
+    } catch {
+      // A busy or closed database: the next beat tries again (close() stops the beats).
+    }
+  }
+
+  /**
+   * Wakes waiting receivers (they return no messages) and stops heartbeating; the messages this
+   * instance holds unacked are taken over by the others at once, as a dead owner's would be.
+   * The shared connection is closed by its opener.
+   */
   async close(): Promise<void> {
+    if (this.heartbeat) {
+      clearInterval(this.heartbeat);
+      this.heartbeat = undefined;
+      // Stale now: another instance releases what this one held on its next beat.
+      try {
+        this.beat(this.consumerId, 0);
+      } catch {
+        // Closed already by its opener: the heartbeat goes stale by itself.
+      }
+    }
     this.closed = true;
     this.signals.notifyAll();
   }

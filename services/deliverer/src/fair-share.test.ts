@@ -1,0 +1,67 @@
+import assert from 'node:assert/strict';
+import { FairShare, MAX_DEFERRAL_MS, MIN_DEFERRAL_MS } from './fair-share.ts';
+
+/** The fair-share limiter on its own, with a hand-moved clock and no jitter (random() = 0.5). */
+describe('deliverer: fair share per subscription and per origin', () => {
+  let now = 0;
+  const make = (perSubscription: number, perOrigin: number) => new FairShare({ perSubscription, perOrigin }, () => now, () => 0.5);
+  beforeEach(() => {
+    now = 1_000_000;
+  });
+
+  it('lets a subscription hold at most its share, and other subscriptions keep their own', () => {
+    const share = make(2, 100);
+    const a1 = share.tryAcquire('sub-a', 'https://a.example');
+    const a2 = share.tryAcquire('sub-a', 'https://a.example');
+    assert.ok(a1 && a2);
+    assert.equal(share.tryAcquire('sub-a', 'https://a.example'), null, 'the third request of sub-a waits');
+    assert.ok(share.tryAcquire('sub-b', 'https://b.example'), 'another tenant is not held up');
+    a1.release();
+    assert.ok(share.tryAcquire('sub-a', 'https://a.example'), 'a released slot is free again');
+    a1.release(); // twice is harmless
+    assert.deepEqual(share.inFlight('sub-a', 'https://a.example'), { subscription: 2, origin: 2 });
+  });
+
+  it('caps an origin over all the subscriptions that post to it', () => {
+    const share = make(10, 3);
+    for (const sub of ['s1', 's2', 's3']) assert.ok(share.tryAcquire(sub, 'https://shared.example'));
+    assert.equal(share.tryAcquire('s4', 'https://shared.example'), null);
+    assert.ok(share.tryAcquire('s4', 'https://other.example'));
+  });
+
+  it('hands deferred messages successive turns at the pace the key frees slots, between the minimum and a minute', () => {
+    const share = make(4, 100);
+    const slots = Array.from({ length: 4 }, () => share.tryAcquire('slow', 'https://slow.example')!);
+    // Four requests of 2 s each: the subscription frees a slot every 500 ms on average.
+    now += 2000;
+    for (const slot of slots) slot.release();
+    for (let i = 0; i < 4; i++) share.tryAcquire('slow', 'https://slow.example');
+    const turns = Array.from({ length: 6 }, () => share.deferralMs('slow', 'https://slow.example'));
+    // The average moved from the 1 s guess toward 2 s: 1000 + 0.2 × (2000 − 1000) × … for four releases.
+    const averageMs = [0, 1, 2, 3].reduce((avg) => avg + 0.2 * (2000 - avg), 1000);
+    turns.forEach((turn, i) => assert.ok(Math.abs(turn - Math.max(MIN_DEFERRAL_MS, ((i + 1) * averageMs) / 4)) <= 1, `turn ${i}: ${turn} ms`));
+    for (let i = 0; i < 1000; i++) share.deferralMs('slow', 'https://slow.example');
+    assert.equal(share.deferralMs('slow', 'https://slow.example'), MAX_DEFERRAL_MS, 'never more than a minute out');
+  });
+
+  it('a message of a key that is not saturated is deferred only the minimum', () => {
+    const share = make(1, 100);
+    assert.equal(share.deferralMs('idle', 'https://idle.example'), MIN_DEFERRAL_MS);
+  });
+
+  it('acquire waits for a slot and goes before tryAcquire when one frees', async () => {
+    const share = make(1, 100);
+    const first = share.tryAcquire('batching', 'https://b.example')!;
+    let granted = false;
+    const waiting = share.acquire('batching', 'https://b.example').then((slot) => {
+      granted = true;
+      return slot;
+    });
+    await Promise.resolve();
+    assert.equal(granted, false);
+    first.release();
+    assert.equal(share.tryAcquire('batching', 'https://b.example'), null, 'the waiting flush got the freed slot');
+    (await waiting).release();
+    assert.ok(share.tryAcquire('batching', 'https://b.example'));
+  });
+});
