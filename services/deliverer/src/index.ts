@@ -28,7 +28,8 @@ export function startDeliverer(ctx: ServiceContext): RunningDeliverer {
       (state === 'open' ? log.warn : log.info).call(log, { host: origin }, message);
     },
   });
-  const sender = createWebhookSender({ timeoutMs: delivery.timeoutMs, ssrfAllow: delivery.ssrfAllow });
+  // A connection for every request the per-origin share lets through, so none waits for a socket.
+  const sender = createWebhookSender({ timeoutMs: delivery.timeoutMs, ssrfAllow: delivery.ssrfAllow, connectionsPerOrigin: Math.max(32, delivery.maxPerOrigin) });
   const batcher = new Batcher(
     (subscription, deliveries) => sendBatch(deps, subscription, deliveries),
     (subscription, err) => log.warn({ err, workflowId: subscription.workflowId }, 'Failed to send a batch; its deliveries will come back'),

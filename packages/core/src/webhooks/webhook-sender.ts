@@ -30,6 +30,11 @@ export interface WebhookSenderOptions {
   maxRedirects?: number;
   /** Default `Zapier-Triggers-API/1.0`. */
   userAgent?: string;
+  /**
+   * Connections kept per origin; a request beyond them waits for one, inside its timeout. Default
+   * 32; the deliverer passes its per-origin share (`TRIGGERS_DELIVERER_MAX_PER_ORIGIN`).
+   */
+  connectionsPerOrigin?: number;
 }
 
 export interface WebhookRequest {
@@ -72,14 +77,14 @@ const DRAIN_LIMIT_BYTES = 64 * 1024;
 const UNDICI_TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
 
 export function createWebhookSender(options: WebhookSenderOptions): WebhookSender {
-  const { timeoutMs, ssrfAllow, lookup, maxRedirects = 5, userAgent = DEFAULT_USER_AGENT } = options;
+  const { timeoutMs, ssrfAllow, lookup, maxRedirects = 5, userAgent = DEFAULT_USER_AGENT, connectionsPerOrigin = 32 } = options;
   const agent = new Agent({
     connect: createSsrfSafeConnector({ allow: ssrfAllow, lookup, connectTimeoutMs: timeoutMs }),
     headersTimeout: timeoutMs,
     bodyTimeout: timeoutMs,
     keepAliveTimeout: 4_000,
     keepAliveMaxTimeout: 60_000,
-    connections: 32,
+    connections: connectionsPerOrigin,
   });
 
   async function send(request: WebhookRequest, sendOptions: { signal?: AbortSignal } = {}): Promise<WebhookResponse> {
