@@ -52,6 +52,11 @@ const HELP = `Usage: npm run bench -- [flags]
   --delivery-batch N    delivery-throughput: events per pre-load batch request (default 100)
   --delivery-connections N  delivery-throughput: connections of the bare undici client (default:
                         the most the deliverer had open to the receiver during the run)
+  --steady-rate N       steady: events/s posted open-loop, every one matched (default 5000)
+  --steady-duration S   steady: seconds of load (default 60); the backlog is read at its end and
+                        the rest waited for up to --delivery-settle S
+  --steady-history N    steady: store N unmatched events (batches of 100) and let them settle
+                        before the load, as on a server with history (default 0)
   --backends NAME       run the started servers on real engines (started beforehand with
                         scripts/engines/*.sh; see docs/backends.md): ${Object.keys(BACKEND_PRESETS).join(', ')}
                         (default sqlite: the embedded mode)
@@ -95,6 +100,9 @@ const { values: flags } = parseArgs({
     'delivery-preload': { type: 'string', default: '60' },
     'delivery-batch': { type: 'string', default: '100' },
     'delivery-connections': { type: 'string' },
+    'steady-rate': { type: 'string', default: '5000' },
+    'steady-duration': { type: 'string', default: '60' },
+    'steady-history': { type: 'string', default: '0' },
     backends: { type: 'string', default: 'sqlite' },
     url: { type: 'string' },
     'admin-token': { type: 'string' },
@@ -151,6 +159,9 @@ const settings: BenchSettings = {
   deliveryPreloadS: num('delivery-preload', flags['delivery-preload']!, 1),
   deliveryBatch: Math.floor(num('delivery-batch', flags['delivery-batch']!, 1, MAX_BATCH)),
   deliveryConnections: flags['delivery-connections'] !== undefined ? Math.floor(num('delivery-connections', flags['delivery-connections'], 1, 10_000)) : undefined,
+  steadyRate: num('steady-rate', flags['steady-rate']!, 1, 100_000),
+  steadyDurationS: num('steady-duration', flags['steady-duration']!, 1),
+  steadyHistory: Math.floor(num('steady-history', flags['steady-history']!, 0)),
   backends: flags.backends!,
   url: flags.url?.replace(/\/+$/, ''),
   cpuProf: flags['cpu-prof']!,

@@ -27,6 +27,9 @@ export interface BenchSettings {
   deliveryPreloadS: number;
   deliveryBatch: number;
   deliveryConnections: number | undefined;
+  steadyRate: number;
+  steadyDurationS: number;
+  steadyHistory: number;
   backends: string;
   url: string | undefined;
   cpuProf: boolean;

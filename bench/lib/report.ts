@@ -10,6 +10,7 @@ import type { InboxResult } from '../scenarios/inbox.ts';
 import type { TracedIngestResult } from '../scenarios/ingest-traced.ts';
 import type { DeliveryLatencyResult } from '../scenarios/delivery-latency.ts';
 import type { DeliveryThroughputReport } from '../scenarios/delivery-throughput.ts';
+import type { SteadyResult } from '../scenarios/steady.ts';
 
 /** What each scenario that ran (and did not fail) measured, by scenario name. */
 export interface ScenarioResults {
@@ -20,6 +21,7 @@ export interface ScenarioResults {
   inbox?: InboxResult;
   'delivery-latency'?: DeliveryLatencyResult;
   'delivery-throughput'?: DeliveryThroughputReport;
+  steady?: SteadyResult;
 }
 
 export interface TargetCheck {
@@ -62,7 +64,7 @@ export function formatReport(
   },
 ): { text: string; ratio: number | undefined; targets: TargetCheck[] } {
   const { startedAt, machine, source, engines, failures } = run;
-  const { ingest, 'ingest-traced': traced, batch, bare, inbox, 'delivery-latency': latency, 'delivery-throughput': throughput } = run.results;
+  const { ingest, 'ingest-traced': traced, batch, bare, inbox, 'delivery-latency': latency, 'delivery-throughput': throughput, steady } = run.results;
   const loadRows: string[][] = [];
   const addLoad = (name: string, r: LoadResult | undefined) => {
     if (!r) return;
@@ -207,6 +209,23 @@ export function formatReport(
     out.push('');
   }
 
+  if (steady) {
+    const r = steady;
+    out.push(
+      `steady: ${fmtInt(r.ratePerSecond)} events/s open-loop for ${r.durationS} s, every event matched${r.history.events ? `, on ${fmtInt(r.history.events)} stored events of history` : ''}; ` +
+        `${fmtInt(r.sent)} sent, ${fmtInt(r.accepted)} accepted (${fmtInt(r.acceptedPerSecond)}/s), backlog at the end ${fmtInt(r.backlogAtEnd)} (${r.backlogSeconds} s of input), ` +
+        `${fmtInt(r.delivered)} delivered, ${fmtInt(r.missing)} missing after a ${r.settleWaitedS} s settle, ${fmtInt(r.duplicates)} duplicates`,
+    );
+    const row = (name: string, s: LatencySummary) => [name, fmtMs(s.min), fmtMs(s.p50), fmtMs(s.p90), fmtMs(s.p99), fmtMs(s.max)];
+    out.push(table(['steady latency (ms)', 'min', 'p50', 'p90', 'p99', 'max'], [row('request due → 202 (ingest)', r.ingestMs), row('202 → webhook received', r.webhookMs)]));
+    out.push(
+      `deliveries/s per 10 s: ${r.deliveredPer10s.map(fmtInt).join(', ')}; CPU cores: server ${cores(r.cpuCores, 'server')}, receiver ${cores(r.cpuCores, 'receiver')}, ` +
+        `load generator ${cores(r.cpuCores, 'loadGenerator')}, other ${cores(r.cpuCores, 'other')}`,
+    );
+    if ((r.cpuCores.other ?? 0) > 0.25) out.push('WARNING: other processes used CPU during the steady run: the figures are disturbed.');
+    out.push('');
+  }
+
   // Targets.
   const targets: TargetCheck[] = [];
   if (ingest) {
@@ -242,6 +261,17 @@ export function formatReport(
     if (throughput.ratioToBare !== undefined) {
       targets.push({ target: `deliveries/s ≥ 0.40 × bare undici (${throughput.bareUndici!.connections} conn)`, measured: throughput.ratioToBare.toFixed(3), pass: throughput.ratioToBare >= 0.4 });
     }
+  }
+  if (steady) {
+    const at = `steady ${fmtInt(steady.ratePerSecond)}/s, ${steady.durationS} s${steady.history.events ? `, ${fmtInt(steady.history.events)} stored` : ''}`;
+    targets.push({ target: `backlog at the end ≤ 1 s of input (${at})`, measured: `${fmtInt(steady.backlogAtEnd)} (${steady.backlogSeconds} s)`, pass: steady.backlogSeconds <= 1 });
+    targets.push({ target: `202 → webhook p99 ≤ 1 s (${at})`, measured: `${fmtMs(steady.webhookMs.p99)} ms (p50 ${fmtMs(steady.webhookMs.p50)} ms)`, pass: steady.webhookMs.p99 <= 1000 });
+    targets.push({ target: `ingest p99 (${at}), reported`, measured: `${fmtMs(steady.ingestMs.p99)} ms`, pass: null });
+    targets.push({
+      target: 'steady: every accepted event delivered (within the settle time)',
+      measured: `${fmtInt(steady.delivered)} / ${fmtInt(steady.accepted)}${steady.errors ? `, ${fmtInt(steady.errors)} posts failed` : ''}`,
+      pass: steady.missing === 0 && steady.errors === 0,
+    });
   }
   if (targets.length) {
     out.push(table(['target', 'measured', 'result'], targets.map((t) => [t.target, t.measured, t.pass === null ? 'n/a' : t.pass ? 'PASS' : 'FAIL'])));

@@ -8,6 +8,7 @@ import { runBare } from './bare.ts';
 import { runInbox } from './inbox.ts';
 import { runDeliveryLatency } from './delivery-latency.ts';
 import { runDeliveryThroughput } from './delivery-throughput.ts';
+import { runSteady } from './steady.ts';
 
 export const SCENARIOS = {
   ingest: runIngest,
@@ -17,6 +18,7 @@ export const SCENARIOS = {
   inbox: runInbox,
   'delivery-latency': runDeliveryLatency,
   'delivery-throughput': runDeliveryThroughput,
+  steady: runSteady,
 } satisfies Record<string, (ctx: BenchContext) => Promise<ServerRun<unknown>>>;
 
 export type ScenarioName = keyof typeof SCENARIOS;

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { JsonText, type DeliveryAttempt, type EventStatus, type JsonObject, type NewEvent } from '@triggers/core/domain';
+import { JsonText, type EventStatus, type JsonObject, type NewEvent } from '@triggers/core/domain';
 import type { EventStore, InboxQuery } from '@triggers/core/ports';
 import { encodeCursor } from '@triggers/core/testing';
 import { assertInvalidRequest, uniqueId, uuidv7At } from './helpers.ts';
@@ -40,23 +40,6 @@ async function readAll(store: EventStore, customerId: string, query: Omit<InboxQ
     cursor = result.nextCursor;
   }
   throw new Error('pagination did not end');
-}
-
-function attempt(event: NewEvent, overrides: Partial<DeliveryAttempt> = {}): DeliveryAttempt {
-  return {
-    eventId: event.eventId,
-    customerId: event.customerId,
-    workflowId: uniqueId(),
-    deliveryId: uniqueId(),
-    attempt: 1,
-    status: 'failed',
-    statusCode: 503,
-    error: 'HTTP 503',
-    durationMs: 42,
-    timestamp: Date.now(),
-    responseBody: 'busy',
-    ...overrides,
-  };
 }
 
 /**
@@ -295,41 +278,11 @@ export function eventStoreConformance(makeStore: () => Promise<EventStore>, capa
       });
     });
 
-    describe('delivery attempts', function () {
-      it('appends attempts oldest first and, in the same write, counts them on the event', async function () {
-        const customerId = uniqueId();
-        const event = newEvent(customerId);
-        await store.insertEvents([event]);
-        const t = Date.now();
-        const first = attempt(event, { attempt: 1, timestamp: t, status: 'retrying', statusCode: 503, error: 'HTTP 503' });
-        const second = attempt(event, { workflowId: first.workflowId, deliveryId: first.deliveryId, attempt: 2, timestamp: t + 2000, status: 'succeeded', statusCode: 200, error: null, responseBody: null });
-        const other = attempt(event, { attempt: 1, timestamp: t + 1000, status: 'failed', statusCode: null, error: 'connection refused', responseBody: null });
-        await store.recordAttempt(first);
-        await store.recordAttempt(second);
-        await store.recordAttempt(other);
-
-        assert.deepEqual(await store.listAttempts(customerId, event.eventId), [first, other, second]);
-        const stored = await store.getEvent(customerId, event.eventId);
-        assert.equal(stored?.deliveryAttempts, 3);
-        assert.equal(stored?.lastDeliveryTimestamp, t + 2000);
-        assert.equal(stored?.status, 'pending', 'recording an attempt does not settle the event');
-      });
-
-      it('counts concurrent attempts exactly', async function () {
-        const customerId = uniqueId();
-        const event = newEvent(customerId);
-        await store.insertEvents([event]);
-        await Promise.all(Array.from({ length: 20 }, (_, i) => store.recordAttempt(attempt(event, { attempt: i + 1 }))));
-        assert.equal((await store.getEvent(customerId, event.eventId))?.deliveryAttempts, 20);
-        assert.equal((await store.listAttempts(customerId, event.eventId)).length, 20);
-      });
-
-      it('lists no attempts for an event without any', async function () {
-        const customerId = uniqueId();
-        const event = newEvent(customerId);
-        await store.insertEvents([event]);
-        assert.deepEqual(await store.listAttempts(customerId, event.eventId), []);
-      });
+    it('lists no attempts for an event without any (attempts are recorded by the DeliveryStore)', async function () {
+      const customerId = uniqueId();
+      const event = newEvent(customerId);
+      await store.insertEvents([event]);
+      assert.deepEqual(await store.listAttempts(customerId, event.eventId), []);
     });
 
     describe('the pending sweeper', function () {

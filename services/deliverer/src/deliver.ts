@@ -1,4 +1,4 @@
-import { deliveryMessage, type EventStore, type DeliveryRecord, type DeliveryStore, type MetadataStore, type Queue, type DeliveryMessage } from '@triggers/core/ports';
+import { deliveryMessage, type AttemptOutcome, type EventStore, type DeliveryRecord, type DeliveryStore, type MetadataStore, type Queue, type DeliveryMessage } from '@triggers/core/ports';
 import { classifyError, classifyResponse, countsAgainstOrigin, computeRetryDelay, honoursRetryAfter, parseRetryAfter, webhookSignatureHeaders, CircuitOpenError, type Subscription, type AttemptStatus, type StoredEvent, type Clock, type DeliveryOutcome } from '@triggers/core/domain';
 import { originOf, annotateActiveSpan, currentTraceparent, inSpan, markSpanError, SpanKind, type Logger, type CircuitBreakers, type MessageControl, type WebhookResponse, type WebhookSender } from '@triggers/core/runtime';
 import { webhookBody } from './webhook-body.ts';
@@ -177,63 +177,59 @@ async function sendToSubscription(deps: DelivererDeps, subscription: Subscriptio
   const attempt = sent.members[0].delivery.attemptsMade + 1;
   const willRetry = outcome === 'retry' && attempt < deps.settings.maxAttempts;
   annotateActiveSpan({ 'triggers.attempt': attempt, 'triggers.outcome': outcome, 'triggers.will_retry': willRetry });
-  for (const { delivery } of sent.members) {
-    await deps.eventStore.recordAttempt({
-      eventId: delivery.eventId,
-      customerId: delivery.customerId,
-      workflowId: delivery.workflowId,
-      deliveryId: webhookId,
-      attempt: delivery.attemptsMade + 1,
-      status: attemptStatus(outcome, willRetry),
-      statusCode: response.statusCode,
-      error: response.error ? response.error.message : null,
-      durationMs: Math.round(response.durationMs),
-      timestamp: startedAt,
-      responseBody: response.bodyPrefix || null,
-    });
-  }
-
   const finishedAt = deps.clock.now();
-  const deliveries = sent.members.map((m) => m.delivery);
-  const finishAll = async (status: 'succeeded' | 'failed', reason?: string) => {
-    for (const d of deliveries) await deps.deliveryStore.finishDelivery(d.deliveryId, { status, reason, now: finishedAt });
-  };
   const reason = describe(response);
-  switch (outcome) {
-    case 'succeeded':
-      await finishAll('succeeded');
-      // An event's timestamp is when ingest accepted it (its UUIDv7 time).
-      for (const { event } of sent.members) deps.metrics.deliveryLatency.observe(Math.max(0, finishedAt - event.timestamp) / 1000);
-      return;
-    case 'disable':
-      await deps.metadataStore.updateSubscription(subscription.customerId, subscription.workflowId, {
-        status: 'disabled',
-        disabledReason: `The webhook answered 410 Gone on ${new Date(finishedAt).toISOString()}`,
-        updatedAt: finishedAt,
-      });
-      log.warn('Disabled subscription after 410 Gone');
-      await finishAll('failed', reason);
-      return;
-    case 'fail':
-      await finishAll('failed', reason);
-      return;
-    case 'retry': {
-      if (!willRetry) {
-        await finishAll('failed', `gave up after ${attempt} attempts: ${reason}`);
-        return;
-      }
-      const delayMs = computeRetryDelay({
-        attempt,
-        baseMs: deps.settings.retryBaseMs,
-        maxDelayMs: deps.settings.retryMaxDelayMs,
-        retryAfterMs: honoursRetryAfter(response.statusCode) ? parseRetryAfter(response.headers['retry-after'], finishedAt) : undefined,
-        random: deps.random,
-      });
-      for (const d of deliveries) await deps.deliveryStore.scheduleNextAttempt(d.deliveryId, finishedAt + delayMs);
-      await putBack(deps, deliveries.map((d) => ({ ...d, attemptsMade: d.attemptsMade + 1 })), webhookId, delayMs);
-      log.debug({ attempt, delayMs }, 'Scheduled retry');
-      return;
-    }
+  let next: AttemptOutcome['next'];
+  let delayMs = 0;
+  if (outcome === 'succeeded') next = { status: 'succeeded' };
+  else if (outcome === 'retry' && willRetry) {
+    delayMs = computeRetryDelay({
+      attempt,
+      baseMs: deps.settings.retryBaseMs,
+      maxDelayMs: deps.settings.retryMaxDelayMs,
+      retryAfterMs: honoursRetryAfter(response.statusCode) ? parseRetryAfter(response.headers['retry-after'], finishedAt) : undefined,
+      random: deps.random,
+    });
+    next = { status: 'retrying', nextAttemptAt: finishedAt + delayMs };
+  } else next = { status: 'failed', reason: outcome === 'retry' ? `gave up after ${attempt} attempts: ${reason}` : reason };
+
+  if (outcome === 'disable') {
+    await deps.metadataStore.updateSubscription(subscription.customerId, subscription.workflowId, {
+      status: 'disabled',
+      disabledReason: `The webhook answered 410 Gone on ${new Date(finishedAt).toISOString()}`,
+      updatedAt: finishedAt,
+    });
+    log.warn('Disabled subscription after 410 Gone');
+  }
+  // One store call for the whole outcome: the attempts, the deliveries' end or next due time, and
+  // the events' counters and status, in one transaction.
+  await deps.deliveryStore.recordAttempts(
+    sent.members.map(({ delivery }) => ({
+      deliveryId: delivery.deliveryId,
+      attempt: {
+        eventId: delivery.eventId,
+        customerId: delivery.customerId,
+        workflowId: delivery.workflowId,
+        deliveryId: webhookId,
+        attempt: delivery.attemptsMade + 1,
+        status: attemptStatus(outcome, willRetry),
+        statusCode: response.statusCode,
+        error: response.error ? response.error.message : null,
+        durationMs: Math.round(response.durationMs),
+        timestamp: startedAt,
+        responseBody: response.bodyPrefix || null,
+      },
+      next,
+      now: finishedAt,
+    })),
+  );
+  if (outcome === 'succeeded') {
+    // An event's timestamp is when ingest accepted it (its UUIDv7 time).
+    for (const { event } of sent.members) deps.metrics.deliveryLatency.observe(Math.max(0, finishedAt - event.timestamp) / 1000);
+  } else if (next.status === 'retrying') {
+    const deliveries = sent.members.map((m) => ({ ...m.delivery, attemptsMade: m.delivery.attemptsMade + 1 }));
+    await putBack(deps, deliveries, webhookId, delayMs);
+    log.debug({ attempt, delayMs }, 'Scheduled retry');
   }
 }
 

@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import assert from 'node:assert/strict';
 import { startTestServer, type TestServer } from '@triggers/all-in-one/test-server';
 import { RFC3339_MILLIS, assertProblem, postEvent, postEvents, postEventsInDistinctMillis, type PostedEvent } from '@triggers/testkit';
+import type { DeliveryAttempt } from '@triggers/core/domain';
+import type { AttemptOutcome } from '@triggers/core/ports';
 
 const iso = (ms: number) => new Date(ms).toISOString();
 const ids = (body: { events: { event_id: string }[] }) => body.events.map((e) => e.event_id);
@@ -244,20 +246,26 @@ describe('GET /api/v1/events/{event_id}', () => {
   it('lists the attempts oldest first, with the delivery count and last delivery time', async () => {
     const { apiKey, customerId } = await server.createCustomer();
     const posted = await postEvent(server, apiKey, { event_type: 'two' });
-    const store = server.server.ctx.backends.eventStore;
+    const deliveries = server.server.ctx.backends.deliveryStore;
     const workflowId = randomUUID();
     const base = Date.parse(posted.timestamp);
-    const attempt = { eventId: posted.event_id, customerId, workflowId, deliveryId: randomUUID(), responseBody: 'oops' };
-    await store.recordAttempt({ ...attempt, attempt: 1, status: 'retrying', statusCode: 503, error: 'HTTP 503', durationMs: 12, timestamp: base + 10 });
-    await store.recordAttempt({ ...attempt, attempt: 2, status: 'failed', statusCode: null, error: 'timed out', durationMs: 30000, timestamp: base + 20 });
-    await store.recordAttempt({ ...attempt, attempt: 3, status: 'succeeded', statusCode: 200, error: null, durationMs: 7, timestamp: base + 30 });
+    const deliveryId = `msg_${randomUUID().replaceAll('-', '')}`;
+    await deliveries.createDeliveries([{ deliveryId, eventId: posted.event_id, customerId, workflowId, createdAt: base }]);
+    const attempt = { eventId: posted.event_id, customerId, workflowId, deliveryId, responseBody: 'oops' };
+    const record = async (a: Omit<DeliveryAttempt, keyof typeof attempt>, next: AttemptOutcome['next']) => {
+      assert.equal(await deliveries.incrementAttempts(deliveryId, a.attempt - 1, a.timestamp), true);
+      await deliveries.recordAttempts([{ deliveryId, attempt: { ...attempt, ...a }, next, now: a.timestamp }]);
+    };
+    await record({ attempt: 1, status: 'retrying', statusCode: 503, error: 'HTTP 503', durationMs: 12, timestamp: base + 10 }, { status: 'retrying', nextAttemptAt: base + 15 });
+    await record({ attempt: 2, status: 'retrying', statusCode: null, error: 'timed out', durationMs: 30000, timestamp: base + 20 }, { status: 'retrying', nextAttemptAt: base + 25 });
+    await record({ attempt: 3, status: 'succeeded', statusCode: 200, error: null, durationMs: 7, timestamp: base + 30 }, { status: 'succeeded' });
 
     const body = (await server.request('GET', `/api/v1/events/${posted.event_id}`, { apiKey })).body;
     assert.equal(body.delivery_attempts, 3);
     assert.equal(body.last_delivery_timestamp, iso(base + 30));
     assert.deepEqual(body.attempts, [
       { workflow_id: workflowId, attempt: 1, status: 'retrying', status_code: 503, error: 'HTTP 503', duration_ms: 12, timestamp: iso(base + 10) },
-      { workflow_id: workflowId, attempt: 2, status: 'failed', status_code: null, error: 'timed out', duration_ms: 30000, timestamp: iso(base + 20) },
+      { workflow_id: workflowId, attempt: 2, status: 'retrying', status_code: null, error: 'timed out', duration_ms: 30000, timestamp: iso(base + 20) },
       { workflow_id: workflowId, attempt: 3, status: 'succeeded', status_code: 200, error: null, duration_ms: 7, timestamp: iso(base + 30) },
     ]);
     // The same event in the inbox carries the same counters.

@@ -4,6 +4,7 @@ import { SubscriptionCache } from './subscription-cache.ts';
 import { matchEvent } from './match-event.ts';
 import { matcherMetrics } from './metrics.ts';
 import { startSweeper } from './sweeper.ts';
+import { UnmatchedBatch } from './status-batch.ts';
 
 export interface RunningMatcher {
   stop(): Promise<void>;
@@ -17,6 +18,7 @@ export function startMatcher(ctx: ServiceContext, options: { concurrency?: numbe
     deliveryStore: ctx.backends.deliveryStore,
     queue: ctx.backends.queue,
     subscriptions: new SubscriptionCache(ctx.backends.metadataStore, ctx.clock, log),
+    unmatched: new UnmatchedBatch(ctx.backends.deliveryStore),
     clock: ctx.clock,
     log,
     metrics: matcherMetrics(),

@@ -3,12 +3,15 @@ import { deliveryIdFor, selectorMatchesPayload, uuidv7Time, type Clock } from '@
 import { annotateActiveSpan, currentTraceparent, sendMessagesSpan, type Logger } from '@triggers/core/runtime';
 import type { SubscriptionCache } from './subscription-cache.ts';
 import type { MatcherMetrics } from './metrics.ts';
+import type { UnmatchedBatch } from './status-batch.ts';
 
 export interface MatcherDeps {
   eventStore: EventStore;
   deliveryStore: DeliveryStore;
   queue: Queue;
   subscriptions: SubscriptionCache;
+  /** Where `unmatched` settles go (batched into one store call per turn). */
+  unmatched: UnmatchedBatch;
   clock: Clock;
   log: Logger;
   metrics: MatcherMetrics;
@@ -29,7 +32,7 @@ export async function matchEvent(deps: MatcherDeps, message: EventMessage): Prom
     if (active.length === 0) {
       deps.metrics.eventsMatched.inc({ outcome: 'unmatched' });
       annotateActiveSpan({ 'triggers.matched_subscriptions': 0 });
-      await deps.eventStore.setStatus(message.customerId, message.eventId, 'unmatched', ['pending']);
+      await deps.unmatched.settle({ customerId: message.customerId, eventId: message.eventId });
       return;
     }
   }
@@ -46,8 +49,8 @@ export async function matchEvent(deps: MatcherDeps, message: EventMessage): Prom
   annotateActiveSpan({ 'triggers.matched_subscriptions': matched.length });
 
   if (matched.length === 0) {
-    const existing = isReplay ? await deps.deliveryStore.listDeliveries(event.customerId, event.eventId) : [];
-    if (existing.length === 0) await deps.eventStore.setStatus(event.customerId, event.eventId, 'unmatched', ['pending', 'failed']);
+    // A replay matching nothing leaves an event with earlier deliveries as it is (the store checks).
+    await deps.unmatched.settle({ customerId: event.customerId, eventId: event.eventId });
     return;
   }
 

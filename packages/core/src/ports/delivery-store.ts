@@ -1,4 +1,4 @@
-import type { EventStatus } from '../domain/events.ts';
+import type { DeliveryAttempt, EventStatus } from '../domain/events.ts';
 
 export const DELIVERY_STATUSES = ['pending', 'succeeded', 'failed'] as const;
 export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
@@ -29,12 +29,44 @@ export interface NewDelivery {
   createdAt: number;
 }
 
+/** An event by its key. */
+export interface EventRef {
+  customerId: string;
+  eventId: string;
+}
+
 /**
- * The matcher's decisions and the deliverer's progress, which settle each event's status.
+ * One attempt of one delivery and what follows from it, recorded by `recordAttempts`.
+ * `attempt.attempt` is the attempt number this attempt claimed (`incrementAttempts`).
+ */
+export interface AttemptOutcome {
+  /** The delivery the attempt was made for. (`attempt.deliveryId` is the `webhook-id` sent: a batch's id for a batched request.) */
+  deliveryId: string;
+  attempt: DeliveryAttempt;
+  /** The delivery ends (`succeeded`, or `failed` with why), or its next attempt is due at `nextAttemptAt`. */
+  next: { status: 'succeeded' } | { status: 'failed'; reason: string } | { status: 'retrying'; nextAttemptAt: number };
+  /** When the outcome is recorded (epoch ms). */
+  now: number;
+}
+
+/**
+ * The matcher's decisions and the deliverer's progress: after ingest stores an event `pending`,
+ * this store is the one owner of its status.
  *
  * Semantics (checked by the conformance suite):
  * - `createDeliveries` is idempotent: an existing delivery id is left as it is, so a redelivered
  *   `events` message never creates a second delivery. It returns the records of all given ids.
+ * - `recordAttempts` is the one store call per attempt outcome (graphile-worker's
+ *   completeJobs/failJobs shape), one transaction for the call (DynamoDB: one per outcome, as
+ *   its transactions cannot read): for each outcome it appends the attempt, increments the event's
+ *   `deliveryAttempts` and sets its `lastDeliveryTimestamp`, then ends the delivery (settling the
+ *   event as `finishDelivery` does) or moves its `nextAttemptAt`. A `retrying` outcome moves
+ *   `nextAttemptAt` only while the delivery is pending and no later attempt was claimed (a late
+ *   outcome never shortens a newer claim's lease); an ending outcome of an already finished
+ *   delivery changes nothing but the attempt and counters (the attempt did happen). It returns the
+ *   event's status after each outcome (null for an unknown delivery, whose attempt is not stored).
+ * - `settleUnmatched` marks events `unmatched` that are `pending` and have no deliveries, all
+ *   in one write; it leaves every other event as it is.
  * - `finishDelivery` ends a pending delivery and, in the same write, settles the event:
  *   `delivered` when any of its deliveries succeeded, `failed` when all ended without success,
  *   else it stays `pending`. Finishing an already finished delivery changes nothing.
@@ -57,6 +89,8 @@ export interface DeliveryStore {
   scheduleNextAttempt(deliveryId: string, nextAttemptAt: number): Promise<void>;
   listOverdue(now: number, graceMs: number, limit: number): Promise<{ deliveries: DeliveryRecord[]; eventsWithoutDeliveries: { eventId: string; customerId: string }[] }>;
   finishDelivery(deliveryId: string, outcome: { status: 'succeeded' | 'failed'; reason?: string; now: number }): Promise<{ eventStatus: EventStatus } | null>;
+  recordAttempts(outcomes: AttemptOutcome[]): Promise<Array<{ eventStatus: EventStatus } | null>>;
+  settleUnmatched(events: EventRef[]): Promise<void>;
   ping(): Promise<void>;
   close(): Promise<void>;
 }

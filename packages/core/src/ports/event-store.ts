@@ -31,8 +31,8 @@ export interface InboxPage {
  * - `listEvents` is keyset-paginated newest first; following `nextCursor` until null visits every
  *   event that existed when paging began exactly once, even while new events are inserted.
  *   A cursor that cannot be decoded throws `TriggersError('invalid_request')`.
- * - `recordAttempt` appends the attempt and, in the same write, increments the event's
- *   `deliveryAttempts` and sets `lastDeliveryTimestamp`.
+ * - Attempts are recorded, and statuses settled after ingest, by the DeliveryStore (its
+ *   `recordAttempts`, `finishDelivery`, `settleUnmatched`): one call, one transaction, one owner.
  * - Backend failures throw `DependencyError`.
  */
 export interface EventStore {
@@ -44,7 +44,6 @@ export interface EventStore {
   listEvents(customerId: string, query: InboxQuery): Promise<InboxPage>;
   /** Sets the status; with `onlyFrom`, only when the current status is one of those. Returns whether it changed. */
   setStatus(customerId: string, eventId: string, status: EventStatus, onlyFrom?: EventStatus[]): Promise<boolean>;
-  recordAttempt(attempt: DeliveryAttempt): Promise<void>;
   /** Oldest first. */
   listAttempts(customerId: string, eventId: string): Promise<DeliveryAttempt[]>;
   /** Events still `pending` whose timestamp is before `olderThan` (for the sweeper), oldest first. */

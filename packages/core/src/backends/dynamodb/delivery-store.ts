@@ -1,7 +1,8 @@
+import { randomBytes } from 'node:crypto';
 import { BatchGetCommand, GetCommand, type BatchGetCommandOutput, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { EventStatus } from '../../domain/events.ts';
-import type { DeliveryRecord, DeliveryStatus, DeliveryStore, NewDelivery } from '../../ports/delivery-store.ts';
-import { DELIVERY_SK, INDEX, SWEEP_BUCKETS, cancellationReasons, isConditionFailed, keyPart, retryConflicts, type DynamoTable } from './table.ts';
+import type { AttemptOutcome, DeliveryRecord, DeliveryStatus, DeliveryStore, EventRef, NewDelivery } from '../../ports/delivery-store.ts';
+import { ATTEMPT_PREFIX, DELIVERY_SK, INDEX, SWEEP_BUCKETS, cancellationReasons, isConditionFailed, keyPart, retryConflicts, type DynamoTable } from './table.ts';
 import { mapLimit, mergeSorted, queryAll, type Item } from './query.ts';
 
 /** Deliveries per creating transaction, beside the one update of their event's counters. */
@@ -42,6 +43,10 @@ function settledStatus(counters: { total: number; open: number; succeeded: numbe
  * fails and the settle reads again, so a status is only ever written from the current state of
  * all the event's deliveries. Every change to that state is followed by its own settle, so the
  * last one to write sees the final state; an earlier, stale derivation can never overwrite it.
+ *
+ * `recordAttempts` writes each outcome in one transaction (the attempt item, the delivery's end or
+ * next due time, the event's attempt and delivery counters), then settles the event as above:
+ * DynamoDB has no transaction over a whole call's outcomes that could also read the counters.
  */
 export class DynamoDeliveryStore implements DeliveryStore {
   readonly kind = 'dynamodb';
@@ -180,6 +185,35 @@ export class DynamoDeliveryStore implements DeliveryStore {
     });
   }
 
+  async recordAttempts(outcomes: AttemptOutcome[]): Promise<Array<{ eventStatus: EventStatus } | null>> {
+    if (outcomes.length === 0) return [];
+    return this.table.run('recording delivery attempts', () => mapLimit(outcomes, 8, (o) => this.recordOne(o)));
+  }
+
+  async settleUnmatched(events: EventRef[]): Promise<void> {
+    if (events.length === 0) return;
+    await this.table.run('settling unmatched events', () =>
+      mapLimit(events, 8, async (e) => {
+        const pk = this.table.eventPk(e.customerId, e.eventId);
+        try {
+          await this.table.doc.send(
+            new UpdateCommand({
+              TableName: this.table.name,
+              Key: { pk, sk: e.eventId },
+              UpdateExpression: 'SET #status = :unmatched, pk_status = :pkStatus REMOVE sweep_pk',
+              // customer_id: the key's shard hash could in theory be shared by another customer's key.
+              ConditionExpression: 'attribute_exists(sk) AND customer_id = :customer AND #status = :pending AND (attribute_not_exists(dlv_total) OR dlv_total = :zero)',
+              ExpressionAttributeNames: { '#status': 'status' },
+              ExpressionAttributeValues: { ':unmatched': 'unmatched', ':pkStatus': `${pk}#unmatched`, ':customer': e.customerId, ':pending': 'pending', ':zero': 0 },
+            }),
+          );
+        } catch (thrown) {
+          if (!isConditionFailed(thrown)) throw thrown; // settled, matched, or not this customer's
+        }
+      }),
+    );
+  }
+
   async listOverdue(now: number, graceMs: number, limit: number) {
     const max = Math.max(0, Math.floor(limit));
     const bound = now - graceMs;
@@ -288,6 +322,109 @@ export class DynamoDeliveryStore implements DeliveryStore {
       }
     }
     return { created: [], eventExists };
+  }
+
+  /**
+   * One outcome in one transaction: the attempt, the delivery's change and the event's counters.
+   * Parts whose condition no longer holds are left out and the rest written: a delivery finished
+   * meanwhile (or re-claimed, for a retry) keeps its state; an event with a newer attempt keeps its
+   * `last_delivery_ts`; an event that is gone is not counted.
+   */
+  private async recordOne(outcome: AttemptOutcome): Promise<{ eventStatus: EventStatus } | null> {
+    const item = await this.readItem(outcome.deliveryId);
+    if (!item) return null;
+    const delivery = toRecord(item);
+    const a = outcome.attempt;
+    const eventKey = { pk: this.table.eventPk(delivery.customerId, delivery.eventId), sk: delivery.eventId };
+    const next = outcome.next;
+    const finishing = next.status !== 'retrying';
+    const put = {
+      Put: {
+        TableName: this.table.name,
+        Item: {
+          pk: eventKey.pk,
+          sk: `${ATTEMPT_PREFIX}${a.eventId}#${String(a.timestamp).padStart(15, '0')}#${randomBytes(6).toString('hex')}`,
+          customer_id: a.customerId,
+          event_id: a.eventId,
+          workflow_id: a.workflowId,
+          delivery_id: a.deliveryId,
+          attempt: a.attempt,
+          status: a.status,
+          status_code: a.statusCode,
+          error: a.error,
+          duration_ms: a.durationMs,
+          attempt_ts: a.timestamp,
+          response_body: a.responseBody,
+          expires_at: this.table.expiresAt(a.timestamp),
+        },
+        ConditionExpression: 'attribute_not_exists(sk)',
+      },
+    };
+    const change = finishing
+      ? {
+          Update: {
+            TableName: this.table.name,
+            Key: this.key(outcome.deliveryId),
+            UpdateExpression: 'SET #status = :status, failure_reason = :reason, updated_at = :now REMOVE due_pk',
+            ConditionExpression: '#status = :pending',
+            ExpressionAttributeNames: { '#status': 'status' },
+            ExpressionAttributeValues: { ':status': next.status, ':reason': next.status === 'failed' ? next.reason : null, ':now': outcome.now, ':pending': 'pending' },
+          },
+        }
+      : {
+          Update: {
+            TableName: this.table.name,
+            Key: this.key(outcome.deliveryId),
+            UpdateExpression: 'SET next_attempt_at = :at, updated_at = :now',
+            ConditionExpression: '#status = :pending AND attempts_made = :attempt',
+            ExpressionAttributeNames: { '#status': 'status' },
+            ExpressionAttributeValues: { ':at': next.nextAttemptAt, ':now': outcome.now, ':pending': 'pending', ':attempt': a.attempt },
+          },
+        };
+    const count = (withChange: boolean, withLastTimestamp: boolean) => {
+      const add = ['delivery_attempts :one'];
+      const values: Record<string, unknown> = { ':one': 1 };
+      let condition = 'attribute_exists(sk)';
+      if (withChange && finishing) {
+        add.push('dlv_open :minusOne', 'dlv_succeeded :succeeded');
+        values[':minusOne'] = -1;
+        values[':succeeded'] = next.status === 'succeeded' ? 1 : 0;
+        condition += ' AND attribute_exists(dlv_total)';
+      }
+      let expression = `ADD ${add.join(', ')}`;
+      if (withLastTimestamp) {
+        expression += ' SET last_delivery_ts = :ts';
+        values[':ts'] = a.timestamp;
+        // The newest attempt's time wins; an older one recorded late only counts.
+        condition += ' AND (attribute_not_exists(last_delivery_ts) OR last_delivery_ts <= :ts)';
+      }
+      return { Update: { TableName: this.table.name, Key: eventKey, UpdateExpression: expression, ConditionExpression: condition, ExpressionAttributeValues: values } };
+    };
+    let withChange = true;
+    let withLastTimestamp = true;
+    let withEvent = true;
+    for (let round = 0; round < 4; round++) {
+      const items: NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']> = [put];
+      if (withChange) items.push(change);
+      if (withEvent) items.push(count(withChange, withLastTimestamp));
+      try {
+        await retryConflicts(() => this.table.doc.send(new TransactWriteCommand({ TransactItems: items })));
+        break;
+      } catch (thrown) {
+        const reasons = cancellationReasons(thrown);
+        if (!reasons) throw thrown;
+        const changeFailed = withChange && reasons[1] === 'ConditionalCheckFailed';
+        const eventFailed = withEvent && reasons[withChange ? 2 : 1] === 'ConditionalCheckFailed';
+        if (!changeFailed && !eventFailed) throw thrown;
+        if (changeFailed) withChange = false;
+        else if (withLastTimestamp) withLastTimestamp = false;
+        else withEvent = false;
+      }
+    }
+    if (!finishing) return { eventStatus: await this.eventStatus(eventKey) };
+    // Also when the delivery had been finished already: the settle then writes nothing, unless a
+    // crash between an earlier finish and its settle left the status behind the counters.
+    return { eventStatus: await this.settle(eventKey) };
   }
 
   /** The event has deliveries now: the sweeper no longer counts it as stranded. */

@@ -99,8 +99,10 @@ describe('DynamoDB specifics', function () {
       const event = newEvent(customerId);
       await events.insertEvents([event]);
       const attemptAt = event.timestamp + 5000;
-      await events.recordAttempt({ eventId: event.eventId, customerId, workflowId: 'w', deliveryId: 'd', attempt: 1, status: 'succeeded', statusCode: 200, error: null, durationMs: 5, timestamp: attemptAt, responseBody: null });
       const [delivery] = await deliveries.createDeliveries([{ deliveryId: `msg_${randomUUID()}`, eventId: event.eventId, customerId, workflowId: 'w', createdAt: attemptAt }]);
+      assert.equal(await deliveries.incrementAttempts(delivery.deliveryId, 0, attemptAt), true);
+      const attempt = { eventId: event.eventId, customerId, workflowId: 'w', deliveryId: delivery.deliveryId, attempt: 1, status: 'succeeded' as const, statusCode: 200, error: null, durationMs: 5, timestamp: attemptAt, responseBody: null };
+      await deliveries.recordAttempts([{ deliveryId: delivery.deliveryId, attempt, next: { status: 'succeeded' }, now: attemptAt }]);
       const items = await rawItems(`${customerId}#${new DynamoTable(doc, table, SHARDS, 0).shardOf(event.eventId)}`);
       const eventItem = items.find((i) => i.sk === event.eventId)!;
       const attemptItem = items.find((i) => i.sk !== event.eventId)!;

@@ -196,49 +196,6 @@ export class DynamoEventStore implements EventStore {
     return update(set, 'dlv_total > :zero', { ':sweep': `dlv#${bucket}`, ':zero': 0 });
   }
 
-  async recordAttempt(attempt: DeliveryAttempt): Promise<void> {
-    const pk = this.table.eventPk(attempt.customerId, attempt.eventId);
-    const item = {
-      pk,
-      sk: `${ATTEMPT_PREFIX}${attempt.eventId}#${String(attempt.timestamp).padStart(15, '0')}#${randomBytes(6).toString('hex')}`,
-      customer_id: attempt.customerId,
-      event_id: attempt.eventId,
-      workflow_id: attempt.workflowId,
-      delivery_id: attempt.deliveryId,
-      attempt: attempt.attempt,
-      status: attempt.status,
-      status_code: attempt.statusCode,
-      error: attempt.error,
-      duration_ms: attempt.durationMs,
-      attempt_ts: attempt.timestamp,
-      response_body: attempt.responseBody,
-      expires_at: this.table.expiresAt(attempt.timestamp),
-    };
-    const put = { Put: { TableName: this.table.name, Item: item, ConditionExpression: 'attribute_not_exists(sk)' } };
-    const count = (withLastTimestamp: boolean) => ({
-      Update: {
-        TableName: this.table.name,
-        Key: { pk, sk: attempt.eventId },
-        UpdateExpression: withLastTimestamp ? 'ADD delivery_attempts :one SET last_delivery_ts = :ts' : 'ADD delivery_attempts :one',
-        // The newest attempt's time wins; an older one recorded late only counts.
-        ConditionExpression: withLastTimestamp ? 'attribute_exists(sk) AND (attribute_not_exists(last_delivery_ts) OR last_delivery_ts <= :ts)' : 'attribute_exists(sk)',
-        ExpressionAttributeValues: withLastTimestamp ? { ':one': 1, ':ts': attempt.timestamp } : { ':one': 1 },
-      },
-    });
-    await this.table.run('recording a delivery attempt', async () => {
-      for (const variant of [[put, count(true)], [put, count(false)], [put]]) {
-        try {
-          await retryConflicts(() => this.table.doc.send(new TransactWriteCommand({ TransactItems: variant })));
-          return;
-        } catch (thrown) {
-          // Only the event's condition may fail (its newer timestamp, or the event is gone): try the next variant.
-          const reasons = cancellationReasons(thrown);
-          if (reasons?.[1] !== 'ConditionalCheckFailed') throw thrown;
-        }
-      }
-    });
-  }
-
   async listAttempts(customerId: string, eventId: string): Promise<DeliveryAttempt[]> {
     if (!isEventId(eventId)) return [];
     const items = await this.table.run('listing delivery attempts', () =>

@@ -1,10 +1,10 @@
 import type { EventStatus } from '../../domain/events.ts';
-import type { DeliveryRecord, DeliveryStore, NewDelivery } from '../../ports/delivery-store.ts';
+import type { AttemptOutcome, DeliveryRecord, DeliveryStore, EventRef, NewDelivery } from '../../ports/delivery-store.ts';
 import { toDeliveryRecord, type DeliveryRow } from '../sql/delivery-rows.ts';
 import { isUuid } from '../../ids.ts';
 import type { PostgresDatabase } from './database.ts';
 import { withPostgres } from './errors.ts';
-import { query } from './sql.ts';
+import { query, type Queryable } from './sql.ts';
 
 const COLUMNS = 'delivery_id, event_id, customer_id, workflow_id, status, attempts_made, next_attempt_at, failure_reason, created_at, updated_at';
 
@@ -50,6 +50,27 @@ const SETTLE_EVENT_SQL = `
    WHERE events.event_id = ? AND outcome.status IS NOT NULL AND events.status <> outcome.status
   RETURNING events.status`;
 
+// The attempt row and the event's counters in one statement.
+const RECORD_ATTEMPT_SQL = `
+  WITH attempt AS (
+    INSERT INTO delivery_attempts (event_id, customer_id, workflow_id, delivery_id, attempt, status, status_code, error, duration_ms, "timestamp", response_body)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+  )
+  UPDATE events SET delivery_attempts = delivery_attempts + 1,
+         last_delivery_timestamp = GREATEST(COALESCE(last_delivery_timestamp, 0), ?::bigint)
+   WHERE event_id = ? AND customer_id = ?`;
+
+// Only the latest claimed attempt's outcome moves the due time (a late one would cut short a newer claim's lease).
+const RESCHEDULE_AFTER_ATTEMPT_SQL = `
+  UPDATE deliveries SET next_attempt_at = ?, updated_at = GREATEST(updated_at, ?::bigint)
+   WHERE delivery_id = ? AND status = 'pending' AND attempts_made = ?`;
+
+const SETTLE_UNMATCHED_SQL = `
+  UPDATE events SET status = 'unmatched'
+    FROM unnest(?::varchar[], ?::varchar[]) AS u(event_id, customer_id)
+   WHERE events.event_id = u.event_id AND events.customer_id = u.customer_id AND events.status = 'pending'
+     AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = events.event_id::uuid)`;
+
 const SELECT_OVERDUE_SQL = `
   SELECT ${COLUMNS} FROM deliveries
    WHERE status = 'pending' AND next_attempt_at < ?
@@ -63,8 +84,8 @@ const SELECT_STRANDED_SQL = `
    ORDER BY e."timestamp" LIMIT ?`;
 
 /**
- * Deliveries in the same database as the events, so finishing a delivery and settling its event's
- * status is one transaction.
+ * Deliveries in the same database as the events, so recording an attempt, finishing its delivery
+ * and settling the event's status is one transaction.
  */
 export class PostgresDeliveryStore implements DeliveryStore {
   readonly kind = 'postgres';
@@ -115,14 +136,28 @@ export class PostgresDeliveryStore implements DeliveryStore {
   async finishDelivery(deliveryId: string, outcome: { status: 'succeeded' | 'failed'; reason?: string; now: number }): Promise<{ eventStatus: EventStatus } | null> {
     return withPostgres('finishing a delivery', () =>
       this.db.transaction(async (trx) => {
-        const { rows } = await query<{ event_id: string; event_status: EventStatus | null }>(trx, LOCK_EVENT_OF_DELIVERY_SQL, [deliveryId]);
-        const locked = rows[0];
-        if (!locked) return null;
-        await query(trx, FINISH_SQL, [outcome.status, outcome.reason ?? null, outcome.now, deliveryId]);
-        const settled = await query<{ status: EventStatus }>(trx, SETTLE_EVENT_SQL, [locked.event_id, locked.event_id]);
-        return { eventStatus: settled.rows[0]?.status ?? locked.event_status ?? 'pending' };
+        const locked = await lockEventOf(trx, deliveryId);
+        return locked ? finish(trx, deliveryId, locked, outcome.status, outcome.reason ?? null, outcome.now) : null;
       }),
     );
+  }
+
+  async recordAttempts(outcomes: AttemptOutcome[]): Promise<Array<{ eventStatus: EventStatus } | null>> {
+    if (outcomes.length === 0) return [];
+    // Events are locked in one order (their ids), so two calls over the same events cannot deadlock.
+    const order = outcomes.map((_, i) => i).sort((x, y) => (outcomes[x].attempt.eventId < outcomes[y].attempt.eventId ? -1 : outcomes[x].attempt.eventId > outcomes[y].attempt.eventId ? 1 : 0));
+    return withPostgres('recording delivery attempts', () =>
+      this.db.transaction(async (trx) => {
+        const results: Array<{ eventStatus: EventStatus } | null> = new Array(outcomes.length).fill(null);
+        for (const i of order) results[i] = await record(trx, outcomes[i]);
+        return results;
+      }),
+    );
+  }
+
+  async settleUnmatched(events: EventRef[]): Promise<void> {
+    if (events.length === 0) return;
+    await withPostgres('settling unmatched events', () => query(this.db, SETTLE_UNMATCHED_SQL, [events.map((e) => e.eventId), events.map((e) => e.customerId)]));
   }
 
   async listOverdue(now: number, graceMs: number, limit: number) {
@@ -150,4 +185,50 @@ export class PostgresDeliveryStore implements DeliveryStore {
 
 export function createPostgresDeliveryStore(db: PostgresDatabase): PostgresDeliveryStore {
   return new PostgresDeliveryStore(db);
+}
+
+interface LockedEvent {
+  event_id: string;
+  event_status: EventStatus | null;
+}
+
+/** Locks the event of a delivery (null: no such delivery). */
+async function lockEventOf(trx: Queryable, deliveryId: string): Promise<LockedEvent | null> {
+  const { rows } = await query<LockedEvent>(trx, LOCK_EVENT_OF_DELIVERY_SQL, [deliveryId]);
+  return rows[0] ?? null;
+}
+
+/** Ends a pending delivery (a finished one stays as it is) and settles its event, whose row `locked` holds. */
+async function finish(trx: Queryable, deliveryId: string, locked: LockedEvent, status: 'succeeded' | 'failed', reason: string | null, now: number): Promise<{ eventStatus: EventStatus }> {
+  await query(trx, FINISH_SQL, [status, reason, now, deliveryId]);
+  const settled = await query<{ status: EventStatus }>(trx, SETTLE_EVENT_SQL, [locked.event_id, locked.event_id]);
+  return { eventStatus: settled.rows[0]?.status ?? locked.event_status ?? 'pending' };
+}
+
+async function record(trx: Queryable, outcome: AttemptOutcome): Promise<{ eventStatus: EventStatus } | null> {
+  const locked = await lockEventOf(trx, outcome.deliveryId);
+  if (!locked) return null;
+  const a = outcome.attempt;
+  await query(trx, RECORD_ATTEMPT_SQL, [
+    a.eventId,
+    a.customerId,
+    a.workflowId,
+    a.deliveryId,
+    a.attempt,
+    a.status,
+    a.statusCode,
+    a.error,
+    Math.round(a.durationMs),
+    a.timestamp,
+    a.responseBody,
+    a.timestamp,
+    a.eventId,
+    a.customerId,
+  ]);
+  const next = outcome.next;
+  if (next.status === 'retrying') {
+    await query(trx, RESCHEDULE_AFTER_ATTEMPT_SQL, [next.nextAttemptAt, outcome.now, outcome.deliveryId, a.attempt]);
+    return { eventStatus: locked.event_status ?? 'pending' };
+  }
+  return finish(trx, outcome.deliveryId, locked, next.status, next.status === 'failed' ? next.reason : null, outcome.now);
 }

@@ -27,16 +27,6 @@ const INSERT_EVENTS_SQL = `
 
 const SELECT_EVENT_SQL = `SELECT ${EVENT_COLUMNS} FROM events WHERE event_id = ? AND customer_id = ?`;
 
-// The attempt row and the event's counters in one statement, hence one atomic write.
-const RECORD_ATTEMPT_SQL = `
-  WITH attempt AS (
-    INSERT INTO delivery_attempts (event_id, customer_id, workflow_id, delivery_id, attempt, status, status_code, error, duration_ms, "timestamp", response_body)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-  )
-  UPDATE events SET delivery_attempts = delivery_attempts + 1,
-         last_delivery_timestamp = GREATEST(COALESCE(last_delivery_timestamp, 0), ?::bigint)
-   WHERE event_id = ? AND customer_id = ?`;
-
 const SELECT_ATTEMPTS_SQL = `
   SELECT event_id, customer_id, workflow_id, delivery_id, attempt, status, status_code, error, duration_ms, "timestamp", response_body
     FROM delivery_attempts WHERE customer_id = ? AND event_id = ? ORDER BY "timestamp", id`;
@@ -124,27 +114,6 @@ export class PostgresEventStore implements EventStore {
     }
     const result = await withPostgres('setting an event status', () => query(this.db, sql, bindings));
     return result.rowCount > 0;
-  }
-
-  async recordAttempt(a: DeliveryAttempt): Promise<void> {
-    await withPostgres('recording a delivery attempt', () =>
-      query(this.db, RECORD_ATTEMPT_SQL, [
-        a.eventId,
-        a.customerId,
-        a.workflowId,
-        a.deliveryId,
-        a.attempt,
-        a.status,
-        a.statusCode,
-        a.error,
-        Math.round(a.durationMs),
-        a.timestamp,
-        a.responseBody,
-        a.timestamp,
-        a.eventId,
-        a.customerId,
-      ]),
-    );
   }
 
   async listAttempts(customerId: string, eventId: string): Promise<DeliveryAttempt[]> {

@@ -54,9 +54,6 @@ export class SqliteEventStore implements EventStore {
   private readonly selectEvent: Statement<[string, string], EventRow>;
   private readonly inboxStatements = new Map<string, Statement<Record<string, unknown>, EventRow>>();
   private readonly updateStatusStatements = new Map<string, Statement<unknown[]>>();
-  private readonly insertAttempt: Statement<unknown[]>;
-  private readonly countAttempt: Statement<unknown[]>;
-  private readonly recordAll: (attempt: DeliveryAttempt) => void;
   private readonly selectAttempts: Statement<[string, string], AttemptRow>;
   private readonly selectStalePending: Statement<[number, number], EventRow>;
   private readonly selectOne: Statement<[], unknown>;
@@ -77,18 +74,6 @@ export class SqliteEventStore implements EventStore {
     });
     this.insertAll = (events) => insertMany.immediate(events);
     this.selectEvent = db.prepare(`SELECT ${EVENT_COLUMNS} FROM events WHERE event_id = ? AND customer_id = ?`);
-    this.insertAttempt = db.prepare(`
-      INSERT INTO delivery_attempts (event_id, customer_id, workflow_id, delivery_id, attempt, status, status_code, error, duration_ms, timestamp, response_body)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
-    this.countAttempt = db.prepare(`
-      UPDATE events SET delivery_attempts = delivery_attempts + 1,
-             last_delivery_timestamp = MAX(COALESCE(last_delivery_timestamp, 0), ?)
-       WHERE event_id = ? AND customer_id = ?`);
-    const record = db.transaction((a: DeliveryAttempt) => {
-      this.insertAttempt.run(a.eventId, a.customerId, a.workflowId, a.deliveryId, a.attempt, a.status, a.statusCode, a.error, a.durationMs, a.timestamp, a.responseBody);
-      this.countAttempt.run(a.timestamp, a.eventId, a.customerId);
-    });
-    this.recordAll = (attempt) => record.immediate(attempt);
     this.selectAttempts = db.prepare(`
       SELECT event_id, customer_id, workflow_id, delivery_id, attempt, status, status_code, error, duration_ms, timestamp, response_body
         FROM delivery_attempts WHERE customer_id = ? AND event_id = ? ORDER BY timestamp, id`);
@@ -142,10 +127,6 @@ export class SqliteEventStore implements EventStore {
     }
     const statement = this.updateStatusStatement(0);
     return withSqlite('setting an event status', () => this.relaxed(() => statement.run(status, eventId, customerId, status).changes > 0));
-  }
-
-  async recordAttempt(attempt: DeliveryAttempt): Promise<void> {
-    withSqlite('recording a delivery attempt', () => this.relaxed(() => this.recordAll(attempt)));
   }
 
   async listAttempts(customerId: string, eventId: string): Promise<DeliveryAttempt[]> {

@@ -7,6 +7,7 @@ import { SqliteIdempotencyStore } from './idempotency-store.ts';
 import { SqliteMetadataStore } from './metadata-store.ts';
 import { SqliteQueue } from './queue.ts';
 import type { SecretCipher } from '../../secret-cipher.ts';
+import { progressWriterOf } from './progress-writer.ts';
 
 export { openSqliteDatabase, DATABASE_FILE, type SqliteDatabase, type SqliteDatabaseOptions } from './database.ts';
 export { SqliteEventStore, createSqliteEventStore } from './event-store.ts';
@@ -41,7 +42,7 @@ export interface SqliteBackends {
   queue: SqliteQueue;
   idempotencyStore: SqliteIdempotencyStore;
   eventAcceptor: SqliteEventAcceptor;
-  /** Commits accepts still waiting, wakes queue receivers, then closes the connection. */
+  /** Commits accepts and progress writes still waiting, wakes queue receivers, then closes the connection. */
   close(): Promise<void>;
 }
 
@@ -62,6 +63,8 @@ export async function openSqliteBackends(options: SqliteBackendsOptions): Promis
     async close() {
       await eventAcceptor.close();
       await queue.close();
+      // Progress writes still waiting for their turn commit before the connection goes.
+      if (db.open) progressWriterOf(db).flush();
       if (db.open) db.close();
     },
   };
