@@ -2,7 +2,7 @@
 import { machineBusySeconds, processCpuSeconds } from './children.ts';
 import { round } from './load.ts';
 import { DELIVERY_SELECTOR } from './payloads.ts';
-import { startReceiver, type Receiver } from './receiver-client.ts';
+import { startReceiver, type ClockOffset, type Receiver, type ReceiverStats } from './receiver-client.ts';
 import { apiHeaders, probe } from './measure.ts';
 import type { Target } from './servers.ts';
 import type { BenchContext } from './context.ts';
@@ -48,6 +48,32 @@ export async function probeDelivery(ctx: BenchContext, t: Target, receiver: Rece
       `is delivery to 127.0.0.1 allowed (TRIGGERS_SSRF_ALLOW, TRIGGERS_ENV=dev)?` +
       (t.child ? ` Server output:\n${t.child.output().slice(-3000)}` : ''),
   );
+}
+
+/**
+ * Waits (up to --delivery-settle) until `accepted` events have reached the receiver, then reads
+ * every first arrival in the client's clock (the receiver's minus the offset measured before and now).
+ */
+export async function settleArrivals(
+  ctx: BenchContext,
+  receiver: Receiver,
+  accepted: number,
+  before: ClockOffset,
+): Promise<{ stats: ReceiverStats; settleWaitedS: number; after: ClockOffset; arrival: Map<string, number> }> {
+  const settleFrom = Date.now();
+  let stats = await receiver.stats();
+  while (stats.unique < accepted && Date.now() - settleFrom < ctx.settings.deliverySettleS * 1000) {
+    ctx.checkAborted();
+    await sleep(100);
+    stats = await receiver.stats();
+  }
+  const settleWaitedS = round((Date.now() - settleFrom) / 1000, 1);
+  const after = await receiver.clockOffset();
+  const offset = (before.offsetMs + after.offsetMs) / 2;
+  const records = await receiver.records();
+  const arrival = new Map<string, number>();
+  for (let k = 0; k < records.ids.length; k++) arrival.set(records.ids[k], records.times[k] - offset);
+  return { stats, settleWaitedS, after, arrival };
 }
 
 /** CPU used (cores) between start and end by named processes, this process and everything else. */

@@ -4,7 +4,7 @@ import { runOpenLoop } from '../lib/open-loop.ts';
 import { deliveryEventBodies } from '../lib/payloads.ts';
 import type { ClockOffset, ReceiverStats } from '../lib/receiver-client.ts';
 import { apiHeaders } from '../lib/measure.ts';
-import { cpuMeter, createSubscription, probeDelivery, sleep, withReceiver } from '../lib/delivery.ts';
+import { cpuMeter, createSubscription, probeDelivery, settleArrivals, withReceiver } from '../lib/delivery.ts';
 import { withTriggersServer, type ServerRun } from '../lib/servers.ts';
 import { fmtInt, fmtMs, summarize, type LatencySummary } from '../lib/stats.ts';
 import type { BenchContext } from '../lib/context.ts';
@@ -88,20 +88,7 @@ export async function runDeliveryLatency(ctx: BenchContext): Promise<ServerRun<D
       ctx.checkAborted();
 
       // Settle: wait (bounded) until every accepted event has reached the receiver.
-      const acceptedAll = eventIds.filter(Boolean).length;
-      const settleFrom = Date.now();
-      let stats = await receiver.stats();
-      while (stats.unique < acceptedAll && Date.now() - settleFrom < ctx.settings.deliverySettleS * 1000) {
-        ctx.checkAborted();
-        await sleep(100);
-        stats = await receiver.stats();
-      }
-      const settleWaitedS = round((Date.now() - settleFrom) / 1000, 1);
-      const after = await receiver.clockOffset();
-      const offset = (before.offsetMs + after.offsetMs) / 2;
-      const records = await receiver.records();
-      const arrival = new Map<string, number>();
-      for (let k = 0; k < records.ids.length; k++) arrival.set(records.ids[k], records.times[k] - offset);
+      const { stats, settleWaitedS, after, arrival } = await settleArrivals(ctx, receiver, eventIds.filter(Boolean).length, before);
 
       const latency: number[] = [];
       const dueToReceipt: number[] = [];

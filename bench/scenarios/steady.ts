@@ -10,7 +10,7 @@ import { runOpenLoop } from '../lib/open-loop.ts';
 import { batchBody, deliveryEventBodies } from '../lib/payloads.ts';
 import type { ClockOffset, ReceiverStats } from '../lib/receiver-client.ts';
 import { apiHeaders } from '../lib/measure.ts';
-import { cpuMeter, createSubscription, probeDelivery, sleep, withReceiver } from '../lib/delivery.ts';
+import { cpuMeter, createSubscription, probeDelivery, settleArrivals, sleep, withReceiver } from '../lib/delivery.ts';
 import { withTriggersServer, type ServerRun, type Target } from '../lib/servers.ts';
 import { fmtInt, fmtMs, summarize, type LatencySummary } from '../lib/stats.ts';
 import type { BenchContext } from '../lib/context.ts';
@@ -119,19 +119,7 @@ export async function runSteady(ctx: BenchContext): Promise<ServerRun<SteadyResu
       const backlogAtEnd = Math.max(0, accepted - atEnd.unique);
 
       // Settle: the rest of the backlog, bounded (long enough to drain one that kept up).
-      const settleFrom = Date.now();
-      let stats = atEnd;
-      while (stats.unique < accepted && Date.now() - settleFrom < ctx.settings.deliverySettleS * 1000) {
-        ctx.checkAborted();
-        await sleep(100);
-        stats = await receiver.stats();
-      }
-      const settleWaitedS = round((Date.now() - settleFrom) / 1000, 1);
-      const after = await receiver.clockOffset();
-      const offset = (before.offsetMs + after.offsetMs) / 2;
-      const records = await receiver.records();
-      const arrival = new Map<string, number>();
-      for (let k = 0; k < records.ids.length; k++) arrival.set(records.ids[k], records.times[k] - offset);
+      const { stats, settleWaitedS, after, arrival } = await settleArrivals(ctx, receiver, accepted, before);
 
       const ingest: number[] = [];
       const webhook: number[] = [];
