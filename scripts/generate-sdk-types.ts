@@ -55,16 +55,16 @@ export function renderSdkTypes(document: JsonSchema): string {
     lines.push('', `/** ${describeSpec(spec)} */`, `export type ${spec[0]} = ${writer.declare(spec[0], schemaAt(document, spec))};`);
   }
   for (const [name, routePath] of QUERIES) {
-    const parameters = (paths[routePath]?.get?.parameters ?? []) as { name: string; in: string; required: boolean; description?: string; schema: JsonSchema }[];
+    const parameters = (paths[routePath]?.get?.parameters ?? []) as { name: string; in: string; required: boolean; description?: string; schema?: JsonSchema }[];
     const members = parameters
       .filter((p) => p.in === 'query')
-      .map((p) => `  ${p.description ? `/** ${p.description.replaceAll('*/', '*\\/')} */\n  ` : ''}${p.name}${p.required ? '' : '?'}: ${queryValueType(p.schema)};`);
+      .map((p) => `  ${p.description ? `/** ${p.description.replaceAll('*/', '*\\/')} */\n  ` : ''}${p.name}${p.required ? '' : '?'}: ${queryValueType(p.schema ?? { type: 'string' })};`);
     lines.push('', `/** GET ${routePath}: the query parameters */`, `export type ${name} = {\n${members.join('\n')}\n};`);
   }
   return lines.join('\n') + '\n';
 }
 
-/** A query value: its enum when it has one, a number for whole numbers, else a string. */
+/** A query value: its enum when it has one, a number for whole numbers, else a string (a JSON `content` parameter too: the SDK sends it encoded). */
 function queryValueType(schema: JsonSchema): string {
   if (Array.isArray(schema.enum)) return schema.enum.map((v) => `'${String(v)}'`).join(' | ');
   if (schema.type === 'integer' || schema.type === 'number') return 'number';

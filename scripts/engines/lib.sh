@@ -1,4 +1,4 @@
-# Shared by scripts/engines/{postgres,redis,kafka,elasticmq,dynamodb,prometheus,python-sdk,kubernetes}.sh (sourced, not run): where
+# Shared by scripts/engines/{postgres,redis,kafka,elasticmq,dynamodb,prometheus,python-sdk,schemathesis,kubernetes}.sh (sourced, not run): where
 # an engine keeps its files, installing it (apt or Maven Central), starting it in the background
 # with a pid file, waiting until it answers, stopping only what the script started, and the CLI.
 #

@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startTestServer, TEST_ADMIN_TOKEN, type TestServer } from '@triggers/all-in-one/test-server';
-import { requireEngine, type EngineRequirement } from '@triggers/testkit';
+import { requireEngine, runCommand as run, type EngineRequirement } from '@triggers/testkit';
 
 /**
  * The Python SDK's pytest suite (sdks/python/tests) against a real all-in-one started here: the
@@ -13,30 +12,6 @@ import { requireEngine, type EngineRequirement } from '@triggers/testkit';
  * TRIGGERS_REQUIRE_BACKENDS=1 it fails.
  */
 const PROJECT = path.dirname(fileURLToPath(import.meta.url));
-
-interface Run {
-  code: number | null;
-  output: string;
-}
-
-function run(command: string, args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs: number }): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    // Asynchronous: the server under test runs on this process's event loop and must keep answering.
-    const child = spawn(command, args, { cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs);
-    child.on('error', (error) => {
-      clearTimeout(timer);
-      reject(error);
-    });
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, output });
-    });
-  });
-}
 
 const PYTHON_SDK: EngineRequirement = {
   name: 'Python with the SDK and pytest',

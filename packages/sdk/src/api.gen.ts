@@ -113,13 +113,19 @@ export type EventSelector = {
   type: 'all';
   selectors: {
     type: 'event_type' | 'jsonpath' | 'custom' | 'all' | 'any';
-    [key: string]: unknown;
+    value?: unknown;
+    expression?: unknown;
+    function?: unknown;
+    selectors?: unknown;
   }[];
 } | {
   type: 'any';
   selectors: {
     type: 'event_type' | 'jsonpath' | 'custom' | 'all' | 'any';
-    [key: string]: unknown;
+    value?: unknown;
+    expression?: unknown;
+    function?: unknown;
+    selectors?: unknown;
   }[];
 };
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { emailAddress, isoTime, queryInteger, uuid } from '@triggers/core/http';
-import { EVENT_STATUSES, ATTEMPT_STATUSES, SUBSCRIPTION_STATUSES, CUSTOMER_STATUSES, type CustomOperator } from '@triggers/core/domain';
+import { EVENT_STATUSES, ATTEMPT_STATUSES, SUBSCRIPTION_STATUSES, CUSTOMER_STATUSES, MAX_EVENT_TYPE_LENGTH, MAX_EXPRESSION_LENGTH, type CustomOperator } from '@triggers/core/domain';
 
 // ---------------------------------------------------------------------------------------------
 // Query parameters (strings on the wire; parsed here so the handlers get numbers and epoch ms)
@@ -122,23 +122,34 @@ const everyOperatorListed: Exclude<CustomOperator, (typeof CUSTOM_OPERATORS)[num
 void everyOperatorListed;
 
 const nestedSelector = z
-  .looseObject({ type: z.enum(SELECTOR_TYPES) })
-  .meta({ description: 'A nested selector of any kind (`event_type`, `jsonpath`, `custom`, `all`, `any`).' });
+  .strictObject({
+    type: z.enum(SELECTOR_TYPES),
+    value: z.unknown().optional(),
+    expression: z.unknown().optional(),
+    function: z.unknown().optional(),
+    selectors: z.unknown().optional(),
+  })
+  .meta({ description: 'A nested selector of any kind (`event_type`, `jsonpath`, `custom`, `all`, `any`), with that kind\'s members.' });
 
 export const selectorSchema = z
   .discriminatedUnion('type', [
     z.strictObject({
       type: z.literal('event_type'),
-      value: z.string().meta({ description: 'Equal to `payload.event_type`; `order.*` matches one or more trailing segments.' }),
+      value: z
+        .string()
+        .min(1)
+        .max(MAX_EVENT_TYPE_LENGTH)
+        .regex(/^(?:\*|[^*]+\.\*|[^*]+)$/, '"*" is allowed alone or as a trailing ".*" after a prefix')
+        .meta({ description: 'Equal to `payload.event_type`; `order.*` matches one or more trailing segments, `*` alone any event type.' }),
     }),
     z.strictObject({
       type: z.literal('jsonpath'),
-      expression: z.string().min(1).meta({ description: "RFC 9535 queries compared with == != > >= < <=, combined with && || ! and parentheses." }),
+      expression: z.string().min(1).max(MAX_EXPRESSION_LENGTH).meta({ description: "RFC 9535 queries compared with == != > >= < <=, combined with && || ! and parentheses." }),
     }),
     z.strictObject({
       type: z.literal('custom'),
       function: z.strictObject({
-        field: z.string().meta({ description: 'A dotted path into the payload, e.g. `customer.tier`.' }),
+        field: z.string().regex(/^[^.]+(?:\.[^.]+)*$/, 'must be dot-separated non-empty segments').meta({ description: 'A dotted path into the payload, e.g. `customer.tier`.' }),
         operator: z.enum(CUSTOM_OPERATORS),
         value: z.unknown().optional().meta({ description: 'Not used by `exists` and `not_exists`.' }),
       }),

@@ -7,7 +7,8 @@ type JsonSchema = Record<string, unknown>;
 
 const PROBLEM = 'application/problem+json';
 
-function toSchema(schema: z.ZodType, io: 'input' | 'output'): JsonSchema {
+/** The JSON Schema (2020-12, as OpenAPI 3.1 embeds it) of a zod schema. */
+export function toSchema(schema: z.ZodType, io: 'input' | 'output'): JsonSchema {
   const json = z.toJSONSchema(schema, { target: 'draft-2020-12', io, unrepresentable: 'any' }) as JsonSchema;
   delete json.$schema;
   return json;
@@ -23,13 +24,14 @@ function parametersOf(schema: z.ZodType | undefined, location: 'query' | 'path')
   const properties = (json.properties ?? {}) as Record<string, JsonSchema>;
   const required = new Set((json.required as string[] | undefined) ?? []);
   return Object.entries(properties).map(([name, propertySchema]) => {
-    const { description, ...rest } = propertySchema;
+    const { description, contentMediaType, contentSchema, ...rest } = propertySchema;
     return {
       name,
       in: location,
       required: location === 'path' || required.has(name),
       ...(description ? { description } : {}),
-      schema: rest,
+      // A parameter that carries a JSON document (a selector) is described by that document's schema.
+      ...(contentMediaType === 'application/json' && contentSchema ? { content: { 'application/json': { schema: contentSchema } } } : { schema: rest }),
     };
   });
 }

@@ -23,8 +23,11 @@ class Problem(TypedDict):
     title: str
     status: int
     detail: str
-    code: Literal['invalid_json', 'invalid_request', 'invalid_selector', 'invalid_webhook_url', 'unauthorized', 'forbidden', 'not_found', 'method_not_allowed', 'conflict', 'idempotency_key_in_progress', 'subscription_managed_by_resource', 'payload_too_large', 'unsupported_media_type', 'idempotency_key_reused', 'rate_limited', 'internal_error', 'unavailable']
+    code: Literal['invalid_json', 'invalid_request', 'invalid_selector', 'invalid_webhook_url', 'unauthorized', 'forbidden', 'not_found', 'method_not_allowed', 'conflict', 'idempotency_key_in_progress', 'subscription_managed_by_resource', 'payload_too_large', 'unsupported_media_type', 'idempotency_key_reused', 'rate_limited', 'request_header_too_large', 'internal_error', 'unavailable']
+    #: Batch validation: what is wrong with each refused item.
     errors: NotRequired[List[ProblemErrorsItem]]
+    #: `payload_too_large` for a batch above the rate limit's burst: the most events one request can carry.
+    max_events: NotRequired[int]
 
 
 # POST /api/v1/events: the request body
@@ -122,7 +125,7 @@ class ReplayAccepted(TypedDict):
 
 class EventSelectorEventType(TypedDict):
     type: Literal['event_type']
-    #: Equal to `payload.event_type`; `order.*` matches one or more trailing segments.
+    #: Equal to `payload.event_type`; `order.*` matches one or more trailing segments, `*` alone any event type.
     value: str
 
 
@@ -145,16 +148,25 @@ class EventSelectorCustom(TypedDict):
     function: EventSelectorCustomFunction
 
 
+class EventSelectorAllSelectorsItem(TypedDict):
+    """A nested selector of any kind (`event_type`, `jsonpath`, `custom`, `all`, `any`), with that kind's members."""
+    type: Literal['event_type', 'jsonpath', 'custom', 'all', 'any']
+    value: NotRequired[Any]
+    expression: NotRequired[Any]
+    function: NotRequired[Any]
+    selectors: NotRequired[Any]
+
+
 class EventSelectorAll(TypedDict):
     type: Literal['all']
     #: Every one must match.
-    selectors: List[Dict[str, Any]]
+    selectors: List[EventSelectorAllSelectorsItem]
 
 
 class EventSelectorAny(TypedDict):
     type: Literal['any']
     #: At least one must match.
-    selectors: List[Dict[str, Any]]
+    selectors: List[EventSelectorAllSelectorsItem]
 
 
 # POST /api/v1/subscriptions: the request body, its `event_selector`
@@ -173,7 +185,7 @@ class SubscriptionCreateBodyBatch(TypedDict):
 class SubscriptionCreateBody(TypedDict):
     #: Which events the subscription receives. Parsed when saved: a selector that cannot be parsed is `400 invalid_selector`.
     event_selector: EventSelector
-    #: http(s) URL the SSRF policy allows.
+    #: An http(s) URL (host name or IP literal, no credentials) the SSRF policy allows.
     webhook_url: str
     description: NotRequired[Optional[str]]
     batch: NotRequired[Optional[SubscriptionCreateBodyBatch]]
@@ -183,7 +195,7 @@ class SubscriptionCreateBody(TypedDict):
 class SubscriptionUpdateBody(TypedDict):
     #: Which events the subscription receives. Parsed when saved: a selector that cannot be parsed is `400 invalid_selector`.
     event_selector: NotRequired[EventSelector]
-    #: http(s) URL the SSRF policy allows.
+    #: An http(s) URL (host name or IP literal, no credentials) the SSRF policy allows.
     webhook_url: NotRequired[str]
     description: NotRequired[Optional[str]]
     #: `active` again clears `disabled_reason`.

@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { defineRoute } from '@triggers/core/http';
+import { defineRoute, toSchema } from '@triggers/core/http';
 import { EVENT_STATUSES, TriggersError, compileSelector, isUuid, selectorMatchesPayload, stringifyJson, uuidv7LowerBound, type CompiledSelector, type EventStatus } from '@triggers/core/domain';
 import type { InboxDeps } from '../deps.ts';
-import { eventSchema } from '../schemas.ts';
+import { eventSchema, selectorSchema } from '../schemas.ts';
 import { toEventJson } from '../event-json.ts';
 import { EventTail, TAIL_PAGE } from '../stream/event-tail.ts';
 import { SseResponse } from '../stream/sse-response.ts';
@@ -28,7 +28,12 @@ const streamQuerySchema = z.strictObject({
     .min(1)
     .max(16_384)
     .optional()
-    .meta({ description: 'An event selector (as in subscriptions) as URL-encoded JSON: only the events it matches.' }),
+    .meta({
+      description: 'An event selector (as in subscriptions) as URL-encoded JSON: only the events it matches.',
+      // Documented as a JSON parameter with the selector's schema (openapi.ts turns this into `content`).
+      contentMediaType: 'application/json',
+      contentSchema: toSchema(selectorSchema, 'input'),
+    }),
 });
 
 export function makeEventStreamRoute(deps: InboxDeps) {
