@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 
-export interface CommandResult {
+export interface CommandOutput {
   code: number | null;
   /** stdout and stderr, interleaved as they arrived. */
   output: string;
@@ -10,7 +10,7 @@ export interface CommandResult {
  * Runs a command to its end and returns its exit code and output; SIGKILL after `timeoutMs`.
  * Asynchronous: a server under test on this process's event loop keeps answering meanwhile.
  */
-export function runCommand(command: string, args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs: number }): Promise<CommandResult> {
+export function runCommand(command: string, args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs: number }): Promise<CommandOutput> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
