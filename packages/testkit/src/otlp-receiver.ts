@@ -23,6 +23,7 @@ export interface ReceivedSpan {
   /** The resource's `service.name`. */
   service: string;
   startNanos: bigint;
+  endNanos: bigint;
 }
 
 export const SPAN_KIND = { internal: 1, server: 2, client: 3, producer: 4, consumer: 5 } as const;
@@ -88,6 +89,7 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
               statusCode: s.status?.code ?? 0,
               service,
               startNanos: BigInt(s.startTimeUnixNano ?? 0),
+              endNanos: BigInt(s.endTimeUnixNano ?? 0),
             });
           }
         }

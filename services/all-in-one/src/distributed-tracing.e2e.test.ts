@@ -67,11 +67,12 @@ for (const combination of COMBINATIONS) {
     let failed = false;
 
     before(async function () {
-      this.timeout(120_000);
+      this.timeout(240_000);
       otlp = await startOtlpReceiver();
       hook = await startWebhookReceiver({ answers: [{ status: 500 }] });
       backends = await prepareBackends(combination.choice, engineAddresses(), combination.label);
       services = await startServiceProcesses({
+        startTimeoutMs: 180_000, // four processes compiling at once: slow on a busy 2-core machine
         env: {
           ...backends.env,
           TRIGGERS_RETRY_BASE_MS: '200',
@@ -106,7 +107,9 @@ for (const combination of COMBINATIONS) {
       await waitForEventStatus(inbox, customer.apiKey, eventId, 'delivered', { timeoutMs: STATUS_TIMEOUT_MS, intervalMs: 100, until: (e) => e.attempts.length === 2 });
 
       const [send] = await otlp.waitForSpans((s) => s.name === 'send events' && s.attributes['triggers.event_id'] === eventId, 1, 15_000);
-      const spans = await otlp.waitForTrace(send.traceId, (all) => all.filter((s) => s.name === 'POST').length === 2, 15_000);
+      // Both webhook requests and both attempt spans: an attempt's span ends after its request's.
+      const attemptSpans = (all: ReceivedSpan[]) => all.filter((s) => s.name === 'process deliveries' && s.attributes['triggers.outcome']).length;
+      const spans = await otlp.waitForTrace(send.traceId, (all) => all.filter((s) => s.name === 'POST').length === 2 && attemptSpans(all) === 2, 15_000);
       const one = (name: string): ReceivedSpan => {
         const found = spans.filter((s) => s.name === name);
         assert.equal(found.length, 1, `one ${name} span among ${spans.map((s) => `${s.service}:${s.name}`).join(', ')}`);

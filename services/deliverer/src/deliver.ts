@@ -1,6 +1,6 @@
 import { deliveryMessage, type AttemptOutcome, type EventStore, type DeliveryRecord, type DeliveryStore, type MetadataStore, type Queue, type DeliveryMessage } from '@triggers/core/ports';
 import { classifyError, classifyResponse, countsAgainstOrigin, computeRetryDelay, honoursRetryAfter, parseRetryAfter, webhookSignatureHeaders, CircuitOpenError, type Subscription, type AttemptStatus, type StoredEvent, type Clock, type DeliveryOutcome } from '@triggers/core/domain';
-import { originOf, annotateActiveSpan, currentTraceparent, inSpan, markSpanError, SpanKind, type Logger, type CircuitBreakers, type MessageControl, type WebhookResponse, type WebhookSender } from '@triggers/core/runtime';
+import { originOf, annotateActiveSpan, currentTraceparent, inSpan, markSpanError, SpanKind, tracingActive, type Logger, type CircuitBreakers, type MessageControl, type WebhookResponse, type WebhookSender } from '@triggers/core/runtime';
 import { webhookBody } from './webhook-body.ts';
 import { batchIdFor } from './batch-id.ts';
 import type { Batcher } from './batcher.ts';
@@ -239,6 +239,7 @@ async function sendToSubscription(deps: DelivererDeps, subscription: Subscriptio
  * With `webhookTraceparent` on, the receiver gets the span's `traceparent` header.
  */
 function sendWebhook(deps: DelivererDeps, subscription: Subscription, attempt: number, request: { url: string; body: string; headers: Record<string, string> }): Promise<WebhookResponse> {
+  if (!tracingActive()) return deps.sender.send(request); // no URL parse, no attribute object
   const url = new URL(request.url);
   return inSpan(
     'POST',

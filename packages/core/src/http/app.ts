@@ -4,6 +4,7 @@ import type { ServiceContext } from '../service-context.ts';
 import { TriggersError } from '../errors.ts';
 import { requestId } from './request-id.ts';
 import { traceRequests } from '../telemetry/http-tracing.ts';
+import { tracingActive } from '../telemetry/tracing.ts';
 import { problemHandler, sendProblem } from './problem.ts';
 import { mountRoutes, type AnyRoute } from './route.ts';
 import { ApiKeyAuthenticator, checkAdminToken } from './auth.ts';
@@ -44,7 +45,8 @@ export function createHttpApp(ctx: ServiceContext, options: HttpAppOptions): Exp
 
   const duration = requestDurationMetric();
   app.use(requestId());
-  app.use(traceRequests());
+  // Tracing is started (or not) before the app is made: with it off, not even a pass-through layer.
+  if (tracingActive()) app.use(traceRequests());
   app.use((req, res, next) => {
     const end = duration.startTimer();
     res.once('finish', () => end({ method: req.method, route: req.route?.path ?? 'unmatched', status: res.statusCode }));

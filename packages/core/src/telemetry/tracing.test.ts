@@ -3,7 +3,8 @@ import { Writable } from 'node:stream';
 import { trace } from '@opentelemetry/api';
 import { startOtlpReceiver, withEnv, SPAN_KIND, type OtlpReceiver } from '@triggers/testkit';
 import { createLogger } from '../log.ts';
-import { SpanKind, currentTraceparent, contextFromTraceparent, flushTracing, inSpan, startTracing, stopTracing, tracingConfigured } from './tracing.ts';
+import { SpanKind, currentTraceparent, contextFromTraceparent, flushTracing, inSpan, leanSpansActive, startTracing, stopTracing, tracingConfigured } from './tracing.ts';
+import { formatTraceparent, parseTraceparent } from './lean-span.ts';
 
 function captureLines(): { stream: Writable; lines: () => Record<string, unknown>[] } {
   let text = '';
@@ -97,6 +98,46 @@ describe('Tracing (OpenTelemetry SDK from the OTEL_* settings)', function () {
       assert.equal(trace.getActiveSpan(), undefined);
     });
 
+    it('our spans are lean spans handed to the SDK: its resource, its exporter, their own clock readings', async () => {
+      assert.equal(leanSpansActive(), true, 'the SDK tracer has the parts a lean span needs (an SDK upgrade must keep them, or this fails)');
+      const before = BigInt(Date.now()) * 1_000_000n;
+      await inSpan('timed', { kind: SpanKind.INTERNAL, attributes: { 'triggers.n': 1 } }, async (span) => {
+        span.setAttribute('triggers.later', 'yes');
+        await new Promise((r) => setTimeout(r, 20));
+      });
+      const after = BigInt(Date.now()) * 1_000_000n;
+      await flushTracing();
+      const [span] = await receiver.waitForSpans((s) => s.name === 'timed', 1);
+      assert.equal(span.service, 'triggers-unit');
+      assert.deepEqual(span.attributes, { 'triggers.n': 1, 'triggers.later': 'yes' });
+      assert.equal(span.parentSpanId, '');
+      const ms = 1_000_000n;
+      assert.ok(span.startNanos >= before - 5n * ms && span.endNanos <= after + 5n * ms, `${span.startNanos}..${span.endNanos} within ${before}..${after}`);
+      assert.ok(span.endNanos - span.startNanos >= 19n * ms, `lasted ${span.endNanos - span.startNanos} ns`);
+    });
+
+    it('continues only a valid traceparent; anything else starts a new trace', async () => {
+      const valid = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+      for (const bad of [
+        '00-00000000000000000000000000000000-b7ad6b7169203331-01', // all-zero trace id
+        '00-0af7651916cd43dd8448eb211c80319c-0000000000000000-01', // all-zero span id
+        'ff-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01', // forbidden version
+        '00-0AF7651916CD43DD8448EB211C80319C-b7ad6b7169203331-01', // upper case
+        '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331', // no flags
+        'garbage',
+      ]) {
+        assert.equal(parseTraceparent(bad), undefined, bad);
+        const continued = await inSpan('x', { kind: SpanKind.CONSUMER, parent: contextFromTraceparent(bad) }, async () => currentTraceparent());
+        assert.doesNotMatch(continued ?? '', /0af7651916cd43dd8448eb211c80319c/, bad);
+      }
+      const remote = parseTraceparent(valid);
+      assert.deepEqual(remote, { traceId: '0af7651916cd43dd8448eb211c80319c', spanId: 'b7ad6b7169203331', traceFlags: 1, isRemote: true });
+      assert.equal(formatTraceparent(remote!), valid);
+      // A later version's header (more fields) goes to the propagator, which accepts it.
+      const v1 = await inSpan('y', { kind: SpanKind.CONSUMER, parent: contextFromTraceparent('01-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01-later') }, async () => currentTraceparent());
+      assert.match(v1 ?? '', /^00-0af7651916cd43dd8448eb211c80319c-[0-9a-f]{16}-01$/);
+    });
+
     it('marks a span whose work throws as an error, by the error\'s type only', async () => {
       await assert.rejects(inSpan('failing', { kind: SpanKind.INTERNAL }, async () => {
         throw new TypeError('secret detail');
@@ -106,6 +147,42 @@ describe('Tracing (OpenTelemetry SDK from the OTEL_* settings)', function () {
       assert.equal(span.statusCode, 2);
       assert.equal(span.attributes['error.type'], 'TypeError');
       assert.ok(!receiver.bodies.some((b) => b.includes('secret detail')));
+    });
+  });
+
+  describe('with OTEL_TRACES_SAMPLER=parentbased_traceidratio and ratio 0 (the SDK\'s sampler decides for our spans)', () => {
+    let receiver: OtlpReceiver;
+    let restoreEnv: () => void;
+    before(async () => {
+      receiver = await startOtlpReceiver();
+      restoreEnv = withEnv({
+        OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+        OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+        OTEL_BSP_SCHEDULE_DELAY: '50',
+        OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
+        OTEL_TRACES_SAMPLER_ARG: '0',
+      });
+      assert.equal(await startTracing({ serviceName: 'triggers-sampled' }), true);
+    });
+    after(async () => {
+      await stopTracing();
+      restoreEnv();
+      await receiver.close();
+    });
+
+    it('a new trace is not sampled: not recorded, not exported, its traceparent says so', async () => {
+      const traceparent = await inSpan('unsampled', { kind: SpanKind.INTERNAL }, async (span) => {
+        assert.equal(span.isRecording(), false);
+        return currentTraceparent();
+      });
+      assert.match(traceparent ?? '', /^00-[0-9a-f]{32}-[0-9a-f]{16}-00$/, 'the ids travel on, marked not sampled');
+      // A sampled parent is followed (parent-based): that span is exported, the other is not.
+      await inSpan('follows-parent', { kind: SpanKind.CONSUMER, parent: contextFromTraceparent('00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01') }, async (span) => {
+        assert.equal(span.isRecording(), true);
+      });
+      await flushTracing();
+      await receiver.waitForSpans((s) => s.name === 'follows-parent', 1);
+      assert.deepEqual(receiver.spans.map((s) => s.name), ['follows-parent']);
     });
   });
 });

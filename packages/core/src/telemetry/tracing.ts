@@ -1,4 +1,5 @@
-import { context, propagation, trace, INVALID_SPAN_CONTEXT, SpanKind, SpanStatusCode, ROOT_CONTEXT, type Attributes, type Context, type Span } from '@opentelemetry/api';
+import { context, propagation, trace, INVALID_SPAN_CONTEXT, SpanKind, SpanStatusCode, ROOT_CONTEXT, type Attributes, type Context, type Span, type Tracer } from '@opentelemetry/api';
+import { LeanTracer, formatTraceparent, parseTraceparent, sdkTracerParts } from './lean-span.ts';
 
 /**
  * OpenTelemetry tracing. The SDK (`@opentelemetry/sdk-node`) is configured by the standard
@@ -17,6 +18,10 @@ interface StartedSdk {
 let started: Promise<StartedSdk> | undefined;
 /** True while the SDK runs: with it off, the helpers below return before building anything. */
 let active = false;
+/** The tracer of our spans while the SDK runs: lean spans fed to the SDK's sampler and processor. */
+let tracer: Tracer = trace.getTracer('triggers');
+/** Whether `tracer` makes lean spans (else the SDK's own, e.g. with span limits set). */
+let lean = false;
 /** What `inSpan` hands its work while tracing is off. */
 const NO_SPAN: Span = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
 
@@ -55,8 +60,13 @@ export function startTracing(options: { serviceName: string; env?: Env }): Promi
       logRecordProcessors: [],
     });
     sdk.start();
+    type Provider = { forceFlush?: () => Promise<void>; getTracer?: (name: string) => Tracer };
+    const provider = trace.getTracerProvider() as Provider & { getDelegate?: () => Provider };
+    const sdkTracer = (provider.getDelegate?.() ?? provider).getTracer?.('triggers') ?? trace.getTracer('triggers');
+    const parts = sdkTracerParts(sdkTracer);
+    tracer = parts ? new LeanTracer(parts) : sdkTracer;
+    lean = parts !== undefined;
     active = true;
-    const provider = trace.getTracerProvider() as { forceFlush?: () => Promise<void>; getDelegate?: () => { forceFlush?: () => Promise<void> } };
     return {
       shutdown: () => sdk.shutdown(),
       flush: async () => {
@@ -78,6 +88,8 @@ export async function stopTracing(): Promise<void> {
   const sdk = await started;
   started = undefined;
   active = false;
+  lean = false;
+  tracer = trace.getTracer('triggers');
   await sdk?.shutdown();
   if (sdk) {
     trace.disable();
@@ -86,19 +98,28 @@ export async function stopTracing(): Promise<void> {
   }
 }
 
-const tracer = () => trace.getTracer('triggers');
+/** Whether our spans are lean spans (tests: an SDK upgrade that breaks them must not go unnoticed). */
+export function leanSpansActive(): boolean {
+  return active && lean;
+}
 
-/** The W3C `traceparent` of the active span, for a queue message or an outgoing request. */
+/**
+ * The W3C `traceparent` of the active span, for a queue message or an outgoing request. Written
+ * directly (not through the configured propagators: the field is W3C whatever `OTEL_PROPAGATORS`
+ * says, and the composite propagator costs a carrier object and a baggage pass per message).
+ */
 export function currentTraceparent(from?: Context): string | undefined {
   if (!active) return undefined;
-  const carrier: Record<string, string> = {};
-  propagation.inject(from ?? context.active(), carrier);
-  return carrier.traceparent;
+  const spanContext = trace.getSpanContext(from ?? context.active());
+  return spanContext && trace.isSpanContextValid(spanContext) ? formatTraceparent(spanContext) : undefined;
 }
 
 /** The context a `traceparent` (from a message or a request) continues; the root one without it. */
 export function contextFromTraceparent(traceparent: string | undefined, base: Context = ROOT_CONTEXT): Context {
-  return traceparent ? propagation.extract(base, { traceparent }) : base;
+  if (!traceparent || !active) return base;
+  const remote = parseTraceparent(traceparent);
+  // Another version of the header: the propagator's parser, which accepts later versions.
+  return remote ? trace.setSpanContext(base, remote) : propagation.extract(base, { traceparent });
 }
 
 /** `trace_id` and `span_id` of the active span, for log lines (empty outside a span). */
@@ -122,20 +143,20 @@ export type { Span, Attributes, Context };
 /**
  * Runs `work` in a new active span (a child of `parent`, else of the active context) and ends it;
  * an exception marks the span as an error (its type, never its message: messages may hold data).
+ * The span takes `attributes` over as its own (no copy): pass a fresh object.
  */
-export async function inSpan<T>(
+export function inSpan<T>(
   name: string,
   options: { kind: SpanKind; attributes?: Attributes; parent?: Context },
   work: (span: Span) => Promise<T>,
 ): Promise<T> {
+  // Not an async function: with tracing off, `work`'s own promise is returned, no extra one.
   if (!active) return work(NO_SPAN);
-  const parent = options.parent ?? context.active();
-  return tracer().startActiveSpan(name, { kind: options.kind, attributes: options.attributes }, parent, async (span) => {
+  return tracer.startActiveSpan(name, options, options.parent ?? context.active(), async (span) => {
     try {
       return await work(span);
     } catch (error) {
-      span.setStatus({ code: SpanStatusCode.ERROR });
-      span.setAttribute('error.type', error instanceof Error ? error.name : 'Error');
+      markSpanError(span, error instanceof Error ? error.name : 'Error');
       throw error;
     } finally {
       span.end();
@@ -143,9 +164,14 @@ export async function inSpan<T>(
   });
 }
 
+/** Runs `work` without a span (what the span helpers do while tracing is off). */
+export function untraced<T>(work: (span: Span) => T): T {
+  return work(NO_SPAN);
+}
+
 /** Starts a span the caller ends (an HTTP request ends on the response's `finish`). */
 export function startSpan(name: string, options: { kind: SpanKind; attributes?: Attributes; parent: Context }): { span: Span; context: Context } {
-  const span = tracer().startSpan(name, { kind: options.kind, attributes: options.attributes }, options.parent);
+  const span = tracer.startSpan(name, { kind: options.kind, attributes: options.attributes }, options.parent);
   return { span, context: trace.setSpan(options.parent, span) };
 }
 
@@ -156,5 +182,5 @@ export function markSpanError(span: Span, errorType: string): void {
 
 /** OTel `messaging.system` for a queue backend kind. */
 export function messagingSystem(queueKind: string): string {
-  return { sqs: 'aws_sqs', kafka: 'kafka' }[queueKind] ?? queueKind;
+  return queueKind === 'sqs' ? 'aws_sqs' : queueKind;
 }

@@ -1,0 +1,22 @@
+/** Stub of packages/core/src/telemetry/tracing.ts for the untraced build (bench/lib/untraced-build.mjs). */
+import { trace, INVALID_SPAN_CONTEXT, SpanKind, ROOT_CONTEXT, type Attributes, type Context, type Span } from '@opentelemetry/api';
+
+const NO_SPAN: Span = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
+
+export const tracingActive = (): boolean => false;
+export const leanSpansActive = (): boolean => false;
+export const tracingConfigured = (_env: Record<string, string | undefined>): boolean => false;
+export const startTracing = async (_options: { serviceName: string }): Promise<boolean> => false;
+export const flushTracing = async (): Promise<void> => undefined;
+export const stopTracing = async (): Promise<void> => undefined;
+export const currentTraceparent = (_from?: Context): string | undefined => undefined;
+export const contextFromTraceparent = (_traceparent: string | undefined, base: Context = ROOT_CONTEXT): Context => base;
+export const traceLogFields = (): { trace_id?: string; span_id?: string } => ({});
+export const annotateActiveSpan = (_attributes: Attributes): void => undefined;
+export const inSpan = <T>(_name: string, _options: unknown, work: (span: Span) => Promise<T>): Promise<T> => work(NO_SPAN);
+export const untraced = <T>(work: (span: Span) => T): T => work(NO_SPAN);
+export const startSpan = (_name: string, options: { parent: Context }): { span: Span; context: Context } => ({ span: NO_SPAN, context: options.parent });
+export const markSpanError = (_span: Span, _errorType: string): void => undefined;
+export const messagingSystem = (queueKind: string): string => queueKind;
+export { SpanKind };
+export type { Span, Attributes, Context };

@@ -1,0 +1,259 @@
+import { randomFillSync } from 'node:crypto';
+import { SpanStatusCode, TraceFlags, context as contextApi, trace, type Attributes, type AttributeValue, type Context, type HrTime, type Link, type Span, type SpanContext, type SpanKind, type SpanOptions, type SpanStatus, type TimeInput, type Tracer } from '@opentelemetry/api';
+
+/**
+ * The spans of the hot paths (an API request, a queue message), made without the SDK's per-span
+ * machinery. The SDK's `Tracer.startSpan` copies and validates the attributes three times, reads two
+ * clocks and makes its ids from `Math.random` through a Buffer: ~4 µs a span on this machine, three
+ * spans per ingested event. A `LeanSpan` takes the attribute object it is given (ours: ids, route
+ * names, counts — never user input that needs validating), one clock reading and a pooled random
+ * id, and is handed to the SDK's own sampler and span processor, so sampling (`OTEL_TRACES_SAMPLER`),
+ * batching (`OTEL_BSP_*`) and the exporter (`OTEL_EXPORTER_*`) are the SDK's, configured as usual.
+ * It is a `ReadableSpan` (what exporters read), field for field.
+ */
+
+/** The parts of the SDK's tracer a lean span needs (its sampler, span processor, resource, scope). */
+export interface SdkTracerParts {
+  sampler: {
+    shouldSample(context: Context, traceId: string, name: string, kind: SpanKind, attributes: Attributes, links: Link[]): {
+      decision: number;
+      attributes?: Readonly<Attributes>;
+      traceState?: SpanContext['traceState'];
+    };
+  };
+  processor: { onStart(span: never, context: Context): void; onEnd(span: never): void; onEnding?: (span: never) => void };
+  resource: unknown;
+  scope: { name: string; version?: string; schemaUrl?: string };
+}
+
+/** The SDK's sampling decisions (`SamplingDecision` in @opentelemetry/sdk-trace). */
+const NOT_RECORD = 0;
+const RECORD_AND_SAMPLED = 2;
+
+/**
+ * Takes what a lean span needs from the SDK's tracer, or `undefined` when it does not look as
+ * expected (another SDK version, span limits set): the caller then keeps the SDK's own spans.
+ */
+export function sdkTracerParts(sdkTracer: unknown): SdkTracerParts | undefined {
+  const t = sdkTracer as {
+    _sampler?: SdkTracerParts['sampler'];
+    _spanProcessor?: SdkTracerParts['processor'];
+    _resource?: unknown;
+    _spanLimits?: { attributeValueLengthLimit?: number; attributeCountLimit?: number };
+    instrumentationScope?: SdkTracerParts['scope'];
+  };
+  if (typeof t?._sampler?.shouldSample !== 'function' || typeof t._spanProcessor?.onEnd !== 'function' || typeof t._spanProcessor.onStart !== 'function') return undefined;
+  if (!t._resource || !t.instrumentationScope) return undefined;
+  // Limits below what our spans carry (OTEL_ATTRIBUTE_*_LIMIT): let the SDK apply them.
+  const limits = t._spanLimits ?? {};
+  if ((limits.attributeValueLengthLimit ?? Infinity) < 512 || (limits.attributeCountLimit ?? 128) < 32) return undefined;
+  return { sampler: t._sampler, processor: t._spanProcessor, resource: t._resource, scope: t.instrumentationScope };
+}
+
+// ---------------------------------------------------------------- ids and clock
+
+const ID_POOL_BYTES = 8192;
+let idPool = Buffer.alloc(0);
+let idOffset = ID_POOL_BYTES;
+
+/** `bytes` random bytes as lowercase hex, from a pool refilled by the CSPRNG 8 KiB at a time. */
+function randomHex(bytes: 8 | 16): string {
+  for (;;) {
+    if (idOffset + bytes > ID_POOL_BYTES) {
+      idPool = randomFillSync(Buffer.allocUnsafe(ID_POOL_BYTES));
+      idOffset = 0;
+    }
+    const start = idOffset;
+    idOffset += bytes;
+    // All-zero ids are invalid (W3C); 2^-64 per span, but never export one.
+    for (let i = start; i < start + bytes; i++) if (idPool[i] !== 0) return idPool.toString('hex', start, start + bytes);
+  }
+}
+
+const ORIGIN_MS = performance.timeOrigin;
+
+/** Wall-clock milliseconds (fractional) from the monotonic clock, as the SDK computes them. */
+const nowMs = () => ORIGIN_MS + performance.now();
+
+function toHrTime(ms: number): HrTime {
+  const seconds = Math.trunc(ms / 1000);
+  return [seconds, Math.round((ms - seconds * 1000) * 1e6)];
+}
+
+function timeInputMs(time: TimeInput | undefined): number {
+  if (time === undefined) return nowMs();
+  if (typeof time === 'number') return time < ORIGIN_MS ? ORIGIN_MS + time : time; // performance.now() values, else epoch ms
+  if (time instanceof Date) return time.getTime();
+  return time[0] * 1000 + time[1] / 1e6;
+}
+
+// ---------------------------------------------------------------- the span
+
+const UNSET: SpanStatus = { code: SpanStatusCode.UNSET };
+
+export class LeanSpan implements Span {
+  // ReadableSpan, read by the span processor and the exporters.
+  name: string;
+  readonly kind: SpanKind;
+  readonly parentSpanContext: SpanContext | undefined;
+  readonly startTime: HrTime;
+  endTime: HrTime = [0, 0];
+  duration: HrTime = [-1, -1];
+  status: SpanStatus = UNSET;
+  readonly attributes: Attributes;
+  links: Link[] = [];
+  events: { name: string; attributes?: Attributes; time: HrTime; droppedAttributesCount: number }[] = [];
+  ended = false;
+  readonly resource: unknown;
+  readonly instrumentationScope: SdkTracerParts['scope'];
+  readonly droppedAttributesCount = 0;
+  readonly droppedEventsCount = 0;
+  readonly droppedLinksCount = 0;
+
+  private readonly startMs: number;
+
+  constructor(
+    private readonly context: SpanContext,
+    name: string,
+    kind: SpanKind,
+    parent: SpanContext | undefined,
+    attributes: Attributes,
+    private readonly parts: SdkTracerParts,
+    startTime?: TimeInput,
+  ) {
+    this.name = name;
+    this.kind = kind;
+    this.parentSpanContext = parent;
+    this.attributes = attributes;
+    this.resource = parts.resource;
+    this.instrumentationScope = parts.scope;
+    this.startMs = timeInputMs(startTime);
+    this.startTime = toHrTime(this.startMs);
+  }
+
+  spanContext(): SpanContext {
+    return this.context;
+  }
+
+  isRecording(): boolean {
+    return !this.ended;
+  }
+
+  setAttribute(key: string, value: AttributeValue | undefined): this {
+    if (!this.ended && value != null && key) this.attributes[key] = value;
+    return this;
+  }
+
+  setAttributes(attributes: Attributes): this {
+    for (const key in attributes) this.setAttribute(key, attributes[key]);
+    return this;
+  }
+
+  addEvent(name: string, attributesOrTime?: Attributes | TimeInput, time?: TimeInput): this {
+    if (this.ended) return this;
+    const isTime = typeof attributesOrTime === 'number' || attributesOrTime instanceof Date || Array.isArray(attributesOrTime);
+    const attributes = isTime ? undefined : (attributesOrTime as Attributes | undefined);
+    const at = isTime ? (attributesOrTime as TimeInput) : time;
+    this.events.push({ name, attributes: attributes ? { ...attributes } : {}, time: toHrTime(timeInputMs(at)), droppedAttributesCount: 0 });
+    return this;
+  }
+
+  addLink(link: Link): this {
+    if (!this.ended) this.links.push(link);
+    return this;
+  }
+
+  addLinks(links: Link[]): this {
+    for (const link of links) this.addLink(link);
+    return this;
+  }
+
+  setStatus(status: SpanStatus): this {
+    // As the SDK: UNSET changes nothing, OK is final, only an error keeps its message.
+    if (this.ended || status.code === SpanStatusCode.UNSET || this.status.code === SpanStatusCode.OK) return this;
+    this.status = status.code === SpanStatusCode.ERROR && typeof status.message === 'string' ? { code: status.code, message: status.message } : { code: status.code };
+    return this;
+  }
+
+  updateName(name: string): this {
+    if (!this.ended) this.name = name;
+    return this;
+  }
+
+  recordException(exception: unknown, time?: TimeInput): void {
+    // The type only: messages may hold data.
+    const type = exception instanceof Error ? exception.name : typeof exception === 'string' ? 'Error' : String((exception as { name?: unknown })?.name ?? 'Error');
+    this.addEvent('exception', { 'exception.type': type }, time);
+  }
+
+  end(endTime?: TimeInput): void {
+    if (this.ended) return;
+    const endMs = endTime === undefined ? nowMs() : Math.max(timeInputMs(endTime), this.startMs);
+    this.endTime = toHrTime(endMs);
+    this.duration = toHrTime(endMs - this.startMs);
+    this.parts.processor.onEnding?.(this as never);
+    this.ended = true;
+    this.parts.processor.onEnd(this as never);
+  }
+}
+
+/**
+ * A `Tracer` (the API's interface) whose spans are lean spans: the sampler decides first; an
+ * unsampled, unrecorded span is the API's non-recording span carrying the ids onward.
+ */
+export class LeanTracer implements Tracer {
+  constructor(private readonly parts: SdkTracerParts) {}
+
+  startSpan(name: string, options: SpanOptions = {}, parentContext?: Context): Span {
+    const ctx = parentContext ?? contextApi.active();
+    const parent = options.root ? undefined : trace.getSpanContext(ctx);
+    const validParent = parent && trace.isSpanContextValid(parent) ? parent : undefined;
+    const traceId = validParent ? validParent.traceId : randomHex(16);
+    const spanId = randomHex(8);
+    const kind = (options.kind ?? 0) as SpanKind;
+    const attributes: Attributes = options.attributes ?? {};
+    const links = options.links ?? [];
+    const sampling = this.parts.sampler.shouldSample(ctx, traceId, name, kind, attributes, links);
+    const traceState = sampling.traceState ?? validParent?.traceState;
+    const spanContext: SpanContext = { traceId, spanId, traceFlags: sampling.decision === RECORD_AND_SAMPLED ? TraceFlags.SAMPLED : TraceFlags.NONE };
+    if (traceState) spanContext.traceState = traceState;
+    if (sampling.decision === NOT_RECORD) return trace.wrapSpanContext(spanContext);
+    if (sampling.attributes) Object.assign(attributes, sampling.attributes);
+    const span = new LeanSpan(spanContext, name, kind, validParent, attributes, this.parts, options.startTime);
+    if (links.length > 0) span.addLinks(links);
+    this.parts.processor.onStart(span as never, ctx);
+    return span;
+  }
+
+  startActiveSpan<F extends (span: Span) => unknown>(name: string, fn: F): ReturnType<F>;
+  startActiveSpan<F extends (span: Span) => unknown>(name: string, options: SpanOptions, fn: F): ReturnType<F>;
+  startActiveSpan<F extends (span: Span) => unknown>(name: string, options: SpanOptions, parent: Context, fn: F): ReturnType<F>;
+  startActiveSpan<F extends (span: Span) => unknown>(name: string, a: SpanOptions | F, b?: Context | F, c?: F): ReturnType<F> {
+    const fn = (c ?? (typeof b === 'function' ? b : a)) as F;
+    const options = typeof a === 'function' ? {} : a;
+    const parentContext = typeof b === 'object' ? b : contextApi.active();
+    const span = this.startSpan(name, options, parentContext);
+    return contextApi.with(trace.setSpan(parentContext, span), fn as (span: Span) => ReturnType<F>, undefined, span);
+  }
+}
+
+// ---------------------------------------------------------------- W3C traceparent, without the propagator
+
+const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
+
+/** `00-<trace id>-<span id>-<flags>` of a span context (the `traceparent` our queue messages carry). */
+export function formatTraceparent(spanContext: SpanContext): string {
+  return `00-${spanContext.traceId}-${spanContext.spanId}-0${spanContext.traceFlags & TraceFlags.SAMPLED}`;
+}
+
+/**
+ * The remote span context of a version-00 `traceparent` written by `formatTraceparent` (or any
+ * W3C version-00 sender), or `undefined` for anything else: the caller then asks the configured
+ * propagator, which also knows later versions.
+ */
+export function parseTraceparent(value: string): SpanContext | undefined {
+  const match = TRACEPARENT.exec(value);
+  if (!match) return undefined;
+  const spanContext: SpanContext = { traceId: match[1], spanId: match[2], traceFlags: parseInt(match[3], 16), isRemote: true };
+  return trace.isSpanContextValid(spanContext) ? spanContext : undefined;
+}
