@@ -19,7 +19,9 @@ export function awsClientConfig(settings: AwsClientSettings) {
   return {
     region: settings.region,
     maxAttempts: 3,
-    requestHandler: { connectionTimeout: 3000, requestTimeout: settings.requestTimeoutMs },
+    // Without throwOnRequestTimeout the SDK only logs a warning at requestTimeout and keeps waiting:
+    // a connection that never answers would hang its caller (and keep its queue message hidden) forever.
+    requestHandler: { connectionTimeout: 3000, requestTimeout: settings.requestTimeoutMs, throwOnRequestTimeout: true },
     ...(settings.endpoint
       ? { endpoint: settings.endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }
       : {}),
