@@ -11,6 +11,7 @@ import type {
   Topic,
 } from '../../ports/queue.ts';
 import { createRelaxedDurability, type SqliteDatabase } from './database.ts';
+import { progressWriterOf, type ProgressWriter } from './progress-writer.ts';
 import { withSqlite } from './errors.ts';
 import { topicSignalsFor, type TopicSignals } from './signals.ts';
 
@@ -102,6 +103,7 @@ export class SqliteQueue implements Queue {
   private readonly countDeadLetters: Statement<[Topic], { n: number }>;
   private readonly selectOne: Statement<[], unknown>;
   private readonly relaxed: <T>(work: () => T) => T;
+  private readonly writer: ProgressWriter;
   private readonly beat: (consumerId: string, at: number) => void;
   private readonly selectStaleOwners: Statement<[number, string], { consumer_id: string }>;
   private readonly reclaimOwner: (owner: string, now: number) => number;
@@ -121,6 +123,7 @@ export class SqliteQueue implements Queue {
     this.clock = options.clock ?? systemClock;
     this.signals = topicSignalsFor(db);
     this.relaxed = createRelaxedDurability(db);
+    this.writer = progressWriterOf(db);
     this.enqueue = prepareEnqueue(db);
     const enqueueMany = db.transaction((topic: Topic, messages: OutgoingMessage[], now: number) => {
       for (const message of messages) this.enqueue(topic, message, now);
@@ -194,20 +197,22 @@ export class SqliteQueue implements Queue {
    * Messages on `deliveries` are derived state: the delivery rows they point at are written first,
    * and the sweeper re-enqueues a pending delivery whose message is missing. So, like receipts and
    * acks, they skip their own fsync (a process crash never loses them; a power failure may, and
-   * then the sweeper makes up for it). `events` messages carry acknowledged input and stay durable.
+   * then the sweeper makes up for it). They, acks, nacks and extensions go through the
+   * connection's progress writer: one transaction per event-loop turn for all of them (with the
+   * delivery store's writes). `events` messages carry acknowledged input and stay durable.
    */
-  private durabilityFor(topic: Topic): <T>(work: () => T) => T {
-    return topic === 'deliveries' ? this.relaxed : (work) => work();
-  }
-
   async send(topic: Topic, message: OutgoingMessage): Promise<void> {
-    withSqlite('sending a message', () => this.durabilityFor(topic)(() => this.enqueue(topic, message, this.clock.now())));
+    const enqueue = () => this.enqueue(topic, message, this.clock.now());
+    if (topic === 'deliveries') await this.writer.run('sending a message', enqueue);
+    else withSqlite('sending a message', enqueue);
     this.signals.notifyIn(topic, message.delayMs ?? 0);
   }
 
   async sendBatch(topic: Topic, messages: OutgoingMessage[]): Promise<void> {
     if (messages.length === 0) return;
-    withSqlite('sending messages', () => this.durabilityFor(topic)(() => this.enqueueAll(topic, messages, this.clock.now())));
+    const enqueue = () => this.enqueueAll(topic, messages, this.clock.now());
+    if (topic === 'deliveries') await this.writer.run('sending messages', enqueue);
+    else withSqlite('sending messages', enqueue);
     this.signals.notifyIn(topic, messages.reduce((soonest, m) => Math.min(soonest, m.delayMs ?? 0), Infinity));
   }
 
@@ -235,25 +240,21 @@ export class SqliteQueue implements Queue {
   async ack(_topic: Topic, receipt: string): Promise<void> {
     const id = receiptId(receipt);
     if (id === null) return;
-    withSqlite('acknowledging a message', () => this.relaxed(() => this.deleteByReceipt.run(id, receipt)));
+    await this.writer.run('acknowledging a message', () => this.deleteByReceipt.run(id, receipt));
   }
 
   async nack(topic: Topic, receipt: string, delayMs: number): Promise<void> {
     const id = receiptId(receipt);
     if (id === null) return;
     const delay = Math.max(0, delayMs);
-    const changed = withSqlite('releasing a message', () =>
-      this.relaxed(() => this.releaseByReceipt.run(this.clock.now() + delay, id, receipt).changes > 0),
-    );
+    const changed = await this.writer.run('releasing a message', () => this.releaseByReceipt.run(this.clock.now() + delay, id, receipt).changes > 0);
     if (changed) this.signals.notifyIn(topic, delay);
   }
 
   async extendVisibility(_topic: Topic, receipt: string, visibilityTimeoutMs: number): Promise<void> {
     const id = receiptId(receipt);
     if (id === null) return;
-    withSqlite('extending a visibility timeout', () =>
-      this.relaxed(() => this.extendByReceipt.run(this.clock.now() + Math.max(0, visibilityTimeoutMs), id, receipt)),
-    );
+    await this.writer.run('extending a visibility timeout', () => this.extendByReceipt.run(this.clock.now() + Math.max(0, visibilityTimeoutMs), id, receipt));
   }
 
   /** Oldest dead letter first. Acking a dead letter's receipt deletes it (a purge). */
