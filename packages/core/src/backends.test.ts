@@ -7,6 +7,10 @@ import { loadConfig } from './config.ts';
 import { createLogger } from './log.ts';
 import { systemClock } from './clock.ts';
 import { DependencyError } from './errors.ts';
+import pg from 'pg';
+import { postgresUrlWithSchema, requireEngine } from '@triggers/testkit';
+import { generateSecretKeyText } from './secret-cipher.ts';
+import { POSTGRES_TEST_ENGINE, uniqueSchemaName } from './backends/postgres/testing.ts';
 
 /**
  * `needs.pipeline: false` (the Subscription controller): only the metadata store is opened. The
@@ -25,10 +29,27 @@ describe('createBackends with needs.pipeline false: the metadata store only', fu
     fs.rmSync(dataDir, { recursive: true, force: true });
   });
 
+  // The controller's metadata store: PostgreSQL (a shared queue needs it), in a schema of its own.
+  const postgres = requireEngine(POSTGRES_TEST_ENGINE);
+  const schema = uniqueSchemaName('backends');
+  const withClient = async (work: (client: pg.Client) => Promise<unknown>) => {
+    const client = new pg.Client({ connectionString: postgres.address });
+    await client.connect();
+    try {
+      await work(client);
+    } finally {
+      await client.end();
+    }
+  };
+  before(() => withClient((client) => client.query(`CREATE SCHEMA "${schema}"`)));
+  after(() => withClient((client) => client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`)));
+
   const config = () =>
     loadConfig({
       TRIGGERS_DATA_DIR: dataDir,
-      TRIGGERS_METADATA_STORE: 'sqlite',
+      TRIGGERS_METADATA_STORE: 'postgres',
+      TRIGGERS_POSTGRES_URL: postgresUrlWithSchema(postgres.address, schema),
+      TRIGGERS_SECRET_KEY: generateSecretKeyText(),
       TRIGGERS_EVENT_STORE: 'dynamodb',
       TRIGGERS_DYNAMODB_ENDPOINT: 'http://127.0.0.1:9',
       TRIGGERS_QUEUE: 'kafka',
@@ -42,7 +63,7 @@ describe('createBackends with needs.pipeline false: the metadata store only', fu
     backends = await createBackends(config(), { clock: systemClock, log, needs: { cache: false, pipeline: false } });
     assert.deepEqual(
       backends.readiness.map((r) => r.name),
-      ['sqlite'],
+      ['postgres'],
     );
     for (const check of backends.readiness) await check.check();
     await backends.metadataStore.createCustomer({

@@ -20,6 +20,7 @@ import { MemoryDemoStore } from './backends/memory/demo-store.ts';
 import { MemoryOutboxMailer } from './backends/memory/outbox-mailer.ts';
 import { createResendMailer } from './backends/resend/mailer.ts';
 import { resolveSecretCipher } from './secret-key.ts';
+import type { SecretCipher } from './secret-cipher.ts';
 
 export interface ReadinessCheck {
   name: string;
@@ -62,103 +63,182 @@ export interface BackendNeeds {
   pipeline?: boolean;
 }
 
+type Kinds = Config['backends'];
+export type EventStoreKind = Kinds['eventStore'];
+export type MetadataStoreKind = Kinds['metadataStore'];
+export type QueueKind = Kinds['queue'];
+export type CacheKind = Kinds['cache'];
+
 /**
- * The only place that switches on a backend kind. Each distributed adapter package is loaded only
- * when chosen, so the embedded default never loads a cloud SDK.
+ * The engines a process may open, each at most once and only when a chosen port needs it (so the
+ * embedded default never loads a cloud SDK). Opening one adds its `/ready` check and its closer.
+ */
+class Engines {
+  private readonly opened = new Map<string, Promise<unknown>>();
+  /** True once the SQLite file in the data folder is open (embedded mode: the admin token may be kept there). */
+  sqliteOpened = false;
+
+  constructor(
+    readonly config: Config,
+    readonly options: { clock: Clock; log: Logger; needs?: BackendNeeds },
+    readonly secrets: SecretCipher,
+    readonly closers: (() => Promise<void>)[],
+    readonly readiness: ReadinessCheck[],
+  ) {}
+
+  sqlite(): Promise<SqliteBackends> {
+    return this.open('sqlite', async () => {
+      const sqlite = await openSqliteBackends({
+        dataDir: this.config.dataDir,
+        synchronous: this.config.backends.sqlite.synchronous,
+        maxReceives: this.config.queue.maxReceives,
+        secrets: this.secrets,
+        clock: this.options.clock,
+      });
+      this.sqliteOpened = true;
+      return { engine: sqlite, ping: () => sqlite.eventStore.ping() };
+    });
+  }
+
+  postgres(): Promise<import('./backends/postgres/index.ts').PostgresBackends> {
+    return this.open('postgres', async () => {
+      const { openPostgresBackends } = await import('./backends/postgres/index.ts');
+      const { url, poolMax } = this.config.backends.postgres;
+      const postgres = await openPostgresBackends({ url: url!, poolMax, log: this.options.log, secrets: this.secrets });
+      return { engine: postgres, ping: () => postgres.ping() };
+    });
+  }
+
+  dynamodb(): Promise<import('./backends/dynamodb/index.ts').DynamoBackends> {
+    return this.open('dynamodb', async () => {
+      const { openDynamoBackends } = await import('./backends/dynamodb/index.ts');
+      const dynamo = await openDynamoBackends({ ...this.config.backends.dynamodb, region: this.config.backends.aws.region });
+      return { engine: dynamo, ping: () => dynamo.ping() };
+    });
+  }
+
+  redis(): Promise<import('./backends/redis/index.ts').RedisBackends> {
+    return this.open('redis', async () => {
+      const { openRedisBackends } = await import('./backends/redis/index.ts');
+      const redis = await openRedisBackends({ url: this.config.backends.redis.url!, log: this.options.log });
+      return { engine: redis, ping: () => redis.ping() };
+    });
+  }
+
+  /** A queue of a distributed engine: its own connection, check and closer. */
+  async queue(kind: QueueKind, openQueue: () => Promise<Queue>): Promise<Queue> {
+    return this.open(kind, async () => {
+      const queue = await openQueue();
+      return { engine: queue, ping: () => queue.ping() };
+    });
+  }
+
+  private open<T extends { close(): Promise<void> }>(name: string, openEngine: () => Promise<{ engine: T; ping: () => Promise<void> }>): Promise<T> {
+    let opening = this.opened.get(name) as Promise<T> | undefined;
+    if (!opening) {
+      opening = openEngine().then(({ engine, ping }) => {
+        this.closers.push(() => engine.close());
+        this.readiness.push({ name, check: ping });
+        return engine;
+      });
+      this.opened.set(name, opening);
+    }
+    return opening;
+  }
+}
+
+type PipelineStores = Pick<Backends, 'eventStore' | 'deliveryStore'>;
+type CachePorts = Pick<Backends, 'rateLimiter' | 'idempotencyStore'>;
+
+/**
+ * One entry per backend kind of each port. The tables are exhaustive over the kinds config.ts
+ * accepts: a new kind there is a compile error here until it has its entry, never a crash at start-up.
+ */
+const EVENT_STORES: Record<EventStoreKind, (engines: Engines) => Promise<PipelineStores>> = {
+  sqlite: async (engines) => {
+    const { eventStore, deliveryStore } = await engines.sqlite();
+    return { eventStore, deliveryStore };
+  },
+  postgres: async (engines) => {
+    const { eventStore, deliveryStore } = await engines.postgres();
+    return { eventStore, deliveryStore };
+  },
+  dynamodb: async (engines) => {
+    const { eventStore, deliveryStore } = await engines.dynamodb();
+    return { eventStore, deliveryStore };
+  },
+};
+
+const METADATA_STORES: Record<MetadataStoreKind, (engines: Engines) => Promise<MetadataStore>> = {
+  sqlite: async (engines) => (await engines.sqlite()).metadataStore,
+  postgres: async (engines) => (await engines.postgres()).metadataStore,
+};
+
+const QUEUES: Record<QueueKind, (engines: Engines) => Promise<Queue>> = {
+  sqlite: async (engines) => (await engines.sqlite()).queue,
+  sqs: (engines) =>
+    engines.queue('sqs', async () => {
+      const { openSqsQueue } = await import('./backends/sqs/index.ts');
+      const { config } = engines;
+      return openSqsQueue({ ...config.backends.sqs, region: config.backends.aws.region, maxReceives: config.queue.maxReceives });
+    }),
+  kafka: (engines) =>
+    engines.queue('kafka', async () => {
+      const { openKafkaQueue } = await import('./backends/kafka/index.ts');
+      const { config } = engines;
+      return openKafkaQueue({ brokers: config.backends.kafka.brokers!, topicPrefix: config.backends.kafka.topicPrefix, maxReceives: config.queue.maxReceives, log: engines.options.log });
+    }),
+};
+
+const CACHES: Record<CacheKind, (engines: Engines) => Promise<CachePorts>> = {
+  // Only with every store in the data folder (config.ts refuses it otherwise): one process, or processes sharing one file.
+  memory: async (engines) => {
+    const rateLimiter = createMemoryRateLimiter({ clock: engines.options.clock });
+    engines.closers.push(() => rateLimiter.close());
+    return { rateLimiter, idempotencyStore: (await engines.sqlite()).idempotencyStore };
+  },
+  redis: async (engines) => {
+    if (engines.options.needs?.cache === false) {
+      // Not this service's: a Redis outage must not stop it from starting or make it unready.
+      return { rateLimiter: notOpenedPort<RateLimiter>('redis', 'rate limiter'), idempotencyStore: notOpenedPort<IdempotencyStore>('redis', 'idempotency store') };
+    }
+    const { rateLimiter, idempotencyStore } = await engines.redis();
+    return { rateLimiter, idempotencyStore };
+  },
+};
+
+/**
+ * The only place that switches on a backend kind, through the tables above. config.ts has already
+ * refused every combination that is not coherent (`checkBackendCombination`).
  */
 export async function createBackends(config: Config, options: { clock: Clock; log: Logger; needs?: BackendNeeds }): Promise<Backends> {
   const { backends: b } = config;
   const closers: (() => Promise<void>)[] = [];
   const readiness: ReadinessCheck[] = [];
   const pipeline = options.needs?.pipeline !== false;
-  const usesSqlite = (pipeline && (b.eventStore === 'sqlite' || b.queue === 'sqlite')) || b.metadataStore === 'sqlite' || b.cache === 'memory';
   // Webhook secrets are encrypted at rest: with TRIGGERS_SECRET_KEY, else (SQLite metadata) the data folder's key.
   const { cipher: secrets } = resolveSecretCipher({ configured: config.secretKeys, embedded: b.metadataStore === 'sqlite', dataDir: config.dataDir });
-  let sqlite: SqliteBackends | undefined;
-  if (usesSqlite) {
-    sqlite = await openSqliteBackends({
-      dataDir: config.dataDir,
-      synchronous: b.sqlite.synchronous,
-      maxReceives: config.queue.maxReceives,
-      secrets,
-      clock: options.clock,
-    });
-    closers.push(() => sqlite!.close());
-    readiness.push({ name: 'sqlite', check: () => sqlite!.eventStore.ping() });
-  }
+  const engines = new Engines(config, options, secrets, closers, readiness);
 
   try {
-    let postgres: import('./backends/postgres/index.ts').PostgresBackends | undefined;
-    if ((pipeline && b.eventStore === 'postgres') || b.metadataStore === 'postgres') {
-      const { openPostgresBackends } = await import('./backends/postgres/index.ts');
-      postgres = await openPostgresBackends({ url: b.postgres.url!, poolMax: b.postgres.poolMax, log: options.log, secrets });
-      closers.push(() => postgres!.close());
-      readiness.push({ name: 'postgres', check: () => postgres!.ping() });
-    }
-
-    let dynamo: import('./backends/dynamodb/index.ts').DynamoBackends | undefined;
-    if (pipeline && b.eventStore === 'dynamodb') {
-      const { openDynamoBackends } = await import('./backends/dynamodb/index.ts');
-      dynamo = await openDynamoBackends({ ...b.dynamodb, region: b.aws.region });
-      closers.push(() => dynamo!.close());
-      readiness.push({ name: 'dynamodb', check: () => dynamo!.ping() });
-    }
-
-    let queue: Queue;
-    if (!pipeline) {
-      queue = notOpenedPort<Queue>(b.queue, 'queue');
-    } else if (b.queue === 'sqs') {
-      const { openSqsQueue } = await import('./backends/sqs/index.ts');
-      queue = await openSqsQueue({ ...b.sqs, region: b.aws.region, maxReceives: config.queue.maxReceives });
-    } else if (b.queue === 'kafka') {
-      const { openKafkaQueue } = await import('./backends/kafka/index.ts');
-      queue = await openKafkaQueue({ brokers: b.kafka.brokers!, topicPrefix: b.kafka.topicPrefix, maxReceives: config.queue.maxReceives, log: options.log });
-    } else {
-      queue = sqlite!.queue;
-    }
-    if (pipeline && b.queue !== 'sqlite') {
-      closers.push(() => queue.close());
-      readiness.push({ name: b.queue, check: () => queue.ping() });
-    }
-
-    let rateLimiter: RateLimiter;
-    let idempotencyStore: IdempotencyStore;
-    if (b.cache === 'redis' && options.needs?.cache === false) {
-      // Not this service's: a Redis outage must not stop it from starting or make it unready.
-      rateLimiter = notOpenedPort<RateLimiter>('redis', 'rate limiter');
-      idempotencyStore = notOpenedPort<IdempotencyStore>('redis', 'idempotency store');
-    } else if (b.cache === 'redis') {
-      const { openRedisBackends } = await import('./backends/redis/index.ts');
-      const redis = await openRedisBackends({ url: b.redis.url!, log: options.log });
-      closers.push(() => redis.close());
-      readiness.push({ name: 'redis', check: () => redis.ping() });
-      rateLimiter = redis.rateLimiter;
-      idempotencyStore = redis.idempotencyStore;
-    } else {
-      rateLimiter = createMemoryRateLimiter({ clock: options.clock });
-      closers.push(() => rateLimiter.close());
-      idempotencyStore = sqlite!.idempotencyStore;
-    }
-
-    const stores = !pipeline
-      ? { eventStore: notOpenedPort<EventStore>(b.eventStore, 'event store'), deliveryStore: notOpenedPort<DeliveryStore>(b.eventStore, 'delivery store') }
-      : b.eventStore === 'postgres'
-        ? { eventStore: postgres!.eventStore, deliveryStore: postgres!.deliveryStore }
-        : b.eventStore === 'dynamodb'
-          ? { eventStore: dynamo!.eventStore, deliveryStore: dynamo!.deliveryStore }
-          : { eventStore: sqlite!.eventStore as EventStore, deliveryStore: sqlite!.deliveryStore as DeliveryStore };
-    const metadataStore: MetadataStore = b.metadataStore === 'postgres' ? postgres!.metadataStore : sqlite!.metadataStore;
+    const metadataStore = await METADATA_STORES[b.metadataStore](engines);
+    const stores: PipelineStores = pipeline
+      ? await EVENT_STORES[b.eventStore](engines)
+      : { eventStore: notOpenedPort<EventStore>(b.eventStore, 'event store'), deliveryStore: notOpenedPort<DeliveryStore>(b.eventStore, 'delivery store') };
+    const queue = pipeline ? await QUEUES[b.queue](engines) : notOpenedPort<Queue>(b.queue, 'queue');
+    const { rateLimiter, idempotencyStore } = await CACHES[b.cache](engines);
 
     // One SQLite file for events, queue and idempotency: the transactional outbox. Otherwise a dual write backed by the sweeper.
     const eventAcceptor: EventAcceptor = !pipeline
       ? notOpenedPort<EventAcceptor>(b.eventStore, 'event acceptor')
       : b.eventStore === 'sqlite' && b.queue === 'sqlite' && b.cache === 'memory'
-        ? sqlite!.eventAcceptor
+        ? (await engines.sqlite()).eventAcceptor
         : new DualWriteEventAcceptor(stores.eventStore, queue, idempotencyStore, options.log);
     // Closed first (closers run in reverse): calls still waiting reach the store and queue before they close.
     closers.push(() => eventAcceptor.close());
 
     // The demo's state and outbox live in the embedded SQLite file when there is one.
+    const sqlite = engines.sqliteOpened ? await engines.sqlite() : undefined;
     const outbox = sqlite ? new SqliteOutboxMailer(sqlite.db, config.mail.from, options.clock) : new MemoryOutboxMailer(config.mail.from, options.clock);
     const demoStore: DemoStore = sqlite ? new SqliteDemoStore(sqlite.db, options.clock) : new MemoryDemoStore();
     const mailer: Mailer = config.mail.resend
@@ -175,7 +255,7 @@ export async function createBackends(config: Config, options: { clock: Clock; lo
       idempotencyStore,
       rateLimiter,
       eventAcceptor,
-      embedded: usesSqlite,
+      embedded: engines.sqliteOpened,
       readiness,
       close: async () => {
         for (const close of closers.reverse()) await close().catch(() => undefined);

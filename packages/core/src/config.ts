@@ -319,9 +319,55 @@ function checkBackendSettings(v: Parsed): void {
   }
 }
 
+/**
+ * Backend kinds that only make sense together. A SQLite store or the memory cache lives on one host
+ * (the data folder, the process); PostgreSQL, DynamoDB, SQS, Kafka and Redis are shared.
+ *   - Any shared store: the cache must be Redis, so idempotency keys and rate limits are the same
+ *     for every process (the memory cache keeps them in this host's SQLite file and this process).
+ *   - A shared queue (SQS, Kafka): ingest, matcher and deliverer may run on any host, so the event
+ *     and metadata stores must be shared too.
+ * Accepted: everything in the data folder (cache memory or redis); a SQLite queue (one host) with
+ * any stores and Redis; SQS or Kafka with PostgreSQL or DynamoDB events, PostgreSQL metadata and
+ * Redis. Everything else is refused here, naming the variables, instead of working differently per pod.
+ */
+function checkBackendCombination(v: Parsed): void {
+  const { TRIGGERS_EVENT_STORE: events, TRIGGERS_METADATA_STORE: metadata, TRIGGERS_QUEUE: queue } = v;
+  const shared = (
+    [
+      ['TRIGGERS_EVENT_STORE', events],
+      ['TRIGGERS_METADATA_STORE', metadata],
+      ['TRIGGERS_QUEUE', queue],
+    ] as const
+  ).filter(([, kind]) => kind !== 'sqlite');
+  if (shared.length > 0 && v.TRIGGERS_CACHE === 'memory') {
+    throw new ConfigError(
+      'TRIGGERS_CACHE',
+      `memory cannot be combined with ${shared.map(([name, kind]) => `${name}=${kind}`).join(', ')}: it keeps idempotency keys in this ` +
+        "host's SQLite file and rate limits in this process, so a retried request that reaches another ingest would create a second " +
+        'event and each process would allow the whole rate. Set TRIGGERS_CACHE=redis and TRIGGERS_REDIS_URL (shared by every process)',
+    );
+  }
+  if (queue === 'sqlite') return;
+  if (events === 'sqlite') {
+    throw new ConfigError(
+      'TRIGGERS_EVENT_STORE',
+      `sqlite cannot be combined with TRIGGERS_QUEUE=${queue}: events would stay in this host's data folder while the queue hands them ` +
+        'to matchers and deliverers on any host, which cannot read them. Set TRIGGERS_EVENT_STORE=postgres or dynamodb, or TRIGGERS_QUEUE=sqlite',
+    );
+  }
+  if (metadata === 'sqlite') {
+    throw new ConfigError(
+      'TRIGGERS_METADATA_STORE',
+      `sqlite cannot be combined with TRIGGERS_QUEUE=${queue}: customers, API keys and subscriptions would stay in this host's data folder ` +
+        'while ingest, matcher and deliverer run on any host. Set TRIGGERS_METADATA_STORE=postgres (with TRIGGERS_POSTGRES_URL and TRIGGERS_SECRET_KEY), or TRIGGERS_QUEUE=sqlite',
+    );
+  }
+}
+
 /** Parses settings; throws ConfigError naming the first bad variable. */
 export function loadConfig(env: Record<string, string | undefined>): Config {
   const parsed = parseVariables(env);
+  checkBackendCombination(parsed);
   checkBackendSettings(parsed);
   return buildConfig(parsed);
 }

@@ -56,7 +56,7 @@ describe('the secret key: TRIGGERS_SECRET_KEY, or the data folder in embedded mo
   });
 
   describe('settings', function () {
-    const distributed = { TRIGGERS_METADATA_STORE: 'postgres', TRIGGERS_POSTGRES_URL: 'postgres://localhost/db' };
+    const distributed = { TRIGGERS_METADATA_STORE: 'postgres', TRIGGERS_POSTGRES_URL: 'postgres://localhost/db', TRIGGERS_CACHE: 'redis', TRIGGERS_REDIS_URL: 'redis://localhost' };
 
     it('a PostgreSQL metadata store without TRIGGERS_SECRET_KEY does not start, and the message says why and how', function () {
       assert.throws(() => loadConfig(distributed), (error: unknown) => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { startTestServer, type TestServer } from '@triggers/all-in-one/test-server';
-import { KUBERNETES, POSTGRES, engineAddresses, kubectl, kubectlOk, prepareBackends, requireEngine, startWebhookReceiver, type PreparedBackends, type ReceivedRequest, type WebhookReceiver } from '@triggers/testkit';
+import { KUBERNETES, POSTGRES, REDIS, engineAddresses, kubectl, kubectlOk, prepareBackends, requireEngine, startWebhookReceiver, type PreparedBackends, type ReceivedRequest, type WebhookReceiver } from '@triggers/testkit';
 import {
   settleChildProcesses,
   applyOk,
@@ -32,6 +32,8 @@ describe('Subscription operator end to end (kube-apiserver + PostgreSQL)', funct
   this.timeout(90_000);
   const kube = requireEngine(KUBERNETES);
   requireEngine(POSTGRES);
+  // PostgreSQL metadata needs the shared cache (config.ts refuses the memory cache with it).
+  requireEngine(REDIS);
 
   let kubeconfig: string;
   let namespace: string;
@@ -45,7 +47,7 @@ describe('Subscription operator end to end (kube-apiserver + PostgreSQL)', funct
 
   before(async function () {
     kubeconfig = kube.address;
-    backends = await prepareBackends({ eventStore: 'sqlite', metadataStore: 'postgres', queue: 'sqlite', cache: 'memory' }, engineAddresses(), 'operator');
+    backends = await prepareBackends({ eventStore: 'sqlite', metadataStore: 'postgres', queue: 'sqlite', cache: 'redis' }, engineAddresses(), 'operator');
     server = await startTestServer(backends.env);
     ({ customerId, apiKey } = await server.createCustomer());
     receiver = await startWebhookReceiver({ otherwise: (request) => ({ status: request.path.startsWith('/gone') ? 410 : 200 }) });

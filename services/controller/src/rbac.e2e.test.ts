@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { startTestServer, type TestServer } from '@triggers/all-in-one/test-server';
-import { KUBERNETES, POSTGRES, engineAddresses, kubectl, kubectlOk, prepareBackends, requireEngine, type PreparedBackends } from '@triggers/testkit';
+import { KUBERNETES, POSTGRES, REDIS, engineAddresses, kubectl, kubectlOk, prepareBackends, requireEngine, type PreparedBackends } from '@triggers/testkit';
 import {
   settleChildProcesses,
   ROOT,
@@ -42,6 +42,8 @@ describe('Subscription operator with the chart RBAC (least privilege)', function
   this.timeout(120_000);
   const kube = requireEngine(KUBERNETES);
   requireEngine(POSTGRES);
+  // PostgreSQL metadata needs the shared cache (config.ts refuses the memory cache with it).
+  requireEngine(REDIS);
   const helm = requireEngine(HELM);
 
   let admin: string;
@@ -78,7 +80,7 @@ describe('Subscription operator with the chart RBAC (least privilege)', function
     tokenKubeconfig = path.join(tmp, 'kubeconfig');
     fs.writeFileSync(tokenKubeconfig, fs.readFileSync(admin, 'utf8').replace(/token: .*/, `token: ${token}`));
 
-    backends = await prepareBackends({ eventStore: 'sqlite', metadataStore: 'postgres', queue: 'sqlite', cache: 'memory' }, engineAddresses(), 'operator-rbac');
+    backends = await prepareBackends({ eventStore: 'sqlite', metadataStore: 'postgres', queue: 'sqlite', cache: 'redis' }, engineAddresses(), 'operator-rbac');
     server = await startTestServer(backends.env);
     ({ customerId } = await server.createCustomer());
   });

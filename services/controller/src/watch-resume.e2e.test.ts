@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { startTestServer, type TestServer } from '@triggers/all-in-one/test-server';
-import { KUBERNETES, POSTGRES, engineAddresses, kubectlOk, prepareBackends, requireEngine, startKubernetesInstance, type KubernetesInstance, type PreparedBackends } from '@triggers/testkit';
+import { KUBERNETES, POSTGRES, REDIS, engineAddresses, kubectlOk, prepareBackends, requireEngine, startKubernetesInstance, type KubernetesInstance, type PreparedBackends } from '@triggers/testkit';
 import { settleChildProcesses, applyOk, createNamespace, installCrd, isReadyNow, startTestController, subscriptionManifest, waitForSubscription, waitUntilTrue, type TestController } from './e2e-harness.testing.ts';
 
 /**
@@ -14,6 +14,8 @@ describe('Subscription operator across a kube-apiserver restart', function () {
   this.timeout(180_000);
   requireEngine(KUBERNETES);
   requireEngine(POSTGRES);
+  // PostgreSQL metadata needs the shared cache (config.ts refuses the memory cache with it).
+  requireEngine(REDIS);
 
   let instance: KubernetesInstance;
   let backends: PreparedBackends;
@@ -25,7 +27,7 @@ describe('Subscription operator across a kube-apiserver restart', function () {
 
   before(async function () {
     instance = await startKubernetesInstance();
-    backends = await prepareBackends({ eventStore: 'sqlite', metadataStore: 'postgres', queue: 'sqlite', cache: 'memory' }, engineAddresses(), 'operator-restart');
+    backends = await prepareBackends({ eventStore: 'sqlite', metadataStore: 'postgres', queue: 'sqlite', cache: 'redis' }, engineAddresses(), 'operator-restart');
     server = await startTestServer(backends.env);
     ({ customerId, apiKey } = await server.createCustomer());
     await installCrd(instance.kubeconfig);

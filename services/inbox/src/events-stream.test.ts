@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { startTestServer, type TestServer } from '@triggers/all-in-one/test-server';
-import { DYNAMODB, POSTGRES, assertProblem, prepareBackends, requireEngine, type PreparedBackends } from '@triggers/testkit';
+import { DYNAMODB, POSTGRES, REDIS, assertProblem, prepareBackends, requireEngine, type PreparedBackends } from '@triggers/testkit';
 import type { TestResponse } from '@triggers/core/testing';
 
 /**
@@ -250,12 +250,18 @@ for (const backend of [
   describe(`GET /api/v1/events/stream on the ${backend.eventStore} event store`, function () {
     this.timeout(60_000);
     const engine = requireEngine(backend.engine);
+    // A shared event store needs the shared cache (config.ts refuses the memory cache with it).
+    const redis = requireEngine(REDIS);
     let server: TestServer;
     let prepared: PreparedBackends;
     const open = streamsClosedAfterEach();
 
     before(async () => {
-      prepared = await prepareBackends({ eventStore: backend.eventStore, metadataStore: 'sqlite', queue: 'sqlite', cache: 'memory' }, backend.engines(engine.address), 'stream');
+      prepared = await prepareBackends(
+        { eventStore: backend.eventStore, metadataStore: 'sqlite', queue: 'sqlite', cache: 'redis' },
+        { ...backend.engines(engine.address), redisUrl: redis.address },
+        'stream',
+      );
       server = await startTestServer(prepared.env);
     });
     after(async () => {
