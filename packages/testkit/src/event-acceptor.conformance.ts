@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { JsonText, type NewEvent } from '@triggers/core/domain';
-import type { EventAcceptor, EventMessage, EventStore, IdempotencyStore, Queue } from '@triggers/core/ports';
+import { eventIdsOf, type EventAcceptor, type EventMessage, type EventStore, type IdempotencyStore, type Queue } from '@triggers/core/ports';
 import { uniqueId, uuidv7At } from './helpers.ts';
 
 /** The engines behind one acceptor, for the suite to look at what it wrote. */
@@ -49,7 +49,10 @@ export function eventAcceptorConformance(makeFixture: () => Promise<EventAccepto
         const batch = await fixture.queue.receive<EventMessage>('events', { maxMessages: 100, visibilityTimeoutMs: 60_000, waitTimeMs: 0 });
         if (batch.length === 0) break;
         for (const message of batch) {
-          seen.set(message.body.customerId, [...(seen.get(message.body.customerId) ?? []), message.body]);
+          // A message may stand for several events (EventMessage.eventIds): one entry per event.
+          const { eventIds: _ids, ...one } = message.body;
+          const perEvent = eventIdsOf(message.body).map((eventId) => ({ ...one, eventId }));
+          seen.set(message.body.customerId, [...(seen.get(message.body.customerId) ?? []), ...perEvent]);
           await fixture.queue.ack('events', message.receipt);
         }
       }

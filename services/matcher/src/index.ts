@@ -1,10 +1,14 @@
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { processMessageSpan, startConsumer, type ServiceContext } from '@triggers/core/runtime';
-import type { EventMessage } from '@triggers/core/ports';
+import { eventIdsOf, type EventMessage } from '@triggers/core/ports';
 import { SubscriptionCache } from './subscription-cache.ts';
 import { matchEvent } from './match-event.ts';
 import { matcherMetrics } from './metrics.ts';
 import { startSweeper } from './sweeper.ts';
 import { UnmatchedBatch } from './status-batch.ts';
+
+/** Events of one grouped message matched at once (the consumer's batch size: as many as one receive brings). */
+const MATCH_TOGETHER = 64;
 
 export interface RunningMatcher {
   stop(): Promise<void>;
@@ -31,10 +35,24 @@ export function startMatcher(ctx: ServiceContext, options: { concurrency?: numbe
     batchSize: 64,
     visibilityTimeoutMs: ctx.config.queue.visibilityTimeoutMs,
     readiness: ctx.backends.readiness,
-    handle: (message) =>
-      processMessageSpan(ctx.backends.queue.kind, 'events', message, { 'triggers.event_id': message.body.eventId, 'triggers.customer_id': message.body.customerId }, () =>
-        matchEvent(deps, message.body),
-      ),
+    handle: (message) => {
+      const ids = eventIdsOf(message.body);
+      if (ids.length === 1) {
+        return processMessageSpan(ctx.backends.queue.kind, 'events', message, { 'triggers.event_id': message.body.eventId, 'triggers.customer_id': message.body.customerId }, () =>
+          matchEvent(deps, message.body),
+        );
+      }
+      // A message for several events of one customer: matched MATCH_TOGETHER at a time (so their
+      // unmatched settles batch), yielding to the event loop between those, and acknowledged once
+      // all are matched.
+      return processMessageSpan(ctx.backends.queue.kind, 'events', message, { 'triggers.event_count': ids.length, 'triggers.customer_id': message.body.customerId }, async () => {
+        const { eventIds: _all, ...single } = message.body;
+        for (let i = 0; i < ids.length; i += MATCH_TOGETHER) {
+          if (i > 0) await yieldToEventLoop();
+          await Promise.all(ids.slice(i, i + MATCH_TOGETHER).map((eventId) => matchEvent(deps, { ...single, eventId })));
+        }
+      });
+    },
   });
   const graceMs = ctx.config.delivery.pendingSweepAfterMs;
   const sweeper = startSweeper({

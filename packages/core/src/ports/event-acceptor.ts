@@ -10,7 +10,9 @@ export interface Acceptance {
 }
 
 /**
- * The outbox: stores events as `pending` and enqueues one `events` message per event.
+ * The outbox: stores events as `pending` and enqueues `events` messages for them: one per event,
+ * or one for several events of a customer (`EventMessage.eventIds`; the ids are read with
+ * `eventIdsOf`).
  *
  * Semantics (checked by the conformance suite, testkit's event-acceptor.conformance.ts):
  * - When `accept` resolves, every event is durably stored as `pending` and enqueued (or, where

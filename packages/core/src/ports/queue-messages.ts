@@ -10,8 +10,15 @@ import type { OutgoingMessage } from './queue.ts';
 
 /** The body of an `events` message: match this stored event. */
 export interface EventMessage {
+  /** The event (the first one when the message stands for several). */
   eventId: string;
   customerId: string;
+  /**
+   * Set when the message stands for several events of the customer accepted together (the SQLite
+   * acceptor writes one message per customer and group commit): every id, `eventId` first. The
+   * matcher matches each; read the ids with `eventIdsOf`.
+   */
+  eventIds?: string[];
   /** W3C trace context of the request that accepted the event. */
   traceparent?: string;
   /** Set by a replay: the matcher creates new deliveries (new `webhook-id`s) for it. */
@@ -40,6 +47,29 @@ export function eventMessage(event: { eventId: string; customerId: string }, opt
   if (options.traceparent !== undefined) body.traceparent = options.traceparent;
   if (options.replayId !== undefined) body.replayId = options.replayId;
   return { body, key: event.customerId };
+}
+
+/** The most events one `events` message stands for (a redelivery repeats the work of all of them). */
+export const MAX_EVENTS_PER_MESSAGE = 500;
+
+/**
+ * The `events` messages for stored events of one customer: one per `MAX_EVENTS_PER_MESSAGE` ids
+ * (a single id gives the plain one-event message), in order.
+ */
+export function eventGroupMessages(customerId: string, eventIds: readonly string[], options: { traceparent?: string } = {}): OutgoingMessage[] {
+  const messages: OutgoingMessage[] = [];
+  for (let i = 0; i < eventIds.length; i += MAX_EVENTS_PER_MESSAGE) {
+    const ids = eventIds.slice(i, i + MAX_EVENTS_PER_MESSAGE);
+    const message = eventMessage({ eventId: ids[0], customerId }, options);
+    if (ids.length > 1) (message.body as EventMessage).eventIds = ids;
+    messages.push(message);
+  }
+  return messages;
+}
+
+/** The ids of the events an `events` message stands for. */
+export function eventIdsOf(message: EventMessage): string[] {
+  return message.eventIds ?? [message.eventId];
 }
 
 /**

@@ -7,7 +7,7 @@ import { DependencyError } from '../../errors.ts';
 import { uuidv7 } from '../../ids.ts';
 import type { NewEvent } from '../../domain/events.ts';
 import { JsonText } from '../../domain/json/json-text.ts';
-import type { EventMessage } from '../../ports/queue-messages.ts';
+import { eventIdsOf, type EventMessage } from '../../ports/queue-messages.ts';
 import type { SqliteDatabase } from './database.ts';
 import { createSqliteEventAcceptor } from './event-acceptor.ts';
 import { createSqliteEventStore } from './event-store.ts';
@@ -24,7 +24,7 @@ function queuedEventIds(db: SqliteDatabase, customerId: string): string[] {
   return (db.prepare("SELECT body FROM queue_messages WHERE topic = 'events'").all() as { body: string }[])
     .map((row) => JSON.parse(row.body) as EventMessage)
     .filter((m) => m.customerId === customerId)
-    .map((m) => m.eventId);
+    .flatMap(eventIdsOf);
 }
 
 describe('SQLite event acceptor (the outbox)', function () {
@@ -60,6 +60,12 @@ describe('SQLite event acceptor (the outbox)', function () {
     assert.deepEqual(queuedEventIds(db, customerId).sort(), [...all].sort());
     assert.ok(groups.length <= 2, `${groups.length} transactions for 400 calls`);
     assert.equal(groups.reduce((n, g) => n + g.calls, 0), 400);
+    // One message per customer and group (split at 500 ids), not one per event.
+    const messages = (db.prepare("SELECT body FROM queue_messages WHERE topic = 'events'").all() as { body: string }[])
+      .map((row) => JSON.parse(row.body) as EventMessage)
+      .filter((m) => m.customerId === customerId);
+    assert.ok(messages.length <= groups.length + 1, `${messages.length} messages for ${groups.length} groups`);
+    for (const m of messages) assert.ok(eventIdsOf(m).length <= 500 && eventIdsOf(m)[0] === m.eventId);
   });
 
   it('caps a group at maxGroupEvents events', async function () {

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import { systemClock, type Clock } from '../../clock.ts';
 import type { Acceptance, EventAcceptor } from '../../ports/event-acceptor.ts';
-import { eventMessage } from '../../ports/queue-messages.ts';
+import { eventGroupMessages } from '../../ports/queue-messages.ts';
 import { createRelaxedDurability, type SqliteDatabase } from './database.ts';
 import { toSqliteDependencyError } from './errors.ts';
 import { prepareInsertEvent } from './event-store.ts';
@@ -20,7 +20,8 @@ export interface SqliteEventAcceptorOptions {
 
 /**
  * The outbox on SQLite: events, their `events` queue messages and the idempotency completion are
- * one transaction, so a 202 can never describe an event that is stored but not enqueued.
+ * one transaction, so a 202 can never describe an event that is stored but not enqueued. The
+ * events of one customer (and trace context) in a group share one message (`eventIds`).
  *
  * Group commit (group-commit.ts): calls made in one turn of the event loop are written together
  * in one `BEGIN IMMEDIATE` transaction and therefore one fsync. If the transaction fails, every
@@ -41,12 +42,21 @@ export class SqliteEventAcceptor implements EventAcceptor {
     const insertEvent = prepareInsertEvent(db);
     const enqueue = prepareEnqueue(db);
     const write = db.transaction((group: Acceptance[], now: number) => {
+      // One `events` message per customer and trace context in the group, not one per event: the
+      // matcher then receives, claims and acknowledges once for all of them.
+      const messages = new Map<string, { customerId: string; traceparent: string | undefined; eventIds: string[] }>();
       for (const acceptance of group) {
         for (const event of acceptance.events) {
           insertEvent(event);
-          enqueue('events', eventMessage(event, { traceparent: acceptance.traceparent }), now);
+          const key = acceptance.traceparent === undefined ? event.customerId : `${event.customerId} ${acceptance.traceparent}`;
+          const entry = messages.get(key);
+          if (entry) entry.eventIds.push(event.eventId);
+          else messages.set(key, { customerId: event.customerId, traceparent: acceptance.traceparent, eventIds: [event.eventId] });
         }
         if (acceptance.idempotency) completeIdempotencyKey(db, acceptance.idempotency, now);
+      }
+      for (const { customerId, traceparent, eventIds } of messages.values()) {
+        for (const message of eventGroupMessages(customerId, eventIds, { traceparent })) enqueue('events', message, now);
       }
     });
     const signals = topicSignalsFor(db);
