@@ -159,7 +159,7 @@ async function sendToSubscription(deps: DelivererDeps, subscription: Subscriptio
           await renewal.stop();
         }
       },
-      { isFailure: (r) => r !== 'not-claimed' && countsAgainstOrigin(outcomeOf(r.response)) },
+      { isFailure: (r) => r !== 'not-claimed' && countsAgainstOrigin(outcomeOf(r.response)), sentNothing: (r) => r === 'not-claimed' },
     );
   } catch (error) {
     if (error instanceof CircuitOpenError) {

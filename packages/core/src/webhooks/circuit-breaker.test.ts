@@ -98,6 +98,21 @@ describe('circuit breakers per origin', () => {
     assert.deepEqual(transitions.map(([, s]) => s), ['open', 'half-open', 'closed']);
   });
 
+  it('a half-open probe that sent nothing (it lost the attempt claim) leaves the circuit half-open, and the next request probes', async () => {
+    await open();
+    await afterReset();
+    const none = await breakers.run(ORIGIN, async () => 'not-claimed' as const, { sentNothing: (r) => r === 'not-claimed' });
+    assert.equal(none, 'not-claimed');
+    assert.equal(breakers.state(ORIGIN), 'half-open', 'not closed without a real request');
+    assert.equal(breakers.canRequest(ORIGIN), true, 'the probe slot is free again');
+    await failOnce();
+    assert.equal(breakers.state(ORIGIN), 'open', 'the real probe failed: open again');
+    await afterReset();
+    assert.equal(await succeed(), 'ok');
+    assert.equal(breakers.state(ORIGIN), 'closed');
+    assert.deepEqual(transitions.map(([, s]) => s), ['open', 'half-open', 'open', 'half-open', 'closed']);
+  });
+
   it('starts a fresh window after a successful probe', async () => {
     await open();
     await afterReset();

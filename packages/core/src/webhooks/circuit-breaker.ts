@@ -28,6 +28,11 @@ export interface CircuitBreakerOptions {
 export interface RunOptions<T> {
   /** Counts a resolved result as a failure of the origin (a 5xx, a timeout reported as a value). */
   isFailure?: (result: T) => boolean;
+  /**
+   * A result for which `fn` sent nothing (it lost the race to claim the attempt). As a half-open
+   * probe it decides nothing: the circuit stays half-open and the next request is the probe.
+   */
+  sentNothing?: (result: T) => boolean;
 }
 
 export interface CircuitBreakers {
@@ -61,6 +66,8 @@ interface OpossumBreaker extends EventEmitter {
   readonly halfOpen: boolean;
   readonly closed: boolean;
   readonly pendingClose: boolean;
+  open(): void;
+  close(): void;
   shutdown(): void;
 }
 interface OpossumOptions {
@@ -94,6 +101,8 @@ class CountedFailure<T> {
 
 interface Entry {
   breaker: OpossumBreaker;
+  /** A half-open probe is in flight (run by us, not opossum, so one that sent nothing can give the slot back). */
+  probing: boolean;
   openedAt: number;
   lastUsedAt: number;
   inFlight: number;
@@ -137,7 +146,7 @@ export function createCircuitBreakers(options: CircuitBreakerOptions): CircuitBr
       rotateBucketController: rotator,
       name: origin,
     });
-    const entry: Entry = { breaker, openedAt: 0, lastUsedAt: Date.now(), inFlight: 0 };
+    const entry: Entry = { breaker, probing: false, openedAt: 0, lastUsedAt: Date.now(), inFlight: 0 };
     breaker.on('open', () => {
       entry.openedAt = Date.now();
       notify(origin, 'open');
@@ -178,7 +187,29 @@ export function createCircuitBreakers(options: CircuitBreakerOptions): CircuitBr
   }
 
   function admits(entry: Entry | undefined): boolean {
-    return !entry || entry.breaker.closed || entry.breaker.pendingClose;
+    return !entry || entry.breaker.closed || (entry.breaker.pendingClose && !entry.probing);
+  }
+
+  /**
+   * The half-open probe. opossum would close the circuit on any resolved call, including one that
+   * sent no request; here the result decides: a real success closes it, a failure re-opens it,
+   * and a result that sent nothing leaves it half-open with the probe slot free again.
+   */
+  async function probe<T>(entry: Entry, fn: () => Promise<T>, runOptions: RunOptions<T>): Promise<T> {
+    entry.probing = true;
+    let result: T;
+    try {
+      result = await fn();
+    } catch (error) {
+      entry.breaker.open();
+      throw error;
+    } finally {
+      entry.probing = false;
+    }
+    if (runOptions.sentNothing?.(result)) return result;
+    if (runOptions.isFailure?.(result)) entry.breaker.open();
+    else entry.breaker.close();
+    return result;
   }
 
   function waitOf(entry: Entry | undefined): number {
@@ -196,6 +227,7 @@ export function createCircuitBreakers(options: CircuitBreakerOptions): CircuitBr
       entry.lastUsedAt = Date.now();
       entry.inFlight += 1;
       try {
+        if (entry.breaker.halfOpen) return await probe(entry, fn, runOptions);
         return (await entry.breaker.fire(async () => {
           const result = await fn();
           if (isFailure?.(result)) throw new CountedFailure(result);
