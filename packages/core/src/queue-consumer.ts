@@ -20,6 +20,11 @@ export interface ConsumerOptions<T> {
   /** Long-poll wait per receive. */
   waitTimeMs?: number;
   /**
+   * Keys whose messages to leave in the queue for now (asked before each receive), where the queue
+   * can (`capabilities.skipKeys`): the handler's work for them is at its limit.
+   */
+  skipKeys?: () => readonly string[];
+  /**
    * The process's backend checks (`/ready`'s). When a handler fails because a backend is down (a
    * retryable `DependencyError`), the consumer stops receiving and probes that backend's check,
    * backing off, until it answers again; without a matching check it resumes after the pause and
@@ -63,6 +68,8 @@ const MAX_NACK_DELAY_MS = 60_000;
 const MIN_OUTAGE_PAUSE_MS = 250;
 const MAX_OUTAGE_PAUSE_MS = 5000;
 const PROBE_TIMEOUT_MS = 2000;
+/** Long-poll wait while keys are skipped. */
+const SKIPPING_WAIT_MS = 50;
 
 /**
  * A long-polling consumer that keeps up to `concurrency` messages in flight. When the queue
@@ -202,11 +209,14 @@ export function startConsumer<T>(options: ConsumerOptions<T>): Consumer {
       }
       let messages: ReceivedMessage<T>[];
       const receiveStarted = Date.now();
+      const skipKeys = options.queue.capabilities.skipKeys ? options.skipKeys?.() : undefined;
       try {
         messages = await options.queue.receive<T>(options.topic, {
           maxMessages: Math.min(options.batchSize, options.concurrency - inFlight),
           visibilityTimeoutMs: options.visibilityTimeoutMs,
-          waitTimeMs: options.waitTimeMs ?? 1000,
+          // Skipped keys may get room any moment: ask again soon rather than wait out a long poll.
+          waitTimeMs: skipKeys?.length ? Math.min(SKIPPING_WAIT_MS, options.waitTimeMs ?? 1000) : (options.waitTimeMs ?? 1000),
+          skipKeys,
         });
         backoff = 100;
       } catch (thrown) {

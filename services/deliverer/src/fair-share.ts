@@ -3,6 +3,8 @@
  * deliverer (`TRIGGERS_DELIVERER_MAX_PER_SUBSCRIPTION`, `TRIGGERS_DELIVERER_MAX_PER_ORIGIN`), so a
  * slow or batching tenant cannot take every slot and stall the others.
  *
+ * Where the queue can skip keys (SQLite), a saturated subscription's messages are not even
+ * received: they wait in the queue, visible, until the subscription has room.
  * A queue message whose subscription or origin holds its share does not wait in a slot: it is put
  * back for `deferralMs`, its turn in an estimated schedule of that key (the key's share divided by
  * its average request time gives its pace; each deferral takes the next turn). So a backlog of
@@ -52,6 +54,8 @@ export class FairShare {
   private readonly subscriptions = new Map<string, KeyState>();
   private readonly origins = new Map<string, KeyState>();
   private readonly waiters: Waiter[] = [];
+  /** Subscriptions holding their whole share now. */
+  private readonly saturated = new Set<string>();
 
   constructor(
     private readonly limits: FairShareLimits,
@@ -97,6 +101,14 @@ export class FairShare {
     return Math.round(Math.min(MAX_DEFERRAL_MS, Math.max(MIN_DEFERRAL_MS, jittered)));
   }
 
+  /**
+   * The subscriptions holding their whole share now: their messages (keyed by subscription) can
+   * stay in a queue that skips keys, instead of being received only to be put back.
+   */
+  saturatedSubscriptions(): string[] {
+    return [...this.saturated];
+  }
+
   /** Requests in flight for a subscription and for an origin (metrics and tests). */
   inFlight(workflowId: string, origin: string): { subscription: number; origin: number } {
     return { subscription: this.subscriptions.get(workflowId)?.inFlight ?? 0, origin: this.origins.get(origin)?.inFlight ?? 0 };
@@ -108,6 +120,7 @@ export class FairShare {
     if (subscription.inFlight >= this.limits.perSubscription || host.inFlight >= this.limits.perOrigin) return null;
     subscription.inFlight++;
     host.inFlight++;
+    if (subscription.inFlight >= this.limits.perSubscription) this.saturated.add(workflowId);
     const startedAt = this.now();
     let released = false;
     return {
@@ -119,6 +132,7 @@ export class FairShare {
           state.inFlight--;
           state.averageMs += AVERAGE_WEIGHT * (tookMs - state.averageMs);
         }
+        if (subscription.inFlight < this.limits.perSubscription) this.saturated.delete(workflowId);
         this.wakeWaiters();
         this.forgetIdle();
       },

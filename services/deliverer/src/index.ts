@@ -65,6 +65,8 @@ export function startDeliverer(ctx: ServiceContext): RunningDeliverer {
     batchSize: 64,
     visibilityTimeoutMs: ctx.config.queue.visibilityTimeoutMs,
     readiness: ctx.backends.readiness,
+    // `deliveries` messages are keyed by subscription: a saturated one's wait in the queue.
+    skipKeys: () => fairShare.saturatedSubscriptions(),
     handle: (message, control) =>
       processMessageSpan(
         ctx.backends.queue.kind,

@@ -26,6 +26,12 @@ export interface ReceiveOptions {
   visibilityTimeoutMs: number;
   /** Long-poll: wait up to this long for a first message. 0 returns at once. */
   waitTimeMs: number;
+  /**
+   * With `capabilities.skipKeys`: messages with one of these keys are left in the queue, visible,
+   * for a later receive (a consumer whose work for that key is at its limit takes others first).
+   * Ignored by other backends.
+   */
+  skipKeys?: readonly string[];
 }
 
 export interface QueueCapabilities {
@@ -39,6 +45,8 @@ export interface QueueCapabilities {
    * rounded up (SQS counts whole seconds: 1000). Unset: to the millisecond.
    */
   visibilityGranularityMs?: number;
+  /** `receive` honours `skipKeys`. */
+  skipKeys?: boolean;
 }
 
 export interface QueueDepth {

@@ -107,6 +107,25 @@ describe('SQLite queue', function () {
   });
 
   describe('SQLite specifics', function () {
+    it('leaves messages with a skipped key in the queue, visible, and hands out the others', async function () {
+      const queue = createSqliteQueue(await databases.open(), { maxReceives: 3, pollIntervalMs: 5 });
+      await queue.sendBatch('deliveries', [
+        { body: 'a1', key: 'busy' },
+        { body: 'a2', key: 'busy' },
+        { body: 'b1', key: 'idle' },
+        { body: 'n1' },
+      ]);
+      const first = await queue.receive('deliveries', { maxMessages: 10, visibilityTimeoutMs: 30_000, waitTimeMs: 0, skipKeys: ['busy'] });
+      assert.deepEqual(first.map((m) => m.body).sort(), ['b1', 'n1']);
+      const started = Date.now();
+      assert.deepEqual(await queue.receive('deliveries', { maxMessages: 10, visibilityTimeoutMs: 30_000, waitTimeMs: 100, skipKeys: ['busy'] }), []);
+      assert.ok(Date.now() - started >= 90, 'waited out its poll instead of spinning on the skipped due messages');
+      assert.equal((await queue.depth('deliveries')).visible, 2);
+      const later = await queue.receive('deliveries', { maxMessages: 10, visibilityTimeoutMs: 30_000, waitTimeMs: 0 });
+      assert.deepEqual(later.map((m) => m.body).sort(), ['a1', 'a2']);
+      assert.ok(later.every((m) => m.receiveCount === 1), 'skipping is not a receive');
+    });
+
     it('restores synchronous=FULL after the receipts, acks and nacks it writes without their own fsync', async function () {
       const db = await databases.open(undefined, 'full');
       const queue = createSqliteQueue(db, { maxReceives: 3 });

@@ -82,7 +82,7 @@ function receiptId(receipt: string): number | null {
  */
 export class SqliteQueue implements Queue {
   readonly kind = 'sqlite';
-  readonly capabilities: QueueCapabilities = { maxNativeDelayMs: Number.MAX_SAFE_INTEGER, deadLetter: true, exactDepth: true };
+  readonly capabilities: QueueCapabilities = { maxNativeDelayMs: Number.MAX_SAFE_INTEGER, deadLetter: true, exactDepth: true, skipKeys: true };
 
   private readonly maxReceives: number;
   private readonly pollIntervalMs: number;
@@ -92,6 +92,7 @@ export class SqliteQueue implements Queue {
   private readonly enqueueAll: (topic: Topic, messages: OutgoingMessage[], now: number) => void;
   private readonly selectNextVisibleAt: Statement<[Topic], { next: number | null }>;
   private readonly selectVisible: Statement<[Topic, number, number], MessageRow>;
+  private readonly selectVisibleSkipping: Statement<[Topic, number, string, number], MessageRow>;
   private readonly markReceived: Statement<[string, number, string, number]>;
   private readonly markDeadLettered: Statement<[number, string, number]>;
   private readonly claim: (topic: Topic, options: ReceiveOptions, now: number) => ReceivedMessage[];
@@ -136,13 +137,21 @@ export class SqliteQueue implements Queue {
       SELECT id, body, receive_count, enqueued_at FROM queue_messages INDEXED BY queue_messages_ready_idx
        WHERE topic = ? AND dead_lettered_at IS NULL AND visible_at <= ?
        ORDER BY visible_at, id LIMIT ?`);
+    // Skipped keys' rows are read and passed over: a backlog of one key costs a scan, not a receive each.
+    this.selectVisibleSkipping = db.prepare(`
+      SELECT id, body, receive_count, enqueued_at FROM queue_messages INDEXED BY queue_messages_ready_idx
+       WHERE topic = ? AND dead_lettered_at IS NULL AND visible_at <= ?
+         AND (message_key IS NULL OR message_key NOT IN (SELECT value FROM json_each(?)))
+       ORDER BY visible_at, id LIMIT ?`);
     this.markReceived = db.prepare('UPDATE queue_messages SET receipt = ?, visible_at = ?, receive_count = receive_count + 1, owner = ? WHERE id = ?');
     this.markDeadLettered = db.prepare('UPDATE queue_messages SET dead_lettered_at = ?, receipt = ?, owner = NULL WHERE id = ?');
     const claim = db.transaction((topic: Topic, options: ReceiveOptions, now: number) => {
       const received: ReceivedMessage[] = [];
       const invisibleUntil = now + Math.max(0, options.visibilityTimeoutMs);
+      const skip = options.skipKeys && options.skipKeys.length > 0 ? JSON.stringify(options.skipKeys) : null;
       while (received.length < options.maxMessages) {
-        const rows = this.selectVisible.all(topic, now, options.maxMessages - received.length);
+        const limit = options.maxMessages - received.length;
+        const rows = skip === null ? this.selectVisible.all(topic, now, limit) : this.selectVisibleSkipping.all(topic, now, skip, limit);
         if (rows.length === 0) break;
         for (const row of rows) {
           if (row.receive_count >= this.maxReceives) {
@@ -224,15 +233,19 @@ export class SqliteQueue implements Queue {
       const now = this.clock.now();
       // A plain read first: an idle poll must not take the write lock that ingest needs.
       const next = withSqlite('polling a topic', () => this.selectNextVisibleAt.get(topic))?.next ?? null;
+      let onlySkipped = false;
       if (next !== null && next <= now && options.maxMessages > 0) {
         const received = withSqlite('receiving messages', () => this.claim(topic, options, now));
         if (received.length > 0) return received as ReceivedMessage<T>[];
-        continue; // everything due was dead-lettered; look again
+        // Nothing claimed: everything due was dead-lettered (look again), or has a skipped key.
+        if (!options.skipKeys?.length) continue;
+        onlySkipped = true;
       }
       const remaining = deadline - Date.now();
       if (remaining <= 0) return [];
       let waitMs = Math.min(remaining, this.pollIntervalMs);
-      if (next !== null) waitMs = Math.min(waitMs, Math.max(1, next - now));
+      // What is due has skipped keys: wait for a send or the poll, not for a due time already past.
+      if (next !== null && !onlySkipped) waitMs = Math.min(waitMs, Math.max(1, next - now));
       await this.signals.wait(topic, waitMs);
     }
   }
