@@ -242,6 +242,53 @@ describe('Demo back end (/demo/*)', () => {
     assertProblem(await demo('POST', '/demo/selectors/test', { event_selector: { type: 'event_type', value: 'a' }, payload: [] }), 400, 'invalid_request');
   });
 
+  it('the selector tester gives the matcher\'s answer for every payload: __proto__ keys, numbers beyond a double, duplicate keys', async () => {
+    // [selector, payload text]: each is tested by the tester and by the real pipeline (a
+    // subscription with the selector, the payload posted, the event ends delivered or unmatched).
+    const cases: [unknown, string][] = [
+      [{ type: 'custom', function: { field: '__proto__.tier', operator: 'equals', value: 'gold' } }, '{"event_type":"t","__proto__":{"tier":"gold"}}'],
+      [{ type: 'jsonpath', expression: "$['__proto__'].tier == 'gold'" }, '{"event_type":"t","__proto__":{"tier":"gold"}}'],
+      [{ type: 'custom', function: { field: '__proto__', operator: 'not_exists' } }, '{"event_type":"t","__proto__":{}}'],
+      [{ type: 'jsonpath', expression: '$.n > 12345678901234567000' }, '{"event_type":"t","n":12345678901234567890}'],
+      [{ type: 'jsonpath', expression: '$.n == 12345678901234567000' }, '{"event_type":"t","n":12345678901234567890}'],
+      [{ type: 'custom', function: { field: 'n', operator: 'less_than', value: -9007199254740992 } }, '{"event_type":"t","n":-9007199254740993}'],
+      [{ type: 'jsonpath', expression: '$.k == 2' }, '{"event_type":"t","k":1,"k":2}'],
+      [{ type: 'event_type', value: 't' }, '{"event_type":"other"}'],
+    ];
+    const answers: { tester: boolean; matcher: boolean }[] = [];
+    for (const [selector, payload] of cases) {
+      const tested = await server.request('POST', '/demo/selectors/test', {
+        body: `{"event_selector":${JSON.stringify(selector)},"payload":${payload}}`,
+        headers: { 'content-type': 'application/json' },
+      });
+      assert.equal(tested.status, 200, tested.text);
+      assert.equal(tested.body.valid, true, tested.text);
+
+      const { apiKey } = await server.createCustomer();
+      const hook = await startWebhookReceiver();
+      try {
+        const subscription = await server.request('POST', '/api/v1/subscriptions', { apiKey, json: { event_selector: selector, webhook_url: hook.url() } });
+        assert.equal(subscription.status, 201, subscription.text);
+        const posted = await server.request('POST', '/api/v1/events', { apiKey, body: `{"payload":${payload}}`, headers: { 'content-type': 'application/json' } });
+        assert.equal(posted.status, 202, posted.text);
+        let status = 'pending';
+        await waitUntil(
+          async () => {
+            status = (await server.request('GET', `/api/v1/events/${posted.body.event_id}`, { apiKey })).body.status;
+            return status !== 'pending';
+          },
+          { timeoutMs: 10_000, what: `the event for ${payload} to settle` },
+        );
+        answers.push({ tester: tested.body.matches, matcher: status === 'delivered' });
+      } finally {
+        await hook.close();
+      }
+    }
+    assert.deepEqual(answers.map((a) => a.tester), answers.map((a) => a.matcher), JSON.stringify(answers));
+    // And the answers are the right ones (a tester and a matcher both wrong would agree too).
+    assert.deepEqual(answers.map((a) => a.matcher), [true, true, false, true, false, true, true, false]);
+  });
+
   it('submits a burst through the batch endpoint and counts it in the stats', async () => {
     const burst = await demo('POST', '/demo/burst', { count: 5 });
     assert.equal(burst.status, 202, burst.text);

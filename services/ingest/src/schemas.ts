@@ -16,7 +16,7 @@ export const PAYLOAD_TOO_DEEP = `must not nest objects and arrays more than ${MA
 export const payloadSchema = z
   .record(z.string(), z.unknown())
   .meta({
-    description: `Any JSON object, nested at most ${MAX_PAYLOAD_DEPTH} levels deep. \`event_type\` (string) is the conventional type used by selectors and inbox filters.`,
+    description: `Any JSON object, nested at most ${MAX_PAYLOAD_DEPTH} levels deep. \`event_type\` (string) is the conventional type used by selectors and inbox filters. Kept as the JSON text sent and served as it (reads, stream, webhooks): numbers beyond a double are never rounded; only whitespace between tokens is dropped.`,
     example: { event_type: 'order.created', order_id: '12345', amount: 99.99 },
   });
 

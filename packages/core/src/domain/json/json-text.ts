@@ -29,30 +29,40 @@ export class JsonText<T = unknown> {
 
   /** Only `stringifyJson` may serialise a JsonText: a plain JSON.stringify would lose its text. */
   toJSON(): string {
-    if (collecting === null) throw new Error('A JsonText must be serialised with stringifyJson');
-    collecting.push(this.text);
-    return PLACEHOLDER;
+    if (state.collecting === null) throw new Error('A JsonText must be serialised with stringifyJson');
+    state.collecting.push(this.text);
+    return state.placeholder;
   }
 }
 
-/** Stands for a JsonText in JSON.stringify's output; the random part keeps it from any real string. */
-const PLACEHOLDER = `json-text:${randomUUID()}`;
-const QUOTED_PLACEHOLDER = JSON.stringify(PLACEHOLDER);
-let collecting: string[] | null = null;
+interface SerialisationState {
+  /** Stands for a JsonText in JSON.stringify's output; the random part keeps it from any real string. */
+  readonly placeholder: string;
+  /** The texts of the JsonTexts met by the JSON.stringify running now, in order; null outside stringifyJson. */
+  collecting: string[] | null;
+}
+
+// Shared through the global object: under tsx a process can load this module twice (its CommonJS
+// and ESM copies), and a JsonText made by one copy may be written out by the other's stringifyJson.
+const STATE_KEY = Symbol.for('triggers.stringifyJson');
+const state: SerialisationState = ((globalThis as Record<symbol, unknown>)[STATE_KEY] ??= {
+  placeholder: `json-text:${randomUUID()}`,
+  collecting: null,
+}) as SerialisationState;
 
 /** JSON.stringify, with every JsonText inside `value` written as its text. */
 export function stringifyJson(value: unknown): string {
-  const outer = collecting;
+  const outer = state.collecting;
   const texts: string[] = [];
-  collecting = texts;
+  state.collecting = texts;
   let json: string;
   try {
     json = JSON.stringify(value);
   } finally {
-    collecting = outer;
+    state.collecting = outer;
   }
   if (texts.length === 0) return json;
-  const parts = json.split(QUOTED_PLACEHOLDER);
+  const parts = json.split(JSON.stringify(state.placeholder));
   let result = parts[0];
   for (let i = 0; i < texts.length; i++) result += texts[i] + parts[i + 1];
   return result;
