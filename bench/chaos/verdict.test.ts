@@ -73,24 +73,26 @@ describe('chaos drill verdict', () => {
     assert.equal(v.duplicateRate, 0.5);
   });
 
-  it('a failed event is within the rules after maxAttempts failed attempts, outside them after fewer or after a 2xx the deliverer could have read', () => {
+  it('a failed event is within the rules after maxAttempts failed attempts, outside them after fewer or after a 2xx the deliverer could have read (not one it timed out on)', () => {
     const failedAfter = (n: number) => Array.from({ length: n }, (_, i) => ({ attempt: i + 1, status: 'failed', status_code: 500 }));
     const v = assess(
       input({
-        acked: ['ok', 'short', 'answered', 'cut'].map((id) => ({ id, customer: 0, ackedAt: T0 })),
+        acked: ['ok', 'short', 'answered', 'cut', 'timed-out'].map((id) => ({ id, customer: 0, ackedAt: T0 })),
         receiverOf: () => 'flaky',
-        receipts: [receipt('flaky', 'w-answered', 'answered', T0 + 100), receipt('flaky', 'w-cut', 'cut', T0 + 5000)],
-        statuses: new Map(['ok', 'short', 'answered', 'cut'].map((id) => [id, 'failed'])),
+        receipts: [receipt('flaky', 'w-answered', 'answered', T0 + 100), receipt('flaky', 'w-cut', 'cut', T0 + 5000), receipt('flaky', 'w-timed-out', 'timed-out', T0 + 100)],
+        statuses: new Map(['ok', 'short', 'answered', 'cut', 'timed-out'].map((id) => [id, 'failed'])),
         failedAttempts: new Map([
           ['ok', failedAfter(3)],
           ['short', failedAfter(2)],
           ['answered', failedAfter(3)],
           ['cut', failedAfter(3)],
+          // The deliverer gave up waiting for the answer the receiver sent: no status recorded.
+          ['timed-out', [{ attempt: 1, status: 'failed', status_code: null }, ...failedAfter(3).slice(1)]],
         ]),
         faults: [{ kind: 'network-cut', target: 'flaky receiver', startedAt: T0 + 4800, backAt: T0 + 9000 }],
       }),
     );
-    assert.equal(v.failed, 4);
+    assert.equal(v.failed, 5);
     assert.equal(v.lost, 0);
     assert.equal(v.failedOutsideRules, 2);
     assert.deepEqual(v.failedOutsideRulesSample, ['short (2 of 3 attempts)', 'answered (its flaky receiver answered 2xx)']);

@@ -7,8 +7,9 @@
  *   up waiting, `unmatched` (every customer's subscription matches all its events), or
  *   `delivered` although its receiver never answered it 2xx.
  * - **failed outside the rules**: `failed` although the receiver answered it 2xx (except where
- *   that answer could not reach the deliverer: during a cut of its network, or just before the
- *   deliverer was killed), or with fewer than `maxAttempts` attempts and no final 4xx.
+ *   that answer could not reach the deliverer: during a cut of its network, just before the
+ *   deliverer was killed, or an attempt that recorded no status: a timeout or dropped connection),
+ *   or with fewer than `maxAttempts` attempts and no final 4xx.
  * - **duplicates**: a `webhook-id` answered 2xx more than once (at-least-once delivery after a
  *   kill between the receiver's answer and the recorded success); the rate is per delivered
  *   webhook-id.
@@ -156,8 +157,11 @@ export function assess(input: VerdictInput): Verdict {
       const attempts = input.failedAttempts.get(event.id) ?? [];
       const lastAttempt = Math.max(0, ...attempts.map((a) => a.attempt));
       const finalClientError = attempts.some((a) => a.status_code !== null && a.status_code >= 400 && a.status_code < 500 && a.status_code !== 408 && a.status_code !== 429);
+      // A 2xx the deliverer never read (its attempt ended in a timeout or a dropped connection:
+      // no status recorded) is within the rules; one per such attempt.
+      const unreadAttempts = attempts.filter((a) => a.status_code === null).length;
       const why =
-        okUnread.length > 0
+        okUnread.length > unreadAttempts
           ? `its ${kind} receiver answered 2xx`
           : attempts.some((a) => a.status === 'succeeded')
             ? 'an attempt succeeded'
