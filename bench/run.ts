@@ -50,6 +50,11 @@ const HELP = `Usage: npm run bench -- [flags]
   --delivery-max-events N  delivery-throughput: stop pre-loading after N events (default 400000)
   --delivery-preload S  delivery-throughput: stop pre-loading after S s (default 60)
   --delivery-batch N    delivery-throughput: events per pre-load batch request (default 100)
+  --memory-events N     memory: events stored before the load (default 1000000)
+  --memory-burst-s S    memory: seconds of the burst (default 60) …
+  --memory-burst-rate N …at this many events/s offered (default 5000)
+  --memory-soak-s S     memory: seconds of the soak (default 600) …
+  --memory-soak-rate N  …at this many events/s offered (default 1000)
   --delivery-connections N  delivery-throughput: connections of the bare undici client (default:
                         the most the deliverer had open to the receiver during the run)
   --steady-rate N       steady: events/s posted open-loop, every one matched (default 5000)
@@ -99,6 +104,11 @@ const { values: flags } = parseArgs({
     'delivery-max-events': { type: 'string', default: '400000' },
     'delivery-preload': { type: 'string', default: '60' },
     'delivery-batch': { type: 'string', default: '100' },
+    'memory-events': { type: 'string', default: '1000000' },
+    'memory-burst-s': { type: 'string', default: '60' },
+    'memory-burst-rate': { type: 'string', default: '5000' },
+    'memory-soak-s': { type: 'string', default: '600' },
+    'memory-soak-rate': { type: 'string', default: '1000' },
     'delivery-connections': { type: 'string' },
     'steady-rate': { type: 'string', default: '5000' },
     'steady-duration': { type: 'string', default: '60' },
@@ -158,6 +168,11 @@ const settings: BenchSettings = {
   deliveryMaxEvents: Math.floor(num('delivery-max-events', flags['delivery-max-events']!, 1)),
   deliveryPreloadS: num('delivery-preload', flags['delivery-preload']!, 1),
   deliveryBatch: Math.floor(num('delivery-batch', flags['delivery-batch']!, 1, MAX_BATCH)),
+  memoryEvents: Math.floor(num('memory-events', flags['memory-events']!, 1)),
+  memoryBurstS: num('memory-burst-s', flags['memory-burst-s']!, 1),
+  memoryBurstRate: num('memory-burst-rate', flags['memory-burst-rate']!, 1, 100_000),
+  memorySoakS: num('memory-soak-s', flags['memory-soak-s']!, 1),
+  memorySoakRate: num('memory-soak-rate', flags['memory-soak-rate']!, 1, 100_000),
   deliveryConnections: flags['delivery-connections'] !== undefined ? Math.floor(num('delivery-connections', flags['delivery-connections'], 1, 10_000)) : undefined,
   steadyRate: num('steady-rate', flags['steady-rate']!, 1, 100_000),
   steadyDurationS: num('steady-duration', flags['steady-duration']!, 1),

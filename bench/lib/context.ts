@@ -26,6 +26,11 @@ export interface BenchSettings {
   deliveryMaxEvents: number;
   deliveryPreloadS: number;
   deliveryBatch: number;
+  memoryEvents: number;
+  memoryBurstS: number;
+  memoryBurstRate: number;
+  memorySoakS: number;
+  memorySoakRate: number;
   deliveryConnections: number | undefined;
   steadyRate: number;
   steadyDurationS: number;

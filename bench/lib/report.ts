@@ -11,6 +11,8 @@ import type { TracedIngestResult } from '../scenarios/ingest-traced.ts';
 import type { DeliveryLatencyResult } from '../scenarios/delivery-latency.ts';
 import type { DeliveryThroughputReport } from '../scenarios/delivery-throughput.ts';
 import type { SteadyResult } from '../scenarios/steady.ts';
+import type { ScaleOutResult } from '../scenarios/scale-out.ts';
+import type { MemoryResult } from '../scenarios/memory.ts';
 
 /** What each scenario that ran (and did not fail) measured, by scenario name. */
 export interface ScenarioResults {
@@ -22,6 +24,8 @@ export interface ScenarioResults {
   'delivery-latency'?: DeliveryLatencyResult;
   'delivery-throughput'?: DeliveryThroughputReport;
   steady?: SteadyResult;
+  'scale-out'?: ScaleOutResult;
+  memory?: MemoryResult;
 }
 
 export interface TargetCheck {
@@ -222,6 +226,8 @@ export function formatReport(
     if ((r.cpuCores.other ?? 0) > 0.25) out.push('WARNING: other processes used CPU during the steady run: the figures are disturbed.');
     out.push('');
   }
+  // Scale-out (issue 13 item 4) and memory (item 5) say their own lines.
+  for (const r of [run.results['scale-out'], run.results.memory]) if (r) out.push(...r.summary, '');
 
   // Targets.
   const targets: TargetCheck[] = [];
@@ -270,6 +276,7 @@ export function formatReport(
       pass: steady.missing === 0 && steady.errors === 0,
     });
   }
+  for (const r of [run.results['scale-out'], run.results.memory]) if (r) targets.push(...r.targets);
   if (targets.length) {
     out.push(table(['target', 'measured', 'result'], targets.map((t) => [t.target, t.measured, t.pass === null ? 'n/a' : t.pass ? 'PASS' : 'FAIL'])));
     out.push('');

@@ -8,6 +8,8 @@ import { runBare } from './bare.ts';
 import { runInbox } from './inbox.ts';
 import { runDeliveryLatency } from './delivery-latency.ts';
 import { runDeliveryThroughput } from './delivery-throughput.ts';
+import { runScaleOut } from './scale-out.ts';
+import { runMemory } from './memory.ts';
 import { runSteady } from './steady.ts';
 
 export const SCENARIOS = {
@@ -18,6 +20,8 @@ export const SCENARIOS = {
   inbox: runInbox,
   'delivery-latency': runDeliveryLatency,
   'delivery-throughput': runDeliveryThroughput,
+  'scale-out': runScaleOut,
+  memory: runMemory,
   steady: runSteady,
 } satisfies Record<string, (ctx: BenchContext) => Promise<ServerRun<unknown>>>;
 
