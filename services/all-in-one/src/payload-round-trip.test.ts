@@ -3,6 +3,7 @@ import { startTestServer, type TestServer } from './test-server.ts';
 import {
   DYNAMODB,
   POSTGRES,
+  REDIS,
   assertProblem,
   createSubscription,
   prepareBackends,
@@ -58,13 +59,19 @@ for (const store of STORES) {
   describe(`exact payloads on the ${store.name} event store`, function () {
     this.timeout(120_000);
     const engine = store.engine ? requireEngine(store.engine) : undefined;
+    // A shared event store needs the shared cache (config.ts refuses the memory cache with it).
+    const redis = store.engine ? requireEngine(REDIS) : undefined;
     let server: TestServer;
     let prepared: PreparedBackends | undefined;
     const receivers: WebhookReceiver[] = [];
 
     before(async () => {
-      if (engine && store.eventStore && store.choice) {
-        prepared = await prepareBackends({ eventStore: store.eventStore, metadataStore: 'sqlite', queue: 'sqlite', cache: 'memory' }, store.choice(engine.address), 'payload');
+      if (engine && redis && store.eventStore && store.choice) {
+        prepared = await prepareBackends(
+          { eventStore: store.eventStore, metadataStore: 'sqlite', queue: 'sqlite', cache: 'redis' },
+          { ...store.choice(engine.address), redisUrl: redis.address },
+          'payload',
+        );
       }
       server = await startTestServer({ ...(prepared?.env ?? {}), TRIGGERS_RETRY_BASE_MS: '100' });
     });
