@@ -12,6 +12,7 @@ import type { MailOutbox, Mailer } from './ports/mailer.ts';
 import type { DemoStore } from './ports/demo-store.ts';
 import { DependencyError } from './errors.ts';
 import { openSqliteBackends, type SqliteBackends } from './backends/sqlite/index.ts';
+import { checkFreeSpace } from './backends/sqlite/storage.ts';
 import { createMemoryRateLimiter } from './backends/memory/rate-limiter.ts';
 import { DualWriteEventAcceptor } from './backends/dual-write-acceptor.ts';
 import { SqliteDemoStore } from './backends/sqlite/demo-store.ts';
@@ -96,7 +97,11 @@ class Engines {
         clock: this.options.clock,
       });
       this.sqliteOpened = true;
-      return { engine: sqlite, ping: () => sqlite.eventStore.ping() };
+      const ping = async () => {
+        await sqlite.eventStore.ping();
+        await checkFreeSpace(this.config.dataDir);
+      };
+      return { engine: sqlite, ping };
     });
   }
 

@@ -62,11 +62,14 @@ export class TriggersError extends Error {
 export class DependencyError extends Error {
   readonly backend: string;
   readonly retryable: boolean;
-  constructor(backend: string, message: string, options: { cause?: unknown; retryable?: boolean } = {}) {
+  /** `storage_full`: the backend's disk is full (SQLITE_FULL); said in the 503 and on `/ready`. */
+  readonly reason: 'storage_full' | undefined;
+  constructor(backend: string, message: string, options: { cause?: unknown; retryable?: boolean; reason?: 'storage_full' } = {}) {
     super(`${backend}: ${message}`, { cause: options.cause });
     this.name = 'DependencyError';
     this.backend = backend;
     this.retryable = options.retryable ?? true;
+    this.reason = options.reason;
   }
 }
 
@@ -79,7 +82,11 @@ export function coerceError(thrown: unknown): Error {
 export function toTriggersError(thrown: unknown): TriggersError {
   if (thrown instanceof TriggersError) return thrown;
   if (thrown instanceof DependencyError) {
-    return new TriggersError('unavailable', { detail: 'A backend is unavailable; nothing was accepted. Retry later.', cause: thrown });
+    const detail =
+      thrown.reason === 'storage_full'
+        ? "The server's storage is full; nothing was accepted. Retry later."
+        : 'A backend is unavailable; nothing was accepted. Retry later.';
+    return new TriggersError('unavailable', { detail, cause: thrown });
   }
   return new TriggersError('internal_error', { detail: 'An unexpected error occurred.', cause: coerceError(thrown) });
 }

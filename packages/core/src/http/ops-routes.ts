@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { register } from 'prom-client';
 import { defineRoute, type AnyRoute } from './route.ts';
 import type { ReadinessCheck } from '../backends.ts';
-import { coerceError } from '../errors.ts';
+import { DependencyError, coerceError } from '../errors.ts';
 
 const READY_TIMEOUT_MS = 2000;
 
@@ -18,6 +18,7 @@ async function runCheck(check: ReadinessCheck): Promise<{ name: string; ok: bool
     return { name: check.name, ok: true };
   } catch (error) {
     // The backend's own message names the engine, never a host or credential: adapters wrap errors.
+    if (error instanceof DependencyError && error.reason === 'storage_full') return { name: check.name, ok: false, error: 'storage full' };
     return { name: check.name, ok: false, error: coerceError(error).name === 'DependencyError' ? 'unreachable' : 'failed' };
   } finally {
     clearTimeout(timer);

@@ -12,6 +12,8 @@ export function toSqliteDependencyError(thrown: unknown, action: string): Error 
   return new DependencyError('sqlite', `${action} failed${codeText ? ` (${codeText})` : ''}: ${error.message}`, {
     cause: error,
     retryable: codeText !== undefined && RETRYABLE_CODES.test(codeText),
+    // The disk (or its quota) is full: the transaction was rolled back; it succeeds once space returns.
+    reason: codeText === 'SQLITE_FULL' || (error as NodeJS.ErrnoException).code === 'ENOSPC' ? 'storage_full' : undefined,
   });
 }
 
