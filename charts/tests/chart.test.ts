@@ -7,8 +7,8 @@ import path from 'node:path';
 import { ListQueuesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { systemClock } from '@triggers/core/domain';
 import { createBackends, createLogger, generateSecretKeyText, loadConfig, parseSecretKey, topicNames } from '@triggers/core/runtime';
-import { deleteSqsQueues } from '@triggers/core/testing';
-import { SQS, requireEngine } from '@triggers/testkit';
+import { deleteDynamoDbTable, deleteSqsQueues } from '@triggers/core/testing';
+import { DYNAMODB, POSTGRES, SQS, requireEngine } from '@triggers/testkit';
 import { CHART_DIR, VALUES_FILES, helmTemplate, helmTemplateRaw, requireHelm, runTool, type KubeObject } from './lib/kube.ts';
 import { containers, kinds, matchesSelector, named, ofKind, podTemplates, roleOf, routeOf } from './lib/objects.ts';
 import { repoPath } from './lib/repo.ts';
@@ -147,13 +147,29 @@ describe('chart: helm lint and helm template', function () {
 
   describe('SQS queue names against the real adapter', () => {
     const sqs = requireEngine(SQS);
+    // The chart's AWS combination: config.ts refuses an SQS queue beside stores in the data folder.
+    const postgres = requireEngine(POSTGRES);
+    const dynamodb = requireEngine(DYNAMODB);
 
     it('the queues KEDA polls are the ones the SQS adapter creates for the same prefix', async function () {
       this.timeout(60_000);
       const prefix = `chart-keda-${Date.now().toString(36)}`;
       const dataDir = await fsp.mkdtemp(path.join(os.tmpdir(), 'triggers-chart-sqs-'));
-      const config = loadConfig({ TRIGGERS_QUEUE: 'sqs', TRIGGERS_SQS_ENDPOINT: sqs.address, TRIGGERS_SQS_QUEUE_PREFIX: prefix, TRIGGERS_DATA_DIR: dataDir });
-      const backends = await createBackends(config, { clock: systemClock, log: createLogger({ level: 'silent', service: 'chart-test' }) });
+      const config = loadConfig({
+        TRIGGERS_QUEUE: 'sqs',
+        TRIGGERS_SQS_ENDPOINT: sqs.address,
+        TRIGGERS_SQS_QUEUE_PREFIX: prefix,
+        TRIGGERS_EVENT_STORE: 'dynamodb',
+        TRIGGERS_DYNAMODB_ENDPOINT: dynamodb.address,
+        TRIGGERS_DYNAMODB_TABLE: prefix,
+        TRIGGERS_METADATA_STORE: 'postgres',
+        TRIGGERS_POSTGRES_URL: postgres.address,
+        TRIGGERS_SECRET_KEY: generateSecretKeyText(),
+        TRIGGERS_CACHE: 'redis',
+        TRIGGERS_REDIS_URL: 'redis://127.0.0.1:1', // never opened: needs.cache is false
+        TRIGGERS_DATA_DIR: dataDir,
+      });
+      const backends = await createBackends(config, { clock: systemClock, log: createLogger({ level: 'silent', service: 'chart-test' }), needs: { cache: false } });
       const client = new SQSClient({ endpoint: sqs.address, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
       try {
         const { QueueUrls = [] } = await client.send(new ListQueuesCommand({ QueueNamePrefix: prefix }));
@@ -166,6 +182,7 @@ describe('chart: helm lint and helm template', function () {
         client.destroy();
         await backends.close();
         await deleteSqsQueues(sqs.address, prefix);
+        await deleteDynamoDbTable(dynamodb.address, prefix);
         await fsp.rm(dataDir, { recursive: true, force: true });
       }
     });
