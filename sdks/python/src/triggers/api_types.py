@@ -32,7 +32,7 @@ class Problem(TypedDict):
 
 # POST /api/v1/events: the request body
 class SendEventBody(TypedDict):
-    #: Any JSON object, nested at most 128 levels deep. `event_type` (string) is the conventional type used by selectors and inbox filters.
+    #: Any JSON object, nested at most 128 levels deep. `event_type` (string) is the conventional type used by selectors and inbox filters. Kept as the JSON text sent and served as it (reads, stream, webhooks): numbers beyond a double are never rounded; only whitespace between tokens is dropped.
     payload: Dict[str, Any]
 
 
