@@ -13,6 +13,12 @@ const targets = specs.length > 0 ? specs : ['packages/*/src/**/*.test.ts', 'serv
 const result = spawnSync(
   process.execPath,
   [
+    // Node 20.19+ can require() ES modules, and then mocha require()s each spec file: tsx compiles
+    // it to CommonJS, while the code it loads with import() comes in as ES modules, so one process
+    // held two copies of a module (two ExactNumber classes, two serialiser states). Without
+    // require(esm), mocha import()s the specs and every module is loaded once, as ESM, the way
+    // `npm start` loads them. packages/testkit/src/single-module-copy.test.ts checks it.
+    '--no-experimental-require-module',
     '--import',
     'tsx',
     path.join(root, 'node_modules/mocha/bin/mocha.js'),

@@ -4,19 +4,7 @@
  * written); the others — `12345678901234567890`, `-9007199254740993`, `1e999`, `1e-400` — are
  * ExactNumbers, which keep their text and compare exactly against any other number.
  */
-const EXACT_NUMBER = Symbol.for('triggers.ExactNumber');
-
 export class ExactNumber {
-  /**
-   * `instanceof` by brand, not by class: under tsx a process can load this module twice (its
-   * CommonJS and ESM copies, e.g. a backend imported lazily from code that was required), and an
-   * ExactNumber made by one copy must still be one to the other.
-   */
-  static [Symbol.hasInstance](value: unknown): boolean {
-    return typeof value === 'object' && value !== null && EXACT_NUMBER in value;
-  }
-
-  readonly [EXACT_NUMBER] = true;
   /** The number as written in the JSON text. */
   readonly #text: string;
   #decimal: Decimal | undefined;

@@ -42,13 +42,7 @@ interface SerialisationState {
   collecting: string[] | null;
 }
 
-// Shared through the global object: under tsx a process can load this module twice (its CommonJS
-// and ESM copies), and a JsonText made by one copy may be written out by the other's stringifyJson.
-const STATE_KEY = Symbol.for('triggers.stringifyJson');
-const state: SerialisationState = ((globalThis as Record<symbol, unknown>)[STATE_KEY] ??= {
-  placeholder: `json-text:${randomUUID()}`,
-  collecting: null,
-}) as SerialisationState;
+const state: SerialisationState = { placeholder: `json-text:${randomUUID()}`, collecting: null };
 
 /** JSON.stringify, with every JsonText inside `value` written as its text. */
 export function stringifyJson(value: unknown): string {
