@@ -44,6 +44,21 @@ make_venv() {
   fi
 }
 
+# pip_venv VENV PURPOSE PIP_ARGS...: VENV made afresh with `pip install PIP_ARGS` in it (PyPI), its
+# output in VENV.log (the last lines shown on failure). PURPOSE says what needs python3 when it is missing.
+pip_venv() {
+  local venv=$1 purpose=$2
+  shift 2
+  command -v python3 >/dev/null || { echo "python3 is missing (it runs $purpose)" >&2; exit 1; }
+  rm -rf "$venv"
+  mkdir -p "$(dirname "$venv")"
+  local log="$venv.log"
+  : >"$log"
+  make_venv "$venv" "$log"
+  "$venv/bin/pip" install -q --disable-pip-version-check "$@" >>"$log" 2>&1 \
+    || { tail -n 40 "$log" >&2; exit 1; }
+}
+
 # maven_fetch CACHE MAIN_CLASS GROUP:ARTIFACT:VERSION...: the artifacts and their runtime
 # dependencies from Maven Central into CACHE/lib, once (CACHE/lib/.complete marks a finished
 # fetch). The first artifact's jar must hold MAIN_CLASS.

@@ -25,15 +25,8 @@ install() {
     && "$PYTHON" -c 'import triggers, httpx, pytest, pytest_asyncio' >/dev/null 2>&1; then
     return 0
   fi
-  command -v python3 >/dev/null || { echo "python3 is missing (it runs the Python SDK's tests)" >&2; exit 1; }
   echo "== installing sdks/python[test] (PyPI) into $VENV"
-  rm -rf "$VENV"
-  mkdir -p "$(dirname "$VENV")"
-  local log="$VENV.log"
-  : >"$log"
-  make_venv "$VENV" "$log"
-  "$VENV/bin/pip" install -q --disable-pip-version-check -e "$PROJECT[test]" >>"$log" 2>&1 \
-    || { tail -n 40 "$log" >&2; exit 1; }
+  pip_venv "$VENV" "the Python SDK's tests" -e "$PROJECT[test]"
   fingerprint >"$VENV/.complete"
   echo "== $("$PYTHON" --version) with $("$PYTHON" -m pytest --version 2>&1 | head -n 1) in $VENV"
 }

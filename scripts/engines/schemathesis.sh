@@ -20,15 +20,8 @@ install() {
   if [ -f "$VENV/.complete" ] && "$ST" --version 2>/dev/null | grep -q "$VERSION"; then
     return 0
   fi
-  command -v python3 >/dev/null || { echo "python3 is missing (it runs Schemathesis)" >&2; exit 1; }
   echo "== installing schemathesis==$VERSION (PyPI) into $VENV"
-  rm -rf "$VENV"
-  mkdir -p "$(dirname "$VENV")"
-  local log="$VENV.log"
-  : >"$log"
-  make_venv "$VENV" "$log"
-  "$VENV/bin/pip" install -q --disable-pip-version-check "schemathesis==$VERSION" >>"$log" 2>&1 \
-    || { tail -n 40 "$log" >&2; exit 1; }
+  pip_venv "$VENV" "Schemathesis" "schemathesis==$VERSION"
   touch "$VENV/.complete"
   echo "== $("$ST" --version 2>&1 | head -n 1) in $VENV"
 }
