@@ -1,6 +1,7 @@
 /** What both delivery scenarios use: the receiver process, the subscription to it, a first delivery, CPU meters. */
 import { machineBusySeconds, processCpuSeconds } from './children.ts';
 import { round } from './load.ts';
+import { runOpenLoop, type OpenLoopResult } from './open-loop.ts';
 import { DELIVERY_SELECTOR } from './payloads.ts';
 import { startReceiver, type ClockOffset, type Receiver, type ReceiverStats } from './receiver-client.ts';
 import { apiHeaders, probe } from './measure.ts';
@@ -103,4 +104,37 @@ export function cpuMeter(ctx: BenchContext, pids: Record<string, number | undefi
     const other = machine0 !== undefined && machine1 !== undefined ? round(Math.max(0, (machine1 - machine0) / seconds - known), 2) : undefined;
     return { seconds: round(seconds, 2), ...cores, loadGenerator: round(generator, 2), other } as Record<string, number | undefined>;
   };
+}
+/**
+ * Posts `total` single events to `t` open-loop at `ratePerSecond` (the bodies in turn, over the
+ * bench's connections) and keeps each 202's event id by request index (undefined: not accepted).
+ * Logs the run's error samples.
+ */
+export async function postEventsOpenLoop(
+  ctx: BenchContext,
+  t: Target,
+  bodies: readonly Buffer[],
+  ratePerSecond: number,
+  total: number,
+): Promise<{ run: OpenLoopResult; eventIds: (string | undefined)[] }> {
+  const eventIds: (string | undefined)[] = new Array(total);
+  const headers = apiHeaders(t.apiKey);
+  const run = await runOpenLoop({
+    origin: t.origin,
+    connections: ctx.settings.connections,
+    ratePerSecond,
+    total,
+    request: (i) => ({ method: 'POST', path: '/api/v1/events', headers, body: bodies[i % bodies.length] }),
+    expectStatus: 202,
+    onAccepted: (i, body) => {
+      eventIds[i] = (body as { event_id?: string } | undefined)?.event_id;
+    },
+    signal: ctx.signal,
+  });
+  return { run, eventIds };
+}
+
+/** Logs a run's error samples, indented under its scenario's lines. */
+export function logErrorSamples(ctx: BenchContext, samples: readonly string[]): void {
+  for (const e of samples) ctx.log(`    error: ${e}`);
 }

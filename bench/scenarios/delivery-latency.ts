@@ -1,10 +1,8 @@
 /** `delivery-latency`: events posted open-loop at --delivery-rate; 202 → webhook received at the receiver. */
 import { round } from '../lib/load.ts';
-import { runOpenLoop } from '../lib/open-loop.ts';
 import { deliveryEventBodies } from '../lib/payloads.ts';
 import type { ClockOffset, ReceiverStats } from '../lib/receiver-client.ts';
-import { apiHeaders } from '../lib/measure.ts';
-import { cpuMeter, createSubscription, probeDelivery, settleArrivals, withReceiver } from '../lib/delivery.ts';
+import { cpuMeter, createSubscription, logErrorSamples, postEventsOpenLoop, probeDelivery, settleArrivals, withReceiver } from '../lib/delivery.ts';
 import { withTriggersServer, type ServerRun } from '../lib/servers.ts';
 import { fmtInt, fmtMs, summarize, type LatencySummary } from '../lib/stats.ts';
 import type { BenchContext } from '../lib/context.ts';
@@ -61,8 +59,6 @@ export async function runDeliveryLatency(ctx: BenchContext): Promise<ServerRun<D
       const warmupCount = Math.round(ctx.settings.warmupS * rate);
       const measuredCount = Math.max(1, Math.round(ctx.settings.durationS * rate));
       const total = warmupCount + measuredCount;
-      const eventIds: (string | undefined)[] = new Array(total);
-      const headers = apiHeaders(t.apiKey);
       ctx.log(`  delivery-latency: ${fmtInt(rate)} events/s open-loop (fixed schedule), ${ctx.settings.warmupS} s warm-up + ${ctx.settings.durationS} s measured…`);
       let meter: ReturnType<typeof cpuMeter> | undefined;
       let fromNs = process.hrtime.bigint();
@@ -70,18 +66,7 @@ export async function runDeliveryLatency(ctx: BenchContext): Promise<ServerRun<D
         fromNs = process.hrtime.bigint();
         meter = cpuMeter(ctx, { server: t.serverPid, receiver: receiver.pid });
       }, ctx.settings.warmupS * 1000);
-      const run = await runOpenLoop({
-        origin: t.origin,
-        connections: ctx.settings.connections,
-        ratePerSecond: rate,
-        total,
-        request: (i) => ({ method: 'POST', path: '/api/v1/events', headers, body: bodies[i % bodies.length] }),
-        expectStatus: 202,
-        onAccepted: (i, body) => {
-          eventIds[i] = (body as { event_id?: string } | undefined)?.event_id;
-        },
-        signal: ctx.signal,
-      });
+      const { run, eventIds } = await postEventsOpenLoop(ctx, t, bodies, rate, total);
       clearTimeout(meterTimer);
       const cpuCores = meter ? meter() : {};
       mark(fromNs, process.hrtime.bigint());
@@ -151,7 +136,7 @@ export async function runDeliveryLatency(ctx: BenchContext): Promise<ServerRun<D
           `${fmtInt(delivered)} of ${fmtInt(accepted)} accepted delivered (${fmtInt(sent)} sent, ${missing} missing after ${settleWaitedS} s, ${late} after the window, ${stats.duplicates} duplicates)`,
       );
       ctx.log(`    clock offset receiver−client ${before.offsetMs.toFixed(3)} → ${after.offsetMs.toFixed(3)} ms (round trips ${before.rttMs.toFixed(2)} / ${after.rttMs.toFixed(2)} ms)`);
-      for (const e of run.errorSamples) ctx.log(`    error: ${e}`);
+      logErrorSamples(ctx, run.errorSamples);
       return result;
     }),
   );

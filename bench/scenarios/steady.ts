@@ -6,11 +6,10 @@
  * second of input and webhook p99 ≤ 1 s.
  */
 import { round, runLoad } from '../lib/load.ts';
-import { runOpenLoop } from '../lib/open-loop.ts';
 import { batchBody, deliveryEventBodies } from '../lib/payloads.ts';
 import type { ClockOffset, ReceiverStats } from '../lib/receiver-client.ts';
 import { apiHeaders } from '../lib/measure.ts';
-import { cpuMeter, createSubscription, probeDelivery, settleArrivals, sleep, withReceiver } from '../lib/delivery.ts';
+import { cpuMeter, createSubscription, logErrorSamples, postEventsOpenLoop, probeDelivery, settleArrivals, sleep, withReceiver } from '../lib/delivery.ts';
 import { withTriggersServer, type ServerRun, type Target } from '../lib/servers.ts';
 import { fmtInt, fmtMs, summarize, type LatencySummary } from '../lib/stats.ts';
 import type { BenchContext } from '../lib/context.ts';
@@ -94,23 +93,10 @@ export async function runSteady(ctx: BenchContext): Promise<ServerRun<SteadyResu
       const rate = ctx.settings.steadyRate;
       const durationS = ctx.settings.steadyDurationS;
       const total = Math.max(1, Math.round(durationS * rate));
-      const eventIds: (string | undefined)[] = new Array(total);
-      const headers = apiHeaders(t.apiKey);
       ctx.log(`  steady: ${fmtInt(rate)} events/s open-loop for ${durationS} s (${fmtInt(total)} events), every one matched…`);
       const meter = cpuMeter(ctx, { server: t.serverPid, receiver: receiver.pid });
       const fromNs = process.hrtime.bigint();
-      const run = await runOpenLoop({
-        origin: t.origin,
-        connections: ctx.settings.connections,
-        ratePerSecond: rate,
-        total,
-        request: (i) => ({ method: 'POST', path: '/api/v1/events', headers, body: bodies[i % bodies.length] }),
-        expectStatus: 202,
-        onAccepted: (i, body) => {
-          eventIds[i] = (body as { event_id?: string } | undefined)?.event_id;
-        },
-        signal: ctx.signal,
-      });
+      const { run, eventIds } = await postEventsOpenLoop(ctx, t, bodies, rate, total);
       const atEnd = await receiver.stats();
       const cpuCores = meter();
       mark(fromNs, process.hrtime.bigint());
@@ -172,7 +158,7 @@ export async function runSteady(ctx: BenchContext): Promise<ServerRun<SteadyResu
           `202 → webhook p50 ${fmtMs(result.webhookMs.p50)} ms, p99 ${fmtMs(result.webhookMs.p99)} ms; ${fmtInt(delivered)} of ${fmtInt(accepted)} delivered ` +
           `(${missing} missing after ${settleWaitedS} s, ${stats.duplicates} duplicates); deliveries/s per 10 s: ${deliveredPer10s.map(fmtInt).join(', ')}`,
       );
-      for (const e of run.errorSamples) ctx.log(`    error: ${e}`);
+      logErrorSamples(ctx, run.errorSamples);
       return result;
     }),
   );

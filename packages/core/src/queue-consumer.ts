@@ -68,8 +68,12 @@ const MAX_NACK_DELAY_MS = 60_000;
 const MIN_OUTAGE_PAUSE_MS = 250;
 const MAX_OUTAGE_PAUSE_MS = 5000;
 const PROBE_TIMEOUT_MS = 2000;
-/** Long-poll wait while keys are skipped. */
-const SKIPPING_WAIT_MS = 50;
+/**
+ * While keys are skipped, a receive does not wait in the queue: the consumer looks again when one
+ * of its messages finishes (a skipped key may have room now) or after this long (a message of
+ * another key may have come).
+ */
+const SKIPPING_WAIT_MS = 20;
 
 /**
  * A long-polling consumer that keeps up to `concurrency` messages in flight. When the queue
@@ -210,12 +214,13 @@ export function startConsumer<T>(options: ConsumerOptions<T>): Consumer {
       let messages: ReceivedMessage<T>[];
       const receiveStarted = Date.now();
       const skipKeys = options.queue.capabilities.skipKeys ? options.skipKeys?.() : undefined;
+      const skipping = skipKeys !== undefined && skipKeys.length > 0;
       try {
         messages = await options.queue.receive<T>(options.topic, {
           maxMessages: Math.min(options.batchSize, options.concurrency - inFlight),
           visibilityTimeoutMs: options.visibilityTimeoutMs,
-          // Skipped keys may get room any moment: ask again soon rather than wait out a long poll.
-          waitTimeMs: skipKeys?.length ? Math.min(SKIPPING_WAIT_MS, options.waitTimeMs ?? 1000) : (options.waitTimeMs ?? 1000),
+          // Skipped keys may get room any moment: no long poll (see SKIPPING_WAIT_MS).
+          waitTimeMs: skipping ? 0 : (options.waitTimeMs ?? 1000),
           skipKeys,
         });
         backoff = 100;
@@ -225,9 +230,21 @@ export function startConsumer<T>(options: ConsumerOptions<T>): Consumer {
         backoff = Math.min(MAX_RECEIVE_BACKOFF_MS, backoff * 2);
         continue;
       }
+      if (messages.length === 0 && skipping) {
+        if (inFlight > 0) await new Promise<void>((resolve) => {
+          const timer = setTimeout(wake, SKIPPING_WAIT_MS);
+          function wake() {
+            clearTimeout(timer);
+            if (wakeSlot === wake) wakeSlot = undefined;
+            resolve();
+          }
+          wakeSlot = wake;
+        });
+        else await sleep(SKIPPING_WAIT_MS);
+      }
       // A receive that returns nothing at once (a closed queue, a backend without long polling)
       // must not spin the loop.
-      if (messages.length === 0 && Date.now() - receiveStarted < 5) await sleep(50);
+      else if (messages.length === 0 && Date.now() - receiveStarted < 5) await sleep(50);
       // An embedded (synchronous) queue answers without ever leaving the microtask queue; yield to
       // the event loop so HTTP requests and ingest's group commits are not starved by consumption.
       else await new Promise<void>((resolve) => setImmediate(resolve));

@@ -87,13 +87,18 @@ export async function deliver(deps: DelivererDeps, message: DeliveryMessage, con
     return;
   }
   const origin = originOf(subscription.webhookUrl);
-  const slot = deps.fairShare.tryAcquire(subscription.workflowId, origin);
+  let slot = deps.fairShare.tryAcquire(subscription.workflowId, origin);
   if (!slot) {
-    deps.metrics.deferredByFairShare.inc(members.length);
-    annotateActiveSpan({ 'triggers.outcome': 'deferred_by_fair_share' });
-    // No due-time write: a deferral is at most a minute, far inside the sweeper's grace.
-    await putBack(deps, members, webhookId, deps.fairShare.deferralMs(subscription.workflowId, origin));
-    return;
+    const turn = deps.fairShare.waitOrDefer(subscription.workflowId, origin);
+    if ('deferMs' in turn) {
+      deps.metrics.deferredByFairShare.inc(members.length);
+      annotateActiveSpan({ 'triggers.outcome': 'deferred_by_fair_share' });
+      // No due-time write: a deferral is at most a minute, far inside the sweeper's grace.
+      await putBack(deps, members, webhookId, turn.deferMs);
+      return;
+    }
+    // Its turn is a few milliseconds away: wait for it here rather than go round the queue.
+    slot = await turn.slot;
   }
   try {
     await sendToSubscription(deps, subscription, members, webhookId);

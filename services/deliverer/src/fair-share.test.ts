@@ -44,6 +44,43 @@ describe('deliverer: fair share per subscription and per origin', () => {
     assert.equal(share.deferralMs('slow', 'https://slow.example'), MAX_DEFERRAL_MS, 'never more than a minute out');
   });
 
+  it('waitOrDefer: a fast key\'s refused messages wait for their turn, in order; a slow key\'s nearest turn waits, later ones are put back', async () => {
+    const share = make(2, 100);
+    for (let i = 0; i < 30; i++) {
+      const pair = [share.tryAcquire('fast', 'https://fast.example')!, share.tryAcquire('fast', 'https://fast.example')!];
+      now += 4; // 4 ms requests: once the average has moved from the 1 s guess, a slot frees every ~2 ms
+      for (const slot of pair) slot.release();
+    }
+    const held = [share.tryAcquire('fast', 'https://fast.example')!, share.tryAcquire('fast', 'https://fast.example')!];
+    assert.equal(share.tryAcquire('fast', 'https://fast.example'), null);
+    const order: number[] = [];
+    const waits = Array.from({ length: 20 }, (_, i) => {
+      const turn = share.waitOrDefer('fast', 'https://fast.example');
+      assert.ok('slot' in turn, `message ${i} of a fast key waits instead of being put back`);
+      return turn.slot.then((slot) => {
+        order.push(i);
+        return slot;
+      });
+    });
+    assert.equal(share.tryAcquire('fast', 'https://fast.example'), null, 'a newcomer does not jump the waiting ones');
+    for (const slot of held) slot.release();
+    await Promise.resolve();
+    await Promise.resolve();
+    assert.deepEqual(order, [0, 1], 'the two freed slots go to the first two waiting, in order');
+    for (let i = 0; i < 20; i++) (await waits[i]).release();
+    assert.deepEqual(order, Array.from({ length: 20 }, (_, i) => i));
+    assert.deepEqual(share.inFlight('fast', 'https://fast.example'), { subscription: 0, origin: 0 });
+
+    const slow = make(4, 100);
+    const slots = Array.from({ length: 4 }, () => slow.tryAcquire('slow', 'https://slow.example')!);
+    now += 800; // 800 ms requests: the average moves from the 1 s guess to ~882 ms, a turn every ~220 ms
+    for (const slot of slots) slot.release();
+    for (let i = 0; i < 4; i++) slow.tryAcquire('slow', 'https://slow.example');
+    const turns = Array.from({ length: 3 }, () => slow.waitOrDefer('slow', 'https://slow.example'));
+    assert.ok('slot' in turns[0], 'the first turn, ~220 ms away, is waited for');
+    assert.ok(turns.slice(1).every((t) => 'deferMs' in t && t.deferMs >= 400), `later turns are put back: ${JSON.stringify(turns.slice(1))}`);
+  });
+
   it('a message of a key that is not saturated is deferred only the minimum', () => {
     const share = make(1, 100);
     assert.equal(share.deferralMs('idle', 'https://idle.example'), MIN_DEFERRAL_MS);

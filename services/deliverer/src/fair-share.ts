@@ -84,6 +84,28 @@ export class FairShare {
    * keys is saturated (the later one when both are).
    */
   deferralMs(workflowId: string, origin: string): number {
+    return this.deferralFor(this.nextTurnIn(workflowId, origin));
+  }
+
+  /**
+   * For a message `tryAcquire` refused: when its key's next turn is nearer than a deferral's
+   * minimum (a fast receiver: its share frees a slot every few milliseconds), the slot to wait
+   * for, holding the message in its consumer slot, since putting it back and receiving it again
+   * would cost more than the wait; otherwise how long to put it back for, as `deferralMs`.
+   */
+  waitOrDefer(workflowId: string, origin: string): { slot: Promise<Slot> } | { deferMs: number } {
+    const turnInMs = this.nextTurnIn(workflowId, origin);
+    if (turnInMs < MIN_DEFERRAL_MS) return { slot: this.acquire(workflowId, origin) };
+    return { deferMs: this.deferralFor(turnInMs) };
+  }
+
+  private deferralFor(turnInMs: number): number {
+    const jittered = turnInMs * (1 + JITTER * (2 * this.random() - 1));
+    return Math.round(Math.min(MAX_DEFERRAL_MS, Math.max(MIN_DEFERRAL_MS, jittered)));
+  }
+
+  /** Takes the next turn of whichever of the keys is saturated (the later one when both are): ms from now. */
+  private nextTurnIn(workflowId: string, origin: string): number {
     const now = this.now();
     let turnAt = now;
     const keys: [KeyState | undefined, number][] = [
@@ -97,8 +119,7 @@ export class FairShare {
       state.lastTurnAt = turn;
       turnAt = Math.max(turnAt, turn);
     }
-    const jittered = (turnAt - now) * (1 + JITTER * (2 * this.random() - 1));
-    return Math.round(Math.min(MAX_DEFERRAL_MS, Math.max(MIN_DEFERRAL_MS, jittered)));
+    return turnAt - now;
   }
 
   /**

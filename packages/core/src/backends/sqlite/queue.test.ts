@@ -126,6 +126,36 @@ describe('SQLite queue', function () {
       assert.ok(later.every((m) => m.receiveCount === 1), 'skipping is not a receive');
     });
 
+    it('skipping keys, hands out the first due messages of the other keys in due order, with few keys (sought by index) and with many (read past)', async function () {
+      for (const keyCount of [3, 300]) {
+        const queue = createSqliteQueue(await databases.open(), { maxReceives: 3, pollIntervalMs: 5 });
+        // A skipped key's backlog first (due earliest), then the other keys' messages interleaved
+        // with delays, so due order differs from key order and from send order.
+        await queue.sendBatch('deliveries', Array.from({ length: 2000 }, (_, i) => ({ body: `busy-${i}`, key: 'busy' })));
+        const others = Array.from({ length: 40 }, (_, i) => ({ body: `k${i % keyCount}-${i}`, key: `k${i % keyCount}`, delayMs: (40 - i) % 7 }));
+        await queue.sendBatch('deliveries', [...others, { body: 'none-0' }]);
+        // Keys beyond the first few so the many-keys case has them all present.
+        if (keyCount > 40) await queue.sendBatch('deliveries', Array.from({ length: keyCount - 40 }, (_, i) => ({ body: `late-${i}`, key: `k${i + 40}`, delayMs: 60_000 })));
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        const got: string[] = [];
+        for (;;) {
+          const batch = await queue.receive<string>('deliveries', { maxMessages: 6, visibilityTimeoutMs: 30_000, waitTimeMs: 0, skipKeys: ['busy', 'k1'] });
+          if (batch.length === 0) break;
+          assert.ok(batch.length <= 6);
+          got.push(...batch.map((m) => m.body));
+        }
+        const expected = others
+          .map((m, i) => ({ ...m, i }))
+          .filter((m) => m.key !== 'k1')
+          .sort((a, b) => a.delayMs - b.delayMs || a.i - b.i)
+          .map((m) => m.body);
+        // The keyless message has no delay: it is due with the first of them.
+        assert.deepEqual(got.filter((b) => b !== 'none-0'), expected, `${keyCount} keys`);
+        assert.ok(got.includes('none-0'), `${keyCount} keys: the keyless message is handed out`);
+        assert.equal((await queue.depth('deliveries')).visible, 2000 + others.filter((m) => m.key === 'k1').length, `${keyCount} keys`);
+      }
+    });
+
     it('restores synchronous=FULL after the receipts, acks and nacks it writes without their own fsync', async function () {
       const db = await databases.open(undefined, 'full');
       const queue = createSqliteQueue(db, { maxReceives: 3 });

@@ -36,7 +36,14 @@ interface MessageRow {
   body: string;
   receive_count: number;
   enqueued_at: number;
+  visible_at: number;
 }
+
+/**
+ * A receive that skips keys seeks the due messages of each other key (`queue_messages_key_idx`)
+ * while a topic holds at most this many distinct keys; above, it reads past the skipped ones.
+ */
+const MAX_KEYS_SOUGHT = 256;
 
 const INSERT_MESSAGE_SQL = `
   INSERT INTO queue_messages (topic, body, message_key, enqueued_at, visible_at, receive_count, receipt, dead_lettered_at)
@@ -93,13 +100,17 @@ export class SqliteQueue implements Queue {
   private readonly selectNextVisibleAt: Statement<[Topic], { next: number | null }>;
   private readonly selectVisible: Statement<[Topic, number, number], MessageRow>;
   private readonly selectVisibleSkipping: Statement<[Topic, number, string, number], MessageRow>;
+  private readonly selectFirstKey: Statement<[Topic], { key: string }>;
+  private readonly selectNextKey: Statement<[Topic, string], { key: string }>;
+  private readonly selectVisibleOfKey: Statement<[Topic, string, number, number], MessageRow>;
+  private readonly selectVisibleKeyless: Statement<[Topic, number, number], MessageRow>;
   private readonly markReceived: Statement<[string, number, string, number]>;
   private readonly markDeadLettered: Statement<[number, string, number]>;
   private readonly claim: (topic: Topic, options: ReceiveOptions, now: number) => ReceivedMessage[];
   private readonly deleteByReceipt: Statement<[number, string]>;
   private readonly releaseByReceipt: Statement<[number, number, string]>;
   private readonly extendByReceipt: Statement<[number, number, string]>;
-  private readonly selectDeadLetters: Statement<[Topic, number], MessageRow & { receipt: string }>;
+  private readonly selectDeadLetters: Statement<[Topic, number], Omit<MessageRow, 'visible_at'> & { receipt: string }>;
   private readonly selectDepth: Statement<[number, number, number, Topic], { visible: number | null; delayed: number | null; in_flight: number | null }>;
   private readonly countDeadLetters: Statement<[Topic], { n: number }>;
   private readonly selectOne: Statement<[], unknown>;
@@ -134,25 +145,42 @@ export class SqliteQueue implements Queue {
     this.selectNextVisibleAt = db.prepare(`
       SELECT MIN(visible_at) AS next FROM queue_messages WHERE topic = ? AND dead_lettered_at IS NULL`);
     this.selectVisible = db.prepare(`
-      SELECT id, body, receive_count, enqueued_at FROM queue_messages INDEXED BY queue_messages_ready_idx
+      SELECT id, body, receive_count, enqueued_at, visible_at FROM queue_messages INDEXED BY queue_messages_ready_idx
        WHERE topic = ? AND dead_lettered_at IS NULL AND visible_at <= ?
        ORDER BY visible_at, id LIMIT ?`);
-    // Skipped keys' rows are read and passed over: a backlog of one key costs a scan, not a receive each.
+    // With many keys: skipped keys' rows are read and passed over (a backlog of one key costs a
+    // scan, not a receive each).
     this.selectVisibleSkipping = db.prepare(`
-      SELECT id, body, receive_count, enqueued_at FROM queue_messages INDEXED BY queue_messages_ready_idx
+      SELECT id, body, receive_count, enqueued_at, visible_at FROM queue_messages INDEXED BY queue_messages_ready_idx
        WHERE topic = ? AND dead_lettered_at IS NULL AND visible_at <= ?
          AND (message_key IS NULL OR message_key NOT IN (SELECT value FROM json_each(?)))
+       ORDER BY visible_at, id LIMIT ?`);
+    // With few keys: one seek per key (a loose index scan), then each kept key's due messages.
+    this.selectFirstKey = db.prepare(`
+      SELECT message_key AS key FROM queue_messages INDEXED BY queue_messages_key_idx
+       WHERE topic = ? AND dead_lettered_at IS NULL AND message_key IS NOT NULL ORDER BY message_key LIMIT 1`);
+    this.selectNextKey = db.prepare(`
+      SELECT message_key AS key FROM queue_messages INDEXED BY queue_messages_key_idx
+       WHERE topic = ? AND dead_lettered_at IS NULL AND message_key > ? ORDER BY message_key LIMIT 1`);
+    this.selectVisibleOfKey = db.prepare(`
+      SELECT id, body, receive_count, enqueued_at, visible_at FROM queue_messages INDEXED BY queue_messages_key_idx
+       WHERE topic = ? AND dead_lettered_at IS NULL AND message_key = ? AND visible_at <= ?
+       ORDER BY visible_at, id LIMIT ?`);
+    this.selectVisibleKeyless = db.prepare(`
+      SELECT id, body, receive_count, enqueued_at, visible_at FROM queue_messages INDEXED BY queue_messages_key_idx
+       WHERE topic = ? AND dead_lettered_at IS NULL AND message_key IS NULL AND visible_at <= ?
        ORDER BY visible_at, id LIMIT ?`);
     this.markReceived = db.prepare('UPDATE queue_messages SET receipt = ?, visible_at = ?, receive_count = receive_count + 1, owner = ? WHERE id = ?');
     this.markDeadLettered = db.prepare('UPDATE queue_messages SET dead_lettered_at = ?, receipt = ?, owner = NULL WHERE id = ?');
     const claim = db.transaction((topic: Topic, options: ReceiveOptions, now: number) => {
       const received: ReceivedMessage[] = [];
       const invisibleUntil = now + Math.max(0, options.visibilityTimeoutMs);
-      const skip = options.skipKeys && options.skipKeys.length > 0 ? JSON.stringify(options.skipKeys) : null;
+      const skip = options.skipKeys && options.skipKeys.length > 0 ? options.skipKeys : null;
       while (received.length < options.maxMessages) {
         const limit = options.maxMessages - received.length;
-        const rows = skip === null ? this.selectVisible.all(topic, now, limit) : this.selectVisibleSkipping.all(topic, now, skip, limit);
+        const rows = skip === null ? this.selectVisible.all(topic, now, limit) : this.selectVisibleExcept(topic, now, skip, limit);
         if (rows.length === 0) break;
+        const more = rows.length === limit;
         for (const row of rows) {
           if (row.receive_count >= this.maxReceives) {
             this.markDeadLettered.run(now, newReceipt(row.id), row.id);
@@ -162,6 +190,8 @@ export class SqliteQueue implements Queue {
           this.markReceived.run(receipt, invisibleUntil, this.consumerId, row.id);
           received.push({ id: String(row.id), receipt, body: JSON.parse(row.body), receiveCount: row.receive_count + 1, enqueuedAt: row.enqueued_at });
         }
+        // Fewer than asked for: that was every due message (those taken are now invisible).
+        if (!more) break;
       }
       return received;
     });
@@ -200,6 +230,26 @@ export class SqliteQueue implements Queue {
     // Served by queue_messages_ready_idx (topic, dead_lettered_at, ...): a range count, no table scan.
     this.countDeadLetters = db.prepare('SELECT COUNT(*) AS n FROM queue_messages WHERE topic = ? AND dead_lettered_at IS NOT NULL');
     this.selectOne = db.prepare('SELECT 1');
+  }
+
+  /**
+   * The first `limit` due messages (by due time, then id) whose key is not in `skip`. With at most
+   * `MAX_KEYS_SOUGHT` keys in the topic, each other key's due messages are sought by index, so a
+   * skipped key's backlog costs nothing; with more keys, one read in due order passes over them.
+   */
+  private selectVisibleExcept(topic: Topic, now: number, skip: readonly string[], limit: number): MessageRow[] {
+    const skipped = new Set(skip);
+    const rows: MessageRow[] = [];
+    let key = this.selectFirstKey.get(topic)?.key;
+    for (let keys = 1; key !== undefined; keys++) {
+      if (keys > MAX_KEYS_SOUGHT) return this.selectVisibleSkipping.all(topic, now, JSON.stringify(skip), limit);
+      if (!skipped.has(key)) for (const row of this.selectVisibleOfKey.all(topic, key, now, limit)) rows.push(row);
+      key = this.selectNextKey.get(topic, key)?.key;
+    }
+    for (const row of this.selectVisibleKeyless.all(topic, now, limit)) rows.push(row);
+    rows.sort((a, b) => a.visible_at - b.visible_at || a.id - b.id);
+    if (rows.length > limit) rows.length = limit;
+    return rows;
   }
 
   /**
