@@ -1,10 +1,44 @@
 import assert from 'node:assert/strict';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { trace } from '@opentelemetry/api';
 import { startOtlpReceiver, withEnv, SPAN_KIND, type OtlpReceiver } from '@triggers/testkit';
 import { createLogger } from '../log.ts';
 import { SpanKind, currentTraceparent, contextFromTraceparent, flushTracing, inSpan, leanSpansActive, startTracing, stopTracing, tracingConfigured } from './tracing.ts';
+import { usesDefaultOtlpExporter } from './otlp-exporter.ts';
 import { formatTraceparent, parseTraceparent } from './lean-span.ts';
+
+/** The fields of a protobuf message (wire format): field number → raw values (Buffers for length-delimited fields). */
+function protoFields(bytes: Buffer): Map<number, (Buffer | number)[]> {
+  const fields = new Map<number, (Buffer | number)[]>();
+  let pos = 0;
+  const varint = () => {
+    let value = 0;
+    for (let shift = 0; ; shift += 7) {
+      const b = bytes[pos++];
+      value += (b & 0x7f) * 2 ** shift;
+      if (b < 0x80) return value;
+    }
+  };
+  while (pos < bytes.length) {
+    const key = varint();
+    const wire = key & 7;
+    let value: Buffer | number;
+    if (wire === 0) value = varint();
+    else if (wire === 1) (value = bytes.readDoubleLE(pos)), (pos += 8);
+    else if (wire === 5) (value = bytes.readUInt32LE(pos)), (pos += 4);
+    else if (wire === 2) {
+      const n = varint();
+      value = bytes.subarray(pos, pos + n);
+      pos += n;
+    } else throw new Error(`wire type ${wire}`);
+    const list = fields.get(key >>> 3) ?? [];
+    list.push(value);
+    fields.set(key >>> 3, list);
+  }
+  return fields;
+}
 
 function captureLines(): { stream: Writable; lines: () => Record<string, unknown>[] } {
   let text = '';
@@ -147,6 +181,79 @@ describe('Tracing (OpenTelemetry SDK from the OTEL_* settings)', function () {
       assert.equal(span.statusCode, 2);
       assert.equal(span.attributes['error.type'], 'TypeError');
       assert.ok(!receiver.bodies.some((b) => b.includes('secret detail')));
+    });
+  });
+
+  describe('which exporter is ours (OTLP/HTTP protobuf, the default) and which the SDK builds', () => {
+    const cases: [Record<string, string>, boolean][] = [
+      [{}, true],
+      [{ OTEL_TRACES_EXPORTER: 'otlp' }, true],
+      [{ OTEL_TRACES_EXPORTER: 'otlp,otlp' }, true],
+      [{ OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf' }, true],
+      [{ OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' }, false],
+      [{ OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' }, false],
+      [{ OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'http/protobuf' }, true],
+      [{ OTEL_TRACES_EXPORTER: 'console' }, false],
+      [{ OTEL_TRACES_EXPORTER: 'otlp,zipkin' }, false],
+    ];
+    for (const [env, expected] of cases) {
+      it(`${JSON.stringify(env)} → ${expected ? 'ours' : "the SDK's"}`, () => assert.equal(usesDefaultOtlpExporter(env), expected));
+    }
+  });
+
+  describe('with the default exporter (OTLP/HTTP protobuf, our serializer)', () => {
+    let server: http.Server;
+    const requests: { path?: string; contentType?: string; tenant?: string | string[]; body: Buffer }[] = [];
+    let restoreEnv: () => void;
+    before(async () => {
+      server = http.createServer((req, res) => {
+        const chunks: Buffer[] = [];
+        req.on('data', (c: Buffer) => chunks.push(c));
+        req.on('end', () => {
+          requests.push({ path: req.url, contentType: req.headers['content-type'], tenant: req.headers['x-tenant'], body: Buffer.concat(chunks) });
+          res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end();
+        });
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      restoreEnv = withEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: url, OTEL_EXPORTER_OTLP_HEADERS: 'x-tenant=t1', OTEL_BSP_SCHEDULE_DELAY: '50' });
+      assert.equal(await startTracing({ serviceName: 'triggers-proto' }), true);
+    });
+    after(async () => {
+      await stopTracing();
+      restoreEnv();
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    });
+
+    it('posts protobuf (with OTEL_EXPORTER_OTLP_HEADERS) to <endpoint>/v1/traces that decodes to our spans, their ids and attributes', async () => {
+      assert.equal(leanSpansActive(), true);
+      const parent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+      const traceparent = await inSpan('proto span', { kind: SpanKind.PRODUCER, parent: contextFromTraceparent(parent), attributes: { 'triggers.event_id': 'evt_1', 'triggers.n': 7 } }, async () => currentTraceparent());
+      await flushTracing();
+      assert.ok(requests.length > 0, 'an export arrived');
+      assert.ok(requests.every((r) => r.path === '/v1/traces' && r.contentType === 'application/x-protobuf' && r.tenant === 't1'), JSON.stringify(requests.map((r) => [r.path, r.contentType, r.tenant])));
+      const spans = requests.flatMap((r) =>
+        (protoFields(r.body).get(1) ?? []).flatMap((rs) => {
+          const resource = protoFields(protoFields(rs as Buffer).get(1)![0] as Buffer);
+          const service = (resource.get(1) ?? []).map((kv) => protoFields(kv as Buffer)).find((kv) => (kv.get(1)![0] as Buffer).toString() === 'service.name');
+          return (protoFields(rs as Buffer).get(2) ?? []).flatMap((ss) => (protoFields(ss as Buffer).get(2) ?? []).map((sp) => ({ service, span: protoFields(sp as Buffer) })));
+        }),
+      );
+      const found = spans.find(({ span }) => (span.get(5)![0] as Buffer).toString() === 'proto span');
+      assert.ok(found, `span names: ${spans.map(({ span }) => String(span.get(5)![0])).join(', ')}`);
+      const { span, service } = found;
+      assert.equal((span.get(1)![0] as Buffer).toString('hex'), '0af7651916cd43dd8448eb211c80319c');
+      assert.equal((span.get(4)![0] as Buffer).toString('hex'), 'b7ad6b7169203331');
+      assert.equal(traceparent, `00-0af7651916cd43dd8448eb211c80319c-${(span.get(2)![0] as Buffer).toString('hex')}-01`);
+      assert.equal(span.get(6)![0], SpanKind.PRODUCER + 1);
+      const attributes = Object.fromEntries((span.get(9) ?? []).map((kv) => {
+        const f = protoFields(kv as Buffer);
+        const value = protoFields(f.get(2)![0] as Buffer);
+        return [(f.get(1)![0] as Buffer).toString(), value.has(1) ? (value.get(1)![0] as Buffer).toString() : value.get(3)![0]];
+      }));
+      assert.deepEqual(attributes, { 'triggers.event_id': 'evt_1', 'triggers.n': 7 });
+      assert.equal((protoFields(service!.get(2)![0] as Buffer).get(1)![0] as Buffer).toString(), 'triggers-proto');
     });
   });
 

@@ -1,5 +1,6 @@
 import { context, propagation, trace, INVALID_SPAN_CONTEXT, SpanKind, SpanStatusCode, ROOT_CONTEXT, type Attributes, type Context, type Span, type Tracer } from '@opentelemetry/api';
 import { LeanTracer, formatTraceparent, parseTraceparent, sdkTracerParts } from './lean-span.ts';
+import { createOtlpProtobufExporter, usesDefaultOtlpExporter } from './otlp-exporter.ts';
 
 /**
  * OpenTelemetry tracing. The SDK (`@opentelemetry/sdk-node`) is configured by the standard
@@ -55,6 +56,8 @@ export function startTracing(options: { serviceName: string; env?: Env }): Promi
     const { NodeSDK } = await import('@opentelemetry/sdk-node');
     const sdk = new NodeSDK({
       serviceName: env.OTEL_SERVICE_NAME ? undefined : options.serviceName,
+      // The default exporter (OTLP over HTTP, protobuf) with our serializer; any other: the SDK's own.
+      traceExporter: usesDefaultOtlpExporter(env) ? await createOtlpProtobufExporter() : undefined,
       instrumentations: [],
       metricReaders: [],
       logRecordProcessors: [],
