@@ -18,6 +18,7 @@ import type {
 } from './api.gen.ts';
 import { streamEvents, type StreamOptions } from './event-stream.ts';
 import { Transport, type ClientOptions, type RequestOptions } from './transport.ts';
+import { TriggersError } from './errors.ts';
 
 /** The API's batch limit: `sendBatch` splits larger lists into requests of this many events. */
 export const MAX_BATCH_EVENTS = 500;
@@ -66,26 +67,39 @@ export class EventsResource {
   /**
    * `POST /api/v1/events/batch`, in requests of at most 500 events, one after another; the
    * accepted events in input order. Each request has its own idempotency key (derived from
-   * `idempotencyKey` as `<key>-<n>` when given). A failed request throws; the requests before it
-   * stay accepted (the error's `acceptedSoFar` lists them).
+   * `idempotencyKey` as `<key>-<n>` when given). A request the server refuses as larger than the
+   * customer's burst (`413 payload_too_large`, which stores nothing) is sent again split into
+   * requests of the `max_events` it names, keyed `<request key>.<m>`. A failed request throws; the
+   * requests before it stay accepted (the error's `acceptedSoFar` lists them).
    */
   async sendBatch(payloads: readonly EventPayload[], options: SendOptions = {}): Promise<BatchAcceptedEvent[]> {
     const accepted: BatchAcceptedEvent[] = [];
-    for (let start = 0, n = 0; start < payloads.length; start += MAX_BATCH_EVENTS, n++) {
-      const chunk = payloads.slice(start, start + MAX_BATCH_EVENTS);
-      const key = options.idempotencyKey === undefined ? newIdempotencyKey() : `${options.idempotencyKey}-${n}`;
-      try {
-        const result = await this.transport.request<{ events: BatchAcceptedEvent[] }>(
-          { method: 'POST', path: '/api/v1/events/batch', body: { events: chunk.map((payload) => ({ payload })) }, headers: { 'idempotency-key': key }, idempotent: true },
-          options,
-        );
-        accepted.push(...result.events);
-      } catch (error) {
-        Object.assign(error as object, { acceptedSoFar: accepted });
-        throw error;
+    try {
+      for (let start = 0, n = 0; start < payloads.length; start += MAX_BATCH_EVENTS, n++) {
+        const key = options.idempotencyKey === undefined ? newIdempotencyKey() : `${options.idempotencyKey}-${n}`;
+        await this.sendChunk(payloads.slice(start, start + MAX_BATCH_EVENTS), key, options, accepted);
       }
+    } catch (error) {
+      Object.assign(error as object, { acceptedSoFar: accepted });
+      throw error;
     }
     return accepted;
+  }
+
+  private async sendChunk(chunk: readonly EventPayload[], key: string, options: SendOptions, accepted: BatchAcceptedEvent[]): Promise<void> {
+    try {
+      const result = await this.transport.request<{ events: BatchAcceptedEvent[] }>(
+        { method: 'POST', path: '/api/v1/events/batch', body: { events: chunk.map((payload) => ({ payload })) }, headers: { 'idempotency-key': key }, idempotent: true },
+        options,
+      );
+      accepted.push(...result.events);
+    } catch (error) {
+      const max = burstLimit(error);
+      if (max === null || max >= chunk.length) throw error;
+      for (let start = 0, m = 0; start < chunk.length; start += max, m++) {
+        await this.sendChunk(chunk.slice(start, start + max), `${key}.${m}`, options, accepted);
+      }
+    }
   }
 
   /** `GET /api/v1/events/{id}`: the event and its delivery attempts (oldest first). */
@@ -186,4 +200,11 @@ async function* everyItem<Page extends { has_more: boolean; cursor: string | nul
 
 function newIdempotencyKey(): string {
   return `sdk-${crypto.randomUUID()}`;
+}
+
+/** The `max_events` of a `413 payload_too_large` (a batch larger than the burst), else null. */
+function burstLimit(error: unknown): number | null {
+  if (!(error instanceof TriggersError) || error.status !== 413 || error.code !== 'payload_too_large') return null;
+  const max = (error.problem as { max_events?: unknown } | null)?.max_events;
+  return typeof max === 'number' && Number.isInteger(max) && max >= 1 ? max : null;
 }

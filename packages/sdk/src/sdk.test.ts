@@ -114,6 +114,25 @@ describe('TypeScript SDK (@triggers/sdk)', function () {
       accepted.forEach((e, i) => assert.equal(byId.get(e.event_id), i));
     });
 
+    it('splits a request the server finds larger than the burst (413 with max_events) and keeps input order', async () => {
+      const { client, customer } = await newClient();
+      const patched = await server.request('PATCH', `/admin/customers/${customer.customerId}`, { admin: true, json: { rate_limit_per_second: 40 } });
+      assert.equal(patched.status, 200, patched.text);
+      await new Promise((resolve) => setTimeout(resolve, 1100)); // the limit applies within 1 s
+      const payloads = Array.from({ length: 130 }, (_, i) => ({ event_type: 'bulk', i }));
+      const accepted = await client.events.sendBatch(payloads, { idempotencyKey: 'split-once' });
+      assert.equal(accepted.length, 130);
+      const stored = await allEvents(client);
+      assert.equal(stored.length, 130, 'every payload stored once: the refused 130-event request stored nothing');
+      const byId = new Map(stored.map((e) => [e.event_id, e.payload.i]));
+      accepted.forEach((e, i) => assert.equal(byId.get(e.event_id), i));
+      // The same call again with the same key derives the same request keys: nothing new is stored.
+      await new Promise((resolve) => setTimeout(resolve, 1100));
+      const again = await client.events.sendBatch(payloads, { idempotencyKey: 'split-once' });
+      assert.deepEqual(again.map((e) => e.event_id), accepted.map((e) => e.event_id));
+      assert.equal((await allEvents(client)).length, 130);
+    });
+
     it('refuses the whole chunk with the per-item errors', async () => {
       const { client } = await newClient();
       const error = await client.events.sendBatch([{ ok: 1 }, 5 as never]).catch((e: unknown) => e);

@@ -197,6 +197,24 @@ def test_send_batch_with_a_key_is_safe_to_repeat(client: Triggers, customer: Cus
     assert len(inbox_payloads(server_url, customer.api_key)) == MAX_BATCH_EVENTS + 3
 
 
+def test_send_batch_splits_a_request_larger_than_the_burst(admin: Admin, server_url: str) -> None:
+    customer = admin.create_customer()
+    admin.set_rate_limit(customer.customer_id, 40)
+    time.sleep(1.1)  # the new limit applies within 1 s
+    sizes: Dict[str, int] = {}
+
+    def record(request: httpx.Request) -> None:
+        sizes.setdefault(request.headers["idempotency-key"], len(json.loads(request.content)["events"]))
+
+    with httpx.Client(event_hooks={"request": [record]}) as http, Triggers(server_url, customer.api_key, retry=FAST_RETRY, http_client=http) as client:
+        payloads = [{"event_type": "bulk", "i": i} for i in range(130)]
+        accepted = client.events.send_batch(payloads, idempotency_key="py-split")
+    assert sizes == {"py-split-0": 130, "py-split-0.0": 40, "py-split-0.1": 40, "py-split-0.2": 40, "py-split-0.3": 10}
+    stored = inbox_payloads(server_url, customer.api_key)
+    assert len(stored) == 130, "the refused 130-event request stored nothing"
+    assert [stored[event["event_id"]]["i"] for event in accepted] == list(range(130)), "accepted in input order"
+
+
 def test_nan_is_refused_before_sending(client: Triggers, customer: Customer, server_url: str) -> None:
     with pytest.raises(ValueError):
         client.events.send({"x": float("nan")})

@@ -7,6 +7,7 @@ from typing import Any, Callable, List, Mapping, Optional, Sequence
 from urllib.parse import quote
 
 from ._transport import Call
+from .errors import TriggersError
 
 #: The API's batch limit: ``send_batch`` splits longer lists into requests of this many events.
 MAX_BATCH_EVENTS = 500
@@ -38,6 +39,23 @@ def batch_chunks(payloads: Sequence[Mapping[str, Any]], idempotency_key: Optiona
         body = {"events": [{"payload": payload} for payload in chunk]}
         calls.append(Call("POST", "/api/v1/events/batch", body=body, headers={"idempotency-key": key}, idempotent=True))
     return calls
+
+
+def burst_split(call: Call, error: TriggersError) -> "Optional[list[Call]]":
+    """The requests to send instead of a batch ``call`` the server refused as larger than the
+    customer's burst (``413 payload_too_large``, which stores nothing): requests of the
+    ``max_events`` it names, keyed ``<key>.<m>``. None for any other failure."""
+    max_events = (error.problem or {}).get("max_events")
+    events = call.body["events"] if isinstance(call.body, dict) else None
+    if error.status != 413 or error.code != "payload_too_large" or events is None:
+        return None
+    if isinstance(max_events, bool) or not isinstance(max_events, int) or not 1 <= max_events < len(events):
+        return None
+    key = call.headers["idempotency-key"]
+    return [
+        Call("POST", "/api/v1/events/batch", body={"events": events[start : start + max_events]}, headers={"idempotency-key": f"{key}.{m}"}, idempotent=True)
+        for m, start in enumerate(range(0, len(events), max_events))
+    ]
 
 
 def get_event(event_id: str) -> Call:

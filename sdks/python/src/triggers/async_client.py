@@ -83,14 +83,22 @@ class AsyncEvents:
     async def send_batch(self, payloads: Sequence[Mapping[str, Any]], *, idempotency_key: Optional[str] = None, timeout: Optional[float] = None) -> List[BatchAcceptedEvent]:
         """``POST /api/v1/events/batch`` in requests of at most 500 events, one after another.
 
-        Returns the accepted events in input order. A failed request raises ``TriggersError``;
+        A request refused as larger than the customer's burst (``413 payload_too_large``, which
+        stores nothing) is sent again split into requests of the ``max_events`` it names, keyed
+        ``<request key>.<m>``. Returns the accepted events in input order. A failed request raises ``TriggersError``;
         the requests before it stay accepted (its ``accepted_so_far`` lists them).
         """
         accepted: List[BatchAcceptedEvent] = []
-        for call in calls.batch_chunks(payloads, idempotency_key):
+        pending = list(reversed(calls.batch_chunks(payloads, idempotency_key)))
+        while pending:
+            call = pending.pop()
             try:
                 accepted.extend((await self._transport.request(call, timeout))["events"])
             except TriggersError as error:
+                split = calls.burst_split(call, error)
+                if split is not None:
+                    pending.extend(reversed(split))
+                    continue
                 error.accepted_so_far = accepted
                 raise
         return accepted
