@@ -19,6 +19,14 @@ export class ManualClock implements Clock {
   }
 }
 
+let lastIsoMs = Number.NaN;
+let lastIso = '';
+
 export function toIsoMillis(ms: number): string {
-  return new Date(ms).toISOString();
+  // The events of one request (and of many in a row) share their millisecond: format it once.
+  if (ms !== lastIsoMs) {
+    lastIso = new Date(ms).toISOString();
+    lastIsoMs = ms;
+  }
+  return lastIso;
 }

@@ -38,12 +38,20 @@ export function uuidv7(nowMs: number = Date.now()): string {
     counter = 0;
   }
   lastMs = ms;
+  if (ms !== prefixMs) {
+    const timeHex = ms.toString(16).padStart(12, '0');
+    prefix = `${timeHex.slice(0, 8)}-${timeHex.slice(8, 12)}-`;
+    prefixMs = ms;
+  }
   const { first, hex } = randomHex8();
-  const timeHex = ms.toString(16).padStart(12, '0');
   const randA = (0x7000 | counter).toString(16);
-  const randB = ((first & 0x3f) | 0x80).toString(16) + hex;
-  return `${timeHex.slice(0, 8)}-${timeHex.slice(8, 12)}-${randA}-${randB.slice(0, 4)}-${randB.slice(4, 16)}`;
+  const variant = ((first & 0x3f) | 0x80).toString(16);
+  return `${prefix}${randA}-${variant}${hex.slice(0, 2)}-${hex.slice(2)}`;
 }
+
+// The time fields of the last id's millisecond, formatted once for all ids of that millisecond.
+let prefixMs = -1;
+let prefix = '';
 
 /** The millisecond timestamp encoded in a UUIDv7. */
 export function uuidv7Time(id: string): number {

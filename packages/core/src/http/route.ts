@@ -62,6 +62,13 @@ export interface RouteSpec<Q = unknown, P = unknown, B = unknown> {
   body?: z.ZodType<B>;
   /** For bodies validated by the handler itself (batch reports per-item errors). */
   bodyValidatedByHandler?: boolean;
+  /**
+   * A quick check, run before `body`: when it returns true the schema is skipped and the parsed
+   * value is the body as is. It must accept only values that `body` accepts and returns unchanged
+   * (a hot route's shortcut past the schema's copy of the value; anything else gets the schema
+   * and its error messages).
+   */
+  isPlainValidBody?: (value: unknown) => boolean;
   headers?: DocumentedHeader[];
   responses: Record<number, { description: string; schema?: z.ZodType; contentType?: string; headers?: DocumentedHeader[] }>;
   errors: ErrorCode[];
@@ -108,7 +115,8 @@ async function runRoute(route: AnyRoute, req: Request, res: Response, options: M
     const read = await readJsonBody(req, options.maxBodyBytes);
     rawBody = read.raw;
     json = read.value;
-    body = route.body && !route.bodyValidatedByHandler ? parseInput(route.body, read.value, 'body') : read.value;
+    body =
+      route.body && !route.bodyValidatedByHandler && !route.isPlainValidBody?.(read.value) ? parseInput(route.body, read.value, 'body') : read.value;
   }
   const result = await route.handler({
     req,

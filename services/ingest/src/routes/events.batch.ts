@@ -1,6 +1,6 @@
 import { TriggersError, locateBatchPayloads, type JsonObject } from '@triggers/core/domain';
 import { defineRoute, zodIssuesDetail } from '@triggers/core/http';
-import { acceptedBatchSchema, batchRequestSchema, eventRequestSchema, idempotencyKeyHeader, MAX_BATCH_EVENTS, rateLimitHeaders } from '../schemas.ts';
+import { acceptedBatchSchema, batchRequestSchema, eventRequestSchema, idempotencyKeyHeader, isPlainEventRequest, MAX_BATCH_EVENTS, rateLimitHeaders } from '../schemas.ts';
 import { acceptedTimestamp, ingestEvents, readIdempotencyKey, toPayloadInput, type IngestDeps, type PayloadInput } from '../ingest-events.ts';
 
 /**
@@ -26,10 +26,12 @@ function validateBatch(body: unknown, rawBody: string): PayloadInput[] {
   const payloads: PayloadInput[] = [];
   const located = locateBatchPayloads(rawBody);
   events.forEach((item, index) => {
-    const result = eventRequestSchema.safeParse(item);
-    if (!result.success) {
-      errors.push({ index, detail: zodIssuesDetail(result.error.issues, 'event') });
-      return;
+    if (!isPlainEventRequest(item)) {
+      const result = eventRequestSchema.safeParse(item);
+      if (!result.success) {
+        errors.push({ index, detail: zodIssuesDetail(result.error.issues, 'event') });
+        return;
+      }
     }
     // Stored as the text sent: the schema's copy would drop a `__proto__` key, a parsed one round big numbers.
     const payload = toPayloadInput((item as { payload: JsonObject }).payload, located[index]);

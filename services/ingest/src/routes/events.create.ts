@@ -1,6 +1,6 @@
 import { defineRoute } from '@triggers/core/http';
 import { TriggersError, locateEventPayload, type JsonObject } from '@triggers/core/domain';
-import { acceptedEventSchema, eventRequestSchema, idempotencyKeyHeader, rateLimitHeaders } from '../schemas.ts';
+import { acceptedEventSchema, eventRequestSchema, idempotencyKeyHeader, isPlainEventRequest, rateLimitHeaders } from '../schemas.ts';
 import { acceptedTimestamp, ingestEvents, readIdempotencyKey, toPayloadInput, type IngestDeps } from '../ingest-events.ts';
 
 export function makeEventCreateRoute(deps: IngestDeps) {
@@ -13,6 +13,7 @@ export function makeEventCreateRoute(deps: IngestDeps) {
     tags: ['Ingestion'],
     auth: 'api_key',
     body: eventRequestSchema,
+    isPlainValidBody: isPlainEventRequest,
     headers: [idempotencyKeyHeader],
     responses: { 202: { description: 'Accepted', schema: acceptedEventSchema, headers: rateLimitHeaders } },
     errors: ['invalid_json', 'invalid_request', 'unauthorized', 'payload_too_large', 'unsupported_media_type', 'idempotency_key_in_progress', 'idempotency_key_reused', 'rate_limited', 'unavailable'],
