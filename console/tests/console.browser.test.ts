@@ -151,11 +151,16 @@ describe('Console in a browser', function () {
 
         await page.getByLabel('Description (optional)').fill(`Receiver (${viewport.name})`);
         await page.getByLabel('Webhook URL').fill(receiver!.url(`/hook-${viewport.name}`));
+        await page.getByLabel('Max attempts').fill('3');
+        await page.getByLabel('Retry delays (ms)').fill('1000, 5000');
+        await page.getByLabel('Timeout (ms)').fill('5000');
         await page.getByRole('button', { name: 'Create subscription' }).click();
         const secret = page.getByTestId('secret-value');
         await secret.waitFor();
         assert.match((await secret.textContent()) ?? '', /^whsec_[A-Za-z0-9+/=]+$/);
         await page.getByRole('list', { name: 'Subscriptions' }).getByText(`Receiver (${viewport.name})`).waitFor();
+        const item = page.getByRole('listitem').filter({ hasText: `Receiver (${viewport.name})` });
+        assert.equal(await item.getByTestId('subscription-retry').textContent(), 'Retries: 3 attempts · retry after 1000 ms, 5000 ms · timeout 5000 ms');
         await assertLayoutAndLabels('subscriptions');
         await shoot('subscriptions');
 
@@ -212,6 +217,12 @@ describe('Console in a browser', function () {
         const timeline = page.getByTestId('timeline');
         await timeline.waitFor();
         await waitUntil(async () => (await timeline.locator('[data-attempt-status=succeeded]').count()) >= 2, 'two succeeded attempts (built-in sink and receiver)');
+        const deliveries = page.getByTestId('deliveries');
+        await waitUntil(async () => (await deliveries.locator('[data-delivery-status=succeeded]').count()) >= 2, 'both deliveries shown succeeded');
+        // One delivery per matching subscription (the sink and each viewport's receiver), each done in one attempt.
+        const attemptCounts = await deliveries.getByTestId('delivery-attempts').allTextContents();
+        assert.ok(attemptCounts.length >= 2 && attemptCounts.every((text) => text === '1 attempt'), attemptCounts.join(', '));
+        assert.equal(await deliveries.getByTestId('delivery-next-attempt').count(), 0, 'no next attempt once delivered');
         await assertLayoutAndLabels('event detail');
         await shoot('event-timeline');
       });

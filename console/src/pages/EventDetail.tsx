@@ -94,6 +94,29 @@ export function EventDetailPage({ eventId }: { eventId: string }) {
                 <dd>{event.last_delivery_timestamp ? formatDateTime(event.last_delivery_timestamp) : '—'}</dd>
               </dl>
             </Card>
+            {event.deliveries.length > 0 && (
+              <Card title="Deliveries" description="One per subscription (and per replay): attempts made and when the next is due.">
+                <ul className="space-y-2 text-sm" data-testid="deliveries">
+                  {event.deliveries.map((d, index) => (
+                    <li key={`${d.workflow_id}-${d.created_at}-${index}`} className="flex flex-wrap items-center gap-x-2 gap-y-1" data-delivery-status={d.status}>
+                      <span className="font-mono text-xs" title={d.workflow_id}>
+                        {shortId(d.workflow_id)}
+                      </span>
+                      <StatusBadge status={d.status} />
+                      <span className="text-xs text-gray-700" data-testid="delivery-attempts">
+                        {d.attempts_made} {d.attempts_made === 1 ? 'attempt' : 'attempts'}
+                      </span>
+                      {d.next_attempt_at && (
+                        <span className="text-xs text-amber-800" data-testid="delivery-next-attempt">
+                          next attempt <time dateTime={d.next_attempt_at}>{formatDateTime(d.next_attempt_at)}</time>
+                        </span>
+                      )}
+                      {d.failure_reason && <span className="w-full break-words text-xs text-red-700">{d.failure_reason}</span>}
+                    </li>
+                  ))}
+                </ul>
+              </Card>
+            )}
             <Card title="Payload">
               <JsonView value={event.payload} />
             </Card>

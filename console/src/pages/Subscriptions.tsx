@@ -60,6 +60,27 @@ export function describeSelector(selector: Selector): string {
   }
 }
 
+/** The subscription's retry policy in words; the settings' defaults when it has none of its own. */
+export function describeRetry(s: Pick<Subscription, 'retry' | 'timeout_ms'>): string {
+  const r = s.retry;
+  const parts = [
+    r?.max_attempts !== undefined ? `${r.max_attempts} attempts` : 'default attempts',
+    r?.schedule_ms ? `retry after ${r.schedule_ms.map((ms) => `${ms} ms`).join(', ')}` : r?.base_ms !== undefined ? `backoff from ${r.base_ms} ms` : 'default backoff',
+  ];
+  if (r?.max_delay_ms !== undefined) parts.push(`at most ${r.max_delay_ms} ms apart`);
+  parts.push(s.timeout_ms ? `timeout ${s.timeout_ms} ms` : 'default timeout');
+  return `Retries: ${parts.join(' · ')}`;
+}
+
+/** The form's retry fields as the API's `retry` and `timeout_ms` (blank fields are left to the settings). */
+function retryFields(form: { maxAttempts: string; scheduleMs: string; timeoutMs: string }): { retry?: { max_attempts?: number; schedule_ms?: number[] }; timeout_ms?: number } {
+  const retry: { max_attempts?: number; schedule_ms?: number[] } = {};
+  if (form.maxAttempts.trim()) retry.max_attempts = Number(form.maxAttempts.trim());
+  const schedule = form.scheduleMs.split(',').map((part) => part.trim()).filter(Boolean);
+  if (schedule.length > 0) retry.schedule_ms = schedule.map(Number);
+  return { ...(Object.keys(retry).length > 0 ? { retry } : {}), ...(form.timeoutMs.trim() ? { timeout_ms: Number(form.timeoutMs.trim()) } : {}) };
+}
+
 interface RevealedSecret {
   workflowId: string;
   label: string;
@@ -152,6 +173,9 @@ export function SubscriptionsPage({ status }: { status: DemoStatus | null }) {
                       <p className="mt-1 break-words font-mono text-xs text-gray-800">{describeSelector(s.event_selector)}</p>
                       <p className="mt-0.5 break-all text-xs text-gray-600">→ {s.webhook_url}</p>
                       {s.disabled_reason && <p className="mt-0.5 text-xs text-red-700">Disabled: {s.disabled_reason}</p>}
+                      <p className="mt-0.5 text-xs text-gray-600" data-testid="subscription-retry">
+                        {describeRetry(s)}
+                      </p>
                       <p className="mt-0.5 text-xs text-gray-600">
                         Created <time dateTime={s.created_at} title={formatDateTime(s.created_at)}>{formatRelative(s.created_at)}</time>
                       </p>
@@ -213,6 +237,7 @@ function CreateSubscription({ onCreated }: { onCreated: (subscription: Subscript
   const [builder, setBuilder] = useState<Builder>(DEFAULT_BUILDER);
   const [description, setDescription] = useState('');
   const [webhookUrl, setWebhookUrl] = useState('');
+  const [retryForm, setRetryForm] = useState({ maxAttempts: '', scheduleMs: '', timeoutMs: '' });
   const [sample, setSample] = useState(SAMPLE_PAYLOAD);
   const [test, setTest] = useState<{ kind: 'match' | 'miss' | 'invalid' | 'error'; text: string } | null>(null);
   const [testing, setTesting] = useState(false);
@@ -261,10 +286,16 @@ function CreateSubscription({ onCreated }: { onCreated: (subscription: Subscript
     setCreating(true);
     setCreateError(null);
     try {
-      const created = await api.createSubscription({ event_selector: selector, webhook_url: webhookUrl.trim(), ...(description.trim() ? { description: description.trim() } : {}) });
+      const created = await api.createSubscription({
+        event_selector: selector,
+        webhook_url: webhookUrl.trim(),
+        ...(description.trim() ? { description: description.trim() } : {}),
+        ...retryFields(retryForm),
+      });
       onCreated(created);
       setDescription('');
       setWebhookUrl('');
+      setRetryForm({ maxAttempts: '', scheduleMs: '', timeoutMs: '' });
     } catch (thrown) {
       setCreateError(errorMessage(thrown));
     } finally {
@@ -394,6 +425,18 @@ function CreateSubscription({ onCreated }: { onCreated: (subscription: Subscript
             />
           )}
         </Field>
+        <fieldset className="grid gap-3 sm:grid-cols-3">
+          <legend className="mb-1 text-sm font-medium text-gray-800">Retry policy (optional; blank fields use the server's settings)</legend>
+          <Field label="Max attempts" hint="1–20">
+            {(props) => <input {...props} name="retry_max_attempts" inputMode="numeric" className={inputClass} value={retryForm.maxAttempts} onChange={(e) => setRetryForm((f) => ({ ...f, maxAttempts: e.target.value }))} autoComplete="off" />}
+          </Field>
+          <Field label="Retry delays (ms)" hint="Comma-separated, e.g. 1000, 60000; the last repeats">
+            {(props) => <input {...props} name="retry_schedule_ms" className={cx(inputClass, 'font-mono')} value={retryForm.scheduleMs} onChange={(e) => setRetryForm((f) => ({ ...f, scheduleMs: e.target.value }))} autoComplete="off" />}
+          </Field>
+          <Field label="Timeout (ms)" hint="1000–60000">
+            {(props) => <input {...props} name="timeout_ms" inputMode="numeric" className={inputClass} value={retryForm.timeoutMs} onChange={(e) => setRetryForm((f) => ({ ...f, timeoutMs: e.target.value }))} autoComplete="off" />}
+          </Field>
+        </fieldset>
         <div aria-live="polite">{createError && <Alert kind="error" title="Not created">{createError}</Alert>}</div>
         <Button type="submit" variant="primary" busy={creating}>
           Create subscription

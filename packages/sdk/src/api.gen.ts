@@ -84,6 +84,14 @@ export type Attempt = {
 /** GET /api/v1/events/{event_id}: 200 */
 export type EventWithAttempts = InboxEvent & {
   attempts: Attempt[];
+  deliveries: {
+    workflow_id: string;
+    status: 'pending' | 'succeeded' | 'failed';
+    attempts_made: number;
+    next_attempt_at: string | null;
+    failure_reason: string | null;
+    created_at: string;
+  }[];
 };
 
 /** POST /api/v1/events/{event_id}/replay: 202 */
@@ -138,6 +146,13 @@ export type SubscriptionCreateBody = {
     max_events: number;
     window_ms: number;
   } | null;
+  retry?: {
+    max_attempts?: number;
+    schedule_ms?: number[];
+    base_ms?: number;
+    max_delay_ms?: number;
+  } | null;
+  timeout_ms?: number | null;
 };
 
 /** PATCH /api/v1/subscriptions/{workflow_id}: the request body */
@@ -150,6 +165,13 @@ export type SubscriptionUpdateBody = {
     max_events: number;
     window_ms: number;
   } | null;
+  retry?: {
+    max_attempts?: number;
+    schedule_ms?: number[];
+    base_ms?: number;
+    max_delay_ms?: number;
+  } | null;
+  timeout_ms?: number | null;
 };
 
 /** GET /api/v1/subscriptions/{workflow_id}: 200 */
@@ -165,6 +187,13 @@ export type Subscription = {
     max_events: number;
     window_ms: number;
   } | null;
+  retry: {
+    max_attempts?: number;
+    schedule_ms?: number[];
+    base_ms?: number;
+    max_delay_ms?: number;
+  } | null;
+  timeout_ms: number | null;
   created_at: string;
   updated_at: string;
 };

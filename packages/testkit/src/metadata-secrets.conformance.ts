@@ -54,6 +54,8 @@ export function metadataSecretsConformance(open: (cipher: SecretCipher | undefin
         previousSecret: secretOf(),
         previousSecretExpiresAt: now + 86_400_000,
         batching: null,
+        retryPolicy: null,
+        timeoutMs: null,
         createdAt: now,
         updatedAt: now,
         managedBy: null,

@@ -37,6 +37,8 @@ function newSubscription(customerId: string, overrides: Partial<Subscription> = 
     previousSecret: null,
     previousSecretExpiresAt: null,
     batching: null,
+    retryPolicy: null,
+    timeoutMs: null,
     createdAt: now,
     updatedAt: now,
     managedBy: null,
@@ -139,6 +141,8 @@ export function metadataStoreConformance(makeStore: () => Promise<MetadataStore>
         const subscription = newSubscription(customerId, {
           description: 'Orders to the warehouse',
           batching: { maxEvents: 50, windowMs: 2000 },
+          retryPolicy: { maxAttempts: 3, scheduleMs: [1000, 60_000], maxDelayMs: 3_600_000 },
+          timeoutMs: 5000,
           previousSecret: 'whsec_b2xkLW9sZC1vbGQ=',
           previousSecretExpiresAt: Date.now() + 86_400_000,
           managedBy: 'triggers.dev/v1alpha1/Subscription/shop/orders',
@@ -192,6 +196,8 @@ export function metadataStoreConformance(makeStore: () => Promise<MetadataStore>
           disabledReason: 'Endpoint answered 410 Gone',
           description: null,
           batching: { maxEvents: 10, windowMs: 500 },
+          retryPolicy: { maxAttempts: 7, baseMs: 250 },
+          timeoutMs: 60_000,
           updatedAt,
         } satisfies Partial<Subscription>;
         const patched = await store.updateSubscription(customerId, subscription.workflowId, patch);
@@ -199,7 +205,7 @@ export function metadataStoreConformance(makeStore: () => Promise<MetadataStore>
         assert.deepEqual(patched, expected);
         assert.deepEqual(await store.getSubscription(customerId, subscription.workflowId), expected);
 
-        const rotation = { secret: 'whsec_bmV3LW5ldy1uZXc=', previousSecret: subscription.secret, previousSecretExpiresAt: updatedAt + 86_400_000, batching: null, updatedAt: updatedAt + 1 };
+        const rotation = { secret: 'whsec_bmV3LW5ldy1uZXc=', previousSecret: subscription.secret, previousSecretExpiresAt: updatedAt + 86_400_000, batching: null, retryPolicy: null, timeoutMs: null, updatedAt: updatedAt + 1 };
         const rotated = await store.updateSubscription(customerId, subscription.workflowId, rotation);
         assert.deepEqual(rotated, { ...expected, ...rotation });
       });

@@ -15,6 +15,8 @@ export function subscriptionRecord(fields: Pick<Subscription, 'workflowId' | 'cu
     previousSecret: null,
     previousSecretExpiresAt: null,
     batching: null,
+    retryPolicy: null,
+    timeoutMs: null,
     createdAt: now,
     updatedAt: now,
     ...fields,

@@ -19,6 +19,15 @@ export interface EventWithAttempts {
     duration_ms: number;
     timestamp: string;
   }>;
+  /** Each delivery's progress: attempts made, and when the next is due while it is pending. */
+  deliveries: Array<{
+    workflow_id: string;
+    status: 'pending' | 'succeeded' | 'failed';
+    attempts_made: number;
+    next_attempt_at: string | null;
+    failure_reason: string | null;
+    created_at: string;
+  }>;
 }
 
 export interface WaitForEventOptions {

@@ -15,6 +15,8 @@ export interface SubscriptionSpec {
   webhookUrl: string;
   signingSecretRef?: { name: string; key: string };
   batching?: { maxEvents: number; windowMs: number };
+  retry?: { maxAttempts?: number; scheduleMs?: number[]; baseMs?: number; maxDelayMs?: number };
+  timeoutMs?: number;
   enabled?: boolean;
   description?: string;
 }

@@ -1,5 +1,5 @@
 import { deliveryMessage, type AttemptOutcome, type EventStore, type DeliveryRecord, type DeliveryStore, type MetadataStore, type Queue, type DeliveryMessage } from '@triggers/core/ports';
-import { classifyError, classifyResponse, countsAgainstOrigin, computeRetryDelay, honoursRetryAfter, parseRetryAfter, webhookSignatureHeaders, CircuitOpenError, type Subscription, type AttemptStatus, type StoredEvent, type Clock, type DeliveryOutcome } from '@triggers/core/domain';
+import { classifyError, classifyResponse, countsAgainstOrigin, computeRetryDelay, effectiveRetryPolicy, honoursRetryAfter, parseRetryAfter, webhookSignatureHeaders, CircuitOpenError, type Subscription, type AttemptStatus, type StoredEvent, type Clock, type DeliveryOutcome } from '@triggers/core/domain';
 import { originOf, annotateActiveSpan, currentTraceparent, inSpan, markSpanError, SpanKind, tracingActive, type Logger, type CircuitBreakers, type MessageControl, type WebhookResponse, type WebhookSender } from '@triggers/core/runtime';
 import { webhookBody } from './webhook-body.ts';
 import { batchIdFor } from './batch-id.ts';
@@ -19,9 +19,12 @@ export interface DelivererDeps {
   metrics: DelivererMetrics;
   random: () => number;
   settings: {
+    /** The defaults of every subscription's retry policy (`effectiveRetryPolicy`). */
     maxAttempts: number;
     retryBaseMs: number;
     retryMaxDelayMs: number;
+    /** The webhook timeout of a subscription without its own `timeout_ms` (the sender's). */
+    timeoutMs?: number;
     /**
      * The lease of a claimed attempt (`TRIGGERS_DELIVERER_CLAIM_LEASE_MS`, default 5 s), renewed
      * every third of it while the webhook request runs. Past it without a recorded outcome, the
@@ -180,7 +183,8 @@ async function sendToSubscription(deps: DelivererDeps, subscription: Subscriptio
   deps.metrics.attempts.inc({ outcome });
   deps.metrics.attemptDuration.observe({ origin: deps.metrics.origins.labelFor(origin), outcome }, response.durationMs / 1000);
   const attempt = sent.members[0].delivery.attemptsMade + 1;
-  const willRetry = outcome === 'retry' && attempt < deps.settings.maxAttempts;
+  const policy = retryPolicyOf(deps, subscription);
+  const willRetry = outcome === 'retry' && attempt < policy.maxAttempts;
   annotateActiveSpan({ 'triggers.attempt': attempt, 'triggers.outcome': outcome, 'triggers.will_retry': willRetry });
   const finishedAt = deps.clock.now();
   const reason = describe(response);
@@ -190,8 +194,9 @@ async function sendToSubscription(deps: DelivererDeps, subscription: Subscriptio
   else if (outcome === 'retry' && willRetry) {
     delayMs = computeRetryDelay({
       attempt,
-      baseMs: deps.settings.retryBaseMs,
-      maxDelayMs: deps.settings.retryMaxDelayMs,
+      baseMs: policy.baseMs,
+      maxDelayMs: policy.maxDelayMs,
+      scheduleMs: policy.scheduleMs,
       retryAfterMs: honoursRetryAfter(response.statusCode) ? parseRetryAfter(response.headers['retry-after'], finishedAt) : undefined,
       random: deps.random,
     });
@@ -244,7 +249,9 @@ async function sendToSubscription(deps: DelivererDeps, subscription: Subscriptio
  * With `webhookTraceparent` on, the receiver gets the span's `traceparent` header.
  */
 function sendWebhook(deps: DelivererDeps, subscription: Subscription, attempt: number, request: { url: string; body: string; headers: Record<string, string> }): Promise<WebhookResponse> {
-  if (!tracingActive()) return deps.sender.send(request); // no URL parse, no attribute object
+  // The subscription's own timeout, else the sender's (the setting).
+  const options = subscription.timeoutMs ? { timeoutMs: subscription.timeoutMs } : undefined;
+  if (!tracingActive()) return deps.sender.send(request, options); // no URL parse, no attribute object
   const url = new URL(request.url);
   return inSpan(
     'POST',
@@ -262,7 +269,7 @@ function sendWebhook(deps: DelivererDeps, subscription: Subscription, attempt: n
     },
     async (span) => {
       const traceparent = deps.settings.webhookTraceparent ? currentTraceparent() : undefined;
-      const response = await deps.sender.send(traceparent ? { ...request, headers: { ...request.headers, traceparent } } : request);
+      const response = await deps.sender.send(traceparent ? { ...request, headers: { ...request.headers, traceparent } } : request, options);
       if (response.statusCode !== null) span.setAttribute('http.response.status_code', response.statusCode);
       const outcome = outcomeOf(response);
       span.setAttribute('triggers.outcome', outcome);
@@ -271,6 +278,12 @@ function sendWebhook(deps: DelivererDeps, subscription: Subscription, attempt: n
       return response;
     },
   );
+}
+
+/** The subscription's retry policy over the settings' defaults. */
+function retryPolicyOf(deps: DelivererDeps, subscription: Subscription) {
+  const { maxAttempts, retryBaseMs, retryMaxDelayMs, timeoutMs = 30_000 } = deps.settings;
+  return effectiveRetryPolicy(subscription, { maxAttempts, retryBaseMs, retryMaxDelayMs, timeoutMs });
 }
 
 function outcomeOf(response: WebhookResponse): DeliveryOutcome {

@@ -52,6 +52,7 @@ export function startDeliverer(ctx: ServiceContext): RunningDeliverer {
       maxAttempts: delivery.maxAttempts,
       retryBaseMs: delivery.retryBaseMs,
       retryMaxDelayMs: delivery.retryMaxDelayMs,
+      timeoutMs: delivery.timeoutMs,
       // Renewed while the request runs: a dead claimer's attempt is taken over this soon.
       attemptLeaseMs: delivery.claimLeaseMs,
       webhookTraceparent: delivery.webhookTraceparent,

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { startTestServer, type TestServer } from '@triggers/all-in-one/test-server';
-import { gaps, newCustomer, postEvent, receiverPool, subscribe, verifySignature, waitForEventStatus, watchEventLoopStalls, type EventWithAttempts } from '@triggers/testkit';
+import { createSubscription, gaps, newCustomer, postEvent, receiverPool, subscribe, verifySignature, waitForEventStatus, watchEventLoopStalls, type EventWithAttempts } from '@triggers/testkit';
 
 /** Large enough that ±20 % jitter and scheduling noise cannot reorder or blur the schedule. */
 const RETRY_BASE_MS = 200;
@@ -67,6 +67,53 @@ describe('Webhook delivery: the retry schedule', () => {
       assert.ok(gap >= lowest(i + 1), `gap ${i + 1} of ${gap} ms is at least ${lowest(i + 1)} ms`);
       assert.ok(gap <= highest(i + 1) + margin(), `gap ${i + 1} of ${gap} ms is at most ${highest(i + 1)} ms + the margin`);
     });
+  });
+
+  it('a subscription\'s own retry policy: its schedule and attempt count, not the settings\'', async () => {
+    const { apiKey, eventType } = await newCustomer(server);
+    const receiver = await receivers.start({ otherwise: { status: 503 } });
+    const schedule = [150, 600];
+    await createSubscription(server, apiKey, { event_selector: { type: 'event_type', value: eventType }, webhook_url: receiver.url(), retry: { max_attempts: 3, schedule_ms: schedule } });
+    const posted = await postEvent(server, apiKey, { event_type: eventType });
+
+    const event = await waitForEventStatus(server, apiKey, posted.event_id, 'failed');
+    assert.deepEqual(event.attempts.map((a) => a.status), ['retrying', 'retrying', 'failed'], `3 attempts (the setting says ${MAX_ATTEMPTS})`);
+    const receivedGaps = gaps(receiver.requests.map((r) => r.receivedAt));
+    receivedGaps.forEach((gap, i) => {
+      assert.ok(gap >= schedule[i] * (1 - JITTER) - EARLY_MS, `gap ${i + 1} of ${gap} ms follows schedule_ms[${i}] = ${schedule[i]}`);
+      assert.ok(gap <= schedule[i] * (1 + JITTER) + margin(), `gap ${i + 1} of ${gap} ms is at most ${schedule[i]} ms + 20 % + the margin`);
+    });
+    assert.deepEqual(
+      event.deliveries.map((d) => ({ status: d.status, attempts_made: d.attempts_made, next_attempt_at: d.next_attempt_at })),
+      [{ status: 'failed', attempts_made: 3, next_attempt_at: null }],
+    );
+    assert.match(event.deliveries[0].failure_reason ?? '', /gave up after 3 attempts: HTTP 503/);
+  });
+
+  it('shows a pending delivery\'s attempts made and next retry time while it waits', async () => {
+    const { apiKey, eventType } = await newCustomer(server);
+    const receiver = await receivers.start({ answers: [{ status: 500 }] });
+    await createSubscription(server, apiKey, { event_selector: { type: 'event_type', value: eventType }, webhook_url: receiver.url(), retry: { schedule_ms: [2000] } });
+    const posted = await postEvent(server, apiKey, { event_type: eventType });
+    const waiting = await waitForEventStatus(server, apiKey, posted.event_id, 'pending', { until: (e) => e.deliveries[0]?.attempts_made === 1 && e.attempts.length === 1 });
+    const [delivery] = waiting.deliveries;
+    assert.equal(delivery.status, 'pending');
+    const attemptEnd = Date.parse(waiting.attempts[0].timestamp) + waiting.attempts[0].duration_ms;
+    const dueIn = Date.parse(delivery.next_attempt_at!) - attemptEnd;
+    assert.ok(dueIn >= 2000 * (1 - JITTER) - EARLY_MS && dueIn <= 2000 * (1 + JITTER) + margin(), `next attempt due ${dueIn} ms after the first ended`);
+    const delivered = await waitForEventStatus(server, apiKey, posted.event_id, 'delivered');
+    assert.deepEqual(delivered.deliveries.map((d) => [d.status, d.attempts_made, d.next_attempt_at]), [['succeeded', 2, null]]);
+  });
+
+  it('a subscription\'s timeout_ms cuts a slow receiver off sooner than the setting', async () => {
+    const { apiKey, eventType } = await newCustomer(server);
+    const receiver = await receivers.start({ otherwise: { status: 200, delayMs: 2500 } });
+    await createSubscription(server, apiKey, { event_selector: { type: 'event_type', value: eventType }, webhook_url: receiver.url(), retry: { max_attempts: 1 }, timeout_ms: 1000 });
+    const posted = await postEvent(server, apiKey, { event_type: eventType });
+    const event = await waitForEventStatus(server, apiKey, posted.event_id, 'failed');
+    assert.equal(event.attempts.length, 1);
+    assert.match(event.attempts[0].error ?? '', /No response within 1000 ms/);
+    assert.ok(event.attempts[0].duration_ms >= 950 && event.attempts[0].duration_ms < 2400, `${event.attempts[0].duration_ms} ms`);
   });
 
   it('a new event to the same subscription is a new delivery with a new webhook-id', async () => {

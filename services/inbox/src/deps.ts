@@ -1,6 +1,6 @@
 import type { Clock, SsrfAllow } from '@triggers/core/domain';
 import type { Logger } from '@triggers/core/runtime';
-import type { EventStore, MetadataStore, Queue } from '@triggers/core/ports';
+import type { DeliveryStore, EventStore, MetadataStore, Queue } from '@triggers/core/ports';
 
 /** What the inbox routes use: ports and a few settings, never a concrete backend. */
 export interface InboxDeps {
@@ -8,6 +8,8 @@ export interface InboxDeps {
   log: Logger;
   eventStore: EventStore;
   metadataStore: MetadataStore;
+  /** Each delivery's attempts made and next attempt time (GET /events/{id}). */
+  deliveryStore: DeliveryStore;
   /** For replays: the `events` queue the matcher consumes. */
   queue: Queue;
   settings: {

@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import { toIsoMillis, type DeliveryAttempt, type JsonObject, type JsonText, type StoredEvent } from '@triggers/core/domain';
-import type { attemptSchema, eventSchema } from './schemas.ts';
+import type { DeliveryRecord } from '@triggers/core/ports';
+import type { attemptSchema, deliverySchema, eventSchema } from './schemas.ts';
 
 /** The event as the schema describes it, with the payload as its stored text (written out by stringifyJson). */
 export type EventJson = Omit<z.output<typeof eventSchema>, 'payload'> & { payload: JsonText<JsonObject> };
@@ -29,5 +30,17 @@ export function toAttemptJson(attempt: DeliveryAttempt): AttemptJson {
     error: attempt.error,
     duration_ms: attempt.durationMs,
     timestamp: toIsoMillis(attempt.timestamp),
+  };
+}
+
+/** One delivery's progress: attempts made and when the next one is due. */
+export function toDeliveryJson(delivery: DeliveryRecord): z.output<typeof deliverySchema> {
+  return {
+    workflow_id: delivery.workflowId,
+    status: delivery.status,
+    attempts_made: delivery.attemptsMade,
+    next_attempt_at: delivery.status === 'pending' ? toIsoMillis(delivery.nextAttemptAt) : null,
+    failure_reason: delivery.failureReason,
+    created_at: toIsoMillis(delivery.createdAt),
   };
 }

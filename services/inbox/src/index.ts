@@ -36,6 +36,7 @@ export function inboxRoutes(ctx: ServiceContext, options: InboxRoutesOptions = {
     log: ctx.log,
     eventStore: ctx.backends.eventStore,
     metadataStore: ctx.backends.metadataStore,
+    deliveryStore: ctx.backends.deliveryStore,
     queue: ctx.backends.queue,
     settings: { ssrfAllow: ctx.config.delivery.ssrfAllow, maxBodyBytes: ctx.config.ingest.maxPayloadBytes, stream: ctx.config.stream },
   };

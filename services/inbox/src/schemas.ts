@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { emailAddress, isoTime, queryInteger, uuid } from '@triggers/core/http';
-import { EVENT_STATUSES, ATTEMPT_STATUSES, SUBSCRIPTION_STATUSES, CUSTOMER_STATUSES, MAX_EVENT_TYPE_LENGTH, MAX_EXPRESSION_LENGTH, type CustomOperator } from '@triggers/core/domain';
+import { DELIVERY_STATUSES } from '@triggers/core/ports';
+import { EVENT_STATUSES, ATTEMPT_STATUSES, SUBSCRIPTION_STATUSES, CUSTOMER_STATUSES, MAX_EVENT_TYPE_LENGTH, MAX_EXPRESSION_LENGTH, RETRY_POLICY_LIMITS, type CustomOperator } from '@triggers/core/domain';
 
 // ---------------------------------------------------------------------------------------------
 // Query parameters (strings on the wire; parsed here so the handlers get numbers and epoch ms)
@@ -81,8 +82,18 @@ export const attemptSchema = z.object({
   timestamp: isoTime,
 });
 
+export const deliverySchema = z.object({
+  workflow_id: uuid,
+  status: z.enum(DELIVERY_STATUSES).meta({ description: '`pending` while attempts remain (or the first is due), then `succeeded` or `failed`.' }),
+  attempts_made: z.number().int().meta({ description: 'Attempts made so far; the subscription\'s `retry.max_attempts` (or the setting) is the most there will be.' }),
+  next_attempt_at: isoTime.nullable().meta({ description: 'When the next attempt is due (a retry\'s time); null once the delivery has ended.' }),
+  failure_reason: z.string().nullable().meta({ description: 'Why it ended `failed`.' }),
+  created_at: isoTime,
+});
+
 export const eventWithAttemptsSchema = eventSchema.extend({
   attempts: z.array(attemptSchema).meta({ description: 'Oldest first.' }),
+  deliveries: z.array(deliverySchema).meta({ description: 'One per subscription the event was delivered to (and one more per replay), oldest first.' }),
 });
 
 export const inboxPageSchema = z.object({
@@ -172,6 +183,26 @@ export const batchSchema = z
   })
   .meta({ description: 'Deliver matched events in batches instead of one per call.' });
 
+const { maxAttempts: ATTEMPTS, delayMs: DELAY, scheduleLength: SCHEDULE, timeoutMs: TIMEOUT } = RETRY_POLICY_LIMITS;
+const delayMs = z.number().int().min(DELAY.min).max(DELAY.max);
+
+export const retryPolicySchema = z
+  .strictObject({
+    max_attempts: z.number().int().min(ATTEMPTS.min).max(ATTEMPTS.max).optional().meta({ description: `Attempts in all, the first included (${ATTEMPTS.min}–${ATTEMPTS.max}); default \`TRIGGERS_MAX_ATTEMPTS\`.` }),
+    schedule_ms: z
+      .array(delayMs)
+      .min(SCHEDULE.min)
+      .max(SCHEDULE.max)
+      .optional()
+      .meta({ description: `The delay after attempt 1, 2, ... (each ${DELAY.min} ms–24 h, at most ${SCHEDULE.max} entries); the last one repeats. Not with \`base_ms\`.` }),
+    base_ms: delayMs.optional().meta({ description: 'The exponential schedule\'s first delay, doubled after each attempt (100 ms–24 h); default `TRIGGERS_RETRY_BASE_MS`. Not with `schedule_ms`.' }),
+    max_delay_ms: delayMs.optional().meta({ description: 'The longest delay between two attempts (100 ms–24 h); default `TRIGGERS_RETRY_MAX_DELAY_MS`.' }),
+  })
+  .refine((policy) => !(policy.schedule_ms !== undefined && policy.base_ms !== undefined), { message: 'give schedule_ms or base_ms, not both' })
+  .meta({ description: 'This subscription\'s retry schedule; a field left out comes from the settings. Every delay gets ±20 % jitter; a `Retry-After` is honoured as usual.' });
+
+const timeoutMs = z.number().int().min(TIMEOUT.min).max(TIMEOUT.max).meta({ description: 'How long one webhook request may take (1000–60000 ms); default `TRIGGERS_WEBHOOK_TIMEOUT_MS`.' });
+
 const HEX4 = '[0-9A-Fa-f]{1,4}';
 const IPV6 = [
   `(?:${HEX4}:){7}${HEX4}`,
@@ -208,6 +239,8 @@ export const subscriptionCreateSchema = z.strictObject({
   webhook_url: webhookUrl,
   description: description.nullable().optional(),
   batch: batchSchema.nullable().optional(),
+  retry: retryPolicySchema.nullable().optional(),
+  timeout_ms: timeoutMs.nullable().optional(),
 });
 
 export const subscriptionUpdateSchema = z
@@ -217,6 +250,8 @@ export const subscriptionUpdateSchema = z
     description: description.nullable().optional(),
     status: z.enum(SUBSCRIPTION_STATUSES).optional().meta({ description: '`active` again clears `disabled_reason`.' }),
     batch: batchSchema.nullable().optional().meta({ description: 'null turns batching off.' }),
+    retry: retryPolicySchema.nullable().optional().meta({ description: 'Replaces the whole policy; null goes back to the settings.' }),
+    timeout_ms: timeoutMs.nullable().optional().meta({ description: 'null goes back to the setting.' }),
   })
   .refine((patch) => Object.keys(patch).length > 0, { message: 'send at least one field to change' })
   .meta({ minProperties: 1 });
@@ -232,6 +267,8 @@ export const subscriptionSchema = z.object({
   status: z.enum(SUBSCRIPTION_STATUSES),
   disabled_reason: z.string().nullable().meta({ description: 'Why the system disabled it (e.g. the webhook answered 410 Gone).' }),
   batch: batchSchema.nullable(),
+  retry: retryPolicySchema.nullable().meta({ description: 'Its own retry schedule; null: the settings\' one.' }),
+  timeout_ms: z.number().int().nullable().meta({ description: 'Its own webhook timeout; null: the setting.' }),
   created_at: isoTime,
   updated_at: isoTime,
 });

@@ -31,7 +31,7 @@ describe('Subscriptions API', () => {
       assert.equal(response.status, 201, response.text);
       const body = response.body;
       assert.deepEqual(Object.keys(body).sort(), [
-        'batch', 'created_at', 'customer_id', 'description', 'disabled_reason', 'event_selector', 'secret', 'status', 'updated_at', 'webhook_url', 'workflow_id',
+        'batch', 'created_at', 'customer_id', 'description', 'disabled_reason', 'event_selector', 'retry', 'secret', 'status', 'timeout_ms', 'updated_at', 'webhook_url', 'workflow_id',
       ]);
       assert.match(body.workflow_id, /^[0-9a-f-]{36}$/);
       assert.equal(body.customer_id, customerId);
@@ -41,6 +41,8 @@ describe('Subscriptions API', () => {
       assert.equal(body.status, 'active');
       assert.equal(body.disabled_reason, null);
       assert.equal(body.batch, null);
+      assert.equal(body.retry, null, 'no retry policy of its own: the settings\' one');
+      assert.equal(body.timeout_ms, null);
       assert.match(body.secret, WHSEC);
       assert.match(body.created_at, RFC3339_MILLIS);
       assert.equal(body.updated_at, body.created_at);
@@ -130,6 +132,65 @@ describe('Subscriptions API', () => {
         assertProblem(await create(json), 400, 'invalid_request');
       });
     }
+
+    it('stores a retry policy and timeout, answers them, and PATCH replaces or clears them', async () => {
+      const created = await createSubscription(server, apiKey, { retry: { max_attempts: 3, schedule_ms: [1000, 60_000], max_delay_ms: 3_600_000 }, timeout_ms: 5000 });
+      assert.deepEqual(created.retry, { max_attempts: 3, schedule_ms: [1000, 60_000], max_delay_ms: 3_600_000 });
+      assert.equal(created.timeout_ms, 5000);
+      const row = await storedRow(created.workflow_id);
+      assert.deepEqual(row?.retryPolicy, { maxAttempts: 3, scheduleMs: [1000, 60_000], maxDelayMs: 3_600_000 });
+      assert.equal(row?.timeoutMs, 5000);
+      assert.deepEqual((await get(created.workflow_id)).body.retry, created.retry);
+
+      const changed = await patch(created.workflow_id, { retry: { base_ms: 500 } });
+      assert.equal(changed.status, 200, changed.text);
+      assert.deepEqual(changed.body.retry, { base_ms: 500 }, 'the whole policy is replaced');
+      assert.equal(changed.body.timeout_ms, 5000, 'an absent field stays');
+      const cleared = await patch(created.workflow_id, { retry: null, timeout_ms: null });
+      assert.equal(cleared.body.retry, null);
+      assert.equal(cleared.body.timeout_ms, null);
+      assert.equal((await storedRow(created.workflow_id))?.retryPolicy, null);
+    });
+
+    it('accepts the retry limits: 1 and 20 attempts, delays 100 ms and 24 h, 19 schedule entries, timeouts 1 s and 60 s', async () => {
+      await createSubscription(server, apiKey, { retry: { max_attempts: 1, base_ms: 100, max_delay_ms: 86_400_000 }, timeout_ms: 1000 });
+      await createSubscription(server, apiKey, { retry: { max_attempts: 20, schedule_ms: Array.from({ length: 19 }, () => 86_400_000) }, timeout_ms: 60_000 });
+      await createSubscription(server, apiKey, { retry: {} });
+    });
+
+    const badRetries: [string, unknown, RegExp][] = [
+      ['retry.max_attempts 0', { retry: { max_attempts: 0 } }, /retry\.max_attempts/],
+      ['retry.max_attempts 21', { retry: { max_attempts: 21 } }, /retry\.max_attempts/],
+      ['retry.max_attempts 2.5', { retry: { max_attempts: 2.5 } }, /retry\.max_attempts/],
+      ['retry.base_ms 99', { retry: { base_ms: 99 } }, /retry\.base_ms/],
+      ['retry.max_delay_ms over 24 h', { retry: { max_delay_ms: 86_400_001 } }, /retry\.max_delay_ms/],
+      ['an empty retry.schedule_ms', { retry: { schedule_ms: [] } }, /retry\.schedule_ms/],
+      ['20 retry.schedule_ms entries', { retry: { schedule_ms: Array.from({ length: 20 }, () => 1000) } }, /retry\.schedule_ms/],
+      ['a retry.schedule_ms entry of 50 ms', { retry: { schedule_ms: [1000, 50] } }, /retry\.schedule_ms/],
+      ['both schedule_ms and base_ms', { retry: { schedule_ms: [1000], base_ms: 1000 } }, /retry.*schedule_ms or base_ms, not both/],
+      ['an unknown retry field', { retry: { jitter: 0 } }, /retry/],
+      ['timeout_ms 999', { timeout_ms: 999 }, /timeout_ms/],
+      ['timeout_ms 60001', { timeout_ms: 60_001 }, /timeout_ms/],
+    ];
+    for (const [what, fields, detail] of badRetries) {
+      it(`400 invalid_request naming the field, nothing stored: ${what}`, async () => {
+        const before = (await server.request('GET', '/api/v1/subscriptions?limit=1000', { apiKey })).body.subscriptions.length;
+        const response = await create({ event_selector: neverMatching, webhook_url: HOOK, ...(fields as object) });
+        assertProblem(response, 400, 'invalid_request');
+        assert.match(response.body.detail, detail);
+        assert.equal((await server.request('GET', '/api/v1/subscriptions?limit=1000', { apiKey })).body.subscriptions.length, before);
+      });
+    }
+
+    it('PATCH with a bad retry policy is 400 and changes nothing', async () => {
+      const created = await createSubscription(server, apiKey, { retry: { max_attempts: 2 } });
+      const response = await patch(created.workflow_id, { retry: { max_attempts: 99 }, description: 'changed' });
+      assertProblem(response, 400, 'invalid_request');
+      assert.match(response.body.detail, /retry\.max_attempts/);
+      const row = await storedRow(created.workflow_id);
+      assert.deepEqual(row?.retryPolicy, { maxAttempts: 2 });
+      assert.equal(row?.description, null);
+    });
 
     it('accepts batch bounds 1 and 1000 / 1 and 60000', async () => {
       await createSubscription(server, apiKey, { batch: { max_events: 1, window_ms: 1 } });

@@ -8,6 +8,29 @@ export interface SubscriptionBatching {
   windowMs: number;
 }
 
+/**
+ * A subscription's own retry schedule; each field left out comes from the settings
+ * (`TRIGGERS_MAX_ATTEMPTS`, `TRIGGERS_RETRY_BASE_MS`, `TRIGGERS_RETRY_MAX_DELAY_MS`).
+ * `scheduleMs` and `baseMs` exclude each other.
+ */
+export interface SubscriptionRetryPolicy {
+  /** Attempts in all, the first one included. */
+  maxAttempts?: number;
+  /** The delay after attempt 1, 2, ...; the last entry repeats. */
+  scheduleMs?: number[];
+  /** The exponential schedule's first delay: `min(base * 2^(attempt-1), maxDelayMs)`. */
+  baseMs?: number;
+  maxDelayMs?: number;
+}
+
+/** The API's limits on a subscription's retry policy and timeout (documented in README and OpenAPI). */
+export const RETRY_POLICY_LIMITS = {
+  maxAttempts: { min: 1, max: 20 },
+  delayMs: { min: 100, max: 24 * 3600_000 },
+  scheduleLength: { min: 1, max: 19 },
+  timeoutMs: { min: 1000, max: 60_000 },
+} as const;
+
 export interface Subscription {
   workflowId: string;
   customerId: string;
@@ -22,6 +45,10 @@ export interface Subscription {
   previousSecret: string | null;
   previousSecretExpiresAt: number | null;
   batching: SubscriptionBatching | null;
+  /** Its own retry schedule; absent or null: the settings' one. */
+  retryPolicy?: SubscriptionRetryPolicy | null;
+  /** How long one webhook request may take (ms); absent or null: `TRIGGERS_WEBHOOK_TIMEOUT_MS`. */
+  timeoutMs?: number | null;
   createdAt: number;
   updatedAt: number;
   /**

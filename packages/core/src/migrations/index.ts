@@ -6,6 +6,7 @@ import * as subscriptionOwner from './0004_subscription_owner.ts';
 import * as encryptSecrets from './0006_encrypt_secrets.ts';
 import * as queueConsumers from './0007_queue_consumers.ts';
 import * as queueKeyIndex from './0008_queue_key_index.ts';
+import * as subscriptionRetryPolicy from './0009_subscription_retry_policy.ts';
 import type { SecretCipher } from '../secret-cipher.ts';
 import { encryptSubscriptionSecrets } from '../backends/sql/subscription-secrets.ts';
 
@@ -33,6 +34,7 @@ export const MIGRATIONS: readonly NumberedMigration[] = [
   { name: '0006_encrypt_secrets', ...encryptSecrets },
   { name: '0007_queue_consumers', ...queueConsumers },
   { name: '0008_queue_key_index', ...queueKeyIndex },
+  { name: '0009_subscription_retry_policy', ...subscriptionRetryPolicy },
 ];
 
 /** A knex migration source over `MIGRATIONS`, each migration given `context`. */

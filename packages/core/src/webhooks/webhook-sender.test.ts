@@ -141,6 +141,19 @@ describe('webhook sender', () => {
     assert.equal(receiver.hits.length, 1);
   });
 
+  it('takes a per-request timeout over its own (a subscription\'s timeout_ms), shorter or longer', async () => {
+    const receiver = await startReceiver(() => {
+      /* never answers */
+    });
+    const shorter = await sender({ timeoutMs: 5000 }).send({ url: receiver.url(), body: BODY, headers: HEADERS }, { timeoutMs: 200 });
+    assert.ok(shorter.error instanceof WebhookTimeoutError, String(shorter.error));
+    assert.ok(shorter.durationMs >= 180 && shorter.durationMs < 1500, String(shorter.durationMs));
+    const slow = await startReceiver((_req, res) => void setTimeout(() => res.writeHead(200).end(), 400));
+    const longer = await sender({ timeoutMs: 200 }).send({ url: slow.url(), body: BODY, headers: HEADERS }, { timeoutMs: 2000 });
+    assert.equal(longer.error, undefined, String(longer.error));
+    assert.equal(longer.statusCode, 200);
+  });
+
   it('keeps the status of a receiver that answers and then stalls its body', async () => {
     const receiver = await startReceiver((_req, res) => {
       res.writeHead(200, { 'content-type': 'text/plain' });

@@ -65,7 +65,8 @@ export interface WebhookResponse {
 }
 
 export interface WebhookSender {
-  send(request: WebhookRequest, options?: { signal?: AbortSignal }): Promise<WebhookResponse>;
+  /** `timeoutMs` replaces the sender's timeout for this request (a subscription's own `timeout_ms`). */
+  send(request: WebhookRequest, options?: { signal?: AbortSignal; timeoutMs?: number }): Promise<WebhookResponse>;
   /** Closes pooled connections. */
   close(): Promise<void>;
 }
@@ -77,18 +78,19 @@ const DRAIN_LIMIT_BYTES = 64 * 1024;
 const UNDICI_TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
 
 export function createWebhookSender(options: WebhookSenderOptions): WebhookSender {
-  const { timeoutMs, ssrfAllow, lookup, maxRedirects = 5, userAgent = DEFAULT_USER_AGENT, connectionsPerOrigin = 32 } = options;
+  const { timeoutMs: defaultTimeoutMs, ssrfAllow, lookup, maxRedirects = 5, userAgent = DEFAULT_USER_AGENT, connectionsPerOrigin = 32 } = options;
   const agent = new Agent({
-    connect: createSsrfSafeConnector({ allow: ssrfAllow, lookup, connectTimeoutMs: timeoutMs }),
-    headersTimeout: timeoutMs,
-    bodyTimeout: timeoutMs,
+    connect: createSsrfSafeConnector({ allow: ssrfAllow, lookup, connectTimeoutMs: defaultTimeoutMs }),
+    headersTimeout: defaultTimeoutMs,
+    bodyTimeout: defaultTimeoutMs,
     keepAliveTimeout: 4_000,
     keepAliveMaxTimeout: 60_000,
     connections: connectionsPerOrigin,
   });
 
-  async function send(request: WebhookRequest, sendOptions: { signal?: AbortSignal } = {}): Promise<WebhookResponse> {
+  async function send(request: WebhookRequest, sendOptions: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<WebhookResponse> {
     const started = performance.now();
+    const timeoutMs = sendOptions.timeoutMs ?? defaultTimeoutMs;
     const deadline = new AbortController();
     const timer = setTimeout(() => deadline.abort(new WebhookTimeoutError(timeoutMs)), timeoutMs);
     const signal = sendOptions.signal ? AbortSignal.any([deadline.signal, sendOptions.signal]) : deadline.signal;
@@ -115,6 +117,8 @@ export function createWebhookSender(options: WebhookSenderOptions): WebhookSende
           headers,
           body: request.body,
           signal,
+          headersTimeout: timeoutMs,
+          bodyTimeout: timeoutMs,
         });
         const location = firstHeader(response.headers.location);
         if (isRedirect(response.statusCode) && location !== undefined) {

@@ -107,10 +107,25 @@ class Attempt(TypedDict):
     timestamp: str
 
 
+class EventWithAttemptsDeliveriesItem(TypedDict):
+    workflow_id: str
+    #: `pending` while attempts remain (or the first is due), then `succeeded` or `failed`.
+    status: Literal['pending', 'succeeded', 'failed']
+    #: Attempts made so far; the subscription's `retry.max_attempts` (or the setting) is the most there will be.
+    attempts_made: int
+    #: When the next attempt is due (a retry's time); null once the delivery has ended.
+    next_attempt_at: Optional[str]
+    #: Why it ended `failed`.
+    failure_reason: Optional[str]
+    created_at: str
+
+
 # GET /api/v1/events/{event_id}: 200
 class EventWithAttempts(InboxEvent):
     #: Oldest first.
     attempts: List[Attempt]
+    #: One per subscription the event was delivered to (and one more per replay), oldest first.
+    deliveries: List[EventWithAttemptsDeliveriesItem]
 
 
 # POST /api/v1/events/{event_id}/replay: 202
@@ -181,6 +196,18 @@ class SubscriptionCreateBodyBatch(TypedDict):
     window_ms: int
 
 
+class SubscriptionCreateBodyRetry(TypedDict):
+    """This subscription's retry schedule; a field left out comes from the settings. Every delay gets ±20 % jitter; a `Retry-After` is honoured as usual."""
+    #: Attempts in all, the first included (1–20); default `TRIGGERS_MAX_ATTEMPTS`.
+    max_attempts: NotRequired[int]
+    #: The delay after attempt 1, 2, ... (each 100 ms–24 h, at most 19 entries); the last one repeats. Not with `base_ms`.
+    schedule_ms: NotRequired[List[int]]
+    #: The exponential schedule's first delay, doubled after each attempt (100 ms–24 h); default `TRIGGERS_RETRY_BASE_MS`. Not with `schedule_ms`.
+    base_ms: NotRequired[int]
+    #: The longest delay between two attempts (100 ms–24 h); default `TRIGGERS_RETRY_MAX_DELAY_MS`.
+    max_delay_ms: NotRequired[int]
+
+
 # POST /api/v1/subscriptions: the request body
 class SubscriptionCreateBody(TypedDict):
     #: Which events the subscription receives. Parsed when saved: a selector that cannot be parsed is `400 invalid_selector`.
@@ -189,6 +216,8 @@ class SubscriptionCreateBody(TypedDict):
     webhook_url: str
     description: NotRequired[Optional[str]]
     batch: NotRequired[Optional[SubscriptionCreateBodyBatch]]
+    retry: NotRequired[Optional[SubscriptionCreateBodyRetry]]
+    timeout_ms: NotRequired[Optional[int]]
 
 
 # PATCH /api/v1/subscriptions/{workflow_id}: the request body
@@ -202,6 +231,10 @@ class SubscriptionUpdateBody(TypedDict):
     status: NotRequired[Literal['active', 'disabled']]
     #: null turns batching off.
     batch: NotRequired[Optional[SubscriptionCreateBodyBatch]]
+    #: Replaces the whole policy; null goes back to the settings.
+    retry: NotRequired[Optional[SubscriptionCreateBodyRetry]]
+    #: null goes back to the setting.
+    timeout_ms: NotRequired[Optional[int]]
 
 
 # GET /api/v1/subscriptions/{workflow_id}: 200
@@ -216,6 +249,10 @@ class Subscription(TypedDict):
     #: Why the system disabled it (e.g. the webhook answered 410 Gone).
     disabled_reason: Optional[str]
     batch: Optional[SubscriptionCreateBodyBatch]
+    #: Its own retry schedule; null: the settings' one.
+    retry: Optional[SubscriptionCreateBodyRetry]
+    #: Its own webhook timeout; null: the setting.
+    timeout_ms: Optional[int]
     created_at: str
     updated_at: str
 

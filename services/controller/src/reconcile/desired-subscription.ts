@@ -1,4 +1,4 @@
-import { type SsrfAllow, compileSelector, type Selector, checkWebhookUrl, TriggersError, type SubscriptionBatching } from '@triggers/core/domain';
+import { type SsrfAllow, compileSelector, type Selector, checkWebhookUrl, TriggersError, type SubscriptionBatching, type SubscriptionRetryPolicy } from '@triggers/core/domain';
 import type { SubscriptionSpec } from '../subscription-resource.ts';
 
 /** What the spec asks the store to hold, checked exactly as the REST API checks a subscription body. */
@@ -7,6 +7,8 @@ export interface DesiredSubscription {
   webhookUrl: string;
   description: string | null;
   batching: SubscriptionBatching | null;
+  retryPolicy: SubscriptionRetryPolicy | null;
+  timeoutMs: number | null;
   enabled: boolean;
 }
 
@@ -34,7 +36,19 @@ export function desiredSubscription(spec: SubscriptionSpec, ssrfAllow: SsrfAllow
       webhookUrl: url.url.href,
       description: spec.description ?? null,
       batching: spec.batching ? { maxEvents: spec.batching.maxEvents, windowMs: spec.batching.windowMs } : null,
+      retryPolicy: spec.retry ? retryPolicyOf(spec.retry) : null,
+      timeoutMs: spec.timeoutMs ?? null,
       enabled: spec.enabled ?? true,
     },
   };
+}
+
+/** Only the fields the spec sets, so an unchanged spec compares equal to what the store holds. */
+function retryPolicyOf(retry: NonNullable<SubscriptionSpec['retry']>): SubscriptionRetryPolicy {
+  const policy: SubscriptionRetryPolicy = {};
+  if (retry.maxAttempts !== undefined) policy.maxAttempts = retry.maxAttempts;
+  if (retry.scheduleMs !== undefined) policy.scheduleMs = [...retry.scheduleMs];
+  if (retry.baseMs !== undefined) policy.baseMs = retry.baseMs;
+  if (retry.maxDelayMs !== undefined) policy.maxDelayMs = retry.maxDelayMs;
+  return policy;
 }

@@ -47,6 +47,8 @@ export function planSync(input: SyncInput): SyncPlan {
         previousSecret: null,
         previousSecretExpiresAt: null,
         batching: desired.batching,
+        retryPolicy: desired.retryPolicy,
+        timeoutMs: desired.timeoutMs,
         createdAt: now,
         updatedAt: now,
         managedBy: input.managedBy,
@@ -65,6 +67,8 @@ export function planSync(input: SyncInput): SyncPlan {
   if (urlChanged) set('webhookUrl', desired.webhookUrl);
   if (existing.description !== desired.description) set('description', desired.description);
   if (!isDeepStrictEqual(existing.batching, desired.batching)) set('batching', desired.batching);
+  if (!isDeepStrictEqual(existing.retryPolicy ?? null, desired.retryPolicy)) set('retryPolicy', desired.retryPolicy);
+  if ((existing.timeoutMs ?? null) !== desired.timeoutMs) set('timeoutMs', desired.timeoutMs);
 
   if (!desired.enabled) {
     if (existing.status !== 'disabled') set('status', 'disabled');

@@ -17,6 +17,8 @@ const desired = (overrides: Partial<DesiredSubscription> = {}): DesiredSubscript
   webhookUrl: 'https://hooks.example.com/orders',
   description: null,
   batching: null,
+  retryPolicy: null,
+  timeoutMs: null,
   enabled: true,
   ...overrides,
 });
@@ -53,6 +55,10 @@ describe('Reconcile decisions', () => {
     it('normalises a valid spec (enabled by default, URL as the parser writes it)', () => {
       const result = desiredSubscription({ ...spec, webhookUrl: 'HTTPS://Hooks.Example.com/orders', batching: { maxEvents: 5, windowMs: 100 } }, { kind: 'none' });
       assert.deepEqual(result, { ok: true, desired: desired({ batching: { maxEvents: 5, windowMs: 100 } }) });
+    });
+    it('carries the retry policy and timeout as the REST API stores them', () => {
+      const result = desiredSubscription({ ...spec, retry: { maxAttempts: 3, scheduleMs: [1000, 5000] }, timeoutMs: 5000 }, { kind: 'none' });
+      assert.deepEqual(result, { ok: true, desired: desired({ retryPolicy: { maxAttempts: 3, scheduleMs: [1000, 5000] }, timeoutMs: 5000 }) });
     });
     it('refuses what the schema cannot judge: JSONPath syntax, regex dialect, operator values', () => {
       const bad = [
@@ -96,6 +102,8 @@ describe('Reconcile decisions', () => {
         action: 'update',
         patch: { updatedAt: NOW, eventSelector: { type: 'event_type', value: 'order.paid' }, description: 'Paid', batching: { maxEvents: 10, windowMs: 500 } },
       });
+      const retry = plan({ desired: desired({ retryPolicy: { baseMs: 500 }, timeoutMs: 2000 }) });
+      assert.deepEqual(retry, { action: 'update', patch: { updatedAt: NOW, retryPolicy: { baseMs: 500 }, timeoutMs: 2000 } });
     });
 
     it('rotates to a new Secret value, the previous one signing on for the REST API overlap (24 h)', () => {

@@ -1,7 +1,7 @@
 import { defineRoute } from '@triggers/core/http';
 import type { InboxDeps } from '../deps.ts';
 import { eventIdParams, eventWithAttemptsSchema } from '../schemas.ts';
-import { toAttemptJson, toEventJson } from '../event-json.ts';
+import { toAttemptJson, toDeliveryJson, toEventJson } from '../event-json.ts';
 import { eventNotFound, idFromPath } from '../path-ids.ts';
 
 export function makeEventGetRoute(deps: InboxDeps) {
@@ -9,7 +9,7 @@ export function makeEventGetRoute(deps: InboxDeps) {
     method: 'get',
     path: '/api/v1/events/:event_id',
     operationId: 'getEvent',
-    summary: 'Read one event and its delivery attempts',
+    summary: 'Read one event, its delivery attempts and its deliveries\' progress',
     description: "Another customer's event is 404, exactly like an unknown id.",
     tags: ['Reading'],
     auth: 'api_key',
@@ -23,8 +23,9 @@ export function makeEventGetRoute(deps: InboxDeps) {
       // connections, two snapshots), `delivered` could come with an empty attempt list.
       const event = await deps.eventStore.getEvent(customer.customerId, eventId);
       if (!event) throw eventNotFound();
-      const attempts = await deps.eventStore.listAttempts(customer.customerId, eventId);
-      return { status: 200, body: { ...toEventJson(event), attempts: attempts.map(toAttemptJson) } };
+      const [attempts, deliveries] = await Promise.all([deps.eventStore.listAttempts(customer.customerId, eventId), deps.deliveryStore.listDeliveries(customer.customerId, eventId)]);
+      const byAge = [...deliveries].sort((a, b) => a.createdAt - b.createdAt);
+      return { status: 200, body: { ...toEventJson(event), attempts: attempts.map(toAttemptJson), deliveries: byAge.map(toDeliveryJson) } };
     },
   });
 }

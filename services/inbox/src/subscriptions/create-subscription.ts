@@ -1,6 +1,6 @@
 import { uuidv4, generateWebhookSecret, type Selector, type Subscription } from '@triggers/core/domain';
 import type { InboxDeps } from '../deps.ts';
-import { batchingFromJson, type BatchJson } from '../subscription-json.ts';
+import { batchingFromJson, retryPolicyFromJson, type BatchJson, type RetryPolicyJson } from '../subscription-json.ts';
 import { requireAllowedWebhookUrl } from './webhook-url.ts';
 
 export interface NewSubscriptionFields {
@@ -9,6 +9,8 @@ export interface NewSubscriptionFields {
   webhook_url: string;
   description?: string | null;
   batch?: BatchJson | null;
+  retry?: RetryPolicyJson | null;
+  timeout_ms?: number | null;
 }
 
 /** Creates an active subscription with a new signing secret: the customer route and the admin route both use this. */
@@ -27,6 +29,8 @@ export async function createSubscription(deps: InboxDeps, customerId: string, fi
     previousSecret: null,
     previousSecretExpiresAt: null,
     batching: batchingFromJson(fields.batch),
+    retryPolicy: retryPolicyFromJson(fields.retry),
+    timeoutMs: fields.timeout_ms ?? null,
     createdAt: now,
     updatedAt: now,
   };

@@ -1,6 +1,6 @@
 import type { SsrfAllow, Selector, SubscriptionStatus } from '@triggers/core/domain';
 import type { SubscriptionPatch } from '@triggers/core/ports';
-import { batchingFromJson, type BatchJson } from '../subscription-json.ts';
+import { batchingFromJson, retryPolicyFromJson, type BatchJson, type RetryPolicyJson } from '../subscription-json.ts';
 import { requireAllowedWebhookUrl } from './webhook-url.ts';
 
 export interface SubscriptionChanges {
@@ -10,6 +10,8 @@ export interface SubscriptionChanges {
   description?: string | null;
   status?: SubscriptionStatus;
   batch?: BatchJson | null;
+  retry?: RetryPolicyJson | null;
+  timeout_ms?: number | null;
 }
 
 /**
@@ -22,6 +24,8 @@ export function subscriptionPatchFrom(changes: SubscriptionChanges, allow: SsrfA
   if (changes.webhook_url !== undefined) patch.webhookUrl = requireAllowedWebhookUrl(changes.webhook_url, allow);
   if (changes.description !== undefined) patch.description = changes.description;
   if (changes.batch !== undefined) patch.batching = batchingFromJson(changes.batch);
+  if (changes.retry !== undefined) patch.retryPolicy = retryPolicyFromJson(changes.retry);
+  if (changes.timeout_ms !== undefined) patch.timeoutMs = changes.timeout_ms;
   if (changes.status !== undefined) {
     patch.status = changes.status;
     if (changes.status === 'active') patch.disabledReason = null;

@@ -1,5 +1,5 @@
 import type { ApiKeyRecord, Customer, CustomerStatus } from '../../domain/customers.ts';
-import type { Subscription, SubscriptionBatching, SubscriptionStatus } from '../../domain/subscriptions.ts';
+import type { Subscription, SubscriptionBatching, SubscriptionRetryPolicy, SubscriptionStatus } from '../../domain/subscriptions.ts';
 import type { Selector } from '../../domain/selectors/types.ts';
 import type { CustomerPatch, SubscriptionPatch } from '../../ports/metadata-store.ts';
 import { isRecord } from '../cursor.ts';
@@ -56,6 +56,8 @@ export interface SubscriptionRow {
   created_at: number;
   updated_at: number;
   managed_by: string | null;
+  retry_policy: string | null;
+  timeout_ms: number | null;
 }
 
 /** Patchable customer fields and their columns (a fixed list: patch keys never reach SQL). */
@@ -76,6 +78,8 @@ export const SUBSCRIPTION_PATCH_COLUMNS = {
   previousSecret: 'previous_secret',
   previousSecretExpiresAt: 'previous_secret_expires_at',
   batching: 'batching',
+  retryPolicy: 'retry_policy',
+  timeoutMs: 'timeout_ms',
   updatedAt: 'updated_at',
 } as const satisfies Record<keyof SubscriptionPatch, string>;
 
@@ -136,13 +140,16 @@ export function toSubscription(row: SubscriptionRow, cipher: SecretCipher): Subs
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     managedBy: row.managed_by,
+    retryPolicy: row.retry_policy === null ? null : (JSON.parse(row.retry_policy) as SubscriptionRetryPolicy),
+    timeoutMs: row.timeout_ms === null ? null : Number(row.timeout_ms),
   };
 }
 
 /** Converts a patch value of the subscription `owner` to what the column stores. */
 export function subscriptionColumnValue(field: keyof SubscriptionPatch, value: unknown, owner: SecretOwner, cipher: SecretCipher): unknown {
   if (field === 'eventSelector') return JSON.stringify(value);
-  if (field === 'batching') return value === null ? null : JSON.stringify(value);
+  if (field === 'batching' || field === 'retryPolicy') return value === null || value === undefined ? null : JSON.stringify(value);
+  if (field === 'timeoutMs') return value ?? null;
   if (field === 'secret' || field === 'previousSecret') return value === null ? null : cipher.encrypt(value as string, owner);
   return value;
 }
@@ -166,7 +173,7 @@ export function isSubscriptionCursor(value: unknown): value is SubscriptionCurso
 
 /** The subscriptions table's columns, in the order `subscriptionRowValues` gives them. */
 export const SUBSCRIPTION_COLUMNS =
-  'workflow_id, customer_id, event_selector, webhook_url, description, status, disabled_reason, secret, previous_secret, previous_secret_expires_at, batching, created_at, updated_at, managed_by';
+  'workflow_id, customer_id, event_selector, webhook_url, description, status, disabled_reason, secret, previous_secret, previous_secret_expires_at, batching, created_at, updated_at, managed_by, retry_policy, timeout_ms';
 
 /** `?, ?, ...`: one placeholder per column of `SUBSCRIPTION_COLUMNS`. */
 export const SUBSCRIPTION_PLACEHOLDERS = SUBSCRIPTION_COLUMNS.split(',').map(() => '?').join(', ');
@@ -188,5 +195,7 @@ export function subscriptionRowValues(s: Subscription, cipher: SecretCipher): un
     s.createdAt,
     s.updatedAt,
     s.managedBy ?? null,
+    s.retryPolicy ? JSON.stringify(s.retryPolicy) : null,
+    s.timeoutMs ?? null,
   ];
 }

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { computeRetryDelay, honoursRetryAfter, MAX_RETRY_AFTER_MS, parseRetryAfter } from './retry-delay.ts';
+import { computeRetryDelay, effectiveRetryPolicy, honoursRetryAfter, MAX_RETRY_AFTER_MS, parseRetryAfter } from './retry-delay.ts';
 
 const noJitter = () => 0.5;
 const base = { baseMs: 2000, maxDelayMs: 24 * 3600_000 };
@@ -13,6 +13,14 @@ describe('computeRetryDelay', () => {
   it('caps the schedule at maxDelayMs', () => {
     assert.equal(computeRetryDelay({ ...base, attempt: 40, random: noJitter }), 24 * 3600_000);
     assert.equal(computeRetryDelay({ baseMs: 1000, maxDelayMs: 5000, attempt: 4, random: noJitter }), 5000);
+  });
+
+  it('follows an explicit schedule, repeating its last entry, capped at maxDelayMs', () => {
+    const scheduleMs = [500, 60_000, 3_600_000];
+    const delays = [1, 2, 3, 4, 9].map((attempt) => computeRetryDelay({ ...base, scheduleMs, attempt, random: noJitter }));
+    assert.deepEqual(delays, [500, 60_000, 3_600_000, 3_600_000, 3_600_000]);
+    assert.equal(computeRetryDelay({ baseMs: 2000, maxDelayMs: 10_000, scheduleMs, attempt: 2, random: noJitter }), 10_000);
+    assert.equal(computeRetryDelay({ ...base, scheduleMs, attempt: 1, random: () => 0 }), 400, 'jitter applies to a schedule too');
   });
 
   it('applies ±20 % jitter from the injected random source', () => {
@@ -79,5 +87,25 @@ describe('parseRetryAfter', () => {
     for (const value of [undefined, null, '', 'soon', '-5', '1.5', '10s', 'Wed, 31 Feb 2025 12:00:00 GMT', '2025-01-15T12:01:30Z', 'Wed, 15 Jan 2025 25:00:00 GMT']) {
       assert.equal(parseRetryAfter(value, now), undefined, String(value));
     }
+  });
+});
+
+describe('effectiveRetryPolicy', () => {
+  const defaults = { maxAttempts: 5, retryBaseMs: 2000, retryMaxDelayMs: 86_400_000, timeoutMs: 30_000 };
+
+  it('is the settings when the subscription has no policy', () => {
+    assert.deepEqual(effectiveRetryPolicy({}, defaults), { maxAttempts: 5, baseMs: 2000, maxDelayMs: 86_400_000, timeoutMs: 30_000 });
+    assert.deepEqual(effectiveRetryPolicy({ retryPolicy: null, timeoutMs: null }, defaults), { maxAttempts: 5, baseMs: 2000, maxDelayMs: 86_400_000, timeoutMs: 30_000 });
+  });
+
+  it('takes each field the subscription sets and the settings for the rest', () => {
+    assert.deepEqual(effectiveRetryPolicy({ retryPolicy: { maxAttempts: 2, scheduleMs: [100, 200] }, timeoutMs: 5000 }, defaults), {
+      maxAttempts: 2,
+      baseMs: 2000,
+      maxDelayMs: 86_400_000,
+      scheduleMs: [100, 200],
+      timeoutMs: 5000,
+    });
+    assert.deepEqual(effectiveRetryPolicy({ retryPolicy: { baseMs: 250, maxDelayMs: 1000 } }, defaults), { maxAttempts: 5, baseMs: 250, maxDelayMs: 1000, timeoutMs: 30_000 });
   });
 });

@@ -1,3 +1,5 @@
+import type { SubscriptionRetryPolicy } from '../subscriptions.ts';
+
 /**
  * When to try a failed delivery again. Pure: randomness and the current time come in as arguments.
  */
@@ -9,6 +11,11 @@ export interface RetryDelayInput {
   baseMs: number;
   /** Cap of the exponential schedule before jitter (`TRIGGERS_RETRY_MAX_DELAY_MS`). */
   maxDelayMs: number;
+  /**
+   * A subscription's explicit schedule: the delay after attempt n is `scheduleMs[n-1]` (the last
+   * entry repeats), capped by `maxDelayMs`; `baseMs` is then unused.
+   */
+  scheduleMs?: readonly number[];
   /** What the receiver asked for with `Retry-After`, already converted by `parseRetryAfter`. */
   retryAfterMs?: number;
   /** A number in [0, 1), e.g. `Math.random`. */
@@ -32,11 +39,12 @@ export function honoursRetryAfter(statusCode: number | null): boolean {
  * down as far as it asks, but cannot make us hammer it nor park a delivery for days.
  */
 export function computeRetryDelay(input: RetryDelayInput): number {
-  const { attempt, baseMs, maxDelayMs, retryAfterMs, random } = input;
+  const { attempt, baseMs, maxDelayMs, scheduleMs, retryAfterMs, random } = input;
   if (!Number.isInteger(attempt) || attempt < 1) throw new RangeError(`attempt must be a whole number >= 1 (got ${attempt})`);
   if (!(baseMs > 0) || !(maxDelayMs > 0)) throw new RangeError('baseMs and maxDelayMs must be positive');
 
-  const scheduled = Math.min(baseMs * 2 ** (attempt - 1), maxDelayMs);
+  const fromSchedule = scheduleMs && scheduleMs.length > 0 ? scheduleMs[Math.min(attempt, scheduleMs.length) - 1] : undefined;
+  const scheduled = Math.min(fromSchedule ?? baseMs * 2 ** (attempt - 1), maxDelayMs);
   const r = random();
   if (!(r >= 0 && r < 1)) throw new RangeError(`random() must return a number in [0, 1) (got ${r})`);
   const delay = scheduled * (1 - RETRY_JITTER + 2 * RETRY_JITTER * r);
@@ -90,4 +98,32 @@ function parseHttpDate(value: string, nowMs: number): number | undefined {
   // Date.UTC rolls 31 Feb over into March; such a date is malformed, not a date in March.
   if (new Date(ms).getUTCDate() !== day) return undefined;
   return ms;
+}
+
+/** The retry settings one delivery follows: the subscription's own fields over the settings' defaults. */
+export interface EffectiveRetryPolicy {
+  maxAttempts: number;
+  baseMs: number;
+  maxDelayMs: number;
+  scheduleMs?: readonly number[];
+  timeoutMs: number;
+}
+
+/**
+ * Fills what a subscription's `retryPolicy` and `timeoutMs` leave out from the settings. Pure, so
+ * the deliverer and the tests agree on what "the default" means.
+ */
+export function effectiveRetryPolicy(
+  subscription: { retryPolicy?: SubscriptionRetryPolicy | null; timeoutMs?: number | null },
+  defaults: { maxAttempts: number; retryBaseMs: number; retryMaxDelayMs: number; timeoutMs: number },
+): EffectiveRetryPolicy {
+  const own = subscription.retryPolicy ?? {};
+  const policy: EffectiveRetryPolicy = {
+    maxAttempts: own.maxAttempts ?? defaults.maxAttempts,
+    baseMs: own.baseMs ?? defaults.retryBaseMs,
+    maxDelayMs: own.maxDelayMs ?? defaults.retryMaxDelayMs,
+    timeoutMs: subscription.timeoutMs ?? defaults.timeoutMs,
+  };
+  if (own.scheduleMs && own.scheduleMs.length > 0) policy.scheduleMs = own.scheduleMs;
+  return policy;
 }
