@@ -1,10 +1,10 @@
 import { deliveryMessage, type AttemptOutcome, type EventStore, type DeliveryRecord, type DeliveryStore, type MetadataStore, type Queue, type DeliveryMessage } from '@triggers/core/ports';
 import { classifyError, classifyResponse, countsAgainstOrigin, computeRetryDelay, effectiveRetryPolicy, honoursRetryAfter, parseRetryAfter, webhookSignatureHeaders, CircuitOpenError, type Subscription, type AttemptStatus, type StoredEvent, type Clock, type DeliveryOutcome } from '@triggers/core/domain';
-import { originOf, annotateActiveSpan, currentTraceparent, inSpan, markSpanError, SpanKind, tracingActive, type Logger, type CircuitBreakers, type MessageControl, type WebhookResponse, type WebhookSender } from '@triggers/core/runtime';
+import { originOf, annotateActiveSpan, currentTraceparent, inSpan, markSpanError, SpanKind, tracingActive, type Logger, type CircuitBreakers, type DetachedMessage, type MessageControl, type WebhookResponse, type WebhookSender } from '@triggers/core/runtime';
 import { webhookBody } from './webhook-body.ts';
 import { batchIdFor } from './batch-id.ts';
 import type { Batcher } from './batcher.ts';
-import type { FairShare } from './fair-share.ts';
+import type { FairShare, Slot } from './fair-share.ts';
 import type { DelivererMetrics } from './metrics.ts';
 
 export interface DelivererDeps {
@@ -39,8 +39,12 @@ export interface DelivererDeps {
   batcher: Batcher;
   /** Caps the requests in flight per subscription and per origin. */
   fairShare: FairShare;
+  /** Sends of messages held for their fair-share turn (`stop` waits for them). */
+  holding?: Set<Promise<void>>;
 }
 
+/** The longest delay before a held message that failed is received again (as the consumer's nack). */
+const RELEASE_MAX_DELAY_MS = 60_000;
 /** A message may arrive this much before its delivery's due time and still go (timer granularity). */
 const EARLY_TOLERANCE_MS = 5;
 /** Spread deferred deliveries over this much past the breaker's reset so they don't stampede the probe. */
@@ -100,7 +104,15 @@ export async function deliver(deps: DelivererDeps, message: DeliveryMessage, con
       await putBack(deps, members, webhookId, turn.deferMs);
       return;
     }
-    // Its turn is a few milliseconds away: wait for it here rather than go round the queue.
+    if (control) {
+      // Wait for the turn holding the message outside the consumer's slots (it stays invisible),
+      // so other subscriptions' messages keep coming, rather than send it round the queue again.
+      const held = control.detach();
+      const sending = sendInTurn(deps, subscription, members, webhookId, turn.slot, held);
+      deps.holding?.add(sending);
+      void sending.finally(() => deps.holding?.delete(sending));
+      return;
+    }
     slot = await turn.slot;
   }
   try {
@@ -108,6 +120,21 @@ export async function deliver(deps: DelivererDeps, message: DeliveryMessage, con
   } finally {
     slot.release();
   }
+}
+
+/** A message waiting (detached) for its fair-share turn: sent when the slot comes, then acked; a failure releases it. */
+async function sendInTurn(deps: DelivererDeps, subscription: Subscription, members: DeliveryRecord[], webhookId: string, turn: Promise<Slot>, held: DetachedMessage): Promise<void> {
+  const slot = await turn;
+  try {
+    await sendToSubscription(deps, subscription, members, webhookId);
+  } catch (error) {
+    deps.log.warn({ err: error, workflowId: subscription.workflowId, webhookId, receiveCount: held.receiveCount }, 'Failed to process a held delivery; will retry');
+    await held.release(Math.min(RELEASE_MAX_DELAY_MS, 250 * 2 ** Math.min(held.receiveCount - 1, 10))).catch(() => undefined);
+    return;
+  } finally {
+    slot.release();
+  }
+  await held.ack().catch((error: unknown) => deps.log.warn({ err: error, webhookId }, 'Failed to acknowledge a held delivery message'));
 }
 
 /**

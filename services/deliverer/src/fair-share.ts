@@ -47,6 +47,8 @@ export const MIN_DEFERRAL_MS = 250;
 export const MAX_DEFERRAL_MS = 60_000;
 /** Turns are spread by ±this fraction so the messages of one turn do not all return at once. */
 const JITTER = 0.1;
+/** A subscription's refused messages wait for a slot, up to this many times its share; the rest are put back. */
+export const WAITING_SHARES = 4;
 /** Keys idle (nothing in flight, no turn ahead) are forgotten past this many. */
 const MAX_IDLE_KEYS = 10_000;
 
@@ -88,14 +90,17 @@ export class FairShare {
   }
 
   /**
-   * For a message `tryAcquire` refused: when its key's next turn is nearer than a deferral's
-   * minimum (a fast receiver: its share frees a slot every few milliseconds), the slot to wait
-   * for, holding the message in its consumer slot, since putting it back and receiving it again
-   * would cost more than the wait; otherwise how long to put it back for, as `deferralMs`.
+   * For a message `tryAcquire` refused: the slot to wait for, when its key's next turn is nearer
+   * than a deferral's minimum or fewer than `WAITING_SHARES` shares of its subscription are
+   * waiting already (putting a message back and receiving it again costs more than holding it;
+   * the deliverer holds it outside the consumer's slots); otherwise how long to put it back for,
+   * as `deferralMs`.
    */
   waitOrDefer(workflowId: string, origin: string): { slot: Promise<Slot> } | { deferMs: number } {
     const turnInMs = this.nextTurnIn(workflowId, origin);
-    if (turnInMs < MIN_DEFERRAL_MS) return { slot: this.acquire(workflowId, origin) };
+    let waiting = 0;
+    for (const w of this.waiters) if (w.workflowId === workflowId) waiting++;
+    if (turnInMs < MIN_DEFERRAL_MS || waiting < WAITING_SHARES * this.limits.perSubscription) return { slot: this.acquire(workflowId, origin) };
     return { deferMs: this.deferralFor(turnInMs) };
   }
 

@@ -35,9 +35,11 @@ export function startDeliverer(ctx: ServiceContext): RunningDeliverer {
     (subscription, err) => log.warn({ err, workflowId: subscription.workflowId }, 'Failed to send a batch; its deliveries will come back'),
   );
   const fairShare = new FairShare({ perSubscription: delivery.maxPerSubscription, perOrigin: delivery.maxPerOrigin });
+  const holding = new Set<Promise<void>>();
   const deps: DelivererDeps = {
     batcher,
     fairShare,
+    holding,
     eventStore: ctx.backends.eventStore,
     deliveryStore: ctx.backends.deliveryStore,
     metadataStore: ctx.backends.metadataStore,
@@ -91,7 +93,7 @@ export function startDeliverer(ctx: ServiceContext): RunningDeliverer {
       // slot added while the consumer stopped.
       const flushing = batcher.flushAll();
       await consumer.stop();
-      await Promise.all([flushing, batcher.flushAll()]);
+      await Promise.all([flushing, batcher.flushAll(), ...holding]);
       breakers.shutdown();
       await sender.close();
     },
