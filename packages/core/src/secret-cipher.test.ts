@@ -42,6 +42,18 @@ describe('secret cipher (webhook secrets at rest)', function () {
     assert.throws(() => other.decrypt(stored, owner), /TRIGGERS_SECRET_KEY_PREVIOUS/);
   });
 
+  it('remembers a decrypted value for its owner only: once decrypted, another owner and a changed byte are still refused', function () {
+    const cipher = createSecretCipher({ current: generateSecretKeyText() });
+    const stored = cipher.encrypt('whsec_abc', owner);
+    for (let i = 0; i < 3; i++) assert.equal(cipher.decrypt(stored, owner), 'whsec_abc');
+    assert.throws(() => cipher.decrypt(stored, { ...owner, workflowId: 'wf_2' }), SecretDecryptionError);
+    assert.throws(() => cipher.decrypt(stored, { ...owner, customerId: 'cus_2' }), SecretDecryptionError);
+    const body = Buffer.from(stored.split(':')[2], 'base64url');
+    body[body.length - 1] ^= 1;
+    assert.throws(() => cipher.decrypt(`enc1:${cipher.currentKeyId}:${body.toString('base64url')}`, owner), /failed authentication/);
+    assert.equal(cipher.decrypt(stored, owner), 'whsec_abc');
+  });
+
   it('decrypts with a previous key and encrypts with the current one', function () {
     const oldKey = generateSecretKeyText();
     const stored = createSecretCipher({ current: oldKey }).encrypt('whsec_old', owner);

@@ -19,6 +19,8 @@ const PREFIX = 'enc1';
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
 const KEY_ID = /^[0-9a-f]{16}$/;
+/** Decrypted values a cipher remembers; past this many it starts over. */
+const MAX_REMEMBERED = 10_000;
 
 /** The id stored beside every value the key encrypts: the first 64 bits of a hash of the key. */
 function keyId(key: Buffer): string {
@@ -66,6 +68,8 @@ export interface SecretOwner {
 
 export class SecretCipher {
   private readonly keys: Map<string, Buffer>;
+  /** Plaintexts of values decrypted already, by owner and stored value (at most MAX_REMEMBERED). */
+  private readonly decrypted = new Map<string, string>();
 
   /** `current` encrypts every write; `previous` keys only decrypt (values they wrote are re-encrypted at start-up). */
   constructor(
@@ -94,6 +98,18 @@ export class SecretCipher {
    * the next start-up encrypts it.
    */
   decrypt(stored: string, owner: SecretOwner): string {
+    // The deliverer reads its subscription (and so decrypts its secret) for every delivery: a
+    // value once authenticated for its owner is remembered (it can only ever decrypt to the same).
+    const memoKey = `${owner.customerId}\u0000${owner.workflowId}\u0000${stored}`;
+    const known = this.decrypted.get(memoKey);
+    if (known !== undefined) return known;
+    const plaintext = this.decryptUncached(stored, owner);
+    if (this.decrypted.size >= MAX_REMEMBERED) this.decrypted.clear();
+    this.decrypted.set(memoKey, plaintext);
+    return plaintext;
+  }
+
+  private decryptUncached(stored: string, owner: SecretOwner): string {
     const parsed = parseStored(stored);
     if (!parsed) return stored;
     const key = this.keys.get(parsed.keyId);
