@@ -100,6 +100,57 @@ describe('queue consumer: a backend outage pauses consumption', function () {
     }
   });
 
+  it('resumes when the backend is slow but up: a readiness check taking longer than the 2 s probe timeout still counts when it answers', async function () {
+    this.timeout(20_000);
+    const CHECK_MS = 2600;
+    const queue = createSqliteQueue(await databases.open(), { maxReceives: 10, pollIntervalMs: 5 });
+    let failuresLeft = 1;
+    let probes = 0;
+    const pendingChecks = new Set<Promise<void>>();
+    const handled: number[] = [];
+    const consumer = startConsumer<{ n: number }>({
+      queue,
+      topic: 'events',
+      log,
+      concurrency: 1,
+      batchSize: 1,
+      visibilityTimeoutMs: 5000,
+      waitTimeMs: 50,
+      // The backend answers every check, each after 2.6 s.
+      readiness: [
+        {
+          name: 'postgres',
+          check: () => {
+            probes++;
+            const answer = sleep(CHECK_MS).then(() => undefined);
+            pendingChecks.add(answer);
+            return answer;
+          },
+        },
+      ],
+      async handle(message) {
+        if (failuresLeft > 0) {
+          failuresLeft--;
+          throw new DependencyError('postgres', 'statement timeout');
+        }
+        handled.push(message.body.n);
+      },
+    });
+    try {
+      const sentAt = Date.now();
+      await queue.send('events', { body: { n: 1 } });
+      const deadline = Date.now() + 12_000;
+      while (handled.length < 1 && Date.now() < deadline) await sleep(20);
+      assert.deepEqual(handled, [1], `handled once the slow check answered (${probes} probes started)`);
+      const tookMs = Date.now() - sentAt;
+      assert.ok(tookMs < CHECK_MS + 3000, `resumed ${tookMs} ms after the failure: about one check's time, not never`);
+      assert.equal(probes, 1, 'the slow probe was waited for, not abandoned and started again');
+    } finally {
+      await consumer.stop();
+      await Promise.all(pendingChecks);
+    }
+  });
+
   it('stop() ends a pause at once', async () => {
     const queue = createSqliteQueue(await databases.open(), { maxReceives: 10, pollIntervalMs: 5 });
     const consumer = startConsumer<{ n: number }>({

@@ -1,4 +1,4 @@
-import type { Queue, ReceivedMessage, Topic } from './ports/queue.ts';
+import type { KeyRoom, Queue, ReceivedMessage, Topic } from './ports/queue.ts';
 import type { Logger } from './log.ts';
 import type { ReadinessCheck } from './backends.ts';
 import { coerceError, DependencyError } from './errors.ts';
@@ -24,6 +24,12 @@ export interface ConsumerOptions<T> {
    * can (`capabilities.skipKeys`): the handler's work for them is at its limit.
    */
   skipKeys?: () => readonly string[];
+  /**
+   * The room the handler has per message key (asked before each receive), where the queue can
+   * (`capabilities.skipKeys`): the receive takes no more of a key's messages than that, so those
+   * over the limit wait in the queue rather than being received only to be put back.
+   */
+  keyRoom?: () => KeyRoom;
   /**
    * The process's backend checks (`/ready`'s). When a handler fails because a backend is down (a
    * retryable `DependencyError`), the consumer stops receiving and probes that backend's check,
@@ -84,6 +90,8 @@ const SKIPPING_WAIT_MS = 20;
  * the message's `maxReceives` (after which it is dead-lettered). So the consumer nacks what it
  * holds and stops receiving until that backend answers its readiness check again (probed with a
  * backoff up to 5 s): an outage costs each message in hand one receive, however long it lasts.
+ * A probe that takes longer than 2 s is waited for across rounds rather than restarted, so a
+ * backend that is slow but up resumes consumption when its check answers.
  */
 export function startConsumer<T>(options: ConsumerOptions<T>): Consumer {
   let running = true;
@@ -94,6 +102,12 @@ export function startConsumer<T>(options: ConsumerOptions<T>): Consumer {
   /** Set while a backend the handler needs is down: receiving waits for it. */
   let outage: { backend: string; since: number } | undefined;
   let pauseMs = MIN_OUTAGE_PAUSE_MS;
+  /**
+   * The readiness probe still running: a probe slower than PROBE_TIMEOUT_MS (a backend that is
+   * slow but up) is not abandoned and started again, which would never see it answer: the next
+   * round waits on the same probe, and its late answer counts.
+   */
+  let probe: Promise<boolean> | undefined;
 
   const noteOutage = (error: DependencyError) => {
     if (outage) return;
@@ -123,9 +137,18 @@ export function startConsumer<T>(options: ConsumerOptions<T>): Consumer {
       outage = undefined;
       return;
     }
-    try {
-      await withTimeout(check.check(), PROBE_TIMEOUT_MS);
-    } catch {
+    probe ??= check.check().then(
+      () => true,
+      () => false,
+    );
+    const answer = await withTimeout(probe, PROBE_TIMEOUT_MS).catch(() => 'late' as const);
+    if (answer === 'late') {
+      // Still running: look again after the next pause, on the same probe.
+      pauseMs = Math.min(MAX_OUTAGE_PAUSE_MS, pauseMs * 2);
+      return;
+    }
+    probe = undefined;
+    if (!answer) {
       pauseMs = Math.min(MAX_OUTAGE_PAUSE_MS, pauseMs * 2);
       return;
     }
@@ -214,7 +237,9 @@ export function startConsumer<T>(options: ConsumerOptions<T>): Consumer {
       let messages: ReceivedMessage<T>[];
       const receiveStarted = Date.now();
       const skipKeys = options.queue.capabilities.skipKeys ? options.skipKeys?.() : undefined;
-      const skipping = skipKeys !== undefined && skipKeys.length > 0;
+      const keyRoom = options.queue.capabilities.skipKeys ? options.keyRoom?.() : undefined;
+      // A key with no room is skipped as well.
+      const skipping = (skipKeys !== undefined && skipKeys.length > 0) || (keyRoom !== undefined && [...keyRoom.keys.values()].some((room) => room <= 0));
       try {
         messages = await options.queue.receive<T>(options.topic, {
           maxMessages: Math.min(options.batchSize, options.concurrency - inFlight),
@@ -222,6 +247,7 @@ export function startConsumer<T>(options: ConsumerOptions<T>): Consumer {
           // Skipped keys may get room any moment: no long poll (see SKIPPING_WAIT_MS).
           waitTimeMs: skipping ? 0 : (options.waitTimeMs ?? 1000),
           skipKeys,
+          keyRoom,
         });
         backoff = 100;
       } catch (thrown) {

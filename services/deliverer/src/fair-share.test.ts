@@ -102,4 +102,23 @@ describe('deliverer: fair share per subscription and per origin', () => {
     (await waiting).release();
     assert.ok(share.tryAcquire('batching', 'https://b.example'));
   });
+  it('tells the queue how many more messages of each busy subscription it has room for, counting messages being handled once', () => {
+    const share = make(3, 100);
+    assert.deepEqual([...share.subscriptionRoom().keys], [], 'nothing busy: every subscription has the whole share');
+    assert.equal(share.subscriptionRoom().perKey, 3);
+    const handlingA = share.handling('sub-a');
+    assert.deepEqual([...share.subscriptionRoom().keys], [['sub-a', 2]], 'a received message counts before it takes its slot');
+    const a1 = share.tryAcquire('sub-a', 'https://a.example')!;
+    assert.deepEqual([...share.subscriptionRoom().keys], [['sub-a', 2]], 'and once it holds the slot, it is not counted twice');
+    const a2 = share.tryAcquire('sub-a', 'https://a.example')!;
+    const a3 = share.tryAcquire('sub-a', 'https://a.example')!;
+    assert.deepEqual([...share.subscriptionRoom().keys], [['sub-a', 0]], 'saturated: no room');
+    a1.release();
+    a2.release();
+    handlingA();
+    handlingA(); // twice is harmless
+    assert.deepEqual([...share.subscriptionRoom().keys], [['sub-a', 2]]);
+    a3.release();
+    assert.deepEqual([...share.subscriptionRoom().keys], []);
+  });
 });

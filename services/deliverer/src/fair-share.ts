@@ -3,9 +3,10 @@
  * deliverer (`TRIGGERS_DELIVERER_MAX_PER_SUBSCRIPTION`, `TRIGGERS_DELIVERER_MAX_PER_ORIGIN`), so a
  * slow or batching tenant cannot take every slot and stall the others.
  *
- * Where the queue can skip keys (SQLite), a saturated subscription's messages are not even
- * received: they wait in the queue, visible, until the subscription has room.
- * A queue message whose subscription or origin holds its share does not wait in a slot: it is put
+ * Where the queue can limit keys (SQLite), a receive takes no more of a subscription's messages
+ * than it has room for (`subscriptionRoom`): the rest wait in the queue, visible and in order, so
+ * a slow subscription's backlog costs no put-backs and drains at the receiver's own pace.
+ * Elsewhere (or for an origin shared by several subscriptions), a queue message whose subscription or origin holds its share does not wait in a slot: it is put
  * back for `deferralMs`, its turn in an estimated schedule of that key (the key's share divided by
  * its average request time gives its pace; each deferral takes the next turn). So a backlog of
  * thousands of messages for one slow receiver is put back about once each instead of cycling
@@ -25,6 +26,8 @@ export interface Slot {
 
 interface KeyState {
   inFlight: number;
+  /** Queue messages of the key being handled (received, slot taken or not yet). */
+  handling: number;
   /** Moving average of a request's time (ms). */
   averageMs: number;
   /** The last turn handed to a deferred message (epoch ms). */
@@ -56,8 +59,6 @@ export class FairShare {
   private readonly subscriptions = new Map<string, KeyState>();
   private readonly origins = new Map<string, KeyState>();
   private readonly waiters: Waiter[] = [];
-  /** Subscriptions holding their whole share now. */
-  private readonly saturated = new Set<string>();
 
   constructor(
     private readonly limits: FairShareLimits,
@@ -128,11 +129,35 @@ export class FairShare {
   }
 
   /**
-   * The subscriptions holding their whole share now: their messages (keyed by subscription) can
-   * stay in a queue that skips keys, instead of being received only to be put back.
+   * The room each subscription with requests in flight (or a flush waiting) has left, and the
+   * room of any other: a queue that honours it hands this deliverer no more of a subscription's
+   * messages than it can send now, so a slow subscription's backlog waits in the queue, in order,
+   * and follows the receiver's pace at once when it speeds up.
    */
-  saturatedSubscriptions(): string[] {
-    return [...this.saturated];
+  subscriptionRoom(): { perKey: number; keys: Map<string, number> } {
+    const keys = new Map<string, number>();
+    for (const [workflowId, state] of this.subscriptions) {
+      // A message being handled takes its slot soon (or already holds it): count it once.
+      const used = Math.max(state.inFlight, state.handling);
+      if (used > 0) keys.set(workflowId, Math.max(0, this.limits.perSubscription - used));
+    }
+    for (const waiter of this.waiters) keys.set(waiter.workflowId, 0);
+    return { perKey: this.limits.perSubscription, keys };
+  }
+
+  /**
+   * Notes a received message of the subscription from the moment its handler starts (before it
+   * asks for a slot) until it ends, so `subscriptionRoom` does not hand out its room twice.
+   */
+  handling(workflowId: string): () => void {
+    const state = stateOf(this.subscriptions, workflowId);
+    state.handling++;
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      state.handling--;
+    };
   }
 
   /** Requests in flight for a subscription and for an origin (metrics and tests). */
@@ -146,7 +171,6 @@ export class FairShare {
     if (subscription.inFlight >= this.limits.perSubscription || host.inFlight >= this.limits.perOrigin) return null;
     subscription.inFlight++;
     host.inFlight++;
-    if (subscription.inFlight >= this.limits.perSubscription) this.saturated.add(workflowId);
     const startedAt = this.now();
     let released = false;
     return {
@@ -158,7 +182,6 @@ export class FairShare {
           state.inFlight--;
           state.averageMs += AVERAGE_WEIGHT * (tookMs - state.averageMs);
         }
-        if (subscription.inFlight < this.limits.perSubscription) this.saturated.delete(workflowId);
         this.wakeWaiters();
         this.forgetIdle();
       },
@@ -182,7 +205,7 @@ export class FairShare {
     const now = this.now();
     for (const map of [this.subscriptions, this.origins]) {
       if (map.size <= MAX_IDLE_KEYS) continue;
-      for (const [key, state] of map) if (state.inFlight === 0 && state.lastTurnAt < now) map.delete(key);
+      for (const [key, state] of map) if (state.inFlight === 0 && state.handling === 0 && state.lastTurnAt < now) map.delete(key);
     }
   }
 }
@@ -190,7 +213,7 @@ export class FairShare {
 function stateOf(map: Map<string, KeyState>, key: string): KeyState {
   let state = map.get(key);
   if (!state) {
-    state = { inFlight: 0, averageMs: INITIAL_AVERAGE_MS, lastTurnAt: 0 };
+    state = { inFlight: 0, handling: 0, averageMs: INITIAL_AVERAGE_MS, lastTurnAt: 0 };
     map.set(key, state);
   }
   return state;

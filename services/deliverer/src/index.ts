@@ -68,10 +68,12 @@ export function startDeliverer(ctx: ServiceContext): RunningDeliverer {
     batchSize: 64,
     visibilityTimeoutMs: ctx.config.queue.visibilityTimeoutMs,
     readiness: ctx.backends.readiness,
-    // `deliveries` messages are keyed by subscription: a saturated one's wait in the queue.
-    skipKeys: () => fairShare.saturatedSubscriptions(),
-    handle: (message, control) =>
-      processMessageSpan(
+    // `deliveries` messages are keyed by subscription: a receive takes no more of one
+    // subscription's than it has room for; the rest (all of a saturated one's) wait in the queue.
+    keyRoom: () => fairShare.subscriptionRoom(),
+    handle: (message, control) => {
+      const handled = fairShare.handling(message.body.workflowId);
+      return processMessageSpan(
         ctx.backends.queue.kind,
         'deliveries',
         message,
@@ -83,7 +85,8 @@ export function startDeliverer(ctx: ServiceContext): RunningDeliverer {
           'triggers.attempt': message.body.attempt,
         },
         () => deliver(deps, message.body, control),
-      ),
+      ).finally(handled);
+    },
   });
   const gauge = setInterval(() => metrics.batchBuffered.set(batcher.buffered), 1000);
   return {

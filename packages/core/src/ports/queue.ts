@@ -32,6 +32,19 @@ export interface ReceiveOptions {
    * Ignored by other backends.
    */
   skipKeys?: readonly string[];
+  /**
+   * With `capabilities.skipKeys`: at most `perKey` messages of one key in this receive, and at most
+   * `keys.get(key)` for the keys listed (0 skips the key, as `skipKeys` does). A consumer with a
+   * per-key limit receives no more of a key's messages than it has room for, so the rest wait in
+   * the queue, visible and in order, instead of being received only to be put back. Messages
+   * without a key are not limited. Ignored by other backends.
+   */
+  keyRoom?: KeyRoom;
+}
+
+export interface KeyRoom {
+  perKey: number;
+  keys: ReadonlyMap<string, number>;
 }
 
 export interface QueueCapabilities {
@@ -45,7 +58,7 @@ export interface QueueCapabilities {
    * rounded up (SQS counts whole seconds: 1000). Unset: to the millisecond.
    */
   visibilityGranularityMs?: number;
-  /** `receive` honours `skipKeys`. */
+  /** `receive` honours `skipKeys` and `keyRoom`. */
   skipKeys?: boolean;
 }
 

@@ -156,6 +156,29 @@ describe('SQLite queue', function () {
       }
     });
 
+    it('hands out no more messages of a key than its room, in order, leaving the rest visible', async function () {
+      const queue = createSqliteQueue(await databases.open(), { maxReceives: 3, pollIntervalMs: 5 });
+      await queue.sendBatch('deliveries', [
+        ...Array.from({ length: 5 }, (_, n) => ({ body: `slow${n}`, key: 'slow' })),
+        { body: 'full1', key: 'full' },
+        { body: 'other1', key: 'other' },
+        { body: 'other2', key: 'other' },
+        { body: 'other3', key: 'other' },
+        { body: 'none' },
+      ]);
+      const keyRoom = { perKey: 2, keys: new Map([['slow', 1], ['full', 0]]) };
+      const first = await queue.receive('deliveries', { maxMessages: 10, visibilityTimeoutMs: 30_000, waitTimeMs: 0, keyRoom });
+      assert.deepEqual(first.map((m) => m.body), ['slow0', 'other1', 'other2', 'none'], 'room 1 for slow, none for full, the default 2 for other; unkeyed unlimited');
+      assert.equal((await queue.depth('deliveries')).visible, 6, 'the rest stays visible');
+      const started = Date.now();
+      assert.deepEqual(await queue.receive('deliveries', { maxMessages: 10, visibilityTimeoutMs: 30_000, waitTimeMs: 100, keyRoom: { perKey: 2, keys: new Map([['slow', 0], ['full', 0], ['other', 0]]) } }), []);
+      assert.ok(Date.now() - started >= 90, 'waited instead of spinning on what it may not take');
+      const next = await queue.receive('deliveries', { maxMessages: 3, visibilityTimeoutMs: 30_000, waitTimeMs: 0, keyRoom: { perKey: 5, keys: new Map() } });
+      assert.deepEqual(next.map((m) => m.body), ['slow1', 'slow2', 'slow3'], "a key's backlog comes out in order once it has room");
+      assert.ok(next.every((m) => m.receiveCount === 1), 'being left for lack of room is not a receive');
+      await queue.close();
+    });
+
     it('restores synchronous=FULL after the receipts, acks and nacks it writes without their own fsync', async function () {
       const db = await databases.open(undefined, 'full');
       const queue = createSqliteQueue(db, { maxReceives: 3 });

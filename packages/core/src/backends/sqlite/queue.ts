@@ -33,6 +33,7 @@ export interface SqliteQueueOptions {
 
 interface MessageRow {
   id: number;
+  message_key: string | null;
   body: string;
   receive_count: number;
   enqueued_at: number;
@@ -145,13 +146,13 @@ export class SqliteQueue implements Queue {
     this.selectNextVisibleAt = db.prepare(`
       SELECT MIN(visible_at) AS next FROM queue_messages WHERE topic = ? AND dead_lettered_at IS NULL`);
     this.selectVisible = db.prepare(`
-      SELECT id, body, receive_count, enqueued_at, visible_at FROM queue_messages INDEXED BY queue_messages_ready_idx
+      SELECT id, message_key, body, receive_count, enqueued_at, visible_at FROM queue_messages INDEXED BY queue_messages_ready_idx
        WHERE topic = ? AND dead_lettered_at IS NULL AND visible_at <= ?
        ORDER BY visible_at, id LIMIT ?`);
     // With many keys: skipped keys' rows are read and passed over (a backlog of one key costs a
     // scan, not a receive each).
     this.selectVisibleSkipping = db.prepare(`
-      SELECT id, body, receive_count, enqueued_at, visible_at FROM queue_messages INDEXED BY queue_messages_ready_idx
+      SELECT id, message_key, body, receive_count, enqueued_at, visible_at FROM queue_messages INDEXED BY queue_messages_ready_idx
        WHERE topic = ? AND dead_lettered_at IS NULL AND visible_at <= ?
          AND (message_key IS NULL OR message_key NOT IN (SELECT value FROM json_each(?)))
        ORDER BY visible_at, id LIMIT ?`);
@@ -163,11 +164,11 @@ export class SqliteQueue implements Queue {
       SELECT message_key AS key FROM queue_messages INDEXED BY queue_messages_key_idx
        WHERE topic = ? AND dead_lettered_at IS NULL AND message_key > ? ORDER BY message_key LIMIT 1`);
     this.selectVisibleOfKey = db.prepare(`
-      SELECT id, body, receive_count, enqueued_at, visible_at FROM queue_messages INDEXED BY queue_messages_key_idx
+      SELECT id, message_key, body, receive_count, enqueued_at, visible_at FROM queue_messages INDEXED BY queue_messages_key_idx
        WHERE topic = ? AND dead_lettered_at IS NULL AND message_key = ? AND visible_at <= ?
        ORDER BY visible_at, id LIMIT ?`);
     this.selectVisibleKeyless = db.prepare(`
-      SELECT id, body, receive_count, enqueued_at, visible_at FROM queue_messages INDEXED BY queue_messages_key_idx
+      SELECT id, message_key, body, receive_count, enqueued_at, visible_at FROM queue_messages INDEXED BY queue_messages_key_idx
        WHERE topic = ? AND dead_lettered_at IS NULL AND message_key IS NULL AND visible_at <= ?
        ORDER BY visible_at, id LIMIT ?`);
     this.markReceived = db.prepare('UPDATE queue_messages SET receipt = ?, visible_at = ?, receive_count = receive_count + 1, owner = ? WHERE id = ?');
@@ -175,21 +176,39 @@ export class SqliteQueue implements Queue {
     const claim = db.transaction((topic: Topic, options: ReceiveOptions, now: number) => {
       const received: ReceivedMessage[] = [];
       const invisibleUntil = now + Math.max(0, options.visibilityTimeoutMs);
-      const skip = options.skipKeys && options.skipKeys.length > 0 ? options.skipKeys : null;
+      const skipped = new Set(options.skipKeys);
+      // Room left per key in this receive; a key out of room joins the skipped ones.
+      const keyRoom = options.keyRoom;
+      const room = keyRoom ? new Map(keyRoom.keys) : undefined;
+      if (room) for (const [key, left] of room) if (left <= 0) skipped.add(key);
+      const roomOf = room && keyRoom ? (key: string) => room.get(key) ?? keyRoom.perKey : undefined;
       while (received.length < options.maxMessages) {
         const limit = options.maxMessages - received.length;
-        const rows = skip === null ? this.selectVisible.all(topic, now, limit) : this.selectVisibleExcept(topic, now, skip, limit);
+        const rows = skipped.size === 0 ? this.selectVisible.all(topic, now, limit) : this.selectVisibleExcept(topic, now, skipped, limit, roomOf);
         if (rows.length === 0) break;
         const more = rows.length === limit;
+        // Rows of a key that ran out of room during this loop: its key is skipped in the next query.
+        let passedOver = false;
         for (const row of rows) {
+          if (row.message_key !== null && skipped.has(row.message_key)) {
+            passedOver = true;
+            continue;
+          }
           if (row.receive_count >= this.maxReceives) {
             this.markDeadLettered.run(now, newReceipt(row.id), row.id);
             continue;
+          }
+          if (room && roomOf && row.message_key !== null) {
+            const left = roomOf(row.message_key) - 1;
+            room.set(row.message_key, left);
+            if (left <= 0) skipped.add(row.message_key);
           }
           const receipt = newReceipt(row.id);
           this.markReceived.run(receipt, invisibleUntil, this.consumerId, row.id);
           received.push({ id: String(row.id), receipt, body: JSON.parse(row.body), receiveCount: row.receive_count + 1, enqueuedAt: row.enqueued_at });
         }
+        // Each pass claims or dead-letters a row, or skips another key from now on: the loop ends.
+        if (passedOver) continue;
         // Fewer than asked for: that was every due message (those taken are now invisible).
         if (!more) break;
       }
@@ -233,17 +252,17 @@ export class SqliteQueue implements Queue {
   }
 
   /**
-   * The first `limit` due messages (by due time, then id) whose key is not in `skip`. With at most
+   * The first `limit` due messages (by due time, then id) whose key is not in `skipped`, at most `roomOf(key)` of a key. With at most
    * `MAX_KEYS_SOUGHT` keys in the topic, each other key's due messages are sought by index, so a
    * skipped key's backlog costs nothing; with more keys, one read in due order passes over them.
    */
-  private selectVisibleExcept(topic: Topic, now: number, skip: readonly string[], limit: number): MessageRow[] {
-    const skipped = new Set(skip);
+  private selectVisibleExcept(topic: Topic, now: number, skipped: ReadonlySet<string>, limit: number, roomOf?: (key: string) => number): MessageRow[] {
     const rows: MessageRow[] = [];
     let key = this.selectFirstKey.get(topic)?.key;
     for (let keys = 1; key !== undefined; keys++) {
-      if (keys > MAX_KEYS_SOUGHT) return this.selectVisibleSkipping.all(topic, now, JSON.stringify(skip), limit);
-      if (!skipped.has(key)) for (const row of this.selectVisibleOfKey.all(topic, key, now, limit)) rows.push(row);
+      // Read past: the caller passes over the rows beyond a key's room.
+      if (keys > MAX_KEYS_SOUGHT) return this.selectVisibleSkipping.all(topic, now, JSON.stringify([...skipped]), limit);
+      if (!skipped.has(key)) for (const row of this.selectVisibleOfKey.all(topic, key, now, Math.min(limit, roomOf?.(key) ?? limit))) rows.push(row);
       key = this.selectNextKey.get(topic, key)?.key;
     }
     for (const row of this.selectVisibleKeyless.all(topic, now, limit)) rows.push(row);
@@ -288,13 +307,14 @@ export class SqliteQueue implements Queue {
         const received = withSqlite('receiving messages', () => this.claim(topic, options, now));
         if (received.length > 0) return received as ReceivedMessage<T>[];
         // Nothing claimed: everything due was dead-lettered (look again), or has a skipped key.
-        if (!options.skipKeys?.length) continue;
+        if (!options.skipKeys?.length && !options.keyRoom) continue;
         onlySkipped = true;
       }
       const remaining = deadline - Date.now();
       if (remaining <= 0) return [];
-      let waitMs = Math.min(remaining, this.pollIntervalMs);
-      // What is due has skipped keys: wait for a send or the poll, not for a due time already past.
+      // What is due has skipped keys: wait for a send (or the end of the wait, which the caller
+      // keeps short), not for a due time already past nor a poll: each look scans the skipped backlog.
+      let waitMs = onlySkipped ? remaining : Math.min(remaining, this.pollIntervalMs);
       if (next !== null && !onlySkipped) waitMs = Math.min(waitMs, Math.max(1, next - now));
       await this.signals.wait(topic, waitMs);
     }
