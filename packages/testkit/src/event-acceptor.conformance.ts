@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { JsonText, type NewEvent } from '@triggers/core/domain';
-import { eventIdsOf, type EventAcceptor, type EventMessage, type EventStore, type IdempotencyStore, type Queue } from '@triggers/core/ports';
+import { eventIdsOf, eventTraceparentOf, type EventAcceptor, type EventMessage, type EventStore, type IdempotencyStore, type Queue } from '@triggers/core/ports';
 import { uniqueId, uuidv7At } from './helpers.ts';
 
 /** The engines behind one acceptor, for the suite to look at what it wrote. */
@@ -50,8 +50,11 @@ export function eventAcceptorConformance(makeFixture: () => Promise<EventAccepto
         if (batch.length === 0) break;
         for (const message of batch) {
           // A message may stand for several events (EventMessage.eventIds): one entry per event.
-          const { eventIds: _ids, ...one } = message.body;
-          const perEvent = eventIdsOf(message.body).map((eventId) => ({ ...one, eventId }));
+          const { eventIds: _ids, traceparents: _contexts, traceparent: _context, ...one } = message.body;
+          const perEvent = eventIdsOf(message.body).map((eventId, i) => {
+            const traceparent = eventTraceparentOf(message.body, i);
+            return traceparent === undefined ? { ...one, eventId } : { ...one, eventId, traceparent };
+          });
           seen.set(message.body.customerId, [...(seen.get(message.body.customerId) ?? []), ...perEvent]);
           await fixture.queue.ack('events', message.receipt);
         }

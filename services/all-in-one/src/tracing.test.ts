@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { startTestServer, type TestServer } from './test-server.ts';
 import { flushTracing, startTracing, stopTracing } from '@triggers/core/runtime';
+import { JsonText, uuidv7 } from '@triggers/core/domain';
 import {
   newCustomer,
   postEvent,
@@ -51,6 +52,14 @@ function tracedServer(settings?: Record<string, string>): Traced {
 const byId = (spans: ReceivedSpan[]) => new Map(spans.map((s) => [s.spanId, s]));
 const named = (spans: ReceivedSpan[], name: string) => spans.filter((s) => s.name === name);
 
+/** The trace of a posted event: found by its id on the enqueue span. */
+async function traceOfEvent(traced: Traced, eventId: string, done: (spans: ReceivedSpan[]) => boolean): Promise<ReceivedSpan[]> {
+  await flushTracing();
+  const [send] = await traced.otlp.waitForSpans((s) => s.name === 'send events' && s.attributes['triggers.event_id'] === eventId, 1);
+  await flushTracing();
+  return traced.otlp.waitForTrace(send.traceId, done);
+}
+
 /** Walks up from `span` to the root: the names on the way. */
 function ancestry(span: ReceivedSpan, spans: ReceivedSpan[]): string[] {
   const index = byId(spans);
@@ -63,13 +72,7 @@ describe('One trace per event through the embedded all-in-one (OTLP/HTTP JSON)',
   this.timeout(60_000);
   const traced = tracedServer({ TRIGGERS_RETRY_BASE_MS: '50', TRIGGERS_WEBHOOK_TRACEPARENT: 'true' });
 
-  /** The trace of a posted event: found by its id on the enqueue span. */
-  async function traceOf(eventId: string, done: (spans: ReceivedSpan[]) => boolean): Promise<ReceivedSpan[]> {
-    await flushTracing();
-    const [send] = await traced.otlp.waitForSpans((s) => s.name === 'send events' && s.attributes['triggers.event_id'] === eventId, 1);
-    await flushTracing();
-    return traced.otlp.waitForTrace(send.traceId, done);
-  }
+  const traceOf = (eventId: string, done: (spans: ReceivedSpan[]) => boolean) => traceOfEvent(traced, eventId, done);
 
   it('a fan-out to three subscriptions is one trace with three delivery branches', async () => {
     const { apiKey, customerId, eventType } = await newCustomer(traced.server);
@@ -185,6 +188,40 @@ describe('One trace per event through the embedded all-in-one (OTLP/HTTP JSON)',
     const [ingest] = named(spans, 'POST /api/v1/events');
     assert.equal(ingest.traceId, clientTrace);
     assert.equal(ingest.parentSpanId, '00f067aa0ba902b7');
+  });
+});
+
+describe('Group commit with tracing on: events of several requests in one events message', function () {
+  this.timeout(60_000);
+  const traced = tracedServer();
+
+  it('the matcher\'s group span starts its own trace; each event\'s deliveries continue the trace of the request that accepted it', async () => {
+    const { apiKey, customerId, eventType } = await newCustomer(traced.server);
+    const receiver = await traced.receivers.start();
+    await subscribe(traced.server, apiKey, eventType, receiver.url());
+    // Ten single-event acceptances in one turn of the event loop (one group commit, one message),
+    // each from a request of its own trace, as concurrent traced POST /api/v1/events make them.
+    const requests = Array.from({ length: 10 }, (_, i) => ({
+      traceId: (i + 1).toString(16).padStart(2, '0').repeat(16),
+      spanId: (i + 1).toString(16).padStart(2, '0').repeat(8),
+      event: { eventId: uuidv7(Date.now()), customerId, payload: JsonText.of({ event_type: eventType, n: i }), eventType, timestamp: Date.now() },
+    }));
+    const acceptor = traced.server.server.ctx.backends.eventAcceptor;
+    await Promise.all(requests.map((r) => acceptor.accept({ events: [r.event], traceparent: `00-${r.traceId}-${r.spanId}-01` })));
+    for (const r of requests) await waitForEventStatus(traced.server, apiKey, r.event.eventId, 'delivered');
+
+    await flushTracing();
+    const [group] = await traced.otlp.waitForSpans((s) => s.name === 'process events' && s.attributes['triggers.customer_id'] === customerId, 1);
+    assert.equal(group.attributes['triggers.event_count'], 10, 'one message for the ten events');
+    assert.equal(group.parentSpanId, '', 'a group of several traces starts its own (linked to theirs)');
+    for (const r of requests) {
+      const spans = await traced.otlp.waitForTrace(r.traceId, (all) => named(all, 'POST').length === 1);
+      const [webhook] = named(spans, 'POST');
+      assert.deepEqual(ancestry(webhook, spans), ['POST', 'process deliveries', 'send deliveries']);
+      const [fanOut] = named(spans, 'send deliveries');
+      assert.equal(fanOut.parentSpanId, r.spanId, 'the deliveries continue the accepting request\'s span');
+      assert.equal(named(spans, 'process deliveries')[0].attributes['triggers.event_id'], r.event.eventId);
+    }
   });
 });
 

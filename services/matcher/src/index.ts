@@ -1,6 +1,6 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
-import { processMessageSpan, startConsumer, type ServiceContext } from '@triggers/core/runtime';
-import { eventIdsOf, type EventMessage } from '@triggers/core/ports';
+import { inEventTrace, processMessageSpan, startConsumer, type ServiceContext } from '@triggers/core/runtime';
+import { eventIdsOf, eventTraceparentOf, type EventMessage } from '@triggers/core/ports';
 import { SubscriptionCache } from './subscription-cache.ts';
 import { matchEvent } from './match-event.ts';
 import { matcherMetrics } from './metrics.ts';
@@ -44,12 +44,17 @@ export function startMatcher(ctx: ServiceContext, options: { concurrency?: numbe
       }
       // A message for several events of one customer: matched MATCH_TOGETHER at a time (so their
       // unmatched settles batch), yielding to the event loop between those, and acknowledged once
-      // all are matched.
+      // all are matched. Events of different requests each continue their own trace.
       return processMessageSpan(ctx.backends.queue.kind, 'events', message, { 'triggers.event_count': ids.length, 'triggers.customer_id': message.body.customerId }, async () => {
-        const { eventIds: _all, ...single } = message.body;
+        const { eventIds: _all, traceparents: _contexts, ...single } = message.body;
         for (let i = 0; i < ids.length; i += MATCH_TOGETHER) {
           if (i > 0) await yieldToEventLoop();
-          await Promise.all(ids.slice(i, i + MATCH_TOGETHER).map((eventId) => matchEvent(deps, { ...single, eventId })));
+          await Promise.all(
+            ids.slice(i, i + MATCH_TOGETHER).map((eventId, j) => {
+              const traceparent = eventTraceparentOf(message.body, i + j);
+              return inEventTrace(traceparent, () => matchEvent(deps, { ...single, eventId, traceparent }));
+            }),
+          );
         }
       });
     },

@@ -19,8 +19,14 @@ export interface EventMessage {
    * matcher matches each; read the ids with `eventIdsOf`.
    */
   eventIds?: string[];
-  /** W3C trace context of the request that accepted the event. */
+  /** W3C trace context of the request that accepted the event (of all of `eventIds`, when set with them). */
   traceparent?: string;
+  /**
+   * Set instead of `traceparent` when the events of one message came from requests with different
+   * trace contexts (a group commit of concurrent single-event requests with tracing on): the W3C
+   * context of each event, parallel to `eventIds` (`''` for none). Read with `eventTraceparentOf`.
+   */
+  traceparents?: string[];
   /** Set by a replay: the matcher creates new deliveries (new `webhook-id`s) for it. */
   replayId?: string;
 }
@@ -54,14 +60,19 @@ export const MAX_EVENTS_PER_MESSAGE = 500;
 
 /**
  * The `events` messages for stored events of one customer: one per `MAX_EVENTS_PER_MESSAGE` ids
- * (a single id gives the plain one-event message), in order.
+ * (a single id gives the plain one-event message), in order. `traceparents` (parallel to
+ * `eventIds`) gives each event its own trace context; a message whose events share one (or none)
+ * carries it as `traceparent`.
  */
-export function eventGroupMessages(customerId: string, eventIds: readonly string[], options: { traceparent?: string } = {}): OutgoingMessage[] {
+export function eventGroupMessages(customerId: string, eventIds: readonly string[], options: { traceparent?: string; traceparents?: readonly (string | undefined)[] } = {}): OutgoingMessage[] {
   const messages: OutgoingMessage[] = [];
   for (let i = 0; i < eventIds.length; i += MAX_EVENTS_PER_MESSAGE) {
     const ids = eventIds.slice(i, i + MAX_EVENTS_PER_MESSAGE);
-    const message = eventMessage({ eventId: ids[0], customerId }, options);
+    const contexts = options.traceparents?.slice(i, i + MAX_EVENTS_PER_MESSAGE);
+    const shared = contexts === undefined || contexts.every((c) => c === contexts[0]);
+    const message = eventMessage({ eventId: ids[0], customerId }, { traceparent: shared ? (contexts?.[0] ?? options.traceparent) : undefined });
     if (ids.length > 1) (message.body as EventMessage).eventIds = ids;
+    if (!shared) (message.body as EventMessage).traceparents = contexts!.map((c) => c ?? '');
     messages.push(message);
   }
   return messages;
@@ -70,6 +81,11 @@ export function eventGroupMessages(customerId: string, eventIds: readonly string
 /** The ids of the events an `events` message stands for. */
 export function eventIdsOf(message: EventMessage): string[] {
   return message.eventIds ?? [message.eventId];
+}
+
+/** The trace context of the `index`th event of `eventIdsOf(message)`, if it has one. */
+export function eventTraceparentOf(message: EventMessage, index: number): string | undefined {
+  return message.traceparents ? message.traceparents[index] || undefined : message.traceparent;
 }
 
 /**

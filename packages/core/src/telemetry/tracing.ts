@@ -1,4 +1,4 @@
-import { context, propagation, trace, INVALID_SPAN_CONTEXT, SpanKind, SpanStatusCode, ROOT_CONTEXT, type Attributes, type Context, type Span, type Tracer } from '@opentelemetry/api';
+import { context, propagation, trace, INVALID_SPAN_CONTEXT, SpanKind, SpanStatusCode, ROOT_CONTEXT, type Attributes, type Context, type Link, type Span, type Tracer } from '@opentelemetry/api';
 import { LeanTracer, formatTraceparent, parseTraceparent, sdkTracerParts } from './lean-span.ts';
 import { createOtlpProtobufExporter, usesDefaultOtlpExporter } from './otlp-exporter.ts';
 
@@ -150,7 +150,7 @@ export type { Span, Attributes, Context };
  */
 export function inSpan<T>(
   name: string,
-  options: { kind: SpanKind; attributes?: Attributes; parent?: Context },
+  options: { kind: SpanKind; attributes?: Attributes; parent?: Context; links?: Link[] },
   work: (span: Span) => Promise<T>,
 ): Promise<T> {
   // Not an async function: with tracing off, `work`'s own promise is returned, no extra one.

@@ -7,7 +7,7 @@ import { DependencyError } from '../../errors.ts';
 import { uuidv7 } from '../../ids.ts';
 import type { NewEvent } from '../../domain/events.ts';
 import { JsonText } from '../../domain/json/json-text.ts';
-import { eventIdsOf, type EventMessage } from '../../ports/queue-messages.ts';
+import { eventIdsOf, eventTraceparentOf, type EventMessage } from '../../ports/queue-messages.ts';
 import type { SqliteDatabase } from './database.ts';
 import { createSqliteEventAcceptor } from './event-acceptor.ts';
 import { createSqliteEventStore } from './event-store.ts';
@@ -66,6 +66,35 @@ describe('SQLite event acceptor (the outbox)', function () {
       .filter((m) => m.customerId === customerId);
     assert.ok(messages.length <= groups.length + 1, `${messages.length} messages for ${groups.length} groups`);
     for (const m of messages) assert.ok(eventIdsOf(m).length <= 500 && eventIdsOf(m)[0] === m.eventId);
+  });
+
+  it('groups the events of concurrent requests with different trace contexts into one message, each event keeping its own', async function () {
+    const groups: { calls: number; events: number }[] = [];
+    const acceptor = createSqliteEventAcceptor(db, { onGroupCommitted: (g) => groups.push(g) });
+    const customerId = randomUUID();
+    const traceparentOf = (i: number) => (i % 5 === 4 ? undefined : `00-${(i + 1).toString(16).padStart(32, '0')}-${'b'.repeat(16)}-01`);
+    // 600 single-event requests (as traced ingest makes them), one batch request of 3 sharing one context.
+    const acceptances = Array.from({ length: 600 }, (_, i) => ({ events: [newEvent(customerId)], traceparent: traceparentOf(i) }));
+    const batch = { events: [newEvent(customerId), newEvent(customerId), newEvent(customerId)], traceparent: `00-${'c'.repeat(32)}-${'d'.repeat(16)}-01` };
+    await Promise.all([...acceptances, batch].map((a) => acceptor.accept(a)));
+
+    const messages = (db.prepare("SELECT body FROM queue_messages WHERE topic = 'events'").all() as { body: string }[])
+      .map((row) => JSON.parse(row.body) as EventMessage)
+      .filter((m) => m.customerId === customerId);
+    assert.ok(messages.length <= groups.length + 2, `${messages.length} messages for ${groups.length} groups of 603 events: tracing must not make one per event`);
+    const contextOf = new Map<string, string | undefined>();
+    for (const m of messages) {
+      const ids = eventIdsOf(m);
+      assert.ok(ids.length <= 500);
+      if (m.traceparents) {
+        assert.equal(m.traceparent, undefined);
+        assert.equal(m.traceparents.length, ids.length);
+      }
+      ids.forEach((id, i) => contextOf.set(id, eventTraceparentOf(m, i)));
+    }
+    assert.equal(contextOf.size, 603);
+    acceptances.forEach((a, i) => assert.equal(contextOf.get(a.events[0].eventId), traceparentOf(i), `event ${i}`));
+    for (const e of batch.events) assert.equal(contextOf.get(e.eventId), batch.traceparent);
   });
 
   it('caps a group at maxGroupEvents events', async function () {

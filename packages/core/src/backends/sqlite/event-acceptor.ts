@@ -21,7 +21,7 @@ export interface SqliteEventAcceptorOptions {
 /**
  * The outbox on SQLite: events, their `events` queue messages and the idempotency completion are
  * one transaction, so a 202 can never describe an event that is stored but not enqueued. The
- * events of one customer (and trace context) in a group share one message (`eventIds`).
+ * events of one customer in a group share one message (`eventIds`, each with its own trace context).
  *
  * Group commit (group-commit.ts): calls made in one turn of the event loop are written together
  * in one `BEGIN IMMEDIATE` transaction and therefore one fsync. If the transaction fails, every
@@ -42,21 +42,25 @@ export class SqliteEventAcceptor implements EventAcceptor {
     const insertEvent = prepareInsertEvent(db);
     const enqueue = prepareEnqueue(db);
     const write = db.transaction((group: Acceptance[], now: number) => {
-      // One `events` message per customer and trace context in the group, not one per event: the
-      // matcher then receives, claims and acknowledges once for all of them.
-      const messages = new Map<string, { customerId: string; traceparent: string | undefined; eventIds: string[] }>();
+      // One `events` message per customer in the group, not one per event: the matcher then
+      // receives, claims and acknowledges once for all of them. Each event keeps its request's
+      // trace context (`traceparents` when they differ), so tracing on changes no message count.
+      const messages = new Map<string, { eventIds: string[]; traceparents: (string | undefined)[] }>();
       for (const acceptance of group) {
         for (const event of acceptance.events) {
           insertEvent(event);
-          const key = acceptance.traceparent === undefined ? event.customerId : `${event.customerId} ${acceptance.traceparent}`;
-          const entry = messages.get(key);
-          if (entry) entry.eventIds.push(event.eventId);
-          else messages.set(key, { customerId: event.customerId, traceparent: acceptance.traceparent, eventIds: [event.eventId] });
+          const entry = messages.get(event.customerId);
+          if (entry) {
+            entry.eventIds.push(event.eventId);
+            entry.traceparents.push(acceptance.traceparent);
+          } else {
+            messages.set(event.customerId, { eventIds: [event.eventId], traceparents: [acceptance.traceparent] });
+          }
         }
         if (acceptance.idempotency) completeIdempotencyKey(db, acceptance.idempotency, now);
       }
-      for (const { customerId, traceparent, eventIds } of messages.values()) {
-        for (const message of eventGroupMessages(customerId, eventIds, { traceparent })) enqueue('events', message, now);
+      for (const [customerId, { eventIds, traceparents }] of messages) {
+        for (const message of eventGroupMessages(customerId, eventIds, { traceparents })) enqueue('events', message, now);
       }
     });
     const signals = topicSignalsFor(db);
