@@ -169,6 +169,11 @@ export function SubscriptionsPage({ status }: { status: DemoStatus | null }) {
                         <span className="min-w-0 break-words font-semibold text-gray-900">{label(s)}</span>
                         <StatusBadge status={s.status} />
                         {builtIn && <span className="rounded-full bg-gray-100 px-2 py-0.5 text-xs font-medium text-gray-700">built in</span>}
+                        {s.ordering === 'fifo' && (
+                          <span className="rounded-full bg-indigo-50 px-2 py-0.5 text-xs font-medium text-indigo-800" title="One delivery at a time, in the order the events were accepted">
+                            FIFO
+                          </span>
+                        )}
                       </div>
                       <p className="mt-1 break-words font-mono text-xs text-gray-800">{describeSelector(s.event_selector)}</p>
                       <p className="mt-0.5 break-all text-xs text-gray-600">→ {s.webhook_url}</p>
@@ -238,6 +243,7 @@ function CreateSubscription({ onCreated }: { onCreated: (subscription: Subscript
   const [description, setDescription] = useState('');
   const [webhookUrl, setWebhookUrl] = useState('');
   const [retryForm, setRetryForm] = useState({ maxAttempts: '', scheduleMs: '', timeoutMs: '' });
+  const [ordering, setOrdering] = useState<'unordered' | 'fifo'>('unordered');
   const [sample, setSample] = useState(SAMPLE_PAYLOAD);
   const [test, setTest] = useState<{ kind: 'match' | 'miss' | 'invalid' | 'error'; text: string } | null>(null);
   const [testing, setTesting] = useState(false);
@@ -289,6 +295,7 @@ function CreateSubscription({ onCreated }: { onCreated: (subscription: Subscript
       const created = await api.createSubscription({
         event_selector: selector,
         webhook_url: webhookUrl.trim(),
+        ordering,
         ...(description.trim() ? { description: description.trim() } : {}),
         ...retryFields(retryForm),
       });
@@ -296,6 +303,7 @@ function CreateSubscription({ onCreated }: { onCreated: (subscription: Subscript
       setDescription('');
       setWebhookUrl('');
       setRetryForm({ maxAttempts: '', scheduleMs: '', timeoutMs: '' });
+      setOrdering('unordered');
     } catch (thrown) {
       setCreateError(errorMessage(thrown));
     } finally {
@@ -437,6 +445,14 @@ function CreateSubscription({ onCreated }: { onCreated: (subscription: Subscript
             {(props) => <input {...props} name="timeout_ms" inputMode="numeric" className={inputClass} value={retryForm.timeoutMs} onChange={(e) => setRetryForm((f) => ({ ...f, timeoutMs: e.target.value }))} autoComplete="off" />}
           </Field>
         </fieldset>
+        <Field label="Delivery order" hint="FIFO: one delivery at a time, in the order the events were accepted; a retrying delivery holds the ones behind it.">
+          {(props) => (
+            <select {...props} name="ordering" className={inputClass} value={ordering} onChange={(e) => setOrdering(e.target.value as 'unordered' | 'fifo')}>
+              <option value="unordered">Unordered (parallel)</option>
+              <option value="fifo">FIFO (in event order)</option>
+            </select>
+          )}
+        </Field>
         <div aria-live="polite">{createError && <Alert kind="error" title="Not created">{createError}</Alert>}</div>
         <Button type="submit" variant="primary" busy={creating}>
           Create subscription

@@ -153,6 +153,7 @@ export type SubscriptionCreateBody = {
     max_delay_ms?: number;
   } | null;
   timeout_ms?: number | null;
+  ordering?: 'unordered' | 'fifo';
 };
 
 /** PATCH /api/v1/subscriptions/{workflow_id}: the request body */
@@ -172,6 +173,7 @@ export type SubscriptionUpdateBody = {
     max_delay_ms?: number;
   } | null;
   timeout_ms?: number | null;
+  ordering?: 'unordered' | 'fifo';
 };
 
 /** GET /api/v1/subscriptions/{workflow_id}: 200 */
@@ -194,6 +196,7 @@ export type Subscription = {
     max_delay_ms?: number;
   } | null;
   timeout_ms: number | null;
+  ordering: 'unordered' | 'fifo';
   created_at: string;
   updated_at: string;
 };

@@ -126,6 +126,38 @@ export function deliveryStoreConformance(makeFixture: () => Promise<DeliveryStor
       assert.equal((await store.getDelivery(d.deliveryId))?.nextAttemptAt, at);
     });
 
+    it('lists a subscription\'s pending deliveries in event order (UUIDv7), whatever order they were created in; finished ones drop out', async function () {
+      const workflowId = uniqueId();
+      const otherWorkflowId = uniqueId();
+      const base = Date.now() - 10_000;
+      const stored = [];
+      for (let i = 0; i < 4; i++) stored.push(await storedEvent(events, base + i * 10));
+      const ofSubscription = (event: NewEvent, wf: string): NewDelivery => ({
+        deliveryId: `msg_${uniqueId().replaceAll('-', '')}`,
+        eventId: event.eventId,
+        customerId: event.customerId,
+        workflowId: wf,
+        createdAt: Date.now(),
+      });
+      // Created newest event first, one at a time, with another subscription's deliveries between.
+      const mine: NewDelivery[] = [];
+      for (const event of [...stored].reverse()) {
+        const d = ofSubscription(event, workflowId);
+        mine.unshift(d);
+        await store.createDeliveries([d, ofSubscription(event, otherWorkflowId)]);
+      }
+      const ids = (list: DeliveryRecord[]) => list.map((d) => d.deliveryId);
+      assert.deepEqual(ids(await store.pendingInOrder(workflowId, 10)), mine.map((d) => d.deliveryId));
+      assert.deepEqual(ids(await store.pendingInOrder(workflowId, 2)), mine.slice(0, 2).map((d) => d.deliveryId), 'at most limit');
+      await store.finishDelivery(mine[0].deliveryId, { status: 'succeeded', now: Date.now() });
+      await store.finishDelivery(mine[2].deliveryId, { status: 'failed', reason: 'HTTP 404', now: Date.now() });
+      const head = await store.pendingInOrder(workflowId, 10);
+      assert.deepEqual(ids(head), [mine[1].deliveryId, mine[3].deliveryId], 'finished deliveries are not listed, at once');
+      assert.equal(head[0].status, 'pending');
+      assert.equal((await store.pendingInOrder(otherWorkflowId, 10)).length, 4);
+      assert.deepEqual(await store.pendingInOrder(uniqueId(), 10), []);
+    });
+
     it('settles delivered as soon as one delivery succeeded', async function () {
       const event = await storedEvent(events);
       const [a, b] = await store.createDeliveries(deliveriesFor(event, 2));

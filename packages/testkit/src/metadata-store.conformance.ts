@@ -39,6 +39,7 @@ function newSubscription(customerId: string, overrides: Partial<Subscription> = 
     batching: null,
     retryPolicy: null,
     timeoutMs: null,
+    ordering: 'unordered',
     createdAt: now,
     updatedAt: now,
     managedBy: null,
@@ -143,6 +144,7 @@ export function metadataStoreConformance(makeStore: () => Promise<MetadataStore>
           batching: { maxEvents: 50, windowMs: 2000 },
           retryPolicy: { maxAttempts: 3, scheduleMs: [1000, 60_000], maxDelayMs: 3_600_000 },
           timeoutMs: 5000,
+          ordering: 'fifo',
           previousSecret: 'whsec_b2xkLW9sZC1vbGQ=',
           previousSecretExpiresAt: Date.now() + 86_400_000,
           managedBy: 'triggers.dev/v1alpha1/Subscription/shop/orders',
@@ -198,6 +200,7 @@ export function metadataStoreConformance(makeStore: () => Promise<MetadataStore>
           batching: { maxEvents: 10, windowMs: 500 },
           retryPolicy: { maxAttempts: 7, baseMs: 250 },
           timeoutMs: 60_000,
+          ordering: 'fifo',
           updatedAt,
         } satisfies Partial<Subscription>;
         const patched = await store.updateSubscription(customerId, subscription.workflowId, patch);

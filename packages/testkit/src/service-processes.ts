@@ -83,6 +83,8 @@ export interface StartServicesOptions {
   envFor?: Partial<Record<ServiceName, Record<string, string>>>;
   /** How many ingest processes (default 1): they share the backends, e.g. one rate-limit bucket. */
   ingestReplicas?: number;
+  /** How many deliverer processes (default 1): they consume one `deliveries` queue, e.g. to test FIFO across processes. */
+  delivererReplicas?: number;
   /** How long every process together may take to answer `/health`. Default 60 s. */
   startTimeoutMs?: number;
   /** Echo the children's output to this process's stderr, prefixed with their name (debugging). */
@@ -97,6 +99,8 @@ export interface ServiceProcesses {
   readonly inbox: ServiceProcess;
   readonly matcher: ServiceProcess;
   readonly deliverer: ServiceProcess;
+  /** Every deliverer process (`delivererReplicas` of them: `deliverer`, `deliverer-2`, ...). */
+  readonly deliverers: readonly ServiceProcess[];
   readonly all: readonly ServiceProcess[];
   /** The shared `TRIGGERS_ADMIN_TOKEN`. */
   readonly adminToken: string;
@@ -220,6 +224,7 @@ function tail(text: string, maxChars: number): string {
  */
 export async function startServiceProcesses(options: StartServicesOptions): Promise<ServiceProcesses> {
   const replicas = Math.max(1, Math.floor(options.ingestReplicas ?? 1));
+  const delivererReplicas = Math.max(1, Math.floor(options.delivererReplicas ?? 1));
   const adminToken = options.env.TRIGGERS_ADMIN_TOKEN ?? `e2e-admin-${randomBytes(12).toString('hex')}`;
   const shared: Record<string, string> = {
     ...baseEnvironment(),
@@ -232,7 +237,7 @@ export async function startServiceProcesses(options: StartServicesOptions): Prom
     ...Array.from({ length: replicas }, (_, i) => ({ name: i === 0 ? 'ingest' : `ingest-${i + 1}`, service: 'ingest' as const })),
     { name: 'inbox', service: 'inbox' },
     { name: 'matcher', service: 'matcher' },
-    { name: 'deliverer', service: 'deliverer' },
+    ...Array.from({ length: delivererReplicas }, (_, i) => ({ name: i === 0 ? 'deliverer' : `deliverer-${i + 1}`, service: 'deliverer' as const })),
   ];
   const deadline = Date.now() + (options.startTimeoutMs ?? 60_000);
   const started: ServiceProcess[] = [];
@@ -302,6 +307,9 @@ export async function startServiceProcesses(options: StartServicesOptions): Prom
     },
     get deliverer() {
       return byName('deliverer');
+    },
+    get deliverers() {
+      return plan.filter((p) => p.service === 'deliverer').map((p) => byName(p.name));
     },
     get all() {
       return names.map(byName);

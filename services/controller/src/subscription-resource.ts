@@ -17,6 +17,7 @@ export interface SubscriptionSpec {
   batching?: { maxEvents: number; windowMs: number };
   retry?: { maxAttempts?: number; scheduleMs?: number[]; baseMs?: number; maxDelayMs?: number };
   timeoutMs?: number;
+  ordering?: 'unordered' | 'fifo';
   enabled?: boolean;
   description?: string;
 }

@@ -51,6 +51,14 @@ const EARLY_TOLERANCE_MS = 5;
 const BREAKER_DEFER_SPREAD_MS = 1000;
 /** `settings.attemptLeaseMs` when not set. */
 const DEFAULT_ATTEMPT_LEASE_MS = 5000;
+/**
+ * A FIFO delivery waiting behind its subscription's head is put back for at least this long (and
+ * until the head's next attempt is due, at most MAX_HOLD_MS). It normally goes sooner: whoever
+ * ends the head releases the next one at once; the hold only bounds the wait when that release
+ * was lost (a crash between recording the head's outcome and sending the release).
+ */
+export const MIN_HOLD_MS = 30_000;
+export const MAX_HOLD_MS = 300_000;
 
 /**
  * Handles one `deliveries` message: attempt `message.attempt` of one delivery, or of the members
@@ -65,6 +73,7 @@ const DEFAULT_ATTEMPT_LEASE_MS = 5000;
  *   (`FairShare.deferralMs`), attempt unspent, so it never waits in a consumer slot.
  * First attempts for a batching subscription wait in the batcher (their message detached from the
  * consumer through `control`) and go out as one request.
+ * A FIFO subscription (`ordering: "fifo"`) sends only its head (`deliverInOrder`).
  */
 export async function deliver(deps: DelivererDeps, message: DeliveryMessage, control?: MessageControl): Promise<void> {
   const ids = message.batch ? message.batch.deliveryIds : [message.deliveryId];
@@ -78,7 +87,9 @@ export async function deliver(deps: DelivererDeps, message: DeliveryMessage, con
 
   const now = deps.clock.now();
   const dueAt = Math.max(...members.map((m) => m.nextAttemptAt));
-  if (dueAt > now + EARLY_TOLERANCE_MS) {
+  // Released by the end of its FIFO predecessor and never attempted: its due time only recorded its hold.
+  const released = message.released === true && members.every((m) => m.attemptsMade === 0);
+  if (!released && dueAt > now + EARLY_TOLERANCE_MS) {
     await putBack(deps, members, webhookId, dueAt - now);
     return;
   }
@@ -87,6 +98,10 @@ export async function deliver(deps: DelivererDeps, message: DeliveryMessage, con
   if (!subscription || subscription.status !== 'active') {
     const reason = subscription ? 'subscription disabled' : 'subscription deleted';
     for (const m of members) await deps.deliveryStore.finishDelivery(m.deliveryId, { status: 'failed', reason, now });
+    return;
+  }
+  if (subscription.ordering === 'fifo') {
+    await deliverInOrder(deps, subscription, message, members, webhookId);
     return;
   }
   if (!message.batch && subscription.batching && message.attempt === 1 && control) {
@@ -138,6 +153,79 @@ async function sendInTurn(deps: DelivererDeps, subscription: Subscription, membe
 }
 
 /**
+ * One message of a FIFO subscription. Only the head (its first pending delivery in event order)
+ * is sent; a message of any other delivery is put back, its due time moved so the sweeper does
+ * not take it for lost, until the head's next attempt is due (MIN_HOLD_MS..MAX_HOLD_MS). The
+ * head's first attempt takes the never-attempted deliveries right behind it into one request
+ * when the subscription batches (up to `max_events`, without waiting for a window): a batch keeps
+ * event order inside, and the next batch starts after its last member. Whoever ends the head
+ * (success, or failure after the last attempt) releases the next delivery at once
+ * (`releaseNext`). Several deliverers may run: the head's attempt is claimed by compare-and-set,
+ * and nothing behind it is sent before its outcome is recorded.
+ */
+async function deliverInOrder(deps: DelivererDeps, subscription: Subscription, message: DeliveryMessage, members: DeliveryRecord[], webhookId: string): Promise<void> {
+  const maxGroup = !message.batch && subscription.batching && members[0].attemptsMade === 0 ? subscription.batching.maxEvents : 1;
+  let inOrder = await deps.deliveryStore.pendingInOrder(subscription.workflowId, maxGroup);
+  if (!leads(inOrder, members)) {
+    if (inOrder.length === 0) return; // finished meanwhile
+    await holdBehind(deps, members, webhookId, inOrder[0]);
+    // The head may have ended between the read and the hold, and its release found this delivery
+    // before the hold moved its due time: read again, so such a release is never lost.
+    inOrder = await deps.deliveryStore.pendingInOrder(subscription.workflowId, maxGroup);
+    if (!leads(inOrder, members)) return;
+  }
+  let group = members;
+  let groupId = webhookId;
+  if (maxGroup > 1) {
+    const behind = inOrder.findIndex((d) => d.attemptsMade !== 0);
+    group = behind === -1 ? inOrder : inOrder.slice(0, behind);
+    groupId = group.length === 1 ? group[0].deliveryId : batchIdFor(group.map((d) => d.deliveryId));
+  }
+  const origin = originOf(subscription.webhookUrl);
+  const slot = deps.fairShare.tryAcquire(subscription.workflowId, origin);
+  if (!slot) {
+    deps.metrics.deferredByFairShare.inc(members.length);
+    annotateActiveSpan({ 'triggers.outcome': 'deferred_by_fair_share' });
+    // This message comes back as it was; the group is formed again then.
+    await putBack(deps, members, webhookId, deps.fairShare.deferralMs(subscription.workflowId, origin));
+    return;
+  }
+  try {
+    await sendToSubscription(deps, subscription, group, groupId, { ordered: true });
+  } finally {
+    slot.release();
+  }
+}
+
+/** Whether these members hold the subscription's head. */
+function leads(inOrder: DeliveryRecord[], members: DeliveryRecord[]): boolean {
+  return inOrder.length > 0 && members.some((m) => m.deliveryId === inOrder[0].deliveryId);
+}
+
+/** Puts back deliveries waiting behind `head` (see MIN_HOLD_MS), their due time moved with them. */
+async function holdBehind(deps: DelivererDeps, deliveries: DeliveryRecord[], webhookId: string, head: DeliveryRecord): Promise<void> {
+  deps.metrics.heldInOrder.inc(deliveries.length);
+  annotateActiveSpan({ 'triggers.outcome': 'held_in_order' });
+  const now = deps.clock.now();
+  const untilHead = Math.min(MAX_HOLD_MS, Math.max(MIN_HOLD_MS, head.nextAttemptAt - now));
+  const delayMs = Math.round(untilHead * (1 + 0.1 * deps.random()));
+  for (const d of deliveries) await deps.deliveryStore.scheduleNextAttempt(d.deliveryId, now + delayMs);
+  await putBack(deps, deliveries, webhookId, delayMs);
+}
+
+/**
+ * After the head of a FIFO subscription ended: a message for the next pending delivery in order,
+ * due now if it was never attempted (else when its next attempt is due). Duplicates of it are
+ * harmless (the attempt is claimed by compare-and-set).
+ */
+async function releaseNext(deps: DelivererDeps, subscription: Subscription): Promise<void> {
+  const [next] = await deps.deliveryStore.pendingInOrder(subscription.workflowId, 1);
+  if (!next) return;
+  const delayMs = next.attemptsMade === 0 ? 0 : Math.max(0, next.nextAttemptAt - deps.clock.now());
+  await deps.queue.send('deliveries', deliveryMessage(next, { delayMs, released: true, traceparent: currentTraceparent() }));
+}
+
+/**
  * The batcher's flush: one request for the group, under a `webhook-id` derived from its members.
  * It holds no consumer slot, so it waits for its subscription's and origin's share.
  */
@@ -156,7 +244,7 @@ export async function sendBatch(deps: DelivererDeps, subscription: Subscription,
  * Each member's attempt is claimed with compare-and-set inside the breaker, so two consumers of
  * one message cannot both send it; the outcome is recorded on every member sent.
  */
-async function sendToSubscription(deps: DelivererDeps, subscription: Subscription, candidates: DeliveryRecord[], webhookId: string): Promise<void> {
+async function sendToSubscription(deps: DelivererDeps, subscription: Subscription, candidates: DeliveryRecord[], webhookId: string, options: { ordered?: boolean } = {}): Promise<void> {
   const log = deps.log.child({ workflowId: subscription.workflowId, webhookId });
   const loaded = await Promise.all(candidates.map((d) => deps.eventStore.getEvent(d.customerId, d.eventId)));
   const members: { delivery: DeliveryRecord; event: StoredEvent }[] = [];
@@ -165,7 +253,10 @@ async function sendToSubscription(deps: DelivererDeps, subscription: Subscriptio
     if (event) members.push({ delivery, event });
     else await deps.deliveryStore.finishDelivery(delivery.deliveryId, { status: 'failed', reason: 'event not found', now: deps.clock.now() });
   }
-  if (members.length === 0) return;
+  if (members.length === 0) {
+    if (options.ordered) await releaseNext(deps, subscription);
+    return;
+  }
 
   const origin = originOf(subscription.webhookUrl);
   if (!deps.breakers.canRequest(origin)) {
@@ -180,7 +271,10 @@ async function sendToSubscription(deps: DelivererDeps, subscription: Subscriptio
       origin,
       async () => {
         const claimUntil = startedAt + (deps.settings.attemptLeaseMs ?? DEFAULT_ATTEMPT_LEASE_MS);
-        const claims = await Promise.all(members.map((m) => deps.deliveryStore.incrementAttempts(m.delivery.deliveryId, m.delivery.attemptsMade, startedAt, claimUntil)));
+        const claim = (m: (typeof members)[number]) => deps.deliveryStore.incrementAttempts(m.delivery.deliveryId, m.delivery.attemptsMade, startedAt, claimUntil);
+        // In order, the head first: only its claimer may send what follows it, so two deliverers
+        // building a batch from one head never send its members apart.
+        const claims = options.ordered ? await claimHeadFirst(members, claim) : await Promise.all(members.map(claim));
         const claimed = members.filter((_, i) => claims[i]);
         if (claimed.length === 0) return 'not-claimed' as const;
         const body = webhookBody(claimed.map((m) => m.event));
@@ -268,6 +362,13 @@ async function sendToSubscription(deps: DelivererDeps, subscription: Subscriptio
     await putBack(deps, deliveries, webhookId, delayMs);
     log.debug({ attempt, delayMs }, 'Scheduled retry');
   }
+  if (options.ordered && next.status !== 'retrying') await releaseNext(deps, subscription);
+}
+
+/** Claims the first member, and the others only if it was claimed. */
+async function claimHeadFirst<T>(members: T[], claim: (member: T) => Promise<boolean>): Promise<boolean[]> {
+  if (!(await claim(members[0]))) return members.map(() => false);
+  return [true, ...(await Promise.all(members.slice(1).map(claim)))];
 }
 
 /**

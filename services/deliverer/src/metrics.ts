@@ -14,6 +14,8 @@ export interface DelivererMetrics {
   deferredByBreaker: Counter;
   /** Deliveries put back because their subscription or origin held its share of the deliverer. */
   deferredByFairShare: Counter;
+  /** Deliveries of FIFO subscriptions put back because an earlier delivery is still pending (no attempt spent). */
+  heldInOrder: Counter;
   /** First attempts waiting in the batcher (their messages detached from the consumer). */
   batchBuffered: Gauge;
   breakerTransitions: Counter<'state'>;
@@ -52,6 +54,11 @@ export function delivererMetrics(): DelivererMetrics {
     deferredByFairShare: new Counter({
       name: 'triggers_delivery_deferred_by_fair_share_total',
       help: 'Deliveries put back because their subscription or origin held its share of the deliverer\'s concurrency (no attempt spent).',
+      registers: [register],
+    }),
+    heldInOrder: new Counter({
+      name: 'triggers_delivery_held_in_order_total',
+      help: 'Deliveries of FIFO subscriptions put back because an earlier delivery of the subscription is still pending (no attempt spent).',
       registers: [register],
     }),
     batchBuffered: new Gauge({

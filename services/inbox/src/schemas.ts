@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { emailAddress, isoTime, queryInteger, uuid } from '@triggers/core/http';
 import { DELIVERY_STATUSES } from '@triggers/core/ports';
-import { EVENT_STATUSES, ATTEMPT_STATUSES, SUBSCRIPTION_STATUSES, CUSTOMER_STATUSES, MAX_EVENT_TYPE_LENGTH, MAX_EXPRESSION_LENGTH, RETRY_POLICY_LIMITS, type CustomOperator } from '@triggers/core/domain';
+import { EVENT_STATUSES, ATTEMPT_STATUSES, SUBSCRIPTION_STATUSES, SUBSCRIPTION_ORDERINGS, CUSTOMER_STATUSES, MAX_EVENT_TYPE_LENGTH, MAX_EXPRESSION_LENGTH, RETRY_POLICY_LIMITS, type CustomOperator } from '@triggers/core/domain';
 
 // ---------------------------------------------------------------------------------------------
 // Query parameters (strings on the wire; parsed here so the handlers get numbers and epoch ms)
@@ -202,6 +202,10 @@ export const retryPolicySchema = z
   .meta({ description: 'This subscription\'s retry schedule; a field left out comes from the settings. Every delay gets ±20 % jitter; a `Retry-After` is honoured as usual.' });
 
 const timeoutMs = z.number().int().min(TIMEOUT.min).max(TIMEOUT.max).meta({ description: 'How long one webhook request may take (1000–60000 ms); default `TRIGGERS_WEBHOOK_TIMEOUT_MS`.' });
+export const orderingSchema = z.enum(SUBSCRIPTION_ORDERINGS).meta({
+  description:
+    '`unordered` (the default): deliveries go out in parallel, in any order. `fifo`: one at a time in event order (order of acceptance); a retrying delivery holds the ones behind it until it succeeds or fails for good, then the next goes. With `batch`, each call carries the next events in order.',
+});
 
 const HEX4 = '[0-9A-Fa-f]{1,4}';
 const IPV6 = [
@@ -241,6 +245,7 @@ export const subscriptionCreateSchema = z.strictObject({
   batch: batchSchema.nullable().optional(),
   retry: retryPolicySchema.nullable().optional(),
   timeout_ms: timeoutMs.nullable().optional(),
+  ordering: orderingSchema.optional(),
 });
 
 export const subscriptionUpdateSchema = z
@@ -252,6 +257,7 @@ export const subscriptionUpdateSchema = z
     batch: batchSchema.nullable().optional().meta({ description: 'null turns batching off.' }),
     retry: retryPolicySchema.nullable().optional().meta({ description: 'Replaces the whole policy; null goes back to the settings.' }),
     timeout_ms: timeoutMs.nullable().optional().meta({ description: 'null goes back to the setting.' }),
+    ordering: orderingSchema.optional(),
   })
   .refine((patch) => Object.keys(patch).length > 0, { message: 'send at least one field to change' })
   .meta({ minProperties: 1 });
@@ -269,6 +275,7 @@ export const subscriptionSchema = z.object({
   batch: batchSchema.nullable(),
   retry: retryPolicySchema.nullable().meta({ description: 'Its own retry schedule; null: the settings\' one.' }),
   timeout_ms: z.number().int().nullable().meta({ description: 'Its own webhook timeout; null: the setting.' }),
+  ordering: orderingSchema,
   created_at: isoTime,
   updated_at: isoTime,
 });

@@ -19,6 +19,7 @@ export function toSubscriptionJson(subscription: Subscription): SubscriptionJson
     batch: subscription.batching === null ? null : { max_events: subscription.batching.maxEvents, window_ms: subscription.batching.windowMs },
     retry: retryPolicyToJson(subscription.retryPolicy ?? null),
     timeout_ms: subscription.timeoutMs ?? null,
+    ordering: subscription.ordering ?? 'unordered',
     created_at: toIsoMillis(subscription.createdAt),
     updated_at: toIsoMillis(subscription.updatedAt),
   };

@@ -31,7 +31,7 @@ describe('Subscriptions API', () => {
       assert.equal(response.status, 201, response.text);
       const body = response.body;
       assert.deepEqual(Object.keys(body).sort(), [
-        'batch', 'created_at', 'customer_id', 'description', 'disabled_reason', 'event_selector', 'retry', 'secret', 'status', 'timeout_ms', 'updated_at', 'webhook_url', 'workflow_id',
+        'batch', 'created_at', 'customer_id', 'description', 'disabled_reason', 'event_selector', 'ordering', 'retry', 'secret', 'status', 'timeout_ms', 'updated_at', 'webhook_url', 'workflow_id',
       ]);
       assert.match(body.workflow_id, /^[0-9a-f-]{36}$/);
       assert.equal(body.customer_id, customerId);

@@ -3,6 +3,15 @@ import type { Selector } from './selectors/types.ts';
 export const SUBSCRIPTION_STATUSES = ['active', 'disabled'] as const;
 export type SubscriptionStatus = (typeof SUBSCRIPTION_STATUSES)[number];
 
+/**
+ * How a subscription's deliveries go out: `unordered` (the default) in parallel, in any order; `fifo`
+ * one at a time in event order (UUIDv7 order of acceptance): the first pending delivery (the head)
+ * is the only one sent, a retrying head holds the ones behind it, and when it ends (succeeded, or
+ * failed after its last attempt) the next one goes.
+ */
+export const SUBSCRIPTION_ORDERINGS = ['unordered', 'fifo'] as const;
+export type SubscriptionOrdering = (typeof SUBSCRIPTION_ORDERINGS)[number];
+
 export interface SubscriptionBatching {
   maxEvents: number;
   windowMs: number;
@@ -49,6 +58,8 @@ export interface Subscription {
   retryPolicy?: SubscriptionRetryPolicy | null;
   /** How long one webhook request may take (ms); absent or null: `TRIGGERS_WEBHOOK_TIMEOUT_MS`. */
   timeoutMs?: number | null;
+  /** Absent: `unordered`. */
+  ordering?: SubscriptionOrdering;
   createdAt: number;
   updatedAt: number;
   /**

@@ -79,6 +79,10 @@ export interface AttemptOutcome {
  *   (their queue message was lost between two writes), and events that are still `pending`
  *   without any delivery older than `graceMs` (their `events` message was lost): the sweeper
  *   re-enqueues both. Duplicated messages are harmless (see the deliverer's checks).
+ * - `pendingInOrder` lists a subscription's pending deliveries in event order (event id, a
+ *   UUIDv7, so order of acceptance; then delivery id), at most `limit`, read consistently (a
+ *   delivery finished or created before the call is seen): the first is the head a FIFO
+ *   subscription releases.
  */
 export interface DeliveryStore {
   readonly kind: string;
@@ -91,6 +95,7 @@ export interface DeliveryStore {
   finishDelivery(deliveryId: string, outcome: { status: 'succeeded' | 'failed'; reason?: string; now: number }): Promise<{ eventStatus: EventStatus } | null>;
   recordAttempts(outcomes: AttemptOutcome[]): Promise<Array<{ eventStatus: EventStatus } | null>>;
   settleUnmatched(events: EventRef[]): Promise<void>;
+  pendingInOrder(workflowId: string, limit: number): Promise<DeliveryRecord[]>;
   ping(): Promise<void>;
   close(): Promise<void>;
 }

@@ -11,7 +11,7 @@ export interface CustomerPatch {
 export type SubscriptionPatch = Partial<
   Pick<
     Subscription,
-    'eventSelector' | 'webhookUrl' | 'description' | 'status' | 'disabledReason' | 'secret' | 'previousSecret' | 'previousSecretExpiresAt' | 'batching' | 'retryPolicy' | 'timeoutMs'
+    'eventSelector' | 'webhookUrl' | 'description' | 'status' | 'disabledReason' | 'secret' | 'previousSecret' | 'previousSecretExpiresAt' | 'batching' | 'retryPolicy' | 'timeoutMs' | 'ordering'
   >
 > & { updatedAt: number };
 

@@ -44,6 +44,12 @@ export interface DeliveryMessage {
    * `webhook-id` (`batchId`). `deliveryId`/`eventId` then name the first member.
    */
   batch?: { batchId: string; deliveryIds: string[] };
+  /**
+   * Set by the deliverer that ended the head of a FIFO subscription, on the message of the next
+   * delivery in order: if that one was never attempted, it goes now even though its due time was
+   * moved while it waited behind the head.
+   */
+  released?: boolean;
   traceparent?: string;
 }
 
@@ -94,7 +100,7 @@ export function eventTraceparentOf(message: EventMessage, index: number): string
  */
 export function deliveryMessage(
   deliveries: DeliveryRecord | readonly DeliveryRecord[],
-  options: { delayMs: number; traceparent?: string; batchId?: string },
+  options: { delayMs: number; traceparent?: string; batchId?: string; released?: boolean },
 ): OutgoingMessage {
   const members = Array.isArray(deliveries) ? (deliveries as readonly DeliveryRecord[]) : [deliveries as DeliveryRecord];
   const [first] = members;
@@ -107,6 +113,7 @@ export function deliveryMessage(
   };
   const batchId = options.batchId ?? first.deliveryId;
   if (members.length > 1 || batchId !== first.deliveryId) body.batch = { batchId, deliveryIds: members.map((d) => d.deliveryId) };
+  if (options.released) body.released = true;
   if (options.traceparent) body.traceparent = options.traceparent;
   return { body, key: first.workflowId, delayMs: Math.max(0, Math.round(options.delayMs)) };
 }

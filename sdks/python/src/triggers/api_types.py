@@ -218,6 +218,8 @@ class SubscriptionCreateBody(TypedDict):
     batch: NotRequired[Optional[SubscriptionCreateBodyBatch]]
     retry: NotRequired[Optional[SubscriptionCreateBodyRetry]]
     timeout_ms: NotRequired[Optional[int]]
+    #: `unordered` (the default): deliveries go out in parallel, in any order. `fifo`: one at a time in event order (order of acceptance); a retrying delivery holds the ones behind it until it succeeds or fails for good, then the next goes. With `batch`, each call carries the next events in order.
+    ordering: NotRequired[Literal['unordered', 'fifo']]
 
 
 # PATCH /api/v1/subscriptions/{workflow_id}: the request body
@@ -235,6 +237,8 @@ class SubscriptionUpdateBody(TypedDict):
     retry: NotRequired[Optional[SubscriptionCreateBodyRetry]]
     #: null goes back to the setting.
     timeout_ms: NotRequired[Optional[int]]
+    #: `unordered` (the default): deliveries go out in parallel, in any order. `fifo`: one at a time in event order (order of acceptance); a retrying delivery holds the ones behind it until it succeeds or fails for good, then the next goes. With `batch`, each call carries the next events in order.
+    ordering: NotRequired[Literal['unordered', 'fifo']]
 
 
 # GET /api/v1/subscriptions/{workflow_id}: 200
@@ -253,6 +257,8 @@ class Subscription(TypedDict):
     retry: Optional[SubscriptionCreateBodyRetry]
     #: Its own webhook timeout; null: the setting.
     timeout_ms: Optional[int]
+    #: `unordered` (the default): deliveries go out in parallel, in any order. `fifo`: one at a time in event order (order of acceptance); a retrying delivery holds the ones behind it until it succeeds or fails for good, then the next goes. With `batch`, each call carries the next events in order.
+    ordering: Literal['unordered', 'fifo']
     created_at: str
     updated_at: str
 

@@ -1,4 +1,4 @@
-import { type SsrfAllow, compileSelector, type Selector, checkWebhookUrl, TriggersError, type SubscriptionBatching, type SubscriptionRetryPolicy } from '@triggers/core/domain';
+import { type SsrfAllow, compileSelector, type Selector, checkWebhookUrl, TriggersError, type SubscriptionBatching, type SubscriptionOrdering, type SubscriptionRetryPolicy } from '@triggers/core/domain';
 import type { SubscriptionSpec } from '../subscription-resource.ts';
 
 /** What the spec asks the store to hold, checked exactly as the REST API checks a subscription body. */
@@ -9,6 +9,7 @@ export interface DesiredSubscription {
   batching: SubscriptionBatching | null;
   retryPolicy: SubscriptionRetryPolicy | null;
   timeoutMs: number | null;
+  ordering: SubscriptionOrdering;
   enabled: boolean;
 }
 
@@ -38,6 +39,7 @@ export function desiredSubscription(spec: SubscriptionSpec, ssrfAllow: SsrfAllow
       batching: spec.batching ? { maxEvents: spec.batching.maxEvents, windowMs: spec.batching.windowMs } : null,
       retryPolicy: spec.retry ? retryPolicyOf(spec.retry) : null,
       timeoutMs: spec.timeoutMs ?? null,
+      ordering: spec.ordering ?? 'unordered',
       enabled: spec.enabled ?? true,
     },
   };

@@ -49,6 +49,7 @@ export function planSync(input: SyncInput): SyncPlan {
         batching: desired.batching,
         retryPolicy: desired.retryPolicy,
         timeoutMs: desired.timeoutMs,
+        ordering: desired.ordering,
         createdAt: now,
         updatedAt: now,
         managedBy: input.managedBy,
@@ -69,6 +70,7 @@ export function planSync(input: SyncInput): SyncPlan {
   if (!isDeepStrictEqual(existing.batching, desired.batching)) set('batching', desired.batching);
   if (!isDeepStrictEqual(existing.retryPolicy ?? null, desired.retryPolicy)) set('retryPolicy', desired.retryPolicy);
   if ((existing.timeoutMs ?? null) !== desired.timeoutMs) set('timeoutMs', desired.timeoutMs);
+  if ((existing.ordering ?? 'unordered') !== desired.ordering) set('ordering', desired.ordering);
 
   if (!desired.enabled) {
     if (existing.status !== 'disabled') set('status', 'disabled');

@@ -19,6 +19,7 @@ const desired = (overrides: Partial<DesiredSubscription> = {}): DesiredSubscript
   batching: null,
   retryPolicy: null,
   timeoutMs: null,
+  ordering: 'unordered',
   enabled: true,
   ...overrides,
 });

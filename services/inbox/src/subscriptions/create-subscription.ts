@@ -1,4 +1,4 @@
-import { uuidv4, generateWebhookSecret, type Selector, type Subscription } from '@triggers/core/domain';
+import { uuidv4, generateWebhookSecret, type Selector, type Subscription, type SubscriptionOrdering } from '@triggers/core/domain';
 import type { InboxDeps } from '../deps.ts';
 import { batchingFromJson, retryPolicyFromJson, type BatchJson, type RetryPolicyJson } from '../subscription-json.ts';
 import { requireAllowedWebhookUrl } from './webhook-url.ts';
@@ -11,6 +11,7 @@ export interface NewSubscriptionFields {
   batch?: BatchJson | null;
   retry?: RetryPolicyJson | null;
   timeout_ms?: number | null;
+  ordering?: SubscriptionOrdering;
 }
 
 /** Creates an active subscription with a new signing secret: the customer route and the admin route both use this. */
@@ -31,6 +32,7 @@ export async function createSubscription(deps: InboxDeps, customerId: string, fi
     batching: batchingFromJson(fields.batch),
     retryPolicy: retryPolicyFromJson(fields.retry),
     timeoutMs: fields.timeout_ms ?? null,
+    ordering: fields.ordering ?? 'unordered',
     createdAt: now,
     updatedAt: now,
   };

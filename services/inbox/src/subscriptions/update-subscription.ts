@@ -1,4 +1,4 @@
-import type { SsrfAllow, Selector, SubscriptionStatus } from '@triggers/core/domain';
+import type { SsrfAllow, Selector, SubscriptionOrdering, SubscriptionStatus } from '@triggers/core/domain';
 import type { SubscriptionPatch } from '@triggers/core/ports';
 import { batchingFromJson, retryPolicyFromJson, type BatchJson, type RetryPolicyJson } from '../subscription-json.ts';
 import { requireAllowedWebhookUrl } from './webhook-url.ts';
@@ -12,6 +12,7 @@ export interface SubscriptionChanges {
   batch?: BatchJson | null;
   retry?: RetryPolicyJson | null;
   timeout_ms?: number | null;
+  ordering?: SubscriptionOrdering;
 }
 
 /**
@@ -26,6 +27,7 @@ export function subscriptionPatchFrom(changes: SubscriptionChanges, allow: SsrfA
   if (changes.batch !== undefined) patch.batching = batchingFromJson(changes.batch);
   if (changes.retry !== undefined) patch.retryPolicy = retryPolicyFromJson(changes.retry);
   if (changes.timeout_ms !== undefined) patch.timeoutMs = changes.timeout_ms;
+  if (changes.ordering !== undefined) patch.ordering = changes.ordering;
   if (changes.status !== undefined) {
     patch.status = changes.status;
     if (changes.status === 'active') patch.disabledReason = null;

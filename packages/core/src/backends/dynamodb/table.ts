@@ -33,6 +33,8 @@ import { awsErrorName, toAwsDependencyError } from '../aws.ts';
  *                deliveries), ts: the pending sweeper, oldest first, spread over SWEEP_BUCKETS keys.
  * - `by_event`   dlv_event = `<customer>#<event_id>`, created_at: an event's deliveries.
  * - `due`        due_pk = `due#<b>` (pending deliveries only), next_attempt_at: overdue deliveries.
+ * - `in_order`   order_wf = `<workflow_id>` (pending deliveries only), order_key = `<event_id>#<delivery_id>`:
+ *                a subscription's pending deliveries in event order (the head of a FIFO subscription).
  */
 export const INDEX = {
   byStatus: 'by_status',
@@ -40,6 +42,7 @@ export const INDEX = {
   sweep: 'sweep',
   byEvent: 'by_event',
   due: 'due',
+  inOrder: 'in_order',
 } as const;
 
 /** Hash keys of the sweeper's indexes: spreads their writes over this many partitions. */
@@ -64,6 +67,8 @@ const ATTRIBUTES: AttributeDefinition[] = [
   { AttributeName: 'created_at', AttributeType: N },
   { AttributeName: 'due_pk', AttributeType: S },
   { AttributeName: 'next_attempt_at', AttributeType: N },
+  { AttributeName: 'order_wf', AttributeType: S },
+  { AttributeName: 'order_key', AttributeType: S },
 ];
 
 function index(name: string, hash: string, range: string): GlobalSecondaryIndex {
@@ -83,6 +88,7 @@ const INDEXES: GlobalSecondaryIndex[] = [
   index(INDEX.sweep, 'sweep_pk', 'ts'),
   index(INDEX.byEvent, 'dlv_event', 'created_at'),
   index(INDEX.due, 'due_pk', 'next_attempt_at'),
+  index(INDEX.inOrder, 'order_wf', 'order_key'),
 ];
 
 export const TTL_ATTRIBUTE = 'expires_at';

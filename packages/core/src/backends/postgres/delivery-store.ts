@@ -76,6 +76,12 @@ const SELECT_OVERDUE_SQL = `
    WHERE status = 'pending' AND next_attempt_at < ?
    ORDER BY next_attempt_at LIMIT ?`;
 
+// UUIDv7 event ids compare in acceptance order (uuid compares bytes); `deliveries_in_order` serves it.
+const SELECT_IN_ORDER_SQL = `
+  SELECT ${COLUMNS} FROM deliveries
+   WHERE workflow_id = ? AND status = 'pending'
+   ORDER BY event_id, delivery_id LIMIT ?`;
+
 // Event ids are UUIDs, so the cast lets the anti-join use the deliveries' event_id index.
 const SELECT_STRANDED_SQL = `
   SELECT e.event_id, e.customer_id FROM events e
@@ -108,6 +114,12 @@ export class PostgresDeliveryStore implements DeliveryStore {
     });
     const byId = new Map(rows.map((row) => [row.delivery_id, toDeliveryRecord(row)]));
     return ids.flatMap((id) => byId.get(id) ?? []);
+  }
+
+  async pendingInOrder(workflowId: string, limit: number): Promise<DeliveryRecord[]> {
+    if (!isUuid(workflowId)) return [];
+    const { rows } = await withPostgres('listing pending deliveries in order', () => query<DeliveryRow>(this.db, SELECT_IN_ORDER_SQL, [workflowId, limit]));
+    return rows.map(toDeliveryRecord);
   }
 
   async getDelivery(deliveryId: string): Promise<DeliveryRecord | null> {

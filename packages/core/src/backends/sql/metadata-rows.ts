@@ -1,5 +1,5 @@
 import type { ApiKeyRecord, Customer, CustomerStatus } from '../../domain/customers.ts';
-import type { Subscription, SubscriptionBatching, SubscriptionRetryPolicy, SubscriptionStatus } from '../../domain/subscriptions.ts';
+import type { Subscription, SubscriptionBatching, SubscriptionOrdering, SubscriptionRetryPolicy, SubscriptionStatus } from '../../domain/subscriptions.ts';
 import type { Selector } from '../../domain/selectors/types.ts';
 import type { CustomerPatch, SubscriptionPatch } from '../../ports/metadata-store.ts';
 import { isRecord } from '../cursor.ts';
@@ -53,6 +53,7 @@ export interface SubscriptionRow {
   previous_secret: string | null;
   previous_secret_expires_at: number | null;
   batching: string | null;
+  ordering: SubscriptionOrdering;
   created_at: number;
   updated_at: number;
   managed_by: string | null;
@@ -80,6 +81,7 @@ export const SUBSCRIPTION_PATCH_COLUMNS = {
   batching: 'batching',
   retryPolicy: 'retry_policy',
   timeoutMs: 'timeout_ms',
+  ordering: 'ordering',
   updatedAt: 'updated_at',
 } as const satisfies Record<keyof SubscriptionPatch, string>;
 
@@ -137,6 +139,7 @@ export function toSubscription(row: SubscriptionRow, cipher: SecretCipher): Subs
     previousSecret: row.previous_secret === null ? null : cipher.decrypt(row.previous_secret, owner),
     previousSecretExpiresAt: row.previous_secret_expires_at,
     batching: row.batching === null ? null : (JSON.parse(row.batching) as SubscriptionBatching),
+    ordering: row.ordering,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     managedBy: row.managed_by,
@@ -173,7 +176,7 @@ export function isSubscriptionCursor(value: unknown): value is SubscriptionCurso
 
 /** The subscriptions table's columns, in the order `subscriptionRowValues` gives them. */
 export const SUBSCRIPTION_COLUMNS =
-  'workflow_id, customer_id, event_selector, webhook_url, description, status, disabled_reason, secret, previous_secret, previous_secret_expires_at, batching, created_at, updated_at, managed_by, retry_policy, timeout_ms';
+  'workflow_id, customer_id, event_selector, webhook_url, description, status, disabled_reason, secret, previous_secret, previous_secret_expires_at, batching, created_at, updated_at, managed_by, retry_policy, timeout_ms, ordering';
 
 /** `?, ?, ...`: one placeholder per column of `SUBSCRIPTION_COLUMNS`. */
 export const SUBSCRIPTION_PLACEHOLDERS = SUBSCRIPTION_COLUMNS.split(',').map(() => '?').join(', ');
@@ -197,5 +200,6 @@ export function subscriptionRowValues(s: Subscription, cipher: SecretCipher): un
     s.managedBy ?? null,
     s.retryPolicy ? JSON.stringify(s.retryPolicy) : null,
     s.timeoutMs ?? null,
+    s.ordering ?? 'unordered',
   ];
 }

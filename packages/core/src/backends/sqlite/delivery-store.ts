@@ -32,6 +32,7 @@ export class SqliteDeliveryStore implements DeliveryStore {
   private readonly countAttempt: Statement<unknown[]>;
   private readonly rescheduleAfterAttempt: Statement<unknown[]>;
   private readonly settleUnmatchedRow: Statement<unknown[]>;
+  private readonly selectInOrder: Statement<[string, number], DeliveryRow>;
   private readonly writer: ProgressWriter;
 
   constructor(private readonly db: SqliteDatabase) {
@@ -72,6 +73,10 @@ export class SqliteDeliveryStore implements DeliveryStore {
       UPDATE events SET status = 'unmatched'
        WHERE event_id = ? AND customer_id = ? AND status = 'pending'
          AND NOT EXISTS (SELECT 1 FROM deliveries WHERE deliveries.event_id = events.event_id)`);
+    this.selectInOrder = db.prepare(`
+      SELECT ${COLUMNS} FROM deliveries
+       WHERE workflow_id = ? AND status = 'pending'
+       ORDER BY event_id, delivery_id LIMIT ?`);
     this.selectStranded = db.prepare(`
       SELECT e.event_id, e.customer_id FROM events e
        WHERE e.status = 'pending' AND e.timestamp < ?
@@ -124,6 +129,10 @@ export class SqliteDeliveryStore implements DeliveryStore {
     await this.writer.run('settling unmatched events', () => {
       for (const e of events) this.settleUnmatchedRow.run(e.eventId, e.customerId);
     });
+  }
+
+  async pendingInOrder(workflowId: string, limit: number): Promise<DeliveryRecord[]> {
+    return withSqlite('pendingInOrder', () => this.selectInOrder.all(workflowId, limit).map(toDeliveryRecord));
   }
 
   /** One outcome, inside the writer's transaction. */
