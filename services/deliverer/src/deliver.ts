@@ -69,8 +69,9 @@ export const MAX_HOLD_MS = 300_000;
  *   crash mid-attempt never strands the delivery;
  * - not due yet (a duplicate of a delayed retry) → put back until it is;
  * - the origin's circuit is open → put back until the breaker may let it through, attempt unspent;
- * - its subscription or origin holds its share of the deliverer → put back for its turn
- *   (`FairShare.deferralMs`), attempt unspent, so it never waits in a consumer slot.
+ * - its subscription or origin holds its share of the deliverer → held (detached from the
+ *   consumer) until a slot frees while few of its subscription's wait, else put back for its turn
+ *   (`FairShare.waitOrDefer`), attempt unspent; it never waits in a consumer slot.
  * First attempts for a batching subscription wait in the batcher (their message detached from the
  * consumer through `control`) and go out as one request.
  * A FIFO subscription (`ordering: "fifo"`) sends only its head (`deliverInOrder`).

@@ -6,9 +6,12 @@
  * Where the queue can limit keys (SQLite), a receive takes no more of a subscription's messages
  * than it has room for (`subscriptionRoom`): the rest wait in the queue, visible and in order, so
  * a slow subscription's backlog costs no put-backs and drains at the receiver's own pace.
- * Elsewhere (or for an origin shared by several subscriptions), a queue message whose subscription or origin holds its share does not wait in a slot: it is put
- * back for `deferralMs`, its turn in an estimated schedule of that key (the key's share divided by
- * its average request time gives its pace; each deferral takes the next turn). So a backlog of
+ * Elsewhere (or for an origin shared by several subscriptions), a queue message whose subscription
+ * or origin holds its share does not wait in a consumer slot: while fewer than `WAITING_SHARES`
+ * shares of its subscription wait already (or its turn is near), the deliverer holds it detached
+ * and sends it when a slot frees (`waitOrDefer`); beyond that it is put back for `deferralMs`, its
+ * turn in an estimated schedule of that key (the key's share divided by its average request time
+ * gives its pace; each deferral takes the next turn). So a backlog of
  * thousands of messages for one slow receiver is put back about once each instead of cycling
  * through the queue, and what the turns are wrong about is corrected on the message's return.
  * The batcher's flushes hold no queue slot, so they `acquire` and wait.
