@@ -88,3 +88,14 @@ describe('backend settings: every combination coherent or refused at start-up', 
     }
   });
 });
+
+describe('queue visibility timeout default (issue 10 item 2)', function () {
+  const aws = { TRIGGERS_EVENT_STORE: 'dynamodb', TRIGGERS_METADATA_STORE: 'postgres', TRIGGERS_CACHE: 'redis', TRIGGERS_SQS_ENDPOINT: 'http://127.0.0.1:9324' };
+
+  it('is 30 s on SQS, where a crashed consumer\'s messages come back only when it runs out, and 60 s elsewhere; a setting wins', function () {
+    assert.equal(loadConfig({ ...CONNECTIONS, ...aws, TRIGGERS_QUEUE: 'sqs' }).queue.visibilityTimeoutMs, 30_000);
+    assert.equal(loadConfig({ ...CONNECTIONS, ...aws, TRIGGERS_QUEUE: 'sqs', TRIGGERS_QUEUE_VISIBILITY_TIMEOUT_MS: '45000' }).queue.visibilityTimeoutMs, 45_000);
+    assert.equal(loadConfig({ ...CONNECTIONS, ...aws, TRIGGERS_EVENT_STORE: 'postgres', TRIGGERS_QUEUE: 'kafka' }).queue.visibilityTimeoutMs, 60_000);
+    assert.equal(loadConfig({}).queue.visibilityTimeoutMs, 60_000);
+  });
+});

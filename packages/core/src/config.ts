@@ -122,7 +122,7 @@ const VARIABLES = {
   TRIGGERS_MATCHER_CONCURRENCY: int(1, 10_000).default(64),
   TRIGGERS_PENDING_SWEEP_AFTER_MS: int(1000, 7 * 24 * 3600_000).default(5 * 60_000),
   TRIGGERS_QUEUE_MAX_RECEIVES: int(1, 1000).default(25),
-  TRIGGERS_QUEUE_VISIBILITY_TIMEOUT_MS: int(100, 12 * 3600_000).default(60_000),
+  TRIGGERS_QUEUE_VISIBILITY_TIMEOUT_MS: int(100, 12 * 3600_000).optional(),
   TRIGGERS_SQLITE_SYNCHRONOUS: z.enum(['full', 'normal']).default('full'),
   TRIGGERS_EVENT_STORE: z.enum(['sqlite', 'postgres', 'dynamodb']).default('sqlite'),
   TRIGGERS_METADATA_STORE: z.enum(['sqlite', 'postgres']).default('sqlite'),
@@ -277,7 +277,13 @@ function buildConfig(v: Parsed) {
     },
     queue: {
       maxReceives: v.TRIGGERS_QUEUE_MAX_RECEIVES,
-      visibilityTimeoutMs: v.TRIGGERS_QUEUE_VISIBILITY_TIMEOUT_MS,
+      /**
+       * SQS: 30 s by default (issue 10), since a crashed consumer's messages come back only when it
+       * runs out; the consumer extends it every half while work runs, so a long request keeps its
+       * message. SQLite reclaims a dead receiver's messages by its heartbeat within seconds and Kafka
+       * by its session timeout, so there the timeout only bounds a live but stuck handler: 60 s.
+       */
+      visibilityTimeoutMs: v.TRIGGERS_QUEUE_VISIBILITY_TIMEOUT_MS ?? (v.TRIGGERS_QUEUE === 'sqs' ? 30_000 : 60_000),
     },
     backends: {
       eventStore: v.TRIGGERS_EVENT_STORE,

@@ -11,7 +11,9 @@ import {
 } from '@aws-sdk/client-sqs';
 import { queueConformance, requireEngine } from '@triggers/testkit';
 import { DependencyError } from '../../errors.ts';
-import type { ReceiveOptions } from '../../ports/queue.ts';
+import type { ReceivedMessage, ReceiveOptions } from '../../ports/queue.ts';
+import { createLogger } from '../../log.ts';
+import { startConsumer } from '../../queue-consumer.ts';
 import { awsClientConfig } from '../aws.ts';
 import { openSqsQueue } from './index.ts';
 import { SqsQueue } from './queue.ts';
@@ -67,6 +69,52 @@ describe('SQS queue', function () {
     afterEach(async function () {
       for (const queue of queues.splice(0)) await queue.close();
       for (const prefix of prefixes.splice(0)) await deleteQueues(engine.address, prefix);
+    });
+
+    it('a consumer keeps a message invisible while its handler runs past the visibility timeout, and a consumer that dies holding one loses it after that timeout', async function () {
+      this.timeout(20_000);
+      const VISIBILITY_MS = 2000;
+      const queue = await open({ maxReceives: 5 });
+      const log = createLogger({ level: 'silent', service: 'test' });
+      // Work that takes 2.5 visibility timeouts: the consumer's extension (every half of it) keeps it.
+      const seen: number[] = [];
+      const slow = startConsumer<{ n: number }>({
+        queue,
+        topic: 'events',
+        log,
+        concurrency: 1,
+        batchSize: 1,
+        visibilityTimeoutMs: VISIBILITY_MS,
+        waitTimeMs: 200,
+        handle: async (message) => {
+          seen.push(message.receiveCount);
+          await sleep(VISIBILITY_MS * 2.5);
+        },
+      });
+      const other = startConsumer<{ n: number }>({ queue, topic: 'events', log, concurrency: 1, batchSize: 1, visibilityTimeoutMs: VISIBILITY_MS, waitTimeMs: 200, handle: async (message) => void seen.push(message.receiveCount) });
+      try {
+        await queue.send('events', { body: { n: 1 } });
+        const deadline = Date.now() + VISIBILITY_MS * 4;
+        while (Date.now() < deadline && (await queue.depth('events')).visible + (await queue.depth('events')).inFlight > 0) await sleep(100);
+        assert.deepEqual(seen, [1], 'received once: never handed to the other consumer while its handler ran');
+      } finally {
+        await Promise.all([slow.stop(), other.stop()]);
+      }
+      // A receiver that dies holding a message (received, never acked nor extended): it comes back
+      // once its visibility timeout has run out, not before.
+      await queue.send('events', { body: { n: 2 } });
+      const [held] = await queue.receive('events', { maxMessages: 1, visibilityTimeoutMs: VISIBILITY_MS, waitTimeMs: 2000 });
+      const heldAt = Date.now();
+      assert.ok(held);
+      const [again] = await queue.receive('events', { maxMessages: 1, visibilityTimeoutMs: VISIBILITY_MS, waitTimeMs: 0 });
+      assert.equal(again, undefined, 'invisible while its timeout runs');
+      let back: ReceivedMessage | undefined;
+      while (!back && Date.now() - heldAt < VISIBILITY_MS * 3) [back] = await queue.receive('events', { maxMessages: 1, visibilityTimeoutMs: VISIBILITY_MS, waitTimeMs: 1000 });
+      const resumedMs = Date.now() - heldAt;
+      assert.ok(back, 'came back');
+      assert.equal(back.receiveCount, 2);
+      assert.ok(resumedMs >= VISIBILITY_MS - 100 && resumedMs < VISIBILITY_MS + 1500, `came back ${resumedMs} ms after its holder took it (timeout ${VISIBILITY_MS} ms)`);
+      process.stdout.write(`      SQS: a dead holder's message came back ${resumedMs} ms after it was received (visibility timeout ${VISIBILITY_MS} ms)\n`);
     });
 
     it('creates <prefix>-events, <prefix>-deliveries and their -dlq queues with a redrive policy of maxReceives', async function () {
