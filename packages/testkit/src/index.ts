@@ -91,3 +91,4 @@ export { subscriptionRecord } from './subscription-record.ts';
 export { startOtlpReceiver, SPAN_KIND, type OtlpReceiver, type ReceivedSpan, type AttributeValue } from './otlp-receiver.ts';
 export { metadataSecretsConformance, type SecretsDatabase } from './metadata-secrets.conformance.ts';
 export { runCommand, type CommandOutput } from './run-command.ts';
+export { assertFifo } from './fifo-order.ts';

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { startTestServer, type TestServer } from '@triggers/all-in-one/test-server';
-import { createSubscription, eventIdsIn, newCustomer, postEvent, postEvents, receiverPool, sleep, subscribe, waitForEventStatus } from '@triggers/testkit';
-import { assertFifo } from './fifo-order.testing.ts';
+import { assertFifo, createSubscription, eventIdsIn, newCustomer, postEvent, postEvents, receiverPool, sleep, subscribe, waitForEventStatus } from '@triggers/testkit';
 
 /**
  * Issue 14, item 1: `ordering: "fifo"` on the embedded default (SQLite stores and queue). The

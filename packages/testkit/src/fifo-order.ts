@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { eventIdsIn, type ReceivedRequest } from '@triggers/testkit';
+import { eventIdsIn, type ReceivedRequest } from './webhook-receiver.ts';
 
 /**
  * What a receiver of a FIFO subscription must have seen, given every event id posted to it:
