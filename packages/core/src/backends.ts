@@ -4,6 +4,7 @@ import type { Logger } from './log.ts';
 import type { EventStore } from './ports/event-store.ts';
 import type { DeliveryStore } from './ports/delivery-store.ts';
 import type { MetadataStore } from './ports/metadata-store.ts';
+import type { ReplayStore } from './ports/replay-store.ts';
 import type { Queue } from './ports/queue.ts';
 import type { IdempotencyStore } from './ports/idempotency-store.ts';
 import type { RateLimiter } from './ports/rate-limiter.ts';
@@ -33,6 +34,8 @@ export interface Backends {
   eventStore: EventStore;
   deliveryStore: DeliveryStore;
   metadataStore: MetadataStore;
+  /** Bulk replay jobs, beside the metadata (SQLite or PostgreSQL). */
+  replayStore: ReplayStore;
   queue: Queue;
   idempotencyStore: IdempotencyStore;
   rateLimiter: RateLimiter;
@@ -179,6 +182,11 @@ const METADATA_STORES: Record<MetadataStoreKind, (engines: Engines) => Promise<M
   postgres: async (engines) => (await engines.postgres()).metadataStore,
 };
 
+const REPLAY_STORES: Record<MetadataStoreKind, (engines: Engines) => Promise<ReplayStore>> = {
+  sqlite: async (engines) => (await engines.sqlite()).replayStore,
+  postgres: async (engines) => (await engines.postgres()).replayStore,
+};
+
 const QUEUES: Record<QueueKind, (engines: Engines) => Promise<Queue>> = {
   sqlite: async (engines) => (await engines.sqlite()).queue,
   sqs: (engines) =>
@@ -227,6 +235,7 @@ export async function createBackends(config: Config, options: { clock: Clock; lo
 
   try {
     const metadataStore = await METADATA_STORES[b.metadataStore](engines);
+    const replayStore = await REPLAY_STORES[b.metadataStore](engines);
     const stores: PipelineStores = pipeline
       ? await EVENT_STORES[b.eventStore](engines)
       : { eventStore: notOpenedPort<EventStore>(b.eventStore, 'event store'), deliveryStore: notOpenedPort<DeliveryStore>(b.eventStore, 'delivery store') };
@@ -253,6 +262,7 @@ export async function createBackends(config: Config, options: { clock: Clock; lo
     return {
       ...stores,
       metadataStore,
+      replayStore,
       mailer,
       mailOutbox: outbox,
       demoStore,

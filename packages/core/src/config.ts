@@ -120,6 +120,7 @@ const VARIABLES = {
   TRIGGERS_DELIVERER_MAX_PER_ORIGIN: int(1, 10_000).default(16),
   TRIGGERS_DELIVERER_CLAIM_LEASE_MS: int(1000, 600_000).default(5000),
   TRIGGERS_MATCHER_CONCURRENCY: int(1, 10_000).default(64),
+  TRIGGERS_REPLAY_EVENTS_PER_SECOND: int(1, 100_000).default(200),
   TRIGGERS_PENDING_SWEEP_AFTER_MS: int(1000, 7 * 24 * 3600_000).default(5 * 60_000),
   TRIGGERS_QUEUE_MAX_RECEIVES: int(1, 1000).default(25),
   TRIGGERS_QUEUE_VISIBILITY_TIMEOUT_MS: int(100, 12 * 3600_000).optional(),
@@ -258,6 +259,8 @@ function buildConfig(v: Parsed) {
     },
     matcher: {
       concurrency: v.TRIGGERS_MATCHER_CONCURRENCY,
+      /** How fast a bulk replay enqueues events, per running job (so live traffic keeps its share). */
+      replayEventsPerSecond: v.TRIGGERS_REPLAY_EVENTS_PER_SECOND,
     },
     /** The Subscription operator (services/controller, docs/operator.md). */
     controller: {

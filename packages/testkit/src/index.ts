@@ -11,6 +11,7 @@
  */
 export { eventStoreConformance, type EventStoreCapabilities } from './event-store.conformance.ts';
 export { metadataStoreConformance } from './metadata-store.conformance.ts';
+export { replayStoreConformance } from './replay-store.conformance.ts';
 export { queueConformance, type QueueSuiteCapabilities } from './queue.conformance.ts';
 export { idempotencyStoreConformance, type IdempotencySuiteCapabilities } from './idempotency-store.conformance.ts';
 export { rateLimiterConformance, type RateLimiterSuiteCapabilities } from './rate-limiter.conformance.ts';
@@ -30,6 +31,7 @@ export {
   type AnswerRule,
 } from './webhook-receiver.ts';
 export { waitForEventStatus, type EventWithAttempts, type WaitForEventOptions } from './wait-for-event.ts';
+export { runBulkReplayScenario, waitForReplay, type BulkReplayScenario } from './bulk-replay-scenario.ts';
 export {
   requireEngine,
   checkEngine,

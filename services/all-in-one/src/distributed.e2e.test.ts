@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { httpClient, type HttpClient } from '@triggers/core/testing';
-import { requireEngine, prepareBackends, startServiceProcesses, startWebhookReceiver, waitForEventStatus, allInboxEvents, DYNAMODB, engineAddresses, KAFKA, newCustomer, POSTGRES, postEvent, REDIS, SQS, subscribe, verifySignature, type EngineRequirement, type BackendChoice, type PreparedBackends, type ServiceProcesses, type WebhookReceiver, type WebhookReceiverOptions, type EventWithAttempts, type WaitForEventOptions } from '@triggers/testkit';
+import { requireEngine, prepareBackends, runBulkReplayScenario, startServiceProcesses, startWebhookReceiver, waitForEventStatus, allInboxEvents, DYNAMODB, engineAddresses, KAFKA, newCustomer, POSTGRES, postEvent, REDIS, SQS, subscribe, verifySignature, type EngineRequirement, type BackendChoice, type PreparedBackends, type ServiceProcesses, type WebhookReceiver, type WebhookReceiverOptions, type EventWithAttempts, type WaitForEventOptions } from '@triggers/testkit';
 
 /**
  * Issue 4, part 3: the four services as four separate OS processes, configured by environment
@@ -94,6 +94,12 @@ for (const combination of COMBINATIONS) {
     };
     const waitFor = (apiKey: string, eventId: string, status: EventWithAttempts['status'], options: WaitForEventOptions = {}) =>
       waitForEventStatus(inbox, apiKey, eventId, status, { timeoutMs: combination.statusTimeoutMs, intervalMs: 100, ...options });
+
+    if (combination.choice.queue === 'kafka') {
+      it('bulk replay: the failed events of a type are replayed in one call, paced and counted, by the matcher process', async () => {
+        await runBulkReplayScenario({ ingest, inbox, receiver, timeoutMs: combination.statusTimeoutMs });
+      });
+    }
 
     it('every process is ready, and /ready names each backend it uses (Redis: ingest only)', async () => {
       for (const service of services!.all) {

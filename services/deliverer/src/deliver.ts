@@ -1,4 +1,4 @@
-import { deliveryMessage, type AttemptOutcome, type EventStore, type DeliveryRecord, type DeliveryStore, type MetadataStore, type Queue, type DeliveryMessage } from '@triggers/core/ports';
+import { deliveryMessage, type AttemptOutcome, type EventStore, type DeliveryRecord, type DeliveryStore, type MetadataStore, type Queue, type DeliveryMessage, type ReplayStore } from '@triggers/core/ports';
 import { classifyError, classifyResponse, countsAgainstOrigin, computeRetryDelay, effectiveRetryPolicy, honoursRetryAfter, parseRetryAfter, webhookSignatureHeaders, CircuitOpenError, type Subscription, type AttemptStatus, type StoredEvent, type Clock, type DeliveryOutcome } from '@triggers/core/domain';
 import { originOf, annotateActiveSpan, currentTraceparent, inSpan, markSpanError, SpanKind, tracingActive, type Logger, type CircuitBreakers, type DetachedMessage, type MessageControl, type WebhookResponse, type WebhookSender } from '@triggers/core/runtime';
 import { webhookBody } from './webhook-body.ts';
@@ -11,6 +11,8 @@ export interface DelivererDeps {
   eventStore: EventStore;
   deliveryStore: DeliveryStore;
   metadataStore: MetadataStore;
+  /** Where a replay's delivered / failed counts go. */
+  replayStore: ReplayStore;
   queue: Queue;
   sender: WebhookSender;
   breakers: CircuitBreakers;
@@ -83,7 +85,12 @@ export async function deliver(deps: DelivererDeps, message: DeliveryMessage, con
   // its outcome never recorded (a recorded retry has moved nextAttemptAt and sent attempt + 1).
   // Dropping it would strand the delivery; it goes on as attempt attemptsMade + 1 when due.
   const members = found.filter((d): d is DeliveryRecord => d !== null && d.status === 'pending' && d.attemptsMade <= message.attempt);
-  if (members.length === 0) return;
+  const replayId = message.replayId;
+  if (members.length === 0) {
+    // A replay's delivery that ended before its outcome was counted (the counting process died): count it now.
+    if (replayId) await countReplayOutcomes(deps, replayId, found.filter((d): d is DeliveryRecord => d !== null && d.status !== 'pending'));
+    return;
+  }
   const webhookId = message.batch?.batchId ?? members[0].deliveryId;
 
   const now = deps.clock.now();
@@ -91,7 +98,7 @@ export async function deliver(deps: DelivererDeps, message: DeliveryMessage, con
   // Released by the end of its FIFO predecessor and never attempted: its due time only recorded its hold.
   const released = message.released === true && members.every((m) => m.attemptsMade === 0);
   if (!released && dueAt > now + EARLY_TOLERANCE_MS) {
-    await putBack(deps, members, webhookId, dueAt - now);
+    await putBack(deps, members, webhookId, dueAt - now, replayId);
     return;
   }
 
@@ -99,13 +106,15 @@ export async function deliver(deps: DelivererDeps, message: DeliveryMessage, con
   if (!subscription || subscription.status !== 'active') {
     const reason = subscription ? 'subscription disabled' : 'subscription deleted';
     for (const m of members) await deps.deliveryStore.finishDelivery(m.deliveryId, { status: 'failed', reason, now });
+    if (replayId) await countReplayOutcomes(deps, replayId, members.map((m) => ({ ...m, status: 'failed' as const })));
     return;
   }
   if (subscription.ordering === 'fifo') {
     await deliverInOrder(deps, subscription, message, members, webhookId);
     return;
   }
-  if (!message.batch && subscription.batching && message.attempt === 1 && control) {
+  // A replay's deliveries go one per request (their outcome is counted for the replay), never into a batch window.
+  if (!message.batch && subscription.batching && message.attempt === 1 && control && !replayId) {
     deps.batcher.add(subscription, members[0], control.detach());
     return;
   }
@@ -117,14 +126,14 @@ export async function deliver(deps: DelivererDeps, message: DeliveryMessage, con
       deps.metrics.deferredByFairShare.inc(members.length);
       annotateActiveSpan({ 'triggers.outcome': 'deferred_by_fair_share' });
       // No due-time write: a deferral is at most a minute, far inside the sweeper's grace.
-      await putBack(deps, members, webhookId, turn.deferMs);
+      await putBack(deps, members, webhookId, turn.deferMs, replayId);
       return;
     }
     if (control) {
       // Wait for the turn holding the message outside the consumer's slots (it stays invisible),
       // so other subscriptions' messages keep coming, rather than send it round the queue again.
       const held = control.detach();
-      const sending = sendInTurn(deps, subscription, members, webhookId, turn.slot, held);
+      const sending = sendInTurn(deps, subscription, members, webhookId, turn.slot, held, replayId);
       deps.holding?.add(sending);
       void sending.finally(() => deps.holding?.delete(sending));
       return;
@@ -132,17 +141,17 @@ export async function deliver(deps: DelivererDeps, message: DeliveryMessage, con
     slot = await turn.slot;
   }
   try {
-    await sendToSubscription(deps, subscription, members, webhookId);
+    await sendToSubscription(deps, subscription, members, webhookId, { replayId });
   } finally {
     slot.release();
   }
 }
 
 /** A message waiting (detached) for its fair-share turn: sent when the slot comes, then acked; a failure releases it. */
-async function sendInTurn(deps: DelivererDeps, subscription: Subscription, members: DeliveryRecord[], webhookId: string, turn: Promise<Slot>, held: DetachedMessage): Promise<void> {
+async function sendInTurn(deps: DelivererDeps, subscription: Subscription, members: DeliveryRecord[], webhookId: string, turn: Promise<Slot>, held: DetachedMessage, replayId?: string): Promise<void> {
   const slot = await turn;
   try {
-    await sendToSubscription(deps, subscription, members, webhookId);
+    await sendToSubscription(deps, subscription, members, webhookId, { replayId });
   } catch (error) {
     deps.log.warn({ err: error, workflowId: subscription.workflowId, webhookId, receiveCount: held.receiveCount }, 'Failed to process a held delivery; will retry');
     await held.release(Math.min(RELEASE_MAX_DELAY_MS, 250 * 2 ** Math.min(held.receiveCount - 1, 10))).catch(() => undefined);
@@ -245,7 +254,8 @@ export async function sendBatch(deps: DelivererDeps, subscription: Subscription,
  * Each member's attempt is claimed with compare-and-set inside the breaker, so two consumers of
  * one message cannot both send it; the outcome is recorded on every member sent.
  */
-async function sendToSubscription(deps: DelivererDeps, subscription: Subscription, candidates: DeliveryRecord[], webhookId: string, options: { ordered?: boolean } = {}): Promise<void> {
+async function sendToSubscription(deps: DelivererDeps, subscription: Subscription, candidates: DeliveryRecord[], webhookId: string, options: { ordered?: boolean; replayId?: string } = {}): Promise<void> {
+  const replayId = options.replayId;
   const log = deps.log.child({ workflowId: subscription.workflowId, webhookId });
   const loaded = await Promise.all(candidates.map((d) => deps.eventStore.getEvent(d.customerId, d.eventId)));
   const members: { delivery: DeliveryRecord; event: StoredEvent }[] = [];
@@ -261,7 +271,7 @@ async function sendToSubscription(deps: DelivererDeps, subscription: Subscriptio
 
   const origin = originOf(subscription.webhookUrl);
   if (!deps.breakers.canRequest(origin)) {
-    await deferForBreaker(deps, members.map((m) => m.delivery), webhookId, origin);
+    await deferForBreaker(deps, members.map((m) => m.delivery), webhookId, origin, replayId);
     return;
   }
 
@@ -293,7 +303,7 @@ async function sendToSubscription(deps: DelivererDeps, subscription: Subscriptio
     );
   } catch (error) {
     if (error instanceof CircuitOpenError) {
-      await deferForBreaker(deps, members.map((m) => m.delivery), webhookId, origin);
+      await deferForBreaker(deps, members.map((m) => m.delivery), webhookId, origin, replayId);
       return;
     }
     throw error;
@@ -355,12 +365,16 @@ async function sendToSubscription(deps: DelivererDeps, subscription: Subscriptio
       now: finishedAt,
     })),
   );
+  if (replayId && next.status !== 'retrying') {
+    const ended = next.status === 'succeeded' ? ('succeeded' as const) : ('failed' as const);
+    await countReplayOutcomes(deps, replayId, sent.members.map((m) => ({ ...m.delivery, status: ended })));
+  }
   if (outcome === 'succeeded') {
     // An event's timestamp is when ingest accepted it (its UUIDv7 time).
     for (const { event } of sent.members) deps.metrics.deliveryLatency.observe(Math.max(0, finishedAt - event.timestamp) / 1000);
   } else if (next.status === 'retrying') {
     const deliveries = sent.members.map((m) => ({ ...m.delivery, attemptsMade: m.delivery.attemptsMade + 1 }));
-    await putBack(deps, deliveries, webhookId, delayMs);
+    await putBack(deps, deliveries, webhookId, delayMs, replayId);
     log.debug({ attempt, delayMs }, 'Scheduled retry');
   }
   if (options.ordered && next.status !== 'retrying') await releaseNext(deps, subscription);
@@ -443,9 +457,15 @@ function signedHeaders(subscription: Subscription, webhookId: string, body: stri
  * Enqueues the next attempt of these deliveries after `delayMs`: one message for a single
  * delivery, or one batch message that keeps the members together under `webhookId`.
  */
-async function putBack(deps: DelivererDeps, deliveries: DeliveryRecord[], webhookId: string, delayMs: number): Promise<void> {
+async function putBack(deps: DelivererDeps, deliveries: DeliveryRecord[], webhookId: string, delayMs: number, replayId?: string): Promise<void> {
   // The next attempt continues this trace (a child of this attempt's span).
-  await deps.queue.send('deliveries', deliveryMessage(deliveries, { delayMs, batchId: webhookId, traceparent: currentTraceparent() }));
+  await deps.queue.send('deliveries', deliveryMessage(deliveries, { delayMs, batchId: webhookId, traceparent: currentTraceparent(), replayId }));
+}
+
+/** Counts ended deliveries of a replay in its progress (once each, however often called). */
+async function countReplayOutcomes(deps: DelivererDeps, replayId: string, ended: Pick<DeliveryRecord, 'deliveryId' | 'status'>[]): Promise<void> {
+  if (ended.length === 0) return;
+  await deps.replayStore.recordOutcomes(ended.map((d) => ({ replayId, deliveryId: d.deliveryId, outcome: d.status === 'succeeded' ? 'delivered' : 'failed' })));
 }
 
 /**
@@ -471,12 +491,12 @@ function renewClaims(deps: DelivererDeps, deliveryIds: string[]): { stop(): Prom
   };
 }
 
-async function deferForBreaker(deps: DelivererDeps, deliveries: DeliveryRecord[], webhookId: string, origin: string): Promise<void> {
+async function deferForBreaker(deps: DelivererDeps, deliveries: DeliveryRecord[], webhookId: string, origin: string, replayId?: string): Promise<void> {
   deps.metrics.deferredByBreaker.inc(deliveries.length);
   annotateActiveSpan({ 'triggers.outcome': 'deferred_by_circuit' });
   const delayMs = Math.round(deps.breakers.retryInMs(origin) + deps.random() * BREAKER_DEFER_SPREAD_MS);
   // Moving the due time keeps the sweeper from taking a deferred delivery for a lost one.
   const dueAt = deps.clock.now() + delayMs;
   for (const d of deliveries) await deps.deliveryStore.scheduleNextAttempt(d.deliveryId, dueAt);
-  await putBack(deps, deliveries, webhookId, delayMs);
+  await putBack(deps, deliveries, webhookId, delayMs, replayId);
 }

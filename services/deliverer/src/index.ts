@@ -43,6 +43,7 @@ export function startDeliverer(ctx: ServiceContext): RunningDeliverer {
     eventStore: ctx.backends.eventStore,
     deliveryStore: ctx.backends.deliveryStore,
     metadataStore: ctx.backends.metadataStore,
+    replayStore: ctx.backends.replayStore,
     queue: ctx.backends.queue,
     sender,
     breakers,

@@ -1,6 +1,6 @@
 import type { Clock, SsrfAllow } from '@triggers/core/domain';
 import type { Logger } from '@triggers/core/runtime';
-import type { DeliveryStore, EventStore, MetadataStore, Queue } from '@triggers/core/ports';
+import type { DeliveryStore, EventStore, MetadataStore, Queue, ReplayStore } from '@triggers/core/ports';
 
 /** What the inbox routes use: ports and a few settings, never a concrete backend. */
 export interface InboxDeps {
@@ -10,6 +10,8 @@ export interface InboxDeps {
   metadataStore: MetadataStore;
   /** Each delivery's attempts made and next attempt time (GET /events/{id}). */
   deliveryStore: DeliveryStore;
+  /** Bulk replay jobs (run by the matcher). */
+  replayStore: ReplayStore;
   /** For replays: the `events` queue the matcher consumes. */
   queue: Queue;
   settings: {

@@ -1,3 +1,6 @@
+import { makeReplayCreateRoute } from './routes/replays.create.ts';
+import { makeReplayGetRoute } from './routes/replays.get.ts';
+import { makeReplayCancelRoute } from './routes/replays.cancel.ts';
 import type { AnyRoute } from '@triggers/core/http';
 import type { ServiceContext } from '@triggers/core/runtime';
 import type { InboxDeps } from './deps.ts';
@@ -37,6 +40,7 @@ export function inboxRoutes(ctx: ServiceContext, options: InboxRoutesOptions = {
     eventStore: ctx.backends.eventStore,
     metadataStore: ctx.backends.metadataStore,
     deliveryStore: ctx.backends.deliveryStore,
+    replayStore: ctx.backends.replayStore,
     queue: ctx.backends.queue,
     settings: { ssrfAllow: ctx.config.delivery.ssrfAllow, maxBodyBytes: ctx.config.ingest.maxPayloadBytes, stream: ctx.config.stream },
   };
@@ -46,6 +50,9 @@ export function inboxRoutes(ctx: ServiceContext, options: InboxRoutesOptions = {
     makeEventStreamRoute(deps),
     makeEventGetRoute(deps),
     makeEventReplayRoute(deps),
+    makeReplayCreateRoute(deps),
+    makeReplayGetRoute(deps),
+    makeReplayCancelRoute(deps),
     makeSubscriptionCreateRoute(deps),
     makeSubscriptionListRoute(deps),
     makeSubscriptionGetRoute(deps),

@@ -30,7 +30,7 @@ export function rfc3339ToEpochMs(value: string): number {
   return /[1-9]/.test(fraction.slice(3)) ? ms + 1 : ms;
 }
 
-const rfc3339Time = z.iso
+export const rfc3339Time = z.iso
   .datetime({ offset: true, error: 'must be an RFC 3339 time such as 2026-01-15T10:30:00.123Z' })
   .transform(rfc3339ToEpochMs);
 

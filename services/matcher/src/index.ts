@@ -5,6 +5,7 @@ import { SubscriptionCache } from './subscription-cache.ts';
 import { matchEvent } from './match-event.ts';
 import { matcherMetrics } from './metrics.ts';
 import { startSweeper } from './sweeper.ts';
+import { startReplayRunner } from './replay-runner.ts';
 import { UnmatchedBatch } from './status-batch.ts';
 
 /** Events of one grouped message matched at once (the consumer's batch size: as many as one receive brings). */
@@ -14,7 +15,7 @@ export interface RunningMatcher {
   stop(): Promise<void>;
 }
 
-/** Consumes the `events` queue and runs the pending sweeper. */
+/** Consumes the `events` queue and runs the pending sweeper and the bulk replay jobs. */
 export function startMatcher(ctx: ServiceContext, options: { concurrency?: number } = {}): RunningMatcher {
   const log = ctx.log.child({ component: 'matcher' });
   const deps = {
@@ -68,9 +69,18 @@ export function startMatcher(ctx: ServiceContext, options: { concurrency?: numbe
     graceMs,
     intervalMs: Math.max(1000, Math.floor(graceMs / 4)),
   });
+  const replays = startReplayRunner({
+    replayStore: ctx.backends.replayStore,
+    eventStore: ctx.backends.eventStore,
+    queue: ctx.backends.queue,
+    clock: ctx.clock,
+    log,
+    eventsPerSecond: ctx.config.matcher.replayEventsPerSecond,
+  });
   return {
     async stop() {
       sweeper.stop();
+      await replays.stop();
       await consumer.stop();
     },
   };

@@ -44,7 +44,8 @@ export async function matchEvent(deps: MatcherDeps, message: EventMessage): Prom
   if (!isReplay && event.status !== 'pending') return; // already settled by an earlier run
 
   const active = await deps.subscriptions.forEvent(event.customerId, isReplay ? deps.clock.now() : event.timestamp);
-  const matched = active.filter((s) => selectorMatchesPayload(s.selector, event.payload));
+  const only = message.replayWorkflowId;
+  const matched = active.filter((s) => (only === undefined || s.subscription.workflowId === only) && selectorMatchesPayload(s.selector, event.payload));
   deps.metrics.eventsMatched.inc({ outcome: matched.length > 0 ? 'matched' : 'unmatched' });
   annotateActiveSpan({ 'triggers.matched_subscriptions': matched.length });
 
@@ -70,6 +71,6 @@ export async function matchEvent(deps: MatcherDeps, message: EventMessage): Prom
   // Each delivery carries the enqueue span's context: one trace, one branch per subscription.
   await sendMessagesSpan(deps.queue.kind, 'deliveries', pending.length, { 'triggers.event_id': event.eventId, 'triggers.customer_id': event.customerId }, () => {
     const traceparent = currentTraceparent() ?? message.traceparent;
-    return deps.queue.sendBatch('deliveries', pending.map((r) => deliveryMessage(r, { delayMs: r.nextAttemptAt - now, traceparent })));
+    return deps.queue.sendBatch('deliveries', pending.map((r) => deliveryMessage(r, { delayMs: r.nextAttemptAt - now, traceparent, replayId: message.replayId })));
   });
 }

@@ -8,6 +8,7 @@ import * as queueConsumers from './0007_queue_consumers.ts';
 import * as queueKeyIndex from './0008_queue_key_index.ts';
 import * as subscriptionRetryPolicy from './0009_subscription_retry_policy.ts';
 import * as subscriptionOrdering from './0010_subscription_ordering.ts';
+import * as replays from './0011_replays.ts';
 import type { SecretCipher } from '../secret-cipher.ts';
 import { encryptSubscriptionSecrets } from '../backends/sql/subscription-secrets.ts';
 
@@ -37,6 +38,7 @@ export const MIGRATIONS: readonly NumberedMigration[] = [
   { name: '0008_queue_key_index', ...queueKeyIndex },
   { name: '0009_subscription_retry_policy', ...subscriptionRetryPolicy },
   { name: '0010_subscription_ordering', ...subscriptionOrdering },
+  { name: '0011_replays', ...replays },
 ];
 
 /** A knex migration source over `MIGRATIONS`, each migration given `context`. */

@@ -12,4 +12,5 @@ export * from './mailer.ts';
 export * from './metadata-store.ts';
 export * from './queue.ts';
 export * from './rate-limiter.ts';
+export * from './replay-store.ts';
 export * from './queue-messages.ts';

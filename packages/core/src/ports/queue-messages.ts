@@ -29,6 +29,8 @@ export interface EventMessage {
   traceparents?: string[];
   /** Set by a replay: the matcher creates new deliveries (new `webhook-id`s) for it. */
   replayId?: string;
+  /** Set by a bulk replay filtered by subscription: deliver only to this one (if it matches now). */
+  replayWorkflowId?: string;
 }
 
 /** The body of a `deliveries` message: attempt `attempt` of one delivery, or of one batch. */
@@ -51,13 +53,16 @@ export interface DeliveryMessage {
    */
   released?: boolean;
   traceparent?: string;
+  /** The replay that made this delivery: its outcome is counted in that replay's progress. */
+  replayId?: string;
 }
 
 /** The `events` message for one stored event. */
-export function eventMessage(event: { eventId: string; customerId: string }, options: { traceparent?: string; replayId?: string } = {}): OutgoingMessage {
+export function eventMessage(event: { eventId: string; customerId: string }, options: { traceparent?: string; replayId?: string; replayWorkflowId?: string } = {}): OutgoingMessage {
   const body: EventMessage = { eventId: event.eventId, customerId: event.customerId };
   if (options.traceparent !== undefined) body.traceparent = options.traceparent;
   if (options.replayId !== undefined) body.replayId = options.replayId;
+  if (options.replayWorkflowId !== undefined) body.replayWorkflowId = options.replayWorkflowId;
   return { body, key: event.customerId };
 }
 
@@ -100,7 +105,7 @@ export function eventTraceparentOf(message: EventMessage, index: number): string
  */
 export function deliveryMessage(
   deliveries: DeliveryRecord | readonly DeliveryRecord[],
-  options: { delayMs: number; traceparent?: string; batchId?: string; released?: boolean },
+  options: { delayMs: number; traceparent?: string; batchId?: string; released?: boolean; replayId?: string },
 ): OutgoingMessage {
   const members = Array.isArray(deliveries) ? (deliveries as readonly DeliveryRecord[]) : [deliveries as DeliveryRecord];
   const [first] = members;
@@ -115,5 +120,6 @@ export function deliveryMessage(
   if (members.length > 1 || batchId !== first.deliveryId) body.batch = { batchId, deliveryIds: members.map((d) => d.deliveryId) };
   if (options.released) body.released = true;
   if (options.traceparent) body.traceparent = options.traceparent;
+  if (options.replayId) body.replayId = options.replayId;
   return { body, key: first.workflowId, delayMs: Math.max(0, Math.round(options.delayMs)) };
 }

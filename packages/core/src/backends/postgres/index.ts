@@ -6,6 +6,8 @@ import { openPostgresDatabase, type PostgresDatabase } from './database.ts';
 import { PostgresEventStore } from './event-store.ts';
 import { PostgresDeliveryStore } from './delivery-store.ts';
 import { PostgresMetadataStore } from './metadata-store.ts';
+import { createPostgresReplayStore } from './replay-store.ts';
+import type { ReplayStore } from '../../ports/replay-store.ts';
 import { withPostgres } from './errors.ts';
 import { query } from './sql.ts';
 import type { SecretCipher } from '../../secret-cipher.ts';
@@ -14,6 +16,7 @@ export { openPostgresDatabase, type PostgresDatabase, type PostgresDatabaseOptio
 export { PostgresEventStore, createPostgresEventStore } from './event-store.ts';
 export { PostgresDeliveryStore, createPostgresDeliveryStore } from './delivery-store.ts';
 export { PostgresMetadataStore, createPostgresMetadataStore } from './metadata-store.ts';
+export { createPostgresReplayStore } from './replay-store.ts';
 export { toPostgresDependencyError } from './errors.ts';
 
 export interface PostgresBackendsOptions {
@@ -31,6 +34,7 @@ export interface PostgresBackends {
   eventStore: EventStore;
   deliveryStore: DeliveryStore;
   metadataStore: MetadataStore;
+  replayStore: ReplayStore;
   ping(): Promise<void>;
   close(): Promise<void>;
 }
@@ -44,6 +48,7 @@ export async function openPostgresBackends(options: PostgresBackendsOptions): Pr
     eventStore: new PostgresEventStore(db),
     deliveryStore: new PostgresDeliveryStore(db),
     metadataStore: new PostgresMetadataStore(db, options.secrets),
+    replayStore: createPostgresReplayStore(db),
     async ping() {
       await withPostgres('ping', () => query(db, 'SELECT 1'));
     },

@@ -6,6 +6,8 @@ import { SqliteDeliveryStore } from './delivery-store.ts';
 import { SqliteIdempotencyStore } from './idempotency-store.ts';
 import { SqliteMetadataStore } from './metadata-store.ts';
 import { SqliteQueue } from './queue.ts';
+import { createSqliteReplayStore } from './replay-store.ts';
+import type { ReplayStore } from '../../ports/replay-store.ts';
 import type { SecretCipher } from '../../secret-cipher.ts';
 import { progressWriterOf } from './progress-writer.ts';
 
@@ -13,6 +15,7 @@ export { openSqliteDatabase, DATABASE_FILE, type SqliteDatabase, type SqliteData
 export { SqliteEventStore, createSqliteEventStore } from './event-store.ts';
 export { SqliteDeliveryStore } from './delivery-store.ts';
 export { SqliteMetadataStore, createSqliteMetadataStore } from './metadata-store.ts';
+export { createSqliteReplayStore } from './replay-store.ts';
 export { SqliteQueue, createSqliteQueue, type SqliteQueueOptions } from './queue.ts';
 export {
   SqliteIdempotencyStore,
@@ -39,6 +42,7 @@ export interface SqliteBackends {
   eventStore: SqliteEventStore;
   deliveryStore: SqliteDeliveryStore;
   metadataStore: SqliteMetadataStore;
+  replayStore: ReplayStore;
   queue: SqliteQueue;
   idempotencyStore: SqliteIdempotencyStore;
   eventAcceptor: SqliteEventAcceptor;
@@ -57,6 +61,7 @@ export async function openSqliteBackends(options: SqliteBackendsOptions): Promis
     eventStore: new SqliteEventStore(db),
     deliveryStore: new SqliteDeliveryStore(db),
     metadataStore: new SqliteMetadataStore(db, options.secrets),
+    replayStore: createSqliteReplayStore(db),
     queue,
     idempotencyStore: new SqliteIdempotencyStore(db, { clock }),
     eventAcceptor,
