@@ -4,7 +4,7 @@
  * test harness uses. Each engine helper loads its adapter's module only when called, so a test
  * whose engine is absent never loads that engine's SDK.
  */
-export { makeTempDataDir, temporaryDatabases } from '../backends/sqlite/testing.ts';
+export { heldQueueMessages, makeTempDataDir, temporaryDatabases } from '../backends/sqlite/testing.ts';
 export { DATABASE_FILE } from '../backends/sqlite/database.ts';
 export { encodeCursor } from '../backends/cursor.ts';
 export { httpClient, type HttpClient, type RequestOptions, type TestResponse } from './http-client.ts';

@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { openSqliteDatabase, type SqliteDatabase } from './database.ts';
+import Database from 'better-sqlite3';
+import { DATABASE_FILE, openSqliteDatabase, type SqliteDatabase } from './database.ts';
 
 /** A fresh, empty data folder under the OS temp directory. */
 export function makeTempDataDir(): string {
@@ -40,4 +41,21 @@ export function temporaryDatabases(): {
       dirs.clear();
     },
   };
+}
+
+/**
+ * The queue messages of a data folder's SQLite queue that a receiver holds now (received, not yet
+ * acknowledged nor released): `id → owner`. Read through a read-only connection, so a test can look
+ * while the server (or its corpse's files) is there. Crash tests use it to time how long the work a
+ * killed process held takes to resume.
+ */
+export function heldQueueMessages(dataDir: string): Map<number, string> {
+  const db = new Database(path.join(dataDir, DATABASE_FILE), { readonly: true, fileMustExist: true });
+  try {
+    db.pragma('busy_timeout = 5000');
+    const rows = db.prepare('SELECT id, owner FROM queue_messages WHERE owner IS NOT NULL AND receipt IS NOT NULL AND dead_lettered_at IS NULL').all() as { id: number; owner: string }[];
+    return new Map(rows.map((r) => [r.id, r.owner]));
+  } finally {
+    db.close();
+  }
 }
