@@ -103,12 +103,16 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
     }
     console.log('generated Kubernetes files are current');
   } else {
-    for (const { file, content } of generatedFiles()) {
+    const write = ({ file, content }: GeneratedFile) => {
       const target = path.join(ROOT, file);
       fs.mkdirSync(path.dirname(target), { recursive: true });
       const before = fs.existsSync(target) ? fs.readFileSync(target, 'utf8') : undefined;
       if (before !== content) fs.writeFileSync(target, content);
       console.log(`${before === content ? 'current' : 'wrote  '} ${file}`);
-    }
+    };
+    // The chart's own files first: `helm template` validates values.yaml against the schema being
+    // written (a new setting in values.yaml would fail against the old one) and renders the CRD copy.
+    for (const generated of [...crdCopies(), valuesSchema()]) write(generated);
+    for (const generated of overlayRenders(helmBinary())) write(generated);
   }
 }
