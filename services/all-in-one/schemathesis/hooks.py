@@ -24,10 +24,20 @@ BEYOND_SCHEMA = [
      "generated string is not one."),
     (400, "invalid_request", "start_time: must be before end_time",
      "A rule between two parameters (start_time < end_time), which JSON Schema cannot compare."),
+    (400, "invalid_request", "filter.start_time: must be before end_time",
+     "The same rule inside a bulk replay's filter (POST /api/v1/replays): JSON Schema cannot compare "
+     "two string properties as times."),
     (400, "invalid_webhook_url", "webhook_url points to a forbidden address",
      "The SSRF policy: which IP addresses a webhook may name depends on TRIGGERS_SSRF_ALLOW, and some "
      "(unspecified, multicast, broadcast, cloud metadata) are always refused; the document states the "
      "URL's syntax."),
+    (400, "invalid_request", "filter.workflow_id: no such subscription",
+     "State, not syntax: a bulk replay's filter may name only one of the customer's own subscriptions; "
+     "a generated UUID names none."),
+    (413, "payload_too_large", "This request has",
+     "State, not syntax: how many events one request may carry is the customer's burst (its rate limit), "
+     "which PATCH /admin/customers/{customer_id} changes at run time (the stateful phase reaches the "
+     "demo customer through /demo/state's customer_id)."),
     (422, "idempotency_key_reused", None,
      "State, not syntax: the generator sends the same Idempotency-Key with different bodies, which "
      "API.md answers with 422 (the first body was stored under that key)."),

@@ -199,7 +199,11 @@ export const retryPolicySchema = z
     max_delay_ms: delayMs.optional().meta({ description: 'The longest delay between two attempts (100 ms–24 h); default `TRIGGERS_RETRY_MAX_DELAY_MS`.' }),
   })
   .refine((policy) => !(policy.schedule_ms !== undefined && policy.base_ms !== undefined), { message: 'give schedule_ms or base_ms, not both' })
-  .meta({ description: 'This subscription\'s retry schedule; a field left out comes from the settings. Every delay gets ±20 % jitter; a `Retry-After` is honoured as usual.' });
+  .meta({
+    description: 'This subscription\'s retry schedule; a field left out comes from the settings. Every delay gets ±20 % jitter; a `Retry-After` is honoured as usual.',
+    // The refine above, stated in the document: schedule_ms and base_ms exclude each other.
+    not: { required: ['schedule_ms', 'base_ms'] },
+  });
 
 const timeoutMs = z.number().int().min(TIMEOUT.min).max(TIMEOUT.max).meta({ description: 'How long one webhook request may take (1000–60000 ms); default `TRIGGERS_WEBHOOK_TIMEOUT_MS`.' });
 export const orderingSchema = z.enum(SUBSCRIPTION_ORDERINGS).meta({
