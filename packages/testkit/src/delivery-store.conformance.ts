@@ -76,6 +76,20 @@ export function deliveryStoreConformance(makeFixture: () => Promise<DeliveryStor
       assert.ok(created.nextAttemptAt <= Date.now() && created.nextAttemptAt >= before - 1000);
       assert.deepEqual(await store.getDelivery(created.deliveryId), created);
       assert.equal(await store.getDelivery('msg_unknown'), null);
+      assert.equal(created.replayId, null, 'a live delivery belongs to no replay');
+    });
+
+    it('keeps the replay that made a delivery, on every read (the sweeper and the FIFO release count its outcome by it)', async function () {
+      const old = Date.now() - 10 * 60_000;
+      const event = await storedEvent(events, old);
+      const replayId = uniqueId();
+      const [created] = await store.createDeliveries(deliveriesFor(event, 1).map((d) => ({ ...d, createdAt: old, replayId })));
+      assert.equal(created.replayId, replayId);
+      assert.equal((await store.getDelivery(created.deliveryId))?.replayId, replayId);
+      assert.equal((await store.listDeliveries(event.customerId, event.eventId))[0].replayId, replayId);
+      assert.equal((await store.pendingInOrder(created.workflowId, 1))[0].replayId, replayId);
+      const overdue = await store.listOverdue(Date.now(), 60_000, 10_000);
+      assert.equal(overdue.deliveries.find((d) => d.deliveryId === created.deliveryId)?.replayId, replayId);
     });
 
     it('is idempotent: creating the same delivery again leaves the first as it is', async function () {

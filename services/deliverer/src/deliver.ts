@@ -85,10 +85,9 @@ export async function deliver(deps: DelivererDeps, message: DeliveryMessage, con
   // its outcome never recorded (a recorded retry has moved nextAttemptAt and sent attempt + 1).
   // Dropping it would strand the delivery; it goes on as attempt attemptsMade + 1 when due.
   const members = found.filter((d): d is DeliveryRecord => d !== null && d.status === 'pending' && d.attemptsMade <= message.attempt);
-  const replayId = message.replayId;
   if (members.length === 0) {
     // A replay's delivery that ended before its outcome was counted (the counting process died): count it now.
-    if (replayId) await countReplayOutcomes(deps, replayId, found.filter((d): d is DeliveryRecord => d !== null && d.status !== 'pending'));
+    await countReplayOutcomes(deps, found.filter((d): d is DeliveryRecord => d !== null && d.status !== 'pending'));
     return;
   }
   const webhookId = message.batch?.batchId ?? members[0].deliveryId;
@@ -98,7 +97,7 @@ export async function deliver(deps: DelivererDeps, message: DeliveryMessage, con
   // Released by the end of its FIFO predecessor and never attempted: its due time only recorded its hold.
   const released = message.released === true && members.every((m) => m.attemptsMade === 0);
   if (!released && dueAt > now + EARLY_TOLERANCE_MS) {
-    await putBack(deps, members, webhookId, dueAt - now, replayId);
+    await putBack(deps, members, webhookId, dueAt - now);
     return;
   }
 
@@ -106,7 +105,7 @@ export async function deliver(deps: DelivererDeps, message: DeliveryMessage, con
   if (!subscription || subscription.status !== 'active') {
     const reason = subscription ? 'subscription disabled' : 'subscription deleted';
     for (const m of members) await deps.deliveryStore.finishDelivery(m.deliveryId, { status: 'failed', reason, now });
-    if (replayId) await countReplayOutcomes(deps, replayId, members.map((m) => ({ ...m, status: 'failed' as const })));
+    await countReplayOutcomes(deps, members.map((m) => ({ ...m, status: 'failed' as const })));
     return;
   }
   if (subscription.ordering === 'fifo') {
@@ -114,7 +113,7 @@ export async function deliver(deps: DelivererDeps, message: DeliveryMessage, con
     return;
   }
   // A replay's deliveries go one per request (their outcome is counted for the replay), never into a batch window.
-  if (!message.batch && subscription.batching && message.attempt === 1 && control && !replayId) {
+  if (!message.batch && subscription.batching && message.attempt === 1 && control && !members[0].replayId) {
     deps.batcher.add(subscription, members[0], control.detach());
     return;
   }
@@ -126,14 +125,14 @@ export async function deliver(deps: DelivererDeps, message: DeliveryMessage, con
       deps.metrics.deferredByFairShare.inc(members.length);
       annotateActiveSpan({ 'triggers.outcome': 'deferred_by_fair_share' });
       // No due-time write: a deferral is at most a minute, far inside the sweeper's grace.
-      await putBack(deps, members, webhookId, turn.deferMs, replayId);
+      await putBack(deps, members, webhookId, turn.deferMs);
       return;
     }
     if (control) {
       // Wait for the turn holding the message outside the consumer's slots (it stays invisible),
       // so other subscriptions' messages keep coming, rather than send it round the queue again.
       const held = control.detach();
-      const sending = sendInTurn(deps, subscription, members, webhookId, turn.slot, held, replayId);
+      const sending = sendInTurn(deps, subscription, members, webhookId, turn.slot, held);
       deps.holding?.add(sending);
       void sending.finally(() => deps.holding?.delete(sending));
       return;
@@ -141,17 +140,17 @@ export async function deliver(deps: DelivererDeps, message: DeliveryMessage, con
     slot = await turn.slot;
   }
   try {
-    await sendToSubscription(deps, subscription, members, webhookId, { replayId });
+    await sendToSubscription(deps, subscription, members, webhookId);
   } finally {
     slot.release();
   }
 }
 
 /** A message waiting (detached) for its fair-share turn: sent when the slot comes, then acked; a failure releases it. */
-async function sendInTurn(deps: DelivererDeps, subscription: Subscription, members: DeliveryRecord[], webhookId: string, turn: Promise<Slot>, held: DetachedMessage, replayId?: string): Promise<void> {
+async function sendInTurn(deps: DelivererDeps, subscription: Subscription, members: DeliveryRecord[], webhookId: string, turn: Promise<Slot>, held: DetachedMessage): Promise<void> {
   const slot = await turn;
   try {
-    await sendToSubscription(deps, subscription, members, webhookId, { replayId });
+    await sendToSubscription(deps, subscription, members, webhookId);
   } catch (error) {
     deps.log.warn({ err: error, workflowId: subscription.workflowId, webhookId, receiveCount: held.receiveCount }, 'Failed to process a held delivery; will retry');
     await held.release(Math.min(RELEASE_MAX_DELAY_MS, 250 * 2 ** Math.min(held.receiveCount - 1, 10))).catch(() => undefined);
@@ -254,15 +253,17 @@ export async function sendBatch(deps: DelivererDeps, subscription: Subscription,
  * Each member's attempt is claimed with compare-and-set inside the breaker, so two consumers of
  * one message cannot both send it; the outcome is recorded on every member sent.
  */
-async function sendToSubscription(deps: DelivererDeps, subscription: Subscription, candidates: DeliveryRecord[], webhookId: string, options: { ordered?: boolean; replayId?: string } = {}): Promise<void> {
-  const replayId = options.replayId;
+async function sendToSubscription(deps: DelivererDeps, subscription: Subscription, candidates: DeliveryRecord[], webhookId: string, options: { ordered?: boolean } = {}): Promise<void> {
   const log = deps.log.child({ workflowId: subscription.workflowId, webhookId });
   const loaded = await Promise.all(candidates.map((d) => deps.eventStore.getEvent(d.customerId, d.eventId)));
   const members: { delivery: DeliveryRecord; event: StoredEvent }[] = [];
   for (const [i, delivery] of candidates.entries()) {
     const event = loaded[i];
     if (event) members.push({ delivery, event });
-    else await deps.deliveryStore.finishDelivery(delivery.deliveryId, { status: 'failed', reason: 'event not found', now: deps.clock.now() });
+    else {
+      await deps.deliveryStore.finishDelivery(delivery.deliveryId, { status: 'failed', reason: 'event not found', now: deps.clock.now() });
+      await countReplayOutcomes(deps, [{ ...delivery, status: 'failed' }]);
+    }
   }
   if (members.length === 0) {
     if (options.ordered) await releaseNext(deps, subscription);
@@ -271,7 +272,7 @@ async function sendToSubscription(deps: DelivererDeps, subscription: Subscriptio
 
   const origin = originOf(subscription.webhookUrl);
   if (!deps.breakers.canRequest(origin)) {
-    await deferForBreaker(deps, members.map((m) => m.delivery), webhookId, origin, replayId);
+    await deferForBreaker(deps, members.map((m) => m.delivery), webhookId, origin);
     return;
   }
 
@@ -303,7 +304,7 @@ async function sendToSubscription(deps: DelivererDeps, subscription: Subscriptio
     );
   } catch (error) {
     if (error instanceof CircuitOpenError) {
-      await deferForBreaker(deps, members.map((m) => m.delivery), webhookId, origin, replayId);
+      await deferForBreaker(deps, members.map((m) => m.delivery), webhookId, origin);
       return;
     }
     throw error;
@@ -365,16 +366,16 @@ async function sendToSubscription(deps: DelivererDeps, subscription: Subscriptio
       now: finishedAt,
     })),
   );
-  if (replayId && next.status !== 'retrying') {
+  if (next.status !== 'retrying') {
     const ended = next.status === 'succeeded' ? ('succeeded' as const) : ('failed' as const);
-    await countReplayOutcomes(deps, replayId, sent.members.map((m) => ({ ...m.delivery, status: ended })));
+    await countReplayOutcomes(deps, sent.members.map((m) => ({ ...m.delivery, status: ended })));
   }
   if (outcome === 'succeeded') {
     // An event's timestamp is when ingest accepted it (its UUIDv7 time).
     for (const { event } of sent.members) deps.metrics.deliveryLatency.observe(Math.max(0, finishedAt - event.timestamp) / 1000);
   } else if (next.status === 'retrying') {
     const deliveries = sent.members.map((m) => ({ ...m.delivery, attemptsMade: m.delivery.attemptsMade + 1 }));
-    await putBack(deps, deliveries, webhookId, delayMs, replayId);
+    await putBack(deps, deliveries, webhookId, delayMs);
     log.debug({ attempt, delayMs }, 'Scheduled retry');
   }
   if (options.ordered && next.status !== 'retrying') await releaseNext(deps, subscription);
@@ -457,15 +458,19 @@ function signedHeaders(subscription: Subscription, webhookId: string, body: stri
  * Enqueues the next attempt of these deliveries after `delayMs`: one message for a single
  * delivery, or one batch message that keeps the members together under `webhookId`.
  */
-async function putBack(deps: DelivererDeps, deliveries: DeliveryRecord[], webhookId: string, delayMs: number, replayId?: string): Promise<void> {
+async function putBack(deps: DelivererDeps, deliveries: DeliveryRecord[], webhookId: string, delayMs: number): Promise<void> {
   // The next attempt continues this trace (a child of this attempt's span).
-  await deps.queue.send('deliveries', deliveryMessage(deliveries, { delayMs, batchId: webhookId, traceparent: currentTraceparent(), replayId }));
+  await deps.queue.send('deliveries', deliveryMessage(deliveries, { delayMs, batchId: webhookId, traceparent: currentTraceparent() }));
 }
 
-/** Counts ended deliveries of a replay in its progress (once each, however often called). */
-async function countReplayOutcomes(deps: DelivererDeps, replayId: string, ended: Pick<DeliveryRecord, 'deliveryId' | 'status'>[]): Promise<void> {
-  if (ended.length === 0) return;
-  await deps.replayStore.recordOutcomes(ended.map((d) => ({ replayId, deliveryId: d.deliveryId, outcome: d.status === 'succeeded' ? 'delivered' : 'failed' })));
+/**
+ * Counts ended deliveries made by a replay in that replay's progress (once each, however often
+ * called); live deliveries are skipped. Every path that ends a delivery calls it: the replay id
+ * is on the delivery's row, so it holds whoever sent the message (retry, FIFO release, sweeper).
+ */
+async function countReplayOutcomes(deps: DelivererDeps, ended: Pick<DeliveryRecord, 'deliveryId' | 'status' | 'replayId'>[]): Promise<void> {
+  const outcomes = ended.flatMap((d) => (d.replayId ? [{ replayId: d.replayId, deliveryId: d.deliveryId, outcome: d.status === 'succeeded' ? ('delivered' as const) : ('failed' as const) }] : []));
+  if (outcomes.length > 0) await deps.replayStore.recordOutcomes(outcomes);
 }
 
 /**
@@ -491,12 +496,12 @@ function renewClaims(deps: DelivererDeps, deliveryIds: string[]): { stop(): Prom
   };
 }
 
-async function deferForBreaker(deps: DelivererDeps, deliveries: DeliveryRecord[], webhookId: string, origin: string, replayId?: string): Promise<void> {
+async function deferForBreaker(deps: DelivererDeps, deliveries: DeliveryRecord[], webhookId: string, origin: string): Promise<void> {
   deps.metrics.deferredByBreaker.inc(deliveries.length);
   annotateActiveSpan({ 'triggers.outcome': 'deferred_by_circuit' });
   const delayMs = Math.round(deps.breakers.retryInMs(origin) + deps.random() * BREAKER_DEFER_SPREAD_MS);
   // Moving the due time keeps the sweeper from taking a deferred delivery for a lost one.
   const dueAt = deps.clock.now() + delayMs;
   for (const d of deliveries) await deps.deliveryStore.scheduleNextAttempt(d.deliveryId, dueAt);
-  await putBack(deps, deliveries, webhookId, delayMs, replayId);
+  await putBack(deps, deliveries, webhookId, delayMs);
 }

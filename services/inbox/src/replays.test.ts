@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { startTestServer, type TestServer } from '@triggers/all-in-one/test-server';
-import { assertProblem, createSubscription, newCustomer, postEvents, receiverPool, runBulkReplayScenario, waitForEventStatus, waitForReplay } from '@triggers/testkit';
+import { assertProblem, createSubscription, eventIdsIn, newCustomer, postEvents, receiverPool, runBulkReplayScenario, waitForEventStatus, waitForReplay } from '@triggers/testkit';
 
 /** Slow enough that a 40-event replay takes seconds: room to cancel it half-way and to see the pacing. */
 const EVENTS_PER_SECOND = 10;
@@ -63,6 +63,31 @@ describe('Bulk replay (POST/GET/DELETE /api/v1/replays) on the embedded default'
     assert.deepEqual(done.counts, { matched: 1, enqueued: 1, delivered: 1, failed: 0 });
     await a.waitFor(2, 5000);
     assert.equal(b.requests.length, 1, 'the other subscription got nothing more');
+  });
+
+  it('on a FIFO subscription counts delivered and failed too (a head retried then failed, a head delivered)', async () => {
+    const customer = await newCustomer(server);
+    const hook = await receivers.start();
+    const [failing, passing] = [customer.eventType, `${customer.eventType}.b`];
+    await createSubscription(server, customer.apiKey, {
+      event_selector: { type: 'any', selectors: [{ type: 'event_type', value: failing }, { type: 'event_type', value: passing }] },
+      webhook_url: hook.url(),
+      ordering: 'fifo',
+      retry: { max_attempts: 2, schedule_ms: [100] },
+    });
+    const [a, b] = await postEvents(server, customer.apiKey, [{ event_type: failing }, { event_type: passing }]);
+    for (const e of [a, b]) await waitForEventStatus(server, customer.apiKey, e.event_id, 'delivered');
+    // One event per replay: a replay pages newest first, so its deliveries are not created in event order (docs).
+    hook.script({ status: 503 }, { status: 503 });
+    const replay = async (eventType: string) => {
+      const created = await server.request('POST', '/api/v1/replays', { apiKey: customer.apiKey, json: { filter: { ...range(), event_type: eventType } } });
+      assert.equal(created.status, 202, created.text);
+      return waitForReplay(server, customer.apiKey, created.body.replay_id, (r) => r.status === 'completed' && r.counts.delivered + r.counts.failed === 1, 15_000);
+    };
+    assert.deepEqual((await replay(failing)).counts, { matched: 1, enqueued: 1, delivered: 0, failed: 1 }, '503, retried after 100 ms, 503 again: failed');
+    assert.deepEqual((await replay(passing)).counts, { matched: 1, enqueued: 1, delivered: 1, failed: 0 });
+    const replayed = (await hook.waitFor(5)).slice(2);
+    assert.deepEqual(replayed.map((r) => [eventIdsIn(r)[0], r.answer.status]), [[a.event_id, 503], [a.event_id, 503], [b.event_id, 200]]);
   });
 
   describe('errors', () => {

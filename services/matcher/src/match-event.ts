@@ -63,6 +63,7 @@ export async function matchEvent(deps: MatcherDeps, message: EventMessage): Prom
       customerId: event.customerId,
       workflowId: subscription.workflowId,
       createdAt: now,
+      replayId: message.replayId ?? null,
     })),
   );
   if (isReplay) await deps.eventStore.setStatus(event.customerId, event.eventId, 'pending', ['failed', 'unmatched']);
@@ -71,6 +72,6 @@ export async function matchEvent(deps: MatcherDeps, message: EventMessage): Prom
   // Each delivery carries the enqueue span's context: one trace, one branch per subscription.
   await sendMessagesSpan(deps.queue.kind, 'deliveries', pending.length, { 'triggers.event_id': event.eventId, 'triggers.customer_id': event.customerId }, () => {
     const traceparent = currentTraceparent() ?? message.traceparent;
-    return deps.queue.sendBatch('deliveries', pending.map((r) => deliveryMessage(r, { delayMs: r.nextAttemptAt - now, traceparent, replayId: message.replayId })));
+    return deps.queue.sendBatch('deliveries', pending.map((r) => deliveryMessage(r, { delayMs: r.nextAttemptAt - now, traceparent })));
   });
 }

@@ -153,6 +153,30 @@ describe('pending sweeper: stranded events and deliveries are re-enqueued and de
     assert.deepEqual(await sweep(), { events: 0, deliveries: 0 });
   });
 
+  it("a replay's stranded delivery keeps its replay: swept, delivered, and counted in the replay's progress", async () => {
+    const { customerId, workflowId } = await customerWithSubscription();
+    const at = LONG_AGO();
+    const event = await storeWithoutMessage(customerId, at);
+    const replayId = uniqueId();
+    // Its filter matches nothing now: the running matcher's replay runner completes it without enqueueing anything.
+    await ctx.backends.replayStore.createReplay({ replayId, customerId, filter: { startTime: 0, endTime: 1 }, idempotencyKey: null, requestHash: null, createdAt: at });
+    // The matcher made the replay's delivery; its deliveries message was lost.
+    const deliveryId = deliveryIdFor(event.eventId, workflowId, replayId);
+    await ctx.backends.deliveryStore.createDeliveries([{ deliveryId, eventId: event.eventId, customerId, workflowId, createdAt: at, replayId }]);
+    await assertStranded(event);
+
+    assert.deepEqual(await sweep(), { events: 0, deliveries: 1 });
+    await waitForStatus(event, 'delivered');
+    assert.deepEqual(deliveriesOf(event).map((r) => r.webhookId), [deliveryId]);
+    const deadline = Date.now() + 5000;
+    let counts = (await ctx.backends.replayStore.getReplay(customerId, replayId))?.counts;
+    while (counts?.delivered !== 1 && Date.now() < deadline) {
+      await sleep(20);
+      counts = (await ctx.backends.replayStore.getReplay(customerId, replayId))?.counts;
+    }
+    assert.deepEqual(counts, { matched: 0, enqueued: 0, delivered: 1, failed: 0 }, 'the swept delivery counts for its replay');
+  });
+
   it('a delivery whose claimer died mid-attempt and whose message is gone is re-enqueued after its lease and the grace time, as the next attempt', async () => {
     const { customerId, workflowId } = await customerWithSubscription();
     const at = LONG_AGO();

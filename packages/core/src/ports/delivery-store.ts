@@ -19,6 +19,8 @@ export interface DeliveryRecord {
   failureReason: string | null;
   createdAt: number;
   updatedAt: number;
+  /** The bulk replay that made it (its outcome counts in that replay's progress); null for a live delivery. */
+  replayId: string | null;
 }
 
 export interface NewDelivery {
@@ -27,6 +29,8 @@ export interface NewDelivery {
   customerId: string;
   workflowId: string;
   createdAt: number;
+  /** The bulk replay that made it, if any. */
+  replayId?: string | null;
 }
 
 /** An event by its key. */

@@ -53,8 +53,6 @@ export interface DeliveryMessage {
    */
   released?: boolean;
   traceparent?: string;
-  /** The replay that made this delivery: its outcome is counted in that replay's progress. */
-  replayId?: string;
 }
 
 /** The `events` message for one stored event. */
@@ -105,7 +103,7 @@ export function eventTraceparentOf(message: EventMessage, index: number): string
  */
 export function deliveryMessage(
   deliveries: DeliveryRecord | readonly DeliveryRecord[],
-  options: { delayMs: number; traceparent?: string; batchId?: string; released?: boolean; replayId?: string },
+  options: { delayMs: number; traceparent?: string; batchId?: string; released?: boolean },
 ): OutgoingMessage {
   const members = Array.isArray(deliveries) ? (deliveries as readonly DeliveryRecord[]) : [deliveries as DeliveryRecord];
   const [first] = members;
@@ -120,6 +118,5 @@ export function deliveryMessage(
   if (members.length > 1 || batchId !== first.deliveryId) body.batch = { batchId, deliveryIds: members.map((d) => d.deliveryId) };
   if (options.released) body.released = true;
   if (options.traceparent) body.traceparent = options.traceparent;
-  if (options.replayId) body.replayId = options.replayId;
   return { body, key: first.workflowId, delayMs: Math.max(0, Math.round(options.delayMs)) };
 }

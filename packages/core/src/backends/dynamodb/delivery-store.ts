@@ -24,6 +24,7 @@ function toRecord(item: Item): DeliveryRecord {
     failureReason: (item.failure_reason as string | null | undefined) ?? null,
     createdAt: item.created_at as number,
     updatedAt: item.updated_at as number,
+    replayId: (item.replay_id as string | null | undefined) ?? null,
   };
 }
 
@@ -309,6 +310,7 @@ export class DynamoDeliveryStore implements DeliveryStore {
       order_wf: d.workflowId,
       order_key: `${d.eventId}#${d.deliveryId}`,
       expires_at: this.table.expiresAt(d.createdAt),
+      ...(d.replayId ? { replay_id: d.replayId } : {}),
     };
   }
 

@@ -6,13 +6,13 @@ import type { PostgresDatabase } from './database.ts';
 import { withPostgres } from './errors.ts';
 import { query, type Queryable } from './sql.ts';
 
-const COLUMNS = 'delivery_id, event_id, customer_id, workflow_id, status, attempts_made, next_attempt_at, failure_reason, created_at, updated_at';
+const COLUMNS = 'delivery_id, event_id, customer_id, workflow_id, status, attempts_made, next_attempt_at, failure_reason, created_at, updated_at, replay_id';
 
 // A redelivered `events` message re-creates the same ids: the first rows win, untouched.
 const INSERT_SQL = `
   INSERT INTO deliveries (${COLUMNS})
-  SELECT d.delivery_id, d.event_id, d.customer_id, d.workflow_id, 'pending', 0, d.created_at, NULL, d.created_at, d.created_at
-    FROM unnest(?::varchar[], ?::uuid[], ?::uuid[], ?::uuid[], ?::bigint[]) AS d(delivery_id, event_id, customer_id, workflow_id, created_at)
+  SELECT d.delivery_id, d.event_id, d.customer_id, d.workflow_id, 'pending', 0, d.created_at, NULL, d.created_at, d.created_at, d.replay_id
+    FROM unnest(?::varchar[], ?::uuid[], ?::uuid[], ?::uuid[], ?::bigint[], ?::varchar[]) AS d(delivery_id, event_id, customer_id, workflow_id, created_at, replay_id)
   ON CONFLICT (delivery_id) DO NOTHING`;
 
 const SELECT_MANY_SQL = `SELECT ${COLUMNS} FROM deliveries WHERE delivery_id = ANY(?::varchar[])`;
@@ -108,6 +108,7 @@ export class PostgresDeliveryStore implements DeliveryStore {
         deliveries.map((d) => d.customerId),
         deliveries.map((d) => d.workflowId),
         deliveries.map((d) => d.createdAt),
+        deliveries.map((d) => d.replayId ?? null),
       ]);
       // A statement of its own, so it also sees rows that a concurrent creator committed meanwhile.
       return (await query<DeliveryRow>(this.db, SELECT_MANY_SQL, [ids])).rows;

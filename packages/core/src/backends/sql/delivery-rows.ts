@@ -13,6 +13,7 @@ export interface DeliveryRow {
   failure_reason: string | null;
   created_at: number;
   updated_at: number;
+  replay_id: string | null;
 }
 
 export function toDeliveryRecord(row: DeliveryRow): DeliveryRecord {
@@ -27,5 +28,6 @@ export function toDeliveryRecord(row: DeliveryRow): DeliveryRecord {
     failureReason: row.failure_reason,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
+    replayId: row.replay_id ?? null,
   };
 }

@@ -6,7 +6,7 @@ import type { SqliteDatabase } from './database.ts';
 import { withSqlite } from './errors.ts';
 import { progressWriterOf, type ProgressWriter } from './progress-writer.ts';
 
-const COLUMNS = 'delivery_id, event_id, customer_id, workflow_id, status, attempts_made, next_attempt_at, failure_reason, created_at, updated_at';
+const COLUMNS = 'delivery_id, event_id, customer_id, workflow_id, status, attempts_made, next_attempt_at, failure_reason, created_at, updated_at, replay_id';
 
 /**
  * Deliveries in the same SQLite file as the events, so recording an attempt, finishing its
@@ -38,7 +38,7 @@ export class SqliteDeliveryStore implements DeliveryStore {
   constructor(private readonly db: SqliteDatabase) {
     this.writer = progressWriterOf(db);
     this.insert = db.prepare(`
-      INSERT INTO deliveries (${COLUMNS}) VALUES (?, ?, ?, ?, 'pending', 0, ?, NULL, ?, ?)
+      INSERT INTO deliveries (${COLUMNS}) VALUES (?, ?, ?, ?, 'pending', 0, ?, NULL, ?, ?, ?)
       ON CONFLICT (delivery_id) DO NOTHING`);
     this.selectOne = db.prepare(`SELECT ${COLUMNS} FROM deliveries WHERE delivery_id = ?`);
     this.selectByEvent = db.prepare(`SELECT ${COLUMNS} FROM deliveries WHERE event_id = ? AND customer_id = ? ORDER BY created_at, delivery_id`);
@@ -88,7 +88,7 @@ export class SqliteDeliveryStore implements DeliveryStore {
   async createDeliveries(deliveries: NewDelivery[]): Promise<DeliveryRecord[]> {
     if (deliveries.length === 0) return [];
     return this.writer.run('creating deliveries', () => {
-      for (const d of deliveries) this.insert.run(d.deliveryId, d.eventId, d.customerId, d.workflowId, d.createdAt, d.createdAt, d.createdAt);
+      for (const d of deliveries) this.insert.run(d.deliveryId, d.eventId, d.customerId, d.workflowId, d.createdAt, d.createdAt, d.createdAt, d.replayId ?? null);
       return deliveries.map((d) => toDeliveryRecord(this.selectOne.get(d.deliveryId) as DeliveryRow));
     });
   }
