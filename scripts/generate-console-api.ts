@@ -43,6 +43,8 @@ const TYPES: TypeSpec[] = [
   ['SubscriptionWithSecret', 'post', '/demo/subscriptions', { status: 201 }],
   ['SubscriptionUpdateBody', 'patch', '/demo/subscriptions/{workflow_id}', 'body'],
   ['RotatedSecret', 'post', '/demo/subscriptions/{workflow_id}/rotate-secret', { status: 200 }],
+  ['ReplayCreateBody', 'post', '/demo/replays', 'body'],
+  ['Replay', 'get', '/demo/replays/{replay_id}', { status: 200 }],
   ['SelectorTestResult', 'post', '/demo/selectors/test', { status: 200 }],
   ['StatsCounts', 'get', '/demo/stats', { status: 200 }, 'totals'],
   ['Stats', 'get', '/demo/stats', { status: 200 }],

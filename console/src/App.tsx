@@ -9,12 +9,14 @@ import { EventDetailPage } from './pages/EventDetail.tsx';
 import { SubscriptionsPage } from './pages/Subscriptions.tsx';
 import { LivePage } from './pages/Live.tsx';
 import { OutboxPage } from './pages/Outbox.tsx';
+import { ReplaysPage } from './pages/Replays.tsx';
 
 const SECTIONS = [
   { path: '/composer', label: 'Event Composer', short: 'Composer' },
   { path: '/jira', label: 'Jira Ticket Analysis', short: 'Jira' },
   { path: '/inbox', label: 'Event Inbox', short: 'Inbox' },
   { path: '/subscriptions', label: 'Subscriptions', short: 'Subscriptions' },
+  { path: '/replays', label: 'Bulk Replay', short: 'Replay' },
   { path: '/live', label: 'Live', short: 'Live' },
   { path: '/outbox', label: 'Outbox', short: 'Outbox' },
 ] as const;
@@ -42,6 +44,7 @@ export function App() {
   }, [section]);
 
   const eventId = path.startsWith('/inbox/') ? decodeURIComponent(path.slice('/inbox/'.length)) : null;
+  const replayId = path.startsWith('/replays/') ? decodeURIComponent(path.slice('/replays/'.length)) : null;
   const keywords = status?.urgent_keywords ?? [];
 
   return (
@@ -113,6 +116,8 @@ export function App() {
           <JiraPage />
         ) : section?.path === '/inbox' ? (
           <InboxPage />
+        ) : section?.path === '/replays' ? (
+          <ReplaysPage replayId={replayId} />
         ) : section?.path === '/subscriptions' ? (
           <SubscriptionsPage status={status} />
         ) : section?.path === '/live' ? (

@@ -13,6 +13,8 @@ export type {
   InboxEvent,
   InboxPage,
   OutboxMessage,
+  Replay,
+  ReplayCreateBody,
   SinkReceipt,
   Stats,
   Ticket,
@@ -20,6 +22,7 @@ export type {
 } from './api.gen.ts';
 export { CUSTOM_OPERATORS } from './api.gen.ts';
 export type EventStatus = Server.InboxEvent['status'];
+export type ReplayFilter = Server.ReplayCreateBody['filter'];
 export type Priority = Server.TriggerBody['priority'];
 export type StatsBucket = Server.Stats['buckets'][number];
 
@@ -95,6 +98,9 @@ export const api = {
   eventStreamUrl: (filters: Pick<InboxFilters, 'event_type' | 'status'>) => `/demo/events/stream${query({ ...filters })}`,
   event: (id: string) => request<Server.EventWithAttempts>('GET', `/demo/events/${encodeURIComponent(id)}`),
   replay: (id: string) => request<unknown>('POST', `/demo/events/${encodeURIComponent(id)}/replay`),
+  createReplay: (body: Server.ReplayCreateBody) => request<Server.Replay>('POST', '/demo/replays', body),
+  replayJob: (id: string) => request<Server.Replay>('GET', `/demo/replays/${encodeURIComponent(id)}`),
+  cancelReplay: (id: string) => request<void>('DELETE', `/demo/replays/${encodeURIComponent(id)}`),
   subscriptions: () => request<Omit<Server.SubscriptionPage, 'subscriptions'> & { subscriptions: Subscription[] }>('GET', '/demo/subscriptions?limit=100'),
   createSubscription: (body: Omit<Server.SubscriptionCreateBody, 'event_selector'> & { event_selector: Selector }) =>
     request<Subscription & { secret: string }>('POST', '/demo/subscriptions', body),

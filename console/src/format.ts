@@ -38,3 +38,18 @@ export function findKeywords(text: string, keywords: readonly string[]): string[
 export function eventTypeOf(payload: Record<string, unknown>): string | null {
   return typeof payload.event_type === 'string' ? payload.event_type : null;
 }
+
+/** datetime-local value ("2026-01-15T10:30") → RFC 3339 in UTC, or undefined. */
+export function localToIso(value: string): string | undefined {
+  if (!value) return undefined;
+  const date = new Date(value);
+  return Number.isNaN(date.getTime()) ? undefined : date.toISOString();
+}
+
+/** RFC 3339 → a datetime-local value in the browser's time zone, to the second; '' when not a time. */
+export function isoToLocal(iso: string | null | undefined): string {
+  const date = new Date(iso ?? '');
+  if (Number.isNaN(date.getTime())) return '';
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}T${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}`;
+}

@@ -83,6 +83,9 @@ const STATUS_STYLES: Record<string, { box: string; dot: string }> = {
   failed: { box: 'bg-red-50 text-red-800 ring-red-600/20', dot: 'bg-red-500' },
   unmatched: { box: 'bg-gray-100 text-gray-700 ring-gray-500/20', dot: 'bg-gray-400' },
   disabled: { box: 'bg-gray-100 text-gray-700 ring-gray-500/20', dot: 'bg-gray-400' },
+  running: { box: 'bg-amber-50 text-amber-800 ring-amber-600/25', dot: 'bg-amber-500' },
+  completed: { box: 'bg-emerald-50 text-emerald-800 ring-emerald-600/20', dot: 'bg-emerald-500' },
+  cancelled: { box: 'bg-gray-100 text-gray-700 ring-gray-500/20', dot: 'bg-gray-400' },
 };
 
 /** Colour-coded, and always with the word: colour is never the only cue. */
@@ -90,9 +93,22 @@ export function StatusBadge({ status }: { status: EventStatus | string }) {
   const style = STATUS_STYLES[status] ?? STATUS_STYLES.unmatched;
   return (
     <span data-status={status} className={cx('inline-flex shrink-0 items-center gap-1.5 rounded-full px-2 py-0.5 text-xs font-medium ring-1 ring-inset', style.box)}>
-      <span className={cx('h-1.5 w-1.5 rounded-full', style.dot, status === 'pending' && 'animate-pulse')} aria-hidden="true" />
+      <span className={cx('h-1.5 w-1.5 rounded-full', style.dot, (status === 'pending' || status === 'running') && 'animate-pulse')} aria-hidden="true" />
       {status}
     </span>
+  );
+}
+
+/** The `<option>`s of an event status filter, "any" first. */
+export function EventStatusOptions({ anyLabel }: { anyLabel: string }) {
+  return (
+    <>
+      <option value="">{anyLabel}</option>
+      <option value="delivered">Delivered</option>
+      <option value="pending">Pending</option>
+      <option value="failed">Failed</option>
+      <option value="unmatched">Unmatched</option>
+    </>
   );
 }
 

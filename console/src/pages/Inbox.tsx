@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { api, errorMessage, type EventStatus, type InboxFilters, type InboxPage as Page } from '../api.ts';
-import { eventTypeOf, formatDateTime, formatRelative } from '../format.ts';
-import { Alert, Button, Card, EmptyState, Field, JsonView, Link, PageHeader, Skeleton, StatusBadge, Toggle, cx, inputClass } from '../components/ui.tsx';
+import { eventTypeOf, formatDateTime, formatRelative, localToIso } from '../format.ts';
+import { Alert, Button, Card, EmptyState, EventStatusOptions, Field, JsonView, Link, PageHeader, Skeleton, StatusBadge, Toggle, cx, inputClass } from '../components/ui.tsx';
 
 const RANGES = [
   { value: 'all', label: 'All time', ms: 0 },
@@ -30,13 +30,6 @@ interface Filters {
 
 const DEFAULT_FILTERS: Filters = { status: '', eventType: '', range: 'all', from: '', to: '', limit: 25 };
 
-/** datetime-local value ("2026-01-15T10:30") → RFC 3339 in UTC, or undefined. */
-function localToIso(value: string): string | undefined {
-  if (!value) return undefined;
-  const date = new Date(value);
-  return Number.isNaN(date.getTime()) ? undefined : date.toISOString();
-}
-
 /** The API query for the filters; relative ranges are fixed at the moment of asking. */
 function toQuery(filters: Filters): InboxFilters {
   const range = RANGES.find((r) => r.value === filters.range)!;
@@ -47,6 +40,17 @@ function toQuery(filters: Filters): InboxFilters {
     end_time: filters.range === 'custom' ? localToIso(filters.to) : undefined,
     limit: filters.limit,
   };
+}
+
+/** The Bulk Replay form, filled with the inbox's current filters (a range without an end ends now). */
+function replayLink(query: InboxFilters): string {
+  const params = new URLSearchParams();
+  for (const name of ['start_time', 'end_time', 'status', 'event_type'] as const) {
+    const value = query[name];
+    if (value) params.set(name, value);
+  }
+  const text = params.toString();
+  return text ? `/replays?${text}` : '/replays';
 }
 
 export function InboxPage() {
@@ -148,6 +152,9 @@ export function InboxPage() {
         actions={
           <>
             <Toggle checked={autoRefresh} onChange={setAutoRefresh} label="Live" />
+            <Link href={replayLink(query)} className="rounded-lg border border-gray-300 bg-white px-4 py-2 text-sm font-medium text-gray-800 hover:bg-gray-50">
+              Replay these…
+            </Link>
             <Button onClick={refresh} busy={loading && page !== null}>
               Refresh
             </Button>
@@ -167,11 +174,7 @@ export function InboxPage() {
           <Field label="Status">
             {(props) => (
               <select {...props} name="status" className={inputClass} value={filters.status} onChange={(e) => apply({ ...filters, status: e.target.value as Filters['status'] })}>
-                <option value="">All statuses</option>
-                <option value="delivered">Delivered</option>
-                <option value="pending">Pending</option>
-                <option value="failed">Failed</option>
-                <option value="unmatched">Unmatched</option>
+                <EventStatusOptions anyLabel="All statuses" />
               </select>
             )}
           </Field>

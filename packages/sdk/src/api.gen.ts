@@ -103,6 +103,41 @@ export type ReplayAccepted = {
   timestamp: string;
 };
 
+/** POST /api/v1/replays: the request body, its `filter` */
+export type ReplayFilter = {
+  start_time: string;
+  end_time: string;
+  status?: 'pending' | 'delivered' | 'failed' | 'unmatched';
+  event_type?: string;
+  workflow_id?: string;
+};
+
+/** POST /api/v1/replays: the request body */
+export type ReplayCreateBody = {
+  filter: ReplayFilter;
+};
+
+/** GET /api/v1/replays/{replay_id}: 200 */
+export type Replay = {
+  replay_id: string;
+  status: 'running' | 'completed' | 'cancelled' | 'failed';
+  filter: {
+    start_time: string;
+    end_time: string;
+    status?: 'pending' | 'delivered' | 'failed' | 'unmatched';
+    event_type?: string;
+    workflow_id?: string;
+  };
+  counts: {
+    matched: number;
+    enqueued: number;
+    delivered: number;
+    failed: number;
+  };
+  created_at: string;
+  finished_at: string | null;
+};
+
 /** POST /api/v1/subscriptions: the request body, its `event_selector` */
 export type EventSelector = {
   type: 'event_type';

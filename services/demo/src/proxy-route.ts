@@ -34,6 +34,8 @@ export function makeProxyRoute(deps: DemoDeps, publicRoutes: readonly AnyRoute[]
     description: `Proxies \`${method} ${openApiPath}\`${spec.note ? `: ${spec.note}` : '.'}`,
     tags: ['Demo'],
     auth: 'none',
+    // Only the path, query and body go on: a request header the public route reads is not forwarded.
+    headers: undefined,
     errors: [...new Set(errors)],
     handler: async ({ req, params, json, requestId }) => {
       const response = await deps.customer.call({
