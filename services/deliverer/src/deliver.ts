@@ -25,8 +25,8 @@ export interface DelivererDeps {
     maxAttempts: number;
     retryBaseMs: number;
     retryMaxDelayMs: number;
-    /** The webhook timeout of a subscription without its own `timeout_ms` (the sender's). */
-    timeoutMs?: number;
+    /** The webhook timeout of a subscription without its own `timeout_ms` (TRIGGERS_WEBHOOK_TIMEOUT_MS). */
+    timeoutMs: number;
     /**
      * The lease of a claimed attempt (`TRIGGERS_DELIVERER_CLAIM_LEASE_MS`, default 5 s), renewed
      * every third of it while the webhook request runs. Past it without a recorded outcome, the
@@ -109,7 +109,7 @@ export async function deliver(deps: DelivererDeps, message: DeliveryMessage, con
     return;
   }
   if (subscription.ordering === 'fifo') {
-    await deliverInOrder(deps, subscription, message, members, webhookId);
+    await deliverInOrder(deps, subscription, message, members, webhookId, control);
     return;
   }
   // A replay's deliveries go one per request (their outcome is counted for the replay), never into a batch window.
@@ -117,22 +117,37 @@ export async function deliver(deps: DelivererDeps, message: DeliveryMessage, con
     deps.batcher.add(subscription, members[0], control.detach());
     return;
   }
+  await sendInShare(deps, subscription, { members, webhookId, control }, { group: members, groupId: webhookId });
+}
+
+/**
+ * Sends `send.group` (under `send.groupId`) within its subscription's and origin's fair share: at
+ * once when a slot is free; else the message (`received`) waits for its turn detached from the
+ * consumer's slots (`FairShare.waitOrDefer`), or is put back for it, its attempt unspent.
+ */
+async function sendInShare(
+  deps: DelivererDeps,
+  subscription: Subscription,
+  received: { members: DeliveryRecord[]; webhookId: string; control?: MessageControl },
+  send: { group: DeliveryRecord[]; groupId: string; ordered?: boolean },
+): Promise<void> {
   const origin = originOf(subscription.webhookUrl);
   let slot = deps.fairShare.tryAcquire(subscription.workflowId, origin);
   if (!slot) {
     const turn = deps.fairShare.waitOrDefer(subscription.workflowId, origin);
     if ('deferMs' in turn) {
-      deps.metrics.deferredByFairShare.inc(members.length);
+      deps.metrics.deferredByFairShare.inc(received.members.length);
       annotateActiveSpan({ 'triggers.outcome': 'deferred_by_fair_share' });
       // No due-time write: a deferral is at most a minute, far inside the sweeper's grace.
-      await putBack(deps, members, webhookId, turn.deferMs);
+      // The message comes back as it was (a FIFO group is formed again then).
+      await putBack(deps, received.members, received.webhookId, turn.deferMs);
       return;
     }
-    if (control) {
+    if (received.control) {
       // Wait for the turn holding the message outside the consumer's slots (it stays invisible),
       // so other subscriptions' messages keep coming, rather than send it round the queue again.
-      const held = control.detach();
-      const sending = sendInTurn(deps, subscription, members, webhookId, turn.slot, held);
+      const held = received.control.detach();
+      const sending = sendInTurn(deps, subscription, send, turn.slot, held);
       deps.holding?.add(sending);
       void sending.finally(() => deps.holding?.delete(sending));
       return;
@@ -140,17 +155,18 @@ export async function deliver(deps: DelivererDeps, message: DeliveryMessage, con
     slot = await turn.slot;
   }
   try {
-    await sendToSubscription(deps, subscription, members, webhookId);
+    await sendToSubscription(deps, subscription, send.group, send.groupId, { ordered: send.ordered });
   } finally {
     slot.release();
   }
 }
 
 /** A message waiting (detached) for its fair-share turn: sent when the slot comes, then acked; a failure releases it. */
-async function sendInTurn(deps: DelivererDeps, subscription: Subscription, members: DeliveryRecord[], webhookId: string, turn: Promise<Slot>, held: DetachedMessage): Promise<void> {
+async function sendInTurn(deps: DelivererDeps, subscription: Subscription, send: { group: DeliveryRecord[]; groupId: string; ordered?: boolean }, turn: Promise<Slot>, held: DetachedMessage): Promise<void> {
   const slot = await turn;
+  const webhookId = send.groupId;
   try {
-    await sendToSubscription(deps, subscription, members, webhookId);
+    await sendToSubscription(deps, subscription, send.group, webhookId, { ordered: send.ordered });
   } catch (error) {
     deps.log.warn({ err: error, workflowId: subscription.workflowId, webhookId, receiveCount: held.receiveCount }, 'Failed to process a held delivery; will retry');
     await held.release(Math.min(RELEASE_MAX_DELAY_MS, 250 * 2 ** Math.min(held.receiveCount - 1, 10))).catch(() => undefined);
@@ -172,7 +188,7 @@ async function sendInTurn(deps: DelivererDeps, subscription: Subscription, membe
  * (`releaseNext`). Several deliverers may run: the head's attempt is claimed by compare-and-set,
  * and nothing behind it is sent before its outcome is recorded.
  */
-async function deliverInOrder(deps: DelivererDeps, subscription: Subscription, message: DeliveryMessage, members: DeliveryRecord[], webhookId: string): Promise<void> {
+async function deliverInOrder(deps: DelivererDeps, subscription: Subscription, message: DeliveryMessage, members: DeliveryRecord[], webhookId: string, control?: MessageControl): Promise<void> {
   const maxGroup = !message.batch && subscription.batching && members[0].attemptsMade === 0 ? subscription.batching.maxEvents : 1;
   let inOrder = await deps.deliveryStore.pendingInOrder(subscription.workflowId, maxGroup);
   if (!leads(inOrder, members)) {
@@ -190,20 +206,7 @@ async function deliverInOrder(deps: DelivererDeps, subscription: Subscription, m
     group = behind === -1 ? inOrder : inOrder.slice(0, behind);
     groupId = group.length === 1 ? group[0].deliveryId : batchIdFor(group.map((d) => d.deliveryId));
   }
-  const origin = originOf(subscription.webhookUrl);
-  const slot = deps.fairShare.tryAcquire(subscription.workflowId, origin);
-  if (!slot) {
-    deps.metrics.deferredByFairShare.inc(members.length);
-    annotateActiveSpan({ 'triggers.outcome': 'deferred_by_fair_share' });
-    // This message comes back as it was; the group is formed again then.
-    await putBack(deps, members, webhookId, deps.fairShare.deferralMs(subscription.workflowId, origin));
-    return;
-  }
-  try {
-    await sendToSubscription(deps, subscription, group, groupId, { ordered: true });
-  } finally {
-    slot.release();
-  }
+  await sendInShare(deps, subscription, { members, webhookId, control }, { group, groupId, ordered: true });
 }
 
 /** Whether these members hold the subscription's head. */
@@ -276,6 +279,7 @@ async function sendToSubscription(deps: DelivererDeps, subscription: Subscriptio
     return;
   }
 
+  const policy = retryPolicyOf(deps, subscription);
   const startedAt = deps.clock.now();
   let sent: { members: typeof members; response: WebhookResponse } | 'not-claimed';
   try {
@@ -293,7 +297,7 @@ async function sendToSubscription(deps: DelivererDeps, subscription: Subscriptio
         const attempt = claimed[0].delivery.attemptsMade + 1;
         const renewal = renewClaims(deps, claimed.map((m) => m.delivery.deliveryId));
         try {
-          const response = await sendWebhook(deps, subscription, attempt, { url: subscription.webhookUrl, body, headers: signedHeaders(subscription, webhookId, body, startedAt) });
+          const response = await sendWebhook(deps, subscription, attempt, policy.timeoutMs, { url: subscription.webhookUrl, body, headers: signedHeaders(subscription, webhookId, body, startedAt) });
           return { members: claimed, response };
         } finally {
           // Before the outcome is recorded: a late renewal would overwrite the retry's due time.
@@ -316,7 +320,6 @@ async function sendToSubscription(deps: DelivererDeps, subscription: Subscriptio
   deps.metrics.attempts.inc({ outcome });
   deps.metrics.attemptDuration.observe({ origin: deps.metrics.origins.labelFor(origin), outcome }, response.durationMs / 1000);
   const attempt = sent.members[0].delivery.attemptsMade + 1;
-  const policy = retryPolicyOf(deps, subscription);
   const willRetry = outcome === 'retry' && attempt < policy.maxAttempts;
   annotateActiveSpan({ 'triggers.attempt': attempt, 'triggers.outcome': outcome, 'triggers.will_retry': willRetry });
   const finishedAt = deps.clock.now();
@@ -392,9 +395,8 @@ async function claimHeadFirst<T>(members: T[], claim: (member: T) => Promise<boo
  * status code; never the URL's path or query, which may hold a receiver's token, nor the body).
  * With `webhookTraceparent` on, the receiver gets the span's `traceparent` header.
  */
-function sendWebhook(deps: DelivererDeps, subscription: Subscription, attempt: number, request: { url: string; body: string; headers: Record<string, string> }): Promise<WebhookResponse> {
-  // The subscription's own timeout, else the sender's (the setting).
-  const options = subscription.timeoutMs ? { timeoutMs: subscription.timeoutMs } : undefined;
+function sendWebhook(deps: DelivererDeps, subscription: Subscription, attempt: number, timeoutMs: number, request: { url: string; body: string; headers: Record<string, string> }): Promise<WebhookResponse> {
+  const options = { timeoutMs };
   if (!tracingActive()) return deps.sender.send(request, options); // no URL parse, no attribute object
   const url = new URL(request.url);
   return inSpan(
@@ -426,8 +428,7 @@ function sendWebhook(deps: DelivererDeps, subscription: Subscription, attempt: n
 
 /** The subscription's retry policy over the settings' defaults. */
 function retryPolicyOf(deps: DelivererDeps, subscription: Subscription) {
-  const { maxAttempts, retryBaseMs, retryMaxDelayMs, timeoutMs = 30_000 } = deps.settings;
-  return effectiveRetryPolicy(subscription, { maxAttempts, retryBaseMs, retryMaxDelayMs, timeoutMs });
+  return effectiveRetryPolicy(subscription, deps.settings);
 }
 
 function outcomeOf(response: WebhookResponse): DeliveryOutcome {

@@ -92,6 +92,25 @@ describe('FIFO per subscription (issue 14), embedded', function () {
     assert.ok(requests.some((r) => eventIdsIn(r).length > 1), `the backlog went out in batches (sizes ${requests.map((r) => eventIdsIn(r).length).join(', ')})`);
   });
 
+  it('a FIFO head refused by its origin\'s fair share waits for the slot (held, not put back), as unordered deliveries do', async function () {
+    this.timeout(30_000);
+    server = await startTestServer({ TRIGGERS_DELIVERER_MAX_PER_ORIGIN: '1' });
+    const deferred = async () => Number(/^triggers_delivery_deferred_by_fair_share_total (\d+)/m.exec((await server!.request('GET', '/metrics')).text)?.[1]);
+    const customer = await newCustomer(server, 'FIFO share');
+    // One origin for both subscriptions, one request at a time, each answered in 300 ms.
+    const hook = await receivers.start({ otherwise: { status: 200, delayMs: 300 } });
+    const [ordered, unordered] = [customer.eventType, `${customer.eventType}.u`];
+    await createSubscription(server, customer.apiKey, { event_selector: { type: 'event_type', value: ordered }, webhook_url: hook.url('/fifo'), ordering: 'fifo' });
+    await createSubscription(server, customer.apiKey, { event_selector: { type: 'event_type', value: unordered }, webhook_url: hook.url('/other') });
+    const before = await deferred();
+    await postEvents(server, customer.apiKey, [{ event_type: unordered }, { event_type: unordered }]);
+    await hook.waitFor(1);
+    const posted = (await postEvents(server, customer.apiKey, Array.from({ length: 3 }, (_, n) => ({ event_type: ordered, n })))).map((e) => e.event_id);
+    const requests = await hook.waitFor(5, 20_000);
+    assertFifo(requests.filter((r) => r.path === '/fifo'), posted);
+    assert.equal(await deferred(), before, 'no delivery was put back for its fair-share turn');
+  });
+
   it('PATCH turns FIFO on and off; a bad value is 400 and changes nothing', async function () {
     server = await startTestServer();
     const customer = await newCustomer(server, 'FIFO patch');
