@@ -127,6 +127,20 @@ export function replayStoreConformance(open: () => Promise<{ store: ReplayStore;
       assert.equal((await store.cancelReplay(replay.customerId, replay.replayId, now + 9))?.finishedAt, now + 5, 'cancelling again changes nothing');
     });
 
+    it('releases a claim at once for its owner only: the next claimer need not wait out the lease', async function () {
+      const now = 7_000_000_000_000;
+      const replay = newReplay({ createdAt: now });
+      await store.createReplay(replay);
+      assert.ok(await claimOwn(replay.replayId, 'runner-a', now));
+      await store.releaseReplay(replay.replayId, 'runner-b');
+      assert.equal(await claimOwn(replay.replayId, 'runner-b', now + 1), null, "another runner's release changes nothing");
+      await store.releaseReplay(replay.replayId, 'runner-a');
+      const taken = await claimOwn(replay.replayId, 'runner-b', now + 1);
+      assert.equal(taken?.replayId, replay.replayId, 'claimed right after the release, well inside the lease');
+      assert.equal(await store.saveProgress(replay.replayId, 'runner-a', progress(now + 2, { matched: 1 })), false, 'the released owner holds nothing');
+      assert.equal(await store.saveProgress(replay.replayId, 'runner-b', progress(now + 2, { matched: 1 })), true);
+    });
+
     it('counts each delivery outcome once, however often it is recorded', async function () {
       const replay = newReplay();
       await store.createReplay(replay);

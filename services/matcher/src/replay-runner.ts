@@ -27,7 +27,8 @@ const MAX_PAGE = 500;
  * replay id, and saves the cursor and counts after each page. Paced at `eventsPerSecond`, so a
  * replay of millions of events takes its time rather than the matcher's and deliverer's capacity.
  * A crash loses at most the unsaved page, which is enqueued again after the lease (same replay id,
- * same delivery ids: no second webhook). A cancelled job stops at its next page.
+ * same delivery ids: no second webhook). A graceful stop releases the lease after the page under
+ * way is saved, so the next start resumes at once. A cancelled job stops at its next page.
  */
 export function startReplayRunner(options: ReplayRunnerOptions): { stop(): Promise<void> } {
   const owner = `replay-runner-${randomUUID()}`;
@@ -100,4 +101,7 @@ async function runJob(options: ReplayRunnerOptions, job: Replay, owner: string, 
     const waitMs = (page.events.length * 1000) / options.eventsPerSecond - (options.clock.now() - startedAt);
     if (waitMs > 0) await sleep(waitMs, undefined, { signal }).catch(() => undefined);
   }
+  // A graceful stop: the progress is saved, so whoever starts next takes the job on at once.
+  await options.replayStore.releaseReplay(job.replayId, owner);
+  log.info('Released a bulk replay on stop');
 }

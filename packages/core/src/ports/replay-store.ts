@@ -72,6 +72,8 @@ export interface ReplayProgress {
  *   `now + leaseMs`; two claimers never hold one job at once.
  * - `saveProgress` adds the counts and moves the cursor only while `owner` holds the claim and the
  *   job is running; it returns false otherwise (cancelled, or claimed by another): stop.
+ * - `releaseReplay` ends `owner`'s claim at once (a graceful stop), so the next claimer need not
+ *   wait out the lease; it changes nothing if `owner` no longer holds the job.
  * - `recordOutcomes` counts each delivery once, whatever the number of calls for it.
  */
 export interface ReplayStore {
@@ -81,5 +83,6 @@ export interface ReplayStore {
   cancelReplay(customerId: string, replayId: string, now: number): Promise<Replay | null>;
   claimReplay(owner: string, now: number, leaseMs: number): Promise<Replay | null>;
   saveProgress(replayId: string, owner: string, progress: ReplayProgress): Promise<boolean>;
+  releaseReplay(replayId: string, owner: string): Promise<void>;
   recordOutcomes(outcomes: Array<{ replayId: string; deliveryId: string; outcome: 'delivered' | 'failed' }>): Promise<void>;
 }

@@ -108,6 +108,10 @@ export class SqlReplayStore implements ReplayStore {
     return changed > 0;
   }
 
+  async releaseReplay(replayId: string, owner: string): Promise<void> {
+    await this.sql.run('releasing a replay', `UPDATE replays SET lease_owner = NULL, lease_until = NULL WHERE replay_id = ? AND lease_owner = ?`, [replayId, owner]);
+  }
+
   async recordOutcomes(outcomes: Array<{ replayId: string; deliveryId: string; outcome: 'delivered' | 'failed' }>): Promise<void> {
     for (const o of outcomes) {
       await this.sql.run('recording a replay outcome', `INSERT INTO replay_outcomes (replay_id, delivery_id, outcome) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`, [o.replayId, o.deliveryId, o.outcome]);
