@@ -76,6 +76,7 @@ export {
   freePort,
   postgresUrlWithSchema,
   prepareBackends,
+  startAllInOneProcess,
   startServiceProcesses,
   type BackendChoice,
   type EngineAddresses,

@@ -24,7 +24,7 @@ import { deleteDynamoDbTable, deleteSqsQueues } from '@triggers/core/testing';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 
-export type ServiceName = 'ingest' | 'inbox' | 'matcher' | 'deliverer';
+export type ServiceName = 'ingest' | 'inbox' | 'matcher' | 'deliverer' | 'all-in-one';
 export const SERVICE_NAMES: readonly ServiceName[] = ['ingest', 'inbox', 'matcher', 'deliverer'];
 
 /**
@@ -215,6 +215,23 @@ async function waitForHealth(service: ServiceProcess, deadline: number): Promise
 
 function tail(text: string, maxChars: number): string {
   return text.length <= maxChars ? text : `…${text.slice(-maxChars)}`;
+}
+
+/**
+ * The all-in-one (`services/all-in-one/src/main.ts`) as one child process with `env` (plus the
+ * same defaults and clean-up as the services above), on `port` (a free one by default), resolved
+ * once `/health` answers: for crash tests that SIGKILL it and start it again on the same data
+ * folder and port.
+ */
+export async function startAllInOneProcess(env: Record<string, string>, options: { port?: number; startTimeoutMs?: number; echo?: boolean } = {}): Promise<ServiceProcess> {
+  const child = spawnService('all-in-one', 'all-in-one', options.port ?? (await freePort()), { ...baseEnvironment(), TRIGGERS_HOST: '127.0.0.1', TRIGGERS_LOG_LEVEL: 'warn', ...env }, options.echo ?? false);
+  try {
+    await waitForHealth(child, Date.now() + (options.startTimeoutMs ?? 60_000));
+  } catch (error) {
+    await child.kill('SIGKILL');
+    throw new Error(`${(error as Error).message}\n${tail(child.output().trim(), 4000)}`);
+  }
+  return child;
 }
 
 /**

@@ -14,10 +14,16 @@ export interface ReplayRunnerOptions {
   eventsPerSecond: number;
   /** How often to look for a job to run. Default 500 ms. */
   pollMs?: number;
-  /** How long a claim lasts without progress before another runner may take the job. Default 30 s. */
+  /**
+   * How long a claim lasts without progress before another runner may take the job: what a
+   * killed runner's job waits before it resumes. Default 10 s, ten times the longest paced wait
+   * between two saves (a page is at most a second of `eventsPerSecond`).
+   */
   leaseMs?: number;
 }
 
+/** `leaseMs` when not set. */
+const DEFAULT_LEASE_MS = 10_000;
 /** At most this many events per page (the event store's page limit is 1000). */
 const MAX_PAGE = 500;
 
@@ -33,7 +39,7 @@ const MAX_PAGE = 500;
 export function startReplayRunner(options: ReplayRunnerOptions): { stop(): Promise<void> } {
   const owner = `replay-runner-${randomUUID()}`;
   const pollMs = options.pollMs ?? 500;
-  const leaseMs = options.leaseMs ?? 30_000;
+  const leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
   const stopping = new AbortController();
   const running = (async () => {
     while (!stopping.signal.aborted) {
