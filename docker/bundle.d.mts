@@ -5,4 +5,4 @@ export const EXTRA_ENTRIES: string[];
 export const ASSETS: { from: string; required: string }[];
 export function bundlePath(entry: string): string;
 export function productionPackages(root?: string): Set<string>;
-export function bundle(outDir?: string, options?: { root?: string; roles?: string[] }): Promise<{ outDir: string; bundles: string[]; packages: string[] }>;
+export function bundle(outDir?: string, options?: { root?: string; roles?: string[]; assets?: boolean; splitting?: boolean }): Promise<{ outDir: string; bundles: string[]; packages: string[] }>;

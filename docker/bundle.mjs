@@ -90,15 +90,24 @@ function externalPackagesPlugin(allowed, imported) {
   };
 }
 
-/** Builds every bundle into `outDir` (emptied first); returns the bundles and the packages they import. */
-export async function bundle(outDir = path.join(ROOT, 'dist'), { root = ROOT, roles = Object.keys(ROLES) } = {}) {
+/**
+ * Builds every bundle into `outDir` (emptied first); returns the bundles and the packages they import.
+ * `assets: false` skips the console's files (the inbox then serves a page saying they are missing):
+ * for a local run of the services from bundles (bench/chaos), where the console is not built.
+ * `splitting: true` keeps each `await import()` of workspace code (the backends: createBackends
+ * imports only the chosen ones) in a chunk of its own under `chunks/`, loaded when it runs, so a
+ * process no longer loads every backend's npm packages (AWS SDK, kafkajs, knex, ioredis, ...) at
+ * start-up; code shared by several roles moves to chunks too, so it is off for the image, whose
+ * import.meta.url-relative paths (the console's folder) assume the entry's place.
+ */
+export async function bundle(outDir = path.join(ROOT, 'dist'), { root = ROOT, roles = Object.keys(ROLES), assets = true, splitting = false } = {}) {
   const unknown = roles.filter((role) => !(role in ROLES));
   if (unknown.length > 0) throw new Error(`unknown roles: ${unknown.join(', ')} (known: ${Object.keys(ROLES).join(', ')})`);
   const extras = roles.includes('all') ? EXTRA_ENTRIES : [];
   const entries = [...roles.map((role) => ROLES[role]), ...extras];
   const missing = entries.filter((entry) => !existsSync(path.join(root, entry)));
   if (missing.length > 0) throw new Error(`missing entries: ${missing.join(', ')}`);
-  for (const asset of ASSETS) {
+  for (const asset of assets ? ASSETS : []) {
     if (!existsSync(path.join(root, asset.required))) throw new Error(`${asset.required} is missing: build it first (npm run build -w console)`);
   }
   rmSync(outDir, { recursive: true, force: true });
@@ -114,11 +123,13 @@ export async function bundle(outDir = path.join(ROOT, 'dist'), { root = ROOT, ro
     format: 'esm',
     target: 'node20',
     sourcemap: 'linked',
+    splitting,
+    chunkNames: 'chunks/[name]-[hash]',
     legalComments: 'none',
     logLevel: 'warning',
     plugins: [externalPackagesPlugin(productionPackages(root), imported)],
   });
-  for (const asset of ASSETS) cpSync(path.join(root, asset.from), path.join(outDir, asset.from), { recursive: true });
+  for (const asset of assets ? ASSETS : []) cpSync(path.join(root, asset.from), path.join(outDir, asset.from), { recursive: true });
   return { outDir, bundles: entries.map(bundlePath), packages: [...imported].sort() };
 }
 

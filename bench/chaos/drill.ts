@@ -51,6 +51,8 @@ export interface DrillOptions {
   settleTimeoutMs: number;
   /** Settings for every service process, over the drill's own (see `DRILL_SETTINGS`). */
   serviceEnv: Record<string, string>;
+  /** Run the services from these bundles (service-bundles.ts); undefined: through tsx. */
+  bundleDir?: string;
   /** Progress lines (stderr in the command line). */
   log: (line: string) => void;
 }
@@ -86,6 +88,21 @@ export interface DrillResult {
   verdict: Verdict;
   /** The services' last output, when something went wrong. */
   diagnostics?: string;
+}
+
+/**
+ * Why a run failed (empty: it passed): an acknowledged event lost, a failure outside the delivery
+ * rules, events that never settled, or a fault whose target never came back (a killed service that
+ * did not start again hides every later loss from the drill).
+ */
+export function failures(result: Pick<DrillResult, 'verdict' | 'settledMs' | 'faults'>): string[] {
+  const reasons: string[] = [];
+  if (result.verdict.lost > 0) reasons.push(`${result.verdict.lost} lost`);
+  if (result.verdict.failedOutsideRules > 0) reasons.push(`${result.verdict.failedOutsideRules} failed outside the rules`);
+  if (result.settledMs === undefined) reasons.push('not settled');
+  const neverBack = result.faults.filter((f) => f.backAt === undefined);
+  if (neverBack.length > 0) reasons.push(`never back: ${neverBack.map((f) => f.target).join(', ')}`);
+  return reasons;
 }
 
 /** The receiver of customer `index` (round-robin over the three). */
@@ -161,8 +178,8 @@ export function runDrill(options: DrillOptions): Promise<DrillResult> {
       breakerResetMs: config.delivery.breaker.resetMs,
     };
 
-    log(`starting ingest, inbox, matcher and deliverer (${preset.name})`);
-    const services: ServiceProcesses = await startServiceProcesses({ env, startTimeoutMs: 120_000 });
+    log(`starting ingest, inbox, matcher and deliverer (${preset.name}, ${options.bundleDir ? 'bundles' : 'tsx'})`);
+    const services: ServiceProcesses = await startServiceProcesses({ env, startTimeoutMs: 120_000, bundleDir: options.bundleDir });
     defer(() => services.stop());
     const admin = httpClient(services.inbox.url, services.adminToken);
 
@@ -195,7 +212,7 @@ export function runDrill(options: DrillOptions): Promise<DrillResult> {
         log(
           phase === 'begin'
             ? `  ${fault.kind} ${fault.target}`
-            : `  ${fault.target} back after ${fault.backAt ? ((fault.backAt - fault.startedAt) / 1000).toFixed(1) : '?'} s${fault.error ? ` (${fault.error})` : ''}`,
+            : `  ${fault.target} back after ${fault.backAt ? ((fault.backAt - fault.startedAt) / 1000).toFixed(1) : '?'} s${(fault.starts ?? 1) > 1 ? ` (${fault.starts} starts)` : ''}${fault.error ? ` (${fault.error})` : ''}`,
         ),
     });
     const load = await runLoad({ ingestUrl: () => services.ingest.url, customers, rate: options.rate, durationMs: options.durationMs, batchSize: options.batchSize });
@@ -233,7 +250,7 @@ export function runDrill(options: DrillOptions): Promise<DrillResult> {
 
     const verdict = assess({ acked, receiverOf: (c) => receiverOf(c), receipts, statuses, failedAttempts, faults: faults.faults, rules });
     const { acked: _acked, ...loadSummary } = load;
-    const failedRun = verdict.lost > 0 || verdict.failedOutsideRules > 0 || settledMs === undefined;
+    const failedRun = failures({ verdict, settledMs, faults: faults.faults }).length > 0;
     return {
       preset: preset.name,
       settings,

@@ -4,6 +4,9 @@
  *
  * - `kill`: every 5–10 s (uniformly random) one service process, picked at random among those
  *   running, gets SIGKILL and is started again on the same port; back = it answers `/health`.
+ *   A start that fails (the process exits, e.g. because PostgreSQL is down at that moment) is
+ *   tried again after `RESTART_BACKOFF_MS`, as Kubernetes restarts a crashed container, until
+ *   `restartGiveUpMs` has passed; the fault records how many starts it took.
  * - `engine-restart`: once, the drill's own engine instance (never a shared one) is stopped and
  *   started again; back = the engine's start script saw it answer.
  * - `network-cut`: once, a TCP proxy in front of a receiver (or an engine) is cut for a while and
@@ -21,8 +24,13 @@ export interface Fault {
   startedAt: number;
   /** When the target was back (healthy, answering, reachable); undefined if it never came back. */
   backAt?: number;
+  /** Starts it took to get a killed service answering /health again (1 = the first). */
+  starts?: number;
   error?: string;
 }
+
+/** Pause between two failed starts of a killed service (Kubernetes begins its back-off at 10 s; the drill is shorter). */
+export const RESTART_BACKOFF_MS = 1000;
 
 export interface FaultPlanOptions {
   services: ServiceProcesses;
@@ -34,6 +42,8 @@ export interface FaultPlanOptions {
   engineRestartAt?: number;
   /** Proxies cut once each, at their `at` (a share of the duration), for `forMs`. */
   cuts: readonly { name: string; proxy: TcpProxy; at: number; forMs: number }[];
+  /** How long a killed service may take to start again, failed starts included. Default 120 s. */
+  restartGiveUpMs?: number;
   /** Called for every fault as it begins and ends (progress lines). */
   onFault?: (fault: Fault, phase: 'begin' | 'end') => void;
 }
@@ -52,12 +62,12 @@ export function startFaults(options: FaultPlanOptions): FaultRun {
   const stopped = new AbortController();
   const pause = (ms: number) => sleep(ms, undefined, { signal: stopped.signal }).then(() => true, () => false);
 
-  const track = async (kind: FaultKind, target: string, act: () => Promise<void>) => {
+  const track = async (kind: FaultKind, target: string, act: (fault: Fault) => Promise<void>) => {
     const fault: Fault = { kind, target, startedAt: Date.now() };
     faults.push(fault);
     options.onFault?.(fault, 'begin');
     try {
-      await act();
+      await act(fault);
       fault.backAt = Date.now();
     } catch (error) {
       fault.error = (error as Error).message.split('\n')[0];
@@ -76,8 +86,18 @@ export function startFaults(options: FaultPlanOptions): FaultRun {
       const up = names.filter((name) => !restarts.has(name));
       if (up.length === 0) continue;
       const name = up[Math.floor(Math.random() * up.length)];
-      const restart = track('kill', name, async () => {
-        await options.services.restart(name, { signal: 'SIGKILL' });
+      const restart = track('kill', name, async (fault) => {
+        const giveUpAt = Date.now() + (options.restartGiveUpMs ?? 120_000);
+        for (fault.starts = 1; ; fault.starts++) {
+          try {
+            // The first call kills; a later one finds the failed start already gone and starts anew.
+            await options.services.restart(name, { signal: 'SIGKILL' });
+            return;
+          } catch (error) {
+            if (Date.now() + RESTART_BACKOFF_MS >= giveUpAt) throw error;
+            await sleep(RESTART_BACKOFF_MS);
+          }
+        }
       }).finally(() => restarts.delete(name));
       restarts.set(name, restart);
     }

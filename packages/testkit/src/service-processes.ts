@@ -89,6 +89,12 @@ export interface StartServicesOptions {
   startTimeoutMs?: number;
   /** Echo the children's output to this process's stderr, prefixed with their name (debugging). */
   echo?: boolean;
+  /**
+   * Run each service from the bundles docker/bundle.mjs built into this folder (which must sit
+   * inside the repository, so the bundles find node_modules) instead of through tsx: a restart then
+   * costs no TypeScript compilation (the chaos drill, bench/chaos).
+   */
+  bundleDir?: string;
 }
 
 export interface ServiceProcesses {
@@ -140,9 +146,20 @@ function baseEnvironment(): Record<string, string> {
   return env;
 }
 
-function spawnService(name: string, service: ServiceName, port: number, env: Record<string, string>, echo: boolean): ServiceProcess {
+/**
+ * The node arguments that run `service`: its TypeScript through tsx, or, given `bundleDir`, the
+ * esbuild bundle docker/bundle.mjs wrote there (`<bundleDir>/services/<service>/src/main.mjs`, as
+ * the image runs it: no compilation at start-up).
+ */
+function serviceCommand(service: ServiceName, bundleDir?: string): string[] {
+  return bundleDir
+    ? ['--enable-source-maps', '--import', EXIT_WITH_PARENT, path.join(bundleDir, 'services', service, 'src', 'main.mjs')]
+    : ['--import', EXIT_WITH_PARENT, '--import', 'tsx', `services/${service}/src/main.ts`];
+}
+
+function spawnService(name: string, service: ServiceName, port: number, env: Record<string, string>, echo: boolean, bundleDir?: string): ServiceProcess {
   installExitHook();
-  const child = spawn(process.execPath, ['--import', EXIT_WITH_PARENT, '--import', 'tsx', `services/${service}/src/main.ts`], {
+  const child = spawn(process.execPath, serviceCommand(service, bundleDir), {
     cwd: ROOT,
     env: { ...env, PORT: String(port) },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -270,7 +287,7 @@ export async function startServiceProcesses(options: StartServicesOptions): Prom
       const env = { ...shared, ...(options.envFor?.[service] ?? {}) };
       // A port probed free may be taken before the child binds it: then try another.
       for (let attempt = 1; ; attempt++) {
-        const child = spawnService(name, service, await freePort(), env, options.echo ?? false);
+        const child = spawnService(name, service, await freePort(), env, options.echo ?? false, options.bundleDir);
         started.push(child);
         try {
           await waitForHealth(child, deadline);
@@ -302,7 +319,7 @@ export async function startServiceProcesses(options: StartServicesOptions): Prom
     await old.kill(signal);
     if (stopping) throw new Error(`restart: the services are stopping`);
     const env = { ...shared, ...(options.envFor?.[step.service] ?? {}) };
-    const child = spawnService(name, step.service, old.port, env, options.echo ?? false);
+    const child = spawnService(name, step.service, old.port, env, options.echo ?? false, options.bundleDir);
     started.splice(started.indexOf(old), 1, child);
     await waitForHealth(child, Date.now() + (options.startTimeoutMs ?? 60_000)).catch((error: Error) => {
       throw new Error(`restart: ${error.message}\n${tail(child.output().trim(), 4000)}`);
