@@ -32,6 +32,7 @@ export {
 } from './webhook-receiver.ts';
 export { waitForEventStatus, type EventWithAttempts, type WaitForEventOptions } from './wait-for-event.ts';
 export { runBulkReplayScenario, waitForReplay, type BulkReplayScenario } from './bulk-replay-scenario.ts';
+export { runRetryPolicyScenario, type RetryPolicyScenario } from './retry-policy-scenario.ts';
 export {
   requireEngine,
   checkEngine,

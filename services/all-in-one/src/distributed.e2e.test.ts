@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { httpClient, type HttpClient } from '@triggers/core/testing';
-import { requireEngine, prepareBackends, runBulkReplayScenario, startServiceProcesses, startWebhookReceiver, waitForEventStatus, allInboxEvents, DYNAMODB, engineAddresses, KAFKA, newCustomer, POSTGRES, postEvent, REDIS, SQS, subscribe, verifySignature, type EngineRequirement, type BackendChoice, type PreparedBackends, type ServiceProcesses, type WebhookReceiver, type WebhookReceiverOptions, type EventWithAttempts, type WaitForEventOptions } from '@triggers/testkit';
+import { requireEngine, prepareBackends, runBulkReplayScenario, runRetryPolicyScenario, startServiceProcesses, startWebhookReceiver, waitForEventStatus, allInboxEvents, DYNAMODB, engineAddresses, KAFKA, newCustomer, POSTGRES, postEvent, REDIS, SQS, subscribe, verifySignature, type EngineRequirement, type BackendChoice, type PreparedBackends, type ServiceProcesses, type WebhookReceiver, type WebhookReceiverOptions, type EventWithAttempts, type WaitForEventOptions } from '@triggers/testkit';
 
 /**
  * Issue 4, part 3: the four services as four separate OS processes, configured by environment
@@ -98,6 +98,11 @@ for (const combination of COMBINATIONS) {
     if (combination.choice.queue === 'kafka') {
       it('bulk replay: the failed events of a type are replayed in one call, paced and counted, by the matcher process', async () => {
         await runBulkReplayScenario({ ingest, inbox, receiver, timeoutMs: combination.statusTimeoutMs });
+      });
+
+      it("retry policy: a subscription's own schedule_ms and max_attempts govern its retries (not the settings'), attempts_made and next_attempt_at visible", async () => {
+        // Retries go through Kafka's delay topics: a retry may fire later than on SQLite.
+        await runRetryPolicyScenario({ ingest, inbox, receiver, settingsMaxAttempts: Number(SERVICE_SETTINGS.TRIGGERS_MAX_ATTEMPTS), lateMs: 1500, timeoutMs: combination.statusTimeoutMs });
       });
     }
 
