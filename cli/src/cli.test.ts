@@ -38,9 +38,17 @@ function startTriggers(args: string[], env: Record<string, string>) {
   const out = { stdout: '', stderr: '' };
   child.stdout!.on('data', (c) => (out.stdout += c));
   child.stderr!.on('data', (c) => (out.stderr += c));
-  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  let exitCode: { value: number | null } | undefined;
+  const exited = new Promise<number | null>((resolve) =>
+    child.on('close', (code) => {
+      exitCode = { value: code };
+      resolve(code);
+    }),
+  );
   return {
     out,
+    /** Set once the process has exited by itself. */
+    exited: () => exitCode,
     lines: () => out.stdout.split('\n').filter(Boolean),
     async stop(): Promise<number | null> {
       child.kill('SIGINT');
@@ -130,7 +138,8 @@ describe('triggers CLI', function () {
     const listen = startTriggers(['listen', '--forward-to', 'http://127.0.0.1:9/unreachable', '--secret', secret], env);
     try {
       await waitFor(() => listen.out.stderr.includes('Ready.'), 'ready');
-      assert.ok(listen.out.stderr.includes(secret));
+      // The secret is the next stderr line, which may arrive in a later chunk than "Ready.".
+      await waitFor(() => listen.out.stderr.includes(`Webhook signing secret for this session: ${secret}`), () => `the secret line (${listen.out.stderr})`);
       const response = await server.request('POST', '/api/v1/events', { apiKey: env.TRIGGERS_API_KEY, json: { payload: { any: 1 } } });
       const line = await waitFor(() => listen.lines().find((l) => l.includes(response.body.event_id)), 'the failure line');
       assert.match(line, /failed/);
@@ -215,6 +224,62 @@ describe('triggers CLI', function () {
     assert.equal(JSON.parse(disabled.stdout).status, 'disabled');
   });
 
+  it('replays create --wait follows the job to completed and prints the counts; get; cancel of a finished job leaves it; a refused filter exits 3, an unknown id 5', async () => {
+    const startTime = new Date(Date.now() - 1000).toISOString();
+    const created = await triggers(['--json', 'subscriptions', 'create', '--webhook-url', receiver.url('/cli-replay'), '--event-type', 'cli.replay'], env);
+    assert.equal(created.code, 0, created.stderr);
+    const sent = await triggers(['send'], env, ['{"event_type":"cli.replay","n":1}', '{"event_type":"cli.replay","n":2}', '{"event_type":"cli.other"}'].join('\n'));
+    assert.equal(sent.code, 0, sent.stderr);
+    const eventIds = sent.stdout.trim().split('\n').slice(0, 2);
+    const delivered = () => receiver.requests.filter((r) => r.path === '/cli-replay').flatMap((r) => (JSON.parse(r.body) as { event_id: string }[]).map((e) => e.event_id));
+    await waitFor(() => delivered().length >= 2, 'the two first deliveries');
+
+    const endTime = new Date(Date.now() + 60_000).toISOString();
+    const replay = await triggers(['--json', 'replays', 'create', '--start', startTime, '--end', endTime, '--event-type', 'cli.replay', '--wait'], env);
+    assert.equal(replay.code, EXIT.ok, replay.stderr);
+    const job = JSON.parse(replay.stdout);
+    assert.equal(job.status, 'completed');
+    assert.deepEqual([job.counts.matched, job.counts.enqueued], [2, 2]);
+    assert.deepEqual(job.filter, { start_time: startTime, end_time: endTime, event_type: 'cli.replay' });
+    assert.match(replay.stderr, new RegExp(`Replay ${job.replay_id} started`));
+    await waitFor(() => delivered().length >= 4, () => `the two replayed deliveries (${delivered().length} of 4)`);
+    assert.deepEqual(delivered().slice(2).sort(), [...eventIds].sort());
+
+    const got = await triggers(['replays', 'get', job.replay_id], env);
+    assert.equal(got.code, EXIT.ok, got.stderr);
+    assert.match(got.stdout, /^REPLAY\s+STATUS\s+MATCHED\s+ENQUEUED\s+DELIVERED\s+FAILED/);
+    assert.match(got.stdout, new RegExp(`${job.replay_id}\\s+completed\\s+2\\s+2\\s`));
+    const cancelled = await triggers(['--json', 'replays', 'cancel', job.replay_id], env);
+    assert.equal(cancelled.code, EXIT.ok, cancelled.stderr);
+    assert.equal(JSON.parse(cancelled.stdout).status, 'completed', 'a finished job stays as it was');
+
+    const backwards = await triggers(['replays', 'create', '--start', '2026-03-02T00:00:00Z', '--end', '2026-03-01T00:00:00Z'], env);
+    assert.equal(backwards.code, EXIT.rejected);
+    assert.match(backwards.stderr, /^error: 400 invalid_request: filter\.start_time: must be before end_time/);
+    const unknown = await triggers(['replays', 'get', '00000000-0000-4000-8000-000000000000'], env);
+    assert.equal(unknown.code, EXIT.notFound);
+    assert.equal((await runInProcess(['replays', 'create', '--end', endTime])).code, EXIT.usage, 'without --start');
+  });
+
+  it('replays cancel stops a running job, and create --wait then exits 1 saying it ended cancelled', async () => {
+    const startTime = new Date(Date.now() - 1000).toISOString();
+    const payloads = Array.from({ length: 1500 }, (_, n) => JSON.stringify({ event_type: 'cli.unsubscribed', n }));
+    const sent = await triggers(['send'], env, payloads.join('\n'));
+    assert.equal(sent.code, 0, sent.stderr);
+    // Paced at 200 events/s by default: 1,500 events keep the job running for about 7 s.
+    const waiting = startTriggers(['--json', 'replays', 'create', '--start', startTime, '--end', new Date(Date.now() + 60_000).toISOString(), '--wait'], env);
+    const replayId = await waitFor(() => /Replay ([0-9a-f-]{36}) started/.exec(waiting.out.stderr)?.[1], () => `the replay to start: ${waiting.out.stderr}`);
+    const cancel = await triggers(['--json', 'replays', 'cancel', replayId], env);
+    assert.equal(cancel.code, EXIT.ok, cancel.stderr);
+    const afterCancel = JSON.parse(cancel.stdout);
+    assert.equal(afterCancel.status, 'cancelled');
+    assert.ok(afterCancel.counts.enqueued < 1500, `stopped part-way: ${afterCancel.counts.enqueued} enqueued`);
+    const code = await waitFor(() => waiting.exited(), 'create --wait to exit');
+    assert.equal(code.value, EXIT.failure, waiting.out.stderr);
+    assert.match(waiting.out.stderr, new RegExp(`error: replay ${replayId} ended cancelled`));
+    assert.equal(JSON.parse(waiting.out.stdout).status, 'cancelled');
+  });
+
   it('exits with stable codes: 4 for a bad key, 5 for an unknown event, 2 for bad input, 6 when unreachable', async () => {
     const badKey = await triggers(['inbox'], { ...env, TRIGGERS_API_KEY: 'sk_test_' + 'x'.repeat(40) });
     assert.equal(badKey.code, EXIT.unauthorized, badKey.stderr);
@@ -228,7 +293,7 @@ describe('triggers CLI', function () {
   });
 
   it('has --help for every command, and reads the connection from a profile file', async () => {
-    const commands = [[], ['send'], ['inbox'], ['events'], ['events', 'get'], ['events', 'replay'], ['subscriptions'], ['subscriptions', 'list'], ['subscriptions', 'create'], ['subscriptions', 'rotate-secret'], ['subscriptions', 'disable'], ['subscriptions', 'delete'], ['verify'], ['listen']];
+    const commands = [[], ['send'], ['inbox'], ['events'], ['events', 'get'], ['events', 'replay'], ['subscriptions'], ['subscriptions', 'list'], ['subscriptions', 'create'], ['subscriptions', 'rotate-secret'], ['subscriptions', 'disable'], ['subscriptions', 'delete'], ['replays'], ['replays', 'create'], ['replays', 'get'], ['replays', 'cancel'], ['verify'], ['listen']];
     for (const command of commands) {
       const help = await runInProcess([...command, '--help']);
       assert.equal(help.code, 0, `${command.join(' ')} --help: ${help.stderr}`);

@@ -11,6 +11,7 @@ import {
   subscriptionsListCommand,
   subscriptionsRotateSecretCommand,
 } from './commands/subscriptions.ts';
+import { replaysCancelCommand, replaysCreateCommand, replaysGetCommand } from './commands/replays.ts';
 import { verifyCommand } from './commands/verify.ts';
 import { listenCommand } from './commands/listen.ts';
 import { TriggersError } from '@triggers/sdk';
@@ -18,7 +19,7 @@ import { TriggersError } from '@triggers/sdk';
 const EXIT_CODES_HELP = `
 Exit codes: 0 ok, 1 unexpected failure, 2 usage error, 3 request refused (4xx),
 4 unauthorized (401), 5 not found (404), 6 server unreachable or unavailable (5xx, 429 after retries),
-7 webhook signature invalid (verify).
+7 webhook signature invalid (verify). "replays create --wait" exits 1 when the job ends cancelled or failed.
 
 Connection: --url/--api-key, else TRIGGERS_URL/TRIGGERS_API_KEY, else the profile (--profile or
 TRIGGERS_PROFILE, else "default") in $TRIGGERS_CONFIG or ~/.config/triggers/config.json:
@@ -112,6 +113,29 @@ export function buildProgram(io: Io, signal: AbortSignal, setExitCode: (code: nu
     .description('delete the subscription')
     .argument('<WORKFLOW_ID>')
     .action(run((id: string) => subscriptionsDeleteCommand(ctx, id)));
+
+  const replays = program.command('replays').description('bulk replay: deliver again every stored event a filter selects');
+  replays
+    .command('create')
+    .description('start a bulk replay of the events in [--start, --end) (paced by the server); prints the job')
+    .requiredOption('--start <time>', 'RFC 3339: events at or after this time')
+    .requiredOption('--end <time>', 'RFC 3339: events before this time')
+    .addOption(new Option('--status <status>', 'only events in this status (e.g. failed)').choices(INBOX_STATUSES))
+    .option('--event-type <type>', 'only events with this payload.event_type')
+    .option('--workflow-id <id>', 'deliver only to this subscription (when it matches the event now)')
+    .option('--idempotency-key <key>', 'the same key with the same filter answers with the first job; generated otherwise')
+    .option('--wait', 'follow the job (progress on stderr) until it is no longer running; exit 1 unless it completed')
+    .action(run((flags) => replaysCreateCommand(ctx, flags, signal, setExitCode)));
+  replays
+    .command('get')
+    .description('the job: its status and counts (matched, enqueued, delivered, failed)')
+    .argument('<REPLAY_ID>')
+    .action(run((id: string) => replaysGetCommand(ctx, id)));
+  replays
+    .command('cancel')
+    .description('cancel a running job (what it enqueued is still delivered); prints it as it is now')
+    .argument('<REPLAY_ID>')
+    .action(run((id: string) => replaysCancelCommand(ctx, id)));
 
   program
     .command('verify')

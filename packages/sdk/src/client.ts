@@ -17,8 +17,9 @@ import type {
   StreamedEvent,
 } from './api.gen.ts';
 import { streamEvents, type StreamOptions } from './event-stream.ts';
-import { Transport, type ClientOptions, type RequestOptions } from './transport.ts';
+import { newIdempotencyKey, Transport, type ClientOptions, type RequestOptions } from './transport.ts';
 import { TriggersError } from './errors.ts';
+import { ReplaysResource } from './replays.ts';
 
 /** The API's batch limit: `sendBatch` splits larger lists into requests of this many events. */
 export const MAX_BATCH_EVENTS = 500;
@@ -43,12 +44,14 @@ export class Triggers {
   readonly events: EventsResource;
   readonly inbox: InboxResource;
   readonly subscriptions: SubscriptionsResource;
+  readonly replays: ReplaysResource;
 
   constructor(options: ClientOptions) {
     const transport = new Transport(options);
     this.events = new EventsResource(transport);
     this.inbox = new InboxResource(transport);
     this.subscriptions = new SubscriptionsResource(transport);
+    this.replays = new ReplaysResource(transport);
   }
 }
 
@@ -196,10 +199,6 @@ async function* everyItem<Page extends { has_more: boolean; cursor: string | nul
     yield* items(page);
     cursor = page.has_more ? page.cursor : null;
   } while (cursor);
-}
-
-function newIdempotencyKey(): string {
-  return `sdk-${crypto.randomUUID()}`;
 }
 
 /** The `max_events` of a `413 payload_too_large` (a batch larger than the burst), else null. */

@@ -3,6 +3,7 @@
  * platform's fetch, WebCrypto and streams (Node ≥ 20, browsers, Deno, Bun, workers).
  */
 export { Triggers, EventsResource, InboxResource, SubscriptionsResource, MAX_BATCH_EVENTS, type SendOptions, type InboxListOptions, type SubscriptionListOptions } from './client.ts';
+export { ReplaysResource, type ReplayCreateOptions, type ReplayWaitOptions } from './replays.ts';
 export type { ClientOptions, RequestOptions } from './transport.ts';
 export type { RetryOptions } from './retry.ts';
 export { TriggersError, WebhookVerificationError, type ClientErrorCode } from './errors.ts';

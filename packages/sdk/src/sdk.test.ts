@@ -213,6 +213,85 @@ describe('TypeScript SDK (@triggers/sdk)', function () {
     });
   });
 
+  describe('replays', () => {
+    let receiver: WebhookReceiver;
+    let proxy: TcpProxy;
+    before(async () => {
+      receiver = await startWebhookReceiver();
+      proxy = await startTcpProxy({ host: '127.0.0.1', port: server.server.port });
+    });
+    after(async () => {
+      await proxy?.close();
+      await receiver?.close();
+    });
+
+    /** A customer with a subscription for `order.paid` at `hook`, and `count` of its events delivered once. */
+    async function deliveredEvents(hook: string, count: number, baseUrl?: string) {
+      const { client } = await newClient({ baseUrl });
+      const startTime = new Date(Date.now() - 1000).toISOString();
+      await client.subscriptions.create({ event_selector: { type: 'event_type', value: 'order.paid' }, webhook_url: receiver.url(hook) });
+      const sent = await client.events.sendBatch([...Array.from({ length: count }, (_, n) => ({ event_type: 'order.paid', n })), { event_type: 'order.refunded' }]);
+      await waitForDeliveries(hook, count);
+      return { client, startTime, eventIds: sent.slice(0, count).map((e) => e.event_id) };
+    }
+
+    async function waitForDeliveries(hook: string, count: number): Promise<string[]> {
+      const deadline = Date.now() + 15_000;
+      for (;;) {
+        const ids = receiver.requests.filter((r) => r.path === hook).flatMap((r) => (JSON.parse(r.body) as { event_id: string }[]).map((e) => e.event_id));
+        if (ids.length >= count) return ids;
+        if (Date.now() > deadline) assert.fail(`${ids.length} of ${count} deliveries to ${hook}`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    }
+
+    it('create, wait and get: the filter’s events are delivered again and counted; the same idempotency key answers with the same job; cancel and a 404', async () => {
+      const { client, startTime, eventIds } = await deliveredEvents('/replay-all', 3);
+      const filter = { start_time: startTime, end_time: new Date(Date.now() + 60_000).toISOString(), event_type: 'order.paid' };
+      const created = await client.replays.create({ filter }, { idempotencyKey: 'replay-key-1' });
+      assert.equal(created.status, 'running');
+      assert.deepEqual(created.filter, filter);
+      assert.equal((await client.replays.create({ filter }, { idempotencyKey: 'replay-key-1' })).replay_id, created.replay_id);
+
+      const finished = await client.replays.wait(created.replay_id, { intervalMs: 100 });
+      assert.equal(finished.status, 'completed');
+      assert.deepEqual([finished.counts.matched, finished.counts.enqueued], [3, 3]);
+      const delivered = await waitForDeliveries('/replay-all', 6);
+      assert.deepEqual(delivered.slice(3).sort(), [...eventIds].sort(), 'each event once more, the other type not at all');
+      let read = await client.replays.get(created.replay_id);
+      for (let i = 0; i < 100 && read.counts.delivered < 3; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        read = await client.replays.get(created.replay_id);
+      }
+      assert.deepEqual(read.counts, { matched: 3, enqueued: 3, delivered: 3, failed: 0 });
+
+      assert.equal(await client.replays.cancel(created.replay_id), undefined, 'cancelling a finished job is a 204 too');
+      assert.equal((await client.replays.get(created.replay_id)).status, 'completed');
+      const unknown = await client.replays.get('00000000-0000-4000-8000-000000000000').catch((e: unknown) => e);
+      assert.ok(unknown instanceof TriggersError);
+      assert.deepEqual([unknown.status, unknown.code], [404, 'not_found']);
+    });
+
+    it('a filter ending before it starts is a 400 TriggersError with the detail', async () => {
+      const { client } = await newClient();
+      const error = await client.replays.create({ filter: { start_time: '2026-03-02T00:00:00Z', end_time: '2026-03-01T00:00:00Z' } }).catch((e: unknown) => e);
+      assert.ok(error instanceof TriggersError);
+      assert.deepEqual([error.status, error.code], [400, 'invalid_request']);
+      assert.match(error.detail, /filter\.start_time: must be before end_time/);
+    });
+
+    it('retries a create whose 202 was lost and starts one job (its generated Idempotency-Key)', async () => {
+      const { client, startTime } = await deliveredEvents('/replay-lost', 2, proxy.url);
+      const dropped = proxy.dropNextResponse();
+      const created = await client.replays.create({ filter: { start_time: startTime, end_time: new Date(Date.now() + 60_000).toISOString(), event_type: 'order.paid' } });
+      await dropped;
+      await client.replays.wait(created.replay_id, { intervalMs: 100 });
+      await waitForDeliveries('/replay-lost', 4);
+      await new Promise((resolve) => setTimeout(resolve, 1500)); // a second job would deliver within this
+      assert.equal((await waitForDeliveries('/replay-lost', 4)).length, 4, 'the events were replayed once, not twice');
+    });
+  });
+
   describe('events.stream', () => {
     let proxy: TcpProxy;
     before(async () => {

@@ -37,6 +37,11 @@ interface Call {
   idempotent: boolean;
 }
 
+/** A fresh `Idempotency-Key` for one call: its retries repeat it, another call gets another. */
+export function newIdempotencyKey(): string {
+  return `sdk-${crypto.randomUUID()}`;
+}
+
 /** One HTTP exchange with retries, timeouts and problem errors; used by every resource. */
 export class Transport {
   private readonly baseUrl: string;
