@@ -1,4 +1,8 @@
 /** Stub of packages/core/src/telemetry/http-tracing.ts for the untraced build (bench/lib/untraced-build.mjs). */
-import type { RequestHandler } from 'express';
+import type { Request, Response } from 'express';
+import type { Context } from '@opentelemetry/api';
 
-export const traceRequests = (): RequestHandler => (_req, _res, next) => next();
+export const startRequestSpan = (_req: Request, _res: Response): void => undefined;
+export const requestTraceContext = (_req: Request): Context | undefined => undefined;
+export const inRequestTraceContext = <T>(_req: Request, work: () => T): T => work();
+export const requestTraceLogFields = (_req: Request): { trace_id?: string; span_id?: string } => ({});

@@ -14,6 +14,11 @@ export const contextFromTraceparent = (_traceparent: string | undefined, base: C
 export const traceLogFields = (): { trace_id?: string; span_id?: string } => ({});
 export const annotateActiveSpan = (_attributes: Attributes): void => undefined;
 export const inSpan = <T>(_name: string, _options: unknown, work: (span: Span) => Promise<T>): Promise<T> => work(NO_SPAN);
+export const inSpanPassedOn = <T>(_name: string, _options: unknown, work: (span: Span) => Promise<T>): Promise<T> => work(NO_SPAN);
+export const contextOfSpan = (_span: Span | undefined): Context => ROOT_CONTEXT;
+export const traceparentOf = (_span: Span | undefined): string | undefined => undefined;
+export const traceLogFieldsOf = (_span: Span | undefined): { trace_id?: string; span_id?: string } => ({});
+export const w3cPropagatorsOnly = (): boolean => true;
 export const untraced = <T>(work: (span: Span) => T): T => work(NO_SPAN);
 export const startSpan = (_name: string, options: { parent: Context }): { span: Span; context: Context } => ({ span: NO_SPAN, context: options.parent });
 export const markSpanError = (_span: Span, _errorType: string): void => undefined;

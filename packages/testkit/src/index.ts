@@ -96,3 +96,4 @@ export { startOtlpReceiver, SPAN_KIND, type OtlpReceiver, type ReceivedSpan, typ
 export { metadataSecretsConformance, type SecretsDatabase } from './metadata-secrets.conformance.ts';
 export { runCommand, type CommandOutput } from './run-command.ts';
 export { assertFifo } from './fifo-order.ts';
+export { countContextWithCalls } from './context-with-spy.ts';

@@ -10,6 +10,8 @@ import {
   withEnv,
   subscribe,
   waitForEventStatus,
+  waitUntil,
+  countContextWithCalls,
   SPAN_KIND,
   type OtlpReceiver,
   type ReceivedSpan,
@@ -30,12 +32,12 @@ type Traced = { otlp: OtlpReceiver; server: TestServer; receivers: ReturnType<ty
  * For a describe block: an OTLP receiver, tracing exporting to it, and an all-in-one with these
  * settings, all started before its tests and stopped after them. The fields are set in `before`.
  */
-function tracedServer(settings?: Record<string, string>): Traced {
+function tracedServer(settings?: Record<string, string>, otelEnv: Record<string, string> = {}): Traced {
   const traced = { receivers: receiverPool() } as Traced;
   let restoreEnv: (() => void) | undefined;
   before(async () => {
     traced.otlp = await startOtlpReceiver();
-    restoreEnv = withEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: traced.otlp.url, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_BSP_SCHEDULE_DELAY: '50' });
+    restoreEnv = withEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: traced.otlp.url, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_BSP_SCHEDULE_DELAY: '50', ...otelEnv });
     assert.equal(await startTracing({ serviceName: 'triggers-all-in-one' }), true);
     traced.server = await startTestServer(settings);
   });
@@ -222,6 +224,37 @@ describe('Group commit with tracing on: events of several requests in one events
       assert.equal(fanOut.parentSpanId, r.spanId, 'the deliveries continue the accepting request\'s span');
       assert.equal(named(spans, 'process deliveries')[0].attributes['triggers.event_id'], r.event.eventId);
     }
+  });
+});
+
+describe('Ingest and matching pass their spans on explicitly (issue 12 item 7: tracing\'s cost)', function () {
+  this.timeout(60_000);
+  // No export while counting: this test's JSON exporter is the SDK's, whose batch processor runs
+  // each export in context.with (the default exporter's does not: telemetry/tracing.test.ts).
+  const traced = tracedServer(undefined, { OTEL_BSP_SCHEDULE_DELAY: '60000' });
+
+  it('accepting and matching single events makes no context.with (so Node never turns AsyncLocalStorage\'s hooks on), and the trace is whole', async () => {
+    const { apiKey, customerId, eventType } = await newCustomer(traced.server);
+    const posted: string[] = [];
+    const withCalls = await countContextWithCalls(async () => {
+      for (let i = 0; i < 3; i++) posted.push((await postEvent(traced.server, apiKey, { event_type: eventType, n: i })).event_id);
+      // Read from the store, not through the API (its read routes run in their request's context).
+      const events = traced.server.server.ctx.backends.eventStore;
+      await waitUntil(async () => (await Promise.all(posted.map((id) => events.getEvent(customerId, id)))).every((e) => e?.status === 'unmatched'), { timeoutMs: 20_000, what: 'the events to be matched (unmatched)' });
+    });
+    assert.equal(withCalls, 0, 'no context.with on the ingest and matching paths');
+
+    const spans = await traceOfEvent(traced, posted[0], (s) => named(s, 'process events').length === 1);
+    const [ingest] = named(spans, 'POST /api/v1/events');
+    const [enqueue] = named(spans, 'send events');
+    const [match] = named(spans, 'process events');
+    assert.equal(ingest.parentSpanId, '');
+    assert.equal(ingest.attributes['http.response.status_code'], 202);
+    assert.equal(ingest.attributes['server.port'], traced.server.server.port);
+    assert.equal(enqueue.parentSpanId, ingest.spanId);
+    assert.equal(enqueue.attributes['triggers.customer_id'], customerId);
+    assert.equal(match.parentSpanId, enqueue.spanId);
+    assert.equal(match.attributes['triggers.matched_subscriptions'], 0);
   });
 });
 

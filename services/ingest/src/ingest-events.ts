@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { TriggersError, uuidv7, uuidv7Time, toIsoMillis, eventTypeOf, type Clock, type JsonObject, type JsonText, type LocatedPayload, type NewEvent, type Customer } from '@triggers/core/domain';
 import type { RateLimiter, RateLimitDecision, IdempotencyStore, StoredResponse, EventAcceptor } from '@triggers/core/ports';
 import type { RouteResult } from '@triggers/core/http';
-import { currentTraceparent, sendMessagesSpan } from '@triggers/core/runtime';
+import { currentTraceparent, sendMessagesSpan, traceparentOf, type Context } from '@triggers/core/runtime';
 import type { IngestMetrics } from './metrics.ts';
 import { idempotencyKeySchema, MAX_PAYLOAD_DEPTH, PAYLOAD_TOO_DEEP } from './schemas.ts';
 
@@ -58,6 +58,8 @@ export async function ingestEvents(
     rawBody: string;
     /** Builds the 202 body from the accepted events. */
     respond: (events: NewEvent[]) => unknown;
+    /** The request's trace context (its SERVER span's), passed on to the enqueue span; see RouteSpec.tracePassedOn. */
+    trace?: Context;
   },
 ): Promise<RouteResult> {
   const { customer, payloads, idempotencyKey } = request;
@@ -106,12 +108,18 @@ export async function ingestEvents(
   try {
     // The enqueue span's context rides in every event's message: the matcher continues the trace.
     const ids = events.length === 1 ? { 'triggers.event_id': events[0].eventId } : {};
-    await sendMessagesSpan(deps.queueKind, 'events', events.length, { 'triggers.customer_id': customer.customerId, ...ids }, () =>
-      deps.eventAcceptor.accept({
-        events,
-        idempotency: idempotencyKey === undefined ? undefined : { customerId: customer.customerId, key: idempotencyKey, response, ttlMs },
-        traceparent: currentTraceparent(),
-      }),
+    await sendMessagesSpan(
+      deps.queueKind,
+      'events',
+      events.length,
+      { 'triggers.customer_id': customer.customerId, ...ids },
+      (span) =>
+        deps.eventAcceptor.accept({
+          events,
+          idempotency: idempotencyKey === undefined ? undefined : { customerId: customer.customerId, key: idempotencyKey, response, ttlMs },
+          traceparent: request.trace ? traceparentOf(span) : currentTraceparent(),
+        }),
+      request.trace,
     );
   } catch (error) {
     if (idempotencyKey !== undefined) await deps.idempotencyStore.release(customer.customerId, idempotencyKey).catch(() => undefined);

@@ -1,5 +1,5 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
-import { inEventTrace, processMessageSpan, startConsumer, type ServiceContext } from '@triggers/core/runtime';
+import { contextFromTraceparent, contextOfSpan, processMessageSpan, startConsumer, type ServiceContext } from '@triggers/core/runtime';
 import { eventIdsOf, eventTraceparentOf, type EventMessage } from '@triggers/core/ports';
 import { SubscriptionCache } from './subscription-cache.ts';
 import { matchEvent } from './match-event.ts';
@@ -39,25 +39,41 @@ export function startMatcher(ctx: ServiceContext, options: { concurrency?: numbe
     handle: (message) => {
       const ids = eventIdsOf(message.body);
       if (ids.length === 1) {
-        return processMessageSpan(ctx.backends.queue.kind, 'events', message, { 'triggers.event_id': message.body.eventId, 'triggers.customer_id': message.body.customerId }, () =>
-          matchEvent(deps, message.body),
+        // The span is passed on, not made active (no AsyncLocalStorage: see inSpanPassedOn).
+        return processMessageSpan(
+          ctx.backends.queue.kind,
+          'events',
+          message,
+          { 'triggers.event_id': message.body.eventId, 'triggers.customer_id': message.body.customerId },
+          (span) => matchEvent(deps, message.body, { span, parent: contextOfSpan(span) }),
+          { passedOn: true },
         );
       }
       // A message for several events of one customer: matched MATCH_TOGETHER at a time (so their
       // unmatched settles batch), yielding to the event loop between those, and acknowledged once
-      // all are matched. Events of different requests each continue their own trace.
-      return processMessageSpan(ctx.backends.queue.kind, 'events', message, { 'triggers.event_count': ids.length, 'triggers.customer_id': message.body.customerId }, async () => {
-        const { eventIds: _all, traceparents: _contexts, ...single } = message.body;
-        for (let i = 0; i < ids.length; i += MATCH_TOGETHER) {
-          if (i > 0) await yieldToEventLoop();
-          await Promise.all(
-            ids.slice(i, i + MATCH_TOGETHER).map((eventId, j) => {
-              const traceparent = eventTraceparentOf(message.body, i + j);
-              return inEventTrace(traceparent, () => matchEvent(deps, { ...single, eventId, traceparent }));
-            }),
-          );
-        }
-      });
+      // all are matched. Events of different requests each continue their own trace: an event's
+      // deliveries are sent in its request's trace (its `traceparent`), else in the group span's.
+      return processMessageSpan(
+        ctx.backends.queue.kind,
+        'events',
+        message,
+        { 'triggers.event_count': ids.length, 'triggers.customer_id': message.body.customerId },
+        async (span) => {
+          const { eventIds: _all, traceparents: _contexts, ...single } = message.body;
+          const groupContext = contextOfSpan(span);
+          for (let i = 0; i < ids.length; i += MATCH_TOGETHER) {
+            if (i > 0) await yieldToEventLoop();
+            await Promise.all(
+              ids.slice(i, i + MATCH_TOGETHER).map((eventId, j) => {
+                const traceparent = eventTraceparentOf(message.body, i + j);
+                const parent = traceparent ? contextFromTraceparent(traceparent) : groupContext;
+                return matchEvent(deps, { ...single, eventId, traceparent }, { parent });
+              }),
+            );
+          }
+        },
+        { passedOn: true },
+      );
     },
   });
   const graceMs = ctx.config.delivery.pendingSweepAfterMs;

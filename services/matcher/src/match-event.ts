@@ -1,6 +1,6 @@
 import { deliveryMessage, type EventStore, type DeliveryStore, type Queue, type EventMessage } from '@triggers/core/ports';
 import { deliveryIdFor, selectorMatchesPayload, uuidv7Time, type Clock } from '@triggers/core/domain';
-import { annotateActiveSpan, currentTraceparent, sendMessagesSpan, type Logger } from '@triggers/core/runtime';
+import { sendMessagesSpan, traceLogFieldsOf, traceparentOf, type Context, type Logger, type Span } from '@triggers/core/runtime';
 import type { SubscriptionCache } from './subscription-cache.ts';
 import type { MatcherMetrics } from './metrics.ts';
 import type { UnmatchedBatch } from './status-batch.ts';
@@ -23,7 +23,16 @@ export interface MatcherDeps {
  * (event, subscription, replay), so a redelivered message re-enqueues the same pending deliveries
  * (which the deliverer recognises) and creates nothing new.
  */
-export async function matchEvent(deps: MatcherDeps, message: EventMessage): Promise<void> {
+/**
+ * The trace an event is matched in, passed explicitly (the matcher runs no AsyncLocalStorage):
+ * `span` gets the match's attributes, `parent` is what the deliveries' send span continues.
+ */
+export interface MatchTrace {
+  span?: Span;
+  parent?: Context;
+}
+
+export async function matchEvent(deps: MatcherDeps, message: EventMessage, traced: MatchTrace = {}): Promise<void> {
   const isReplay = message.replayId !== undefined;
   if (!isReplay) {
     // A customer without active subscriptions needs no payload: settle without reading the event.
@@ -31,14 +40,14 @@ export async function matchEvent(deps: MatcherDeps, message: EventMessage): Prom
     const active = await deps.subscriptions.forEvent(message.customerId, uuidv7Time(message.eventId));
     if (active.length === 0) {
       deps.metrics.eventsMatched.inc({ outcome: 'unmatched' });
-      annotateActiveSpan({ 'triggers.matched_subscriptions': 0 });
+      traced.span?.setAttribute('triggers.matched_subscriptions', 0);
       await deps.unmatched.settle({ customerId: message.customerId, eventId: message.eventId });
       return;
     }
   }
   const event = await deps.eventStore.getEvent(message.customerId, message.eventId);
   if (!event) {
-    deps.log.warn({ eventId: message.eventId }, 'Dropped a message for an unknown event');
+    deps.log.warn({ ...traceLogFieldsOf(traced.span), eventId: message.eventId }, 'Dropped a message for an unknown event');
     return;
   }
   if (!isReplay && event.status !== 'pending') return; // already settled by an earlier run
@@ -47,7 +56,7 @@ export async function matchEvent(deps: MatcherDeps, message: EventMessage): Prom
   const only = message.replayWorkflowId;
   const matched = active.filter((s) => (only === undefined || s.subscription.workflowId === only) && selectorMatchesPayload(s.selector, event.payload));
   deps.metrics.eventsMatched.inc({ outcome: matched.length > 0 ? 'matched' : 'unmatched' });
-  annotateActiveSpan({ 'triggers.matched_subscriptions': matched.length });
+  traced.span?.setAttribute('triggers.matched_subscriptions', matched.length);
 
   if (matched.length === 0) {
     // A replay matching nothing leaves an event with earlier deliveries as it is (the store checks).
@@ -70,8 +79,15 @@ export async function matchEvent(deps: MatcherDeps, message: EventMessage): Prom
   const pending = records.filter((r) => r.status === 'pending');
   if (pending.length === 0) return;
   // Each delivery carries the enqueue span's context: one trace, one branch per subscription.
-  await sendMessagesSpan(deps.queue.kind, 'deliveries', pending.length, { 'triggers.event_id': event.eventId, 'triggers.customer_id': event.customerId }, () => {
-    const traceparent = currentTraceparent() ?? message.traceparent;
-    return deps.queue.sendBatch('deliveries', pending.map((r) => deliveryMessage(r, { delayMs: r.nextAttemptAt - now, traceparent })));
-  });
+  await sendMessagesSpan(
+    deps.queue.kind,
+    'deliveries',
+    pending.length,
+    { 'triggers.event_id': event.eventId, 'triggers.customer_id': event.customerId },
+    (span) => {
+      const traceparent = traceparentOf(span) ?? message.traceparent;
+      return deps.queue.sendBatch('deliveries', pending.map((r) => deliveryMessage(r, { delayMs: r.nextAttemptAt - now, traceparent })));
+    },
+    traced.parent,
+  );
 }

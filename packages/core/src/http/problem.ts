@@ -1,5 +1,6 @@
 import type { ErrorRequestHandler, Response } from 'express';
 import type { Logger } from '../log.ts';
+import { requestTraceLogFields } from '../telemetry/http-tracing.ts';
 import { ERROR_CODES, TriggersError, toTriggersError } from '../errors.ts';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
@@ -23,14 +24,15 @@ export function sendProblem(res: Response, error: TriggersError): void {
 
 /** The one place thrown errors become HTTP responses. 5xx causes are logged, never returned. */
 export function problemHandler(log: Logger): ErrorRequestHandler {
+  // The request span's ids whether or not its context is active (a route may pass it on instead).
   return (thrown, req, res, _next) => {
     const error = bodyParserError(thrown) ?? toTriggersError(thrown);
     if (error.code === 'unavailable') {
       // A backend outage answers every request with 503; one line each, without a stack.
       const cause = error.cause instanceof Error ? error.cause.message : undefined;
-      log.warn({ requestId: res.getHeader('x-request-id'), path: req.path, cause }, 'Answered 503: a backend is unavailable');
+      log.warn({ ...requestTraceLogFields(req), requestId: res.getHeader('x-request-id'), path: req.path, cause }, 'Answered 503: a backend is unavailable');
     } else if (error.status >= 500) {
-      log.error({ err: error.cause ?? thrown, requestId: res.getHeader('x-request-id'), path: req.path }, 'Failed request');
+      log.error({ ...requestTraceLogFields(req), err: error.cause ?? thrown, requestId: res.getHeader('x-request-id'), path: req.path }, 'Failed request');
     }
     if (res.headersSent) {
       res.destroy();

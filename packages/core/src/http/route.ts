@@ -5,6 +5,7 @@ import type { Customer } from '../domain/customers.ts';
 import { stringifyJson } from '../domain/json/json-text.ts';
 import { readJsonBody } from './json-body.ts';
 import { sendProblem } from './problem.ts';
+import { inRequestTraceContext } from '../telemetry/http-tracing.ts';
 import { zodIssuesDetail } from './validation.ts';
 
 export type AuthKind = 'api_key' | 'admin' | 'none';
@@ -70,6 +71,12 @@ export interface RouteSpec<Q = unknown, P = unknown, B = unknown> {
    */
   isPlainValidBody?: (value: unknown) => boolean;
   headers?: DocumentedHeader[];
+  /**
+   * The handler passes the request's trace context on itself (`requestTraceContext(req)` to its
+   * spans and messages) instead of running with it active: no AsyncLocalStorage for the request
+   * (hot routes; see `inSpanPassedOn`). Its code must then not rely on the active context.
+   */
+  tracePassedOn?: boolean;
   responses: Record<number, { description: string; schema?: z.ZodType; contentType?: string; headers?: DocumentedHeader[] }>;
   errors: ErrorCode[];
   handler: (ctx: RouteContext<Q, P, B>) => Promise<RouteResult> | RouteResult;
@@ -95,9 +102,15 @@ export type AnyRoute = RouteSpec<any, any, any>;
 /** Registers the routes on an Express app; every error goes to the app's problem handler. */
 export function mountRoutes(app: Express, routes: AnyRoute[], options: MountOptions): void {
   for (const route of routes) {
-    app[route.method](route.path, (req, res, next) => {
-      runRoute(route, req, res, options).catch(next);
-    });
+    if (route.tracePassedOn) {
+      app[route.method](route.path, (req, res, next) => {
+        runRoute(route, req, res, options).catch(next);
+      });
+    } else {
+      app[route.method](route.path, (req, res, next) => {
+        inRequestTraceContext(req, () => runRoute(route, req, res, options).catch(next));
+      });
+    }
   }
 }
 

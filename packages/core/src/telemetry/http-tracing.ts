@@ -1,51 +1,93 @@
-import type { RequestHandler } from 'express';
-import { context, propagation } from '@opentelemetry/api';
-import { SpanKind, markSpanError, startSpan, tracingActive } from './tracing.ts';
+import type { Socket } from 'node:net';
+import type { Request, Response } from 'express';
+import { ROOT_CONTEXT, context, createTraceState, propagation, trace, type Context } from '@opentelemetry/api';
+import { parseTraceparent } from './lean-span.ts';
+import { SpanKind, markSpanError, startSpan, traceLogFieldsOf, tracingActive, w3cPropagatorsOnly } from './tracing.ts';
 
 /** Liveness, readiness, scrapes and the API document: not worth a trace each. */
 const UNTRACED = new Set(['/health', '/ready', '/metrics', '/openapi.json']);
 
+/** Where a traced request keeps its trace context (its SERVER span's). */
+const REQUEST_TRACE = Symbol('triggers.requestTrace');
+/** A connection's local port, read once (each read of `localPort` asks the kernel). */
+const LOCAL_PORT = Symbol('triggers.localPort');
+
+type TracedRequest = Request & { [REQUEST_TRACE]?: Context };
+type PortedSocket = Socket & { [LOCAL_PORT]?: number; encrypted?: boolean };
+
 /**
- * One SERVER span per API request, continuing the caller's `traceparent` when it sends one, named
- * `<method> <route pattern>` (OTel HTTP semantic conventions: never the raw path's ids as name).
- * Its context is active for the rest of the request, so the enqueue span and the log lines of the
- * handler belong to it. Static files (the console) and the ops routes are not traced. Mounted only
- * while tracing is on (createHttpApp).
+ * Starts the SERVER span of an API request, continuing the caller's `traceparent` when it sends
+ * one, named `<method> <route pattern>` once routed (OTel HTTP semantic conventions: never the raw
+ * path's ids as name), and ends it when the response closes. Static files (the console) and the ops
+ * routes are not traced. Called by createHttpApp's first layer only while tracing is on.
+ *
+ * The span is not made the active context here: a route runs in it (`inRequestTraceContext`)
+ * unless it passes it on explicitly (`requestTraceContext`, RouteSpec.tracePassedOn): the hot
+ * ingest routes do, so no AsyncLocalStorage runs for them (see `inSpanPassedOn`).
  */
-export function traceRequests(): RequestHandler {
-  return (req, res, next) => {
-    const path = req.path;
-    if (!tracingActive() || UNTRACED.has(path) || !(path.startsWith('/api/') || path.startsWith('/admin/'))) {
-      next();
-      return;
-    }
-    const parent = propagation.extract(context.active(), req.headers);
-    const { span, context: active } = startSpan(req.method, {
-      kind: SpanKind.SERVER,
-      parent,
-      attributes: {
-        'http.request.method': req.method,
-        'url.scheme': req.protocol,
-        'url.path': path,
-        'server.port': req.socket.localPort,
-        'network.protocol.version': req.httpVersion,
-      },
-    });
-    // 'close' follows 'finish' on a completed response, and comes alone on an aborted one.
-    res.once('close', () => {
-      if (!res.writableFinished) {
-        markSpanError(span, 'aborted');
-      } else {
-        const route = req.route?.path as string | undefined;
-        if (route) {
-          span.setAttribute('http.route', route);
-          span.updateName(`${req.method} ${route}`);
-        }
-        span.setAttribute('http.response.status_code', res.statusCode);
-        if (res.statusCode >= 500) markSpanError(span, String(res.statusCode));
+export function startRequestSpan(req: Request, res: Response): void {
+  const path = req.path;
+  if (!tracingActive() || UNTRACED.has(path) || !(path.startsWith('/api/') || path.startsWith('/admin/'))) return;
+  const socket = req.socket as PortedSocket;
+  const { span, context: traced } = startSpan(req.method, {
+    kind: SpanKind.SERVER,
+    parent: callerContext(req),
+    attributes: {
+      'http.request.method': req.method,
+      // Express's `req.protocol` would also read the peer address (trust proxy is never set here).
+      'url.scheme': socket.encrypted ? 'https' : 'http',
+      'url.path': path,
+      'server.port': (socket[LOCAL_PORT] ??= socket.localPort),
+      'network.protocol.version': req.httpVersion,
+    },
+  });
+  (req as TracedRequest)[REQUEST_TRACE] = traced;
+  // 'close' follows 'finish' on a completed response, and comes alone on an aborted one.
+  res.on('close', () => {
+    if (!res.writableFinished) {
+      markSpanError(span, 'aborted');
+    } else {
+      const route = req.route?.path as string | undefined;
+      if (route) {
+        span.setAttribute('http.route', route);
+        span.updateName(`${req.method} ${route}`);
       }
-      span.end();
-    });
-    context.with(active, next);
-  };
+      span.setAttribute('http.response.status_code', res.statusCode);
+      if (res.statusCode >= 500) markSpanError(span, String(res.statusCode));
+    }
+    span.end();
+  });
+}
+
+/**
+ * The context the caller's headers continue. With the default propagators (W3C trace context and
+ * baggage) `traceparent`/`tracestate` are read directly — baggage is read by nothing here; other
+ * `OTEL_PROPAGATORS`, or a `traceparent` of another version, go through the propagator API.
+ */
+function callerContext(req: Request): Context {
+  if (!w3cPropagatorsOnly()) return propagation.extract(ROOT_CONTEXT, req.headers);
+  const header = req.headers.traceparent;
+  if (header === undefined) return ROOT_CONTEXT;
+  const remote = typeof header === 'string' ? parseTraceparent(header) : undefined;
+  if (!remote) return propagation.extract(ROOT_CONTEXT, req.headers);
+  const state = req.headers.tracestate;
+  if (state) remote.traceState = createTraceState(Array.isArray(state) ? state.join(',') : state);
+  return trace.setSpanContext(ROOT_CONTEXT, remote);
+}
+
+/** The trace context of a traced request (its SERVER span's), to pass on; undefined if untraced. */
+export function requestTraceContext(req: Request): Context | undefined {
+  return (req as TracedRequest)[REQUEST_TRACE];
+}
+
+/** Runs `work` with the request's SERVER span as the active context (as is, if untraced). */
+export function inRequestTraceContext<T>(req: Request, work: () => T): T {
+  const traced = (req as TracedRequest)[REQUEST_TRACE];
+  return traced ? context.with(traced, work) : work();
+}
+
+/** `trace_id`/`span_id` of a traced request's SERVER span, for its log lines (whatever is active). */
+export function requestTraceLogFields(req: Request): { trace_id?: string; span_id?: string } {
+  const traced = (req as TracedRequest)[REQUEST_TRACE];
+  return traced ? traceLogFieldsOf(trace.getSpan(traced)) : {};
 }

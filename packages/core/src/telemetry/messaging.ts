@@ -1,6 +1,6 @@
-import { ROOT_CONTEXT, context, type Attributes, type Link } from '@opentelemetry/api';
+import { ROOT_CONTEXT, type Attributes, type Context, type Link } from '@opentelemetry/api';
 import type { ReceivedMessage, Topic } from '../ports/queue.ts';
-import { SpanKind, contextFromTraceparent, inSpan, messagingSystem, tracingActive, untraced, type Span } from './tracing.ts';
+import { SpanKind, contextFromTraceparent, inSpan, inSpanPassedOn, messagingSystem, tracingActive, untraced, type Span } from './tracing.ts';
 import { parseTraceparent } from './lean-span.ts';
 
 /** The most links a span of a grouped message carries (the SDK's default OTEL_SPAN_LINK_COUNT_LIMIT). */
@@ -18,6 +18,8 @@ export function processMessageSpan<T extends { traceparent?: string; traceparent
   message: ReceivedMessage<T>,
   extra: Attributes,
   work: (span: Span) => Promise<R>,
+  /** `passedOn`: the span is not made active; `work` passes it on itself (see `inSpanPassedOn`). */
+  options: { passedOn?: boolean } = {},
 ): Promise<R> {
   if (!tracingActive()) return untraced(work);
   // One object, written once: the span keeps it as its attribute map.
@@ -40,23 +42,25 @@ export function processMessageSpan<T extends { traceparent?: string; traceparent
       const remote = traceparent ? parseTraceparent(traceparent) : undefined;
       if (remote && links.length < MAX_LINKS) links.push({ context: remote });
     }
-    return inSpan(`process ${topic}`, { kind: SpanKind.CONSUMER, parent: ROOT_CONTEXT, attributes, links }, work);
+    return (options.passedOn ? inSpanPassedOn : inSpan)(`process ${topic}`, { kind: SpanKind.CONSUMER, parent: ROOT_CONTEXT, attributes, links }, work);
   }
-  return inSpan(`process ${topic}`, { kind: SpanKind.CONSUMER, parent: contextFromTraceparent(message.body.traceparent, ROOT_CONTEXT), attributes }, work);
+  const parent = contextFromTraceparent(message.body.traceparent, ROOT_CONTEXT);
+  return (options.passedOn ? inSpanPassedOn : inSpan)(`process ${topic}`, { kind: SpanKind.CONSUMER, parent, attributes }, work);
 }
 
 /**
- * Runs the work of one event of a grouped message in that event's own trace (its request's
- * `traceparent`), so what it enqueues (the deliveries) continues the trace of the request that
- * accepted the event. With tracing off, or no context, `work` runs as is.
+ * The PRODUCER span around enqueueing (`send <topic>`); its context is what the messages carry.
+ * A child of the active context, made active for `work`; or, given `parent`, a child of that, not
+ * made active: `work` then writes `traceparentOf(span)` into the messages (see `inSpanPassedOn`).
  */
-export function inEventTrace<R>(traceparent: string | undefined, work: () => R): R {
-  if (!tracingActive() || !traceparent) return work();
-  return context.with(contextFromTraceparent(traceparent, ROOT_CONTEXT), work);
-}
-
-/** The PRODUCER span around enqueueing (`send <topic>`); its context is what the messages carry. */
-export function sendMessagesSpan<R>(queueKind: string | undefined, topic: Topic, count: number, extra: Attributes, work: (span: Span) => Promise<R>): Promise<R> {
+export function sendMessagesSpan<R>(
+  queueKind: string | undefined,
+  topic: Topic,
+  count: number,
+  extra: Attributes,
+  work: (span: Span) => Promise<R>,
+  parent?: Context,
+): Promise<R> {
   if (!tracingActive()) return untraced(work);
   const attributes: Attributes = {
     'messaging.destination.name': topic,
@@ -66,5 +70,6 @@ export function sendMessagesSpan<R>(queueKind: string | undefined, topic: Topic,
   if (queueKind) attributes['messaging.system'] = messagingSystem(queueKind);
   if (count > 1) attributes['messaging.batch.message_count'] = count;
   for (const key in extra) attributes[key] = extra[key];
+  if (parent) return inSpanPassedOn(`send ${topic}`, { kind: SpanKind.PRODUCER, attributes, parent }, work);
   return inSpan(`send ${topic}`, { kind: SpanKind.PRODUCER, attributes }, work);
 }

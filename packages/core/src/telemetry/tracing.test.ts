@@ -3,9 +3,9 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { trace } from '@opentelemetry/api';
-import { startOtlpReceiver, withEnv, SPAN_KIND, type OtlpReceiver } from '@triggers/testkit';
+import { countContextWithCalls, startOtlpReceiver, waitUntil, withEnv, SPAN_KIND, type OtlpReceiver } from '@triggers/testkit';
 import { createLogger } from '../log.ts';
-import { SpanKind, currentTraceparent, contextFromTraceparent, flushTracing, inSpan, leanSpansActive, startTracing, stopTracing, tracingConfigured } from './tracing.ts';
+import { SpanKind, currentTraceparent, contextFromTraceparent, contextOfSpan, flushTracing, inSpan, inSpanPassedOn, leanSpansActive, startTracing, stopTracing, tracingConfigured } from './tracing.ts';
 import { usesDefaultOtlpExporter } from './otlp-exporter.ts';
 import { formatTraceparent, parseTraceparent } from './lean-span.ts';
 
@@ -254,6 +254,19 @@ describe('Tracing (OpenTelemetry SDK from the OTEL_* settings)', function () {
       }));
       assert.deepEqual(attributes, { 'triggers.event_id': 'evt_1', 'triggers.n': 7 });
       assert.equal((protoFields(service!.get(2)![0] as Buffer).get(1)![0] as Buffer).toString(), 'triggers-proto');
+    });
+
+    it('exports without context.with (no AsyncLocalStorage, whose first use turns async hooks on for every promise), batching by OTEL_BSP_*', async () => {
+      const withCalls = await countContextWithCalls(async () => {
+        const before = requests.length;
+        await inSpanPassedOn('not active', { kind: SpanKind.INTERNAL, parent: contextFromTraceparent(undefined) }, async (span) => {
+          await inSpanPassedOn('child', { kind: SpanKind.INTERNAL, parent: contextOfSpan(span) }, async () => undefined);
+        });
+        // OTEL_BSP_SCHEDULE_DELAY is 50 ms here: the batch goes out by itself.
+        await waitUntil(async () => requests.length > before, { timeoutMs: 5000, what: 'the scheduled export' });
+        await flushTracing();
+      });
+      assert.equal(withCalls, 0);
     });
   });
 

@@ -1,6 +1,7 @@
 import { context, propagation, trace, INVALID_SPAN_CONTEXT, SpanKind, SpanStatusCode, ROOT_CONTEXT, type Attributes, type Context, type Link, type Span, type Tracer } from '@opentelemetry/api';
 import { LeanTracer, formatTraceparent, parseTraceparent, sdkTracerParts } from './lean-span.ts';
 import { createOtlpProtobufExporter, usesDefaultOtlpExporter } from './otlp-exporter.ts';
+import { BatchExportProcessor, batchExportSettings } from './batch-export.ts';
 
 /**
  * OpenTelemetry tracing. The SDK (`@opentelemetry/sdk-node`) is configured by the standard
@@ -23,6 +24,8 @@ let active = false;
 let tracer: Tracer = trace.getTracer('triggers');
 /** Whether `tracer` makes lean spans (else the SDK's own, e.g. with span limits set). */
 let lean = false;
+/** See `w3cPropagatorsOnly`. */
+let w3cOnly = true;
 /** What `inSpan` hands its work while tracing is off. */
 const NO_SPAN: Span = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
 
@@ -54,15 +57,19 @@ export function startTracing(options: { serviceName: string; env?: Env }): Promi
   if (!started && !tracingConfigured(env)) return Promise.resolve(false);
   started ??= (async () => {
     const { NodeSDK } = await import('@opentelemetry/sdk-node');
+    // The default exporter (OTLP over HTTP, protobuf): our serializer, behind our batch processor
+    // (the SDK's, without the AsyncLocalStorage it runs each export in); any other: the SDK's own.
+    const spanProcessors = usesDefaultOtlpExporter(env) ? [new BatchExportProcessor(await createOtlpProtobufExporter(), batchExportSettings(env))] : undefined;
     const sdk = new NodeSDK({
       serviceName: env.OTEL_SERVICE_NAME ? undefined : options.serviceName,
-      // The default exporter (OTLP over HTTP, protobuf) with our serializer; any other: the SDK's own.
-      traceExporter: usesDefaultOtlpExporter(env) ? await createOtlpProtobufExporter() : undefined,
+      spanProcessors: spanProcessors as never,
       instrumentations: [],
       metricReaders: [],
       logRecordProcessors: [],
     });
     sdk.start();
+    const propagators = (env.OTEL_PROPAGATORS ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+    w3cOnly = propagators.every((p) => p === 'tracecontext' || p === 'baggage');
     type Provider = { forceFlush?: () => Promise<void>; getTracer?: (name: string) => Tracer };
     const provider = trace.getTracerProvider() as Provider & { getDelegate?: () => Provider };
     const sdkTracer = (provider.getDelegate?.() ?? provider).getTracer?.('triggers') ?? trace.getTracer('triggers');
@@ -92,6 +99,7 @@ export async function stopTracing(): Promise<void> {
   started = undefined;
   active = false;
   lean = false;
+  w3cOnly = true;
   tracer = trace.getTracer('triggers');
   await sdk?.shutdown();
   if (sdk) {
@@ -99,6 +107,15 @@ export async function stopTracing(): Promise<void> {
     context.disable();
     propagation.disable();
   }
+}
+
+/**
+ * Whether incoming requests are read with the W3C trace-context propagator only (plus baggage,
+ * which nothing here reads): `OTEL_PROPAGATORS` unset or within `tracecontext,baggage`. Then the
+ * request span reads `traceparent` directly; otherwise it asks the configured propagators.
+ */
+export function w3cPropagatorsOnly(): boolean {
+  return w3cOnly;
 }
 
 /** Whether our spans are lean spans (tests: an SDK upgrade that breaks them must not go unnoticed). */
@@ -165,6 +182,54 @@ export function inSpan<T>(
       span.end();
     }
   });
+}
+
+/**
+ * Runs `work` in a new span, a child of `parent`, and ends it, like `inSpan`, but without making it
+ * the active span: no `context.with`, so no AsyncLocalStorage. Once any `context.with` has run, Node
+ * 20's AsyncLocalStorage keeps async hooks on for every promise of the process (~0.4 µs each here),
+ * so the hot paths (ingest, the matcher) pass their span on explicitly instead: to child spans as
+ * `parent` (`contextOfSpan`), to messages as `traceparentOf(span)`, to log lines as
+ * `traceLogFieldsOf(span)`. `work` must not rely on the active context.
+ */
+export function inSpanPassedOn<T>(
+  name: string,
+  options: { kind: SpanKind; attributes?: Attributes; parent: Context; links?: Link[] },
+  work: (span: Span) => Promise<T>,
+): Promise<T> {
+  if (!active) return work(NO_SPAN);
+  const span = tracer.startSpan(name, options, options.parent);
+  return work(span).then(
+    (result) => {
+      span.end();
+      return result;
+    },
+    (error: unknown) => {
+      markSpanError(span, error instanceof Error ? error.name : 'Error');
+      span.end();
+      throw error;
+    },
+  );
+}
+
+/** The context whose active span is `span` (a parent to pass on); the root one while tracing is off. */
+export function contextOfSpan(span: Span | undefined): Context {
+  return active && span ? trace.setSpan(ROOT_CONTEXT, span) : ROOT_CONTEXT;
+}
+
+/** The W3C `traceparent` of `span` (passed on explicitly: see `inSpanPassedOn`), or undefined. */
+export function traceparentOf(span: Span | undefined): string | undefined {
+  if (!active || !span) return undefined;
+  const spanContext = span.spanContext();
+  return trace.isSpanContextValid(spanContext) ? formatTraceparent(spanContext) : undefined;
+}
+
+/** `trace_id` and `span_id` of `span` for a log line written in it without its context active. */
+export function traceLogFieldsOf(span: Span | undefined): { trace_id?: string; span_id?: string } {
+  if (!active || !span) return {};
+  const { traceId, spanId, traceFlags } = span.spanContext();
+  if (!traceFlags && !span.isRecording()) return {};
+  return { trace_id: traceId, span_id: spanId };
 }
 
 /** Runs `work` without a span (what the span helpers do while tracing is off). */

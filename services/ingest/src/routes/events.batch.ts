@@ -1,5 +1,5 @@
 import { TriggersError, locateBatchPayloads, type JsonObject } from '@triggers/core/domain';
-import { defineRoute, zodIssuesDetail } from '@triggers/core/http';
+import { defineRoute, requestTraceContext, zodIssuesDetail } from '@triggers/core/http';
 import { acceptedBatchSchema, batchRequestSchema, eventRequestSchema, idempotencyKeyHeader, isPlainEventRequest, MAX_BATCH_EVENTS, rateLimitHeaders } from '../schemas.ts';
 import { acceptedTimestamp, ingestEvents, readIdempotencyKey, toPayloadInput, type IngestDeps, type PayloadInput } from '../ingest-events.ts';
 
@@ -59,6 +59,8 @@ export function makeEventBatchRoute(deps: IngestDeps) {
     body: batchRequestSchema,
     bodyValidatedByHandler: true,
     headers: [idempotencyKeyHeader],
+    // Hot route: the request's trace context goes to the enqueue span explicitly (no AsyncLocalStorage).
+    tracePassedOn: true,
     responses: { 202: { description: 'Accepted, in request order', schema: acceptedBatchSchema, headers: rateLimitHeaders } },
     errors: ['invalid_json', 'invalid_request', 'unauthorized', 'payload_too_large', 'unsupported_media_type', 'idempotency_key_in_progress', 'idempotency_key_reused', 'rate_limited', 'unavailable'],
     handler: ({ body, customer, req, rawBody }) =>
@@ -67,6 +69,7 @@ export function makeEventBatchRoute(deps: IngestDeps) {
         payloads: validateBatch(body, rawBody),
         idempotencyKey: readIdempotencyKey(req.headers['idempotency-key']),
         rawBody,
+        trace: requestTraceContext(req),
         respond: (events) => ({
           events: events.map((event) => ({ event_id: event.eventId, status: 'accepted', timestamp: acceptedTimestamp(event) })),
         }),
