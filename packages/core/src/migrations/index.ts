@@ -10,6 +10,7 @@ import * as subscriptionRetryPolicy from './0009_subscription_retry_policy.ts';
 import * as subscriptionOrdering from './0010_subscription_ordering.ts';
 import * as replays from './0011_replays.ts';
 import * as deliveryReplay from './0012_delivery_replay.ts';
+import * as replayCounters from './0013_replay_counters.ts';
 import type { SecretCipher } from '../secret-cipher.ts';
 import { encryptSubscriptionSecrets } from '../backends/sql/subscription-secrets.ts';
 
@@ -41,6 +42,7 @@ export const MIGRATIONS: readonly NumberedMigration[] = [
   { name: '0010_subscription_ordering', ...subscriptionOrdering },
   { name: '0011_replays', ...replays },
   { name: '0012_delivery_replay', ...deliveryReplay },
+  { name: '0013_replay_counters', ...replayCounters },
 ];
 
 /** A knex migration source over `MIGRATIONS`, each migration given `context`. */

@@ -19,13 +19,12 @@ interface ReplayRow {
   created_at: number | string;
   updated_at: number | string;
   finished_at: number | string | null;
-  delivered: number | string | null;
-  failed: number | string | null;
+  delivered: number | string;
+  failed: number | string;
 }
 
-const COLUMNS = `r.replay_id, r.customer_id, r.filter, r.status, r.cursor, r.matched, r.enqueued, r.idempotency_key, r.request_hash, r.created_at, r.updated_at, r.finished_at,
-  (SELECT COUNT(*) FROM replay_outcomes o WHERE o.replay_id = r.replay_id AND o.outcome = 'delivered') AS delivered,
-  (SELECT COUNT(*) FROM replay_outcomes o WHERE o.replay_id = r.replay_id AND o.outcome = 'failed') AS failed`;
+// `delivered` and `failed` are kept on the row by a trigger on `replay_outcomes` (migration 0013).
+const COLUMNS = 'r.replay_id, r.customer_id, r.filter, r.status, r.cursor, r.matched, r.enqueued, r.delivered, r.failed, r.idempotency_key, r.request_hash, r.created_at, r.updated_at, r.finished_at';
 
 function toReplay(row: ReplayRow): Replay {
   return {
@@ -34,7 +33,7 @@ function toReplay(row: ReplayRow): Replay {
     filter: JSON.parse(row.filter) as ReplayFilter,
     status: row.status,
     cursor: row.cursor,
-    counts: { matched: Number(row.matched), enqueued: Number(row.enqueued), delivered: Number(row.delivered ?? 0), failed: Number(row.failed ?? 0) },
+    counts: { matched: Number(row.matched), enqueued: Number(row.enqueued), delivered: Number(row.delivered), failed: Number(row.failed) },
     idempotencyKey: row.idempotency_key,
     requestHash: row.request_hash,
     createdAt: Number(row.created_at),
@@ -45,7 +44,8 @@ function toReplay(row: ReplayRow): Replay {
 
 /**
  * The replay store over SQL, the same statements on SQLite and PostgreSQL (both take
- * `ON CONFLICT DO NOTHING` and scalar subqueries); each backend passes its runner.
+ * `ON CONFLICT DO NOTHING`); each backend passes its runner. An outcome inserted into
+ * `replay_outcomes` is added to its job's counts by the database (migration 0013's trigger).
  */
 export class SqlReplayStore implements ReplayStore {
   constructor(
