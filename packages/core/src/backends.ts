@@ -197,9 +197,10 @@ const QUEUES: Record<QueueKind, (engines: Engines) => Promise<Queue>> = {
     }),
   kafka: (engines) =>
     engines.queue('kafka', async () => {
-      const { openKafkaQueue } = await import('./backends/kafka/index.ts');
+      const { openKafkaQueue, groupTimingFor } = await import('./backends/kafka/index.ts');
       const { config } = engines;
-      return openKafkaQueue({ brokers: config.backends.kafka.brokers!, topicPrefix: config.backends.kafka.topicPrefix, maxReceives: config.queue.maxReceives, log: engines.options.log });
+      const { brokers, topicPrefix, sessionTimeoutMs } = config.backends.kafka;
+      return openKafkaQueue({ brokers: brokers!, topicPrefix, maxReceives: config.queue.maxReceives, log: engines.options.log, timing: groupTimingFor(sessionTimeoutMs) });
     }),
 };
 

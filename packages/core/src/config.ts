@@ -141,6 +141,7 @@ const VARIABLES = {
   TRIGGERS_SQS_QUEUE_PREFIX: z.string().trim().regex(/^[A-Za-z0-9_-]{1,40}$/, 'letters, digits, - and _ only').default('triggers'),
   TRIGGERS_KAFKA_BROKERS: z.string().trim().min(1).optional(),
   TRIGGERS_KAFKA_TOPIC_PREFIX: z.string().trim().regex(/^[A-Za-z0-9._-]{1,100}$/, 'letters, digits, ., - and _ only').default('triggers'),
+  TRIGGERS_KAFKA_SESSION_TIMEOUT_MS: int(1000, 1_800_000).default(10_000),
   TRIGGERS_DEMO: bool.optional(),
   TRIGGERS_DEMO_API_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
   TRIGGERS_DEMO_EMAIL_FROM: z.string().trim().min(3).max(320).default('Triggers Demo <onboarding@resend.dev>'),
@@ -304,7 +305,12 @@ function buildConfig(v: Parsed) {
         ttlDays: v.TRIGGERS_EVENT_TTL_DAYS,
       },
       sqs: { endpoint: v.TRIGGERS_SQS_ENDPOINT, queuePrefix: v.TRIGGERS_SQS_QUEUE_PREFIX },
-      kafka: { brokers: v.TRIGGERS_KAFKA_BROKERS?.split(',').map((b) => b.trim()).filter(Boolean), topicPrefix: v.TRIGGERS_KAFKA_TOPIC_PREFIX },
+      kafka: {
+        brokers: v.TRIGGERS_KAFKA_BROKERS?.split(',').map((b) => b.trim()).filter(Boolean),
+        topicPrefix: v.TRIGGERS_KAFKA_TOPIC_PREFIX,
+        /** A member killed without leaving loses its partitions this long after its last heartbeat (docs/crash-safety.md). */
+        sessionTimeoutMs: v.TRIGGERS_KAFKA_SESSION_TIMEOUT_MS,
+      },
     },
   };
 }

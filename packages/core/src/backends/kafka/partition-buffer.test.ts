@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { PartitionBuffer, type BufferedEntry } from './partition-buffer.ts';
+import { formatMarker, markerCovers, parseMarker } from './receive-marker.ts';
 import type { Envelope } from './topology.ts';
 
 function envelope(id: string, key: string | null = null, receives = 0): Envelope {
@@ -122,5 +123,82 @@ describe('Kafka partition buffer', function () {
     buffer.settle(m2);
     assert.deepEqual(buffer.counts(), { inFlight: 2, settled: 1 });
     assert.equal(buffer.unsettled().length, 3);
+  });
+  describe('receive marker (receive counts kept with the committed offset)', function () {
+    /** Hands out an entry as the consumer does: counted, in flight. */
+    function handOut(entry: BufferedEntry): void {
+      entry.receives++;
+      entry.state = 'in-flight';
+      entry.visibleAt = Number.POSITIVE_INFINITY;
+    }
+
+    it('round-trips through the commit metadata, and is ignored at another offset or when foreign', function () {
+      const marker = { from: 7, to: 12, head: 3, rest: 1 };
+      assert.deepEqual(parseMarker(formatMarker(marker), 7), marker);
+      assert.equal(parseMarker(formatMarker(marker), 8), null, 'written at another committed offset: stale');
+      assert.equal(parseMarker('consumer-x', 7), null);
+      assert.equal(parseMarker('{"v":"r1","from":7,"to":7,"head":1,"rest":0}', 7), null, 'an empty range');
+      assert.equal(formatMarker(null), null);
+    });
+
+    it('nothing may be handed out before a marker counts the receive; one marker covers every buffered message', function () {
+      const buffer = new PartitionBuffer(0, 0);
+      fill(buffer, 0, [null, null, null, null]);
+      const [m0, m1] = collect(buffer);
+      assert.equal(buffer.covers(m0), false);
+      buffer.requestMarker(m0);
+      assert.deepEqual(buffer.markerToWrite(), { from: 0, to: 4, head: 1, rest: 1 });
+      buffer.durable = buffer.markerToWrite();
+      buffer.wanted.clear();
+      assert.ok(buffer.covers(m0) && buffer.covers(m1), 'the whole batch with one write');
+      handOut(m0);
+      assert.equal(buffer.covers(m0), false, 'a second receive needs another marker');
+    });
+
+    it('never shrinks below the stored marker while the commit position is inside it (messages go out under it meanwhile)', function () {
+      const buffer = new PartitionBuffer(0, 0);
+      fill(buffer, 0, [null, null, null]);
+      const [m0, m1] = collect(buffer);
+      buffer.durable = { from: 0, to: 3, head: 1, rest: 1 };
+      handOut(m0);
+      handOut(m1);
+      buffer.settle(m0);
+      assert.deepEqual(buffer.markerToWrite(), { from: 1, to: 3, head: 1, rest: 1 });
+      buffer.settle(m1);
+      buffer.durable = buffer.markerToWrite();
+      const [m2] = collect(buffer);
+      buffer.settle(m2);
+      assert.equal(buffer.markerToWrite(), null, 'all settled: nothing to count');
+    });
+
+    it('starts receive counts from an earlier owner\'s marker, for fetched and not yet fetched offsets', function () {
+      const prior = { from: 5, to: 9, head: 2, rest: 1 };
+      const buffer = new PartitionBuffer(0, 5, prior, 3);
+      fill(buffer, 5, [null, null]);
+      const [m5, m6] = collect(buffer);
+      assert.deepEqual([m5.receives, m6.receives], [2, 1]);
+      assert.ok(markerCovers(buffer.durable, 6, 1) && !buffer.covers(m5), 'a receive beyond the earlier owners\' needs a new marker');
+      buffer.requestMarker(m5);
+      assert.deepEqual(buffer.markerToWrite(), { from: 5, to: 9, head: 3, rest: 2 }, 'both fetched ones armed for one more receive; offsets 7-8, not fetched yet, still counted (to 9)');
+    });
+
+    it('hands out a range that failed narrowAfter times one message at a time, until the commit position leaves it', function () {
+      const buffer = new PartitionBuffer(0, 5, { from: 5, to: 8, head: 2, rest: 2 }, 2);
+      fill(buffer, 5, [null, null, null, null, null]);
+      assert.ok(buffer.narrowed);
+      assert.deepEqual(offsets(collect(buffer)), [5], 'only the first unsettled message');
+      const [m5] = collect(buffer);
+      handOut(m5);
+      assert.deepEqual(offsets(collect(buffer)), [], 'nothing else while it is in flight');
+      buffer.settle(m5);
+      assert.deepEqual(offsets(collect(buffer)), [6]);
+      for (const entry of collect(buffer)) buffer.settle(entry);
+      for (const entry of collect(buffer)) buffer.settle(entry);
+      assert.equal(buffer.narrowed, false, 'past offset 8');
+      assert.deepEqual(offsets(collect(buffer)), [8, 9]);
+      const below = new PartitionBuffer(0, 5, { from: 5, to: 8, head: 1, rest: 1 }, 2);
+      fill(below, 5, [null, null]);
+      assert.deepEqual(offsets(collect(below)), [5, 6], 'one failure: not narrowed');
+    });
   });
 });

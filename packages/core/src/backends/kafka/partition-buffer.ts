@@ -1,3 +1,4 @@
+import { markerCovers, priorReceives, type ReceiveMarker } from './receive-marker.ts';
 import type { Envelope } from './topology.ts';
 
 /**
@@ -13,7 +14,7 @@ export interface BufferedEntry {
   readonly partition: number;
   readonly offset: number;
   readonly envelope: Envelope;
-  /** Receives so far: the count carried in the message plus this consumer's. */
+  /** Receives so far: the count carried in the message, the earlier owners' (receive marker) and this consumer's. */
   receives: number;
   state: EntryState;
   visibleAt: number;
@@ -40,13 +41,82 @@ export class PartitionBuffer {
   committed: number;
   /** Fetching is paused because the buffer is full. */
   paused = false;
+  /** The receive marker stored with the committed offset: what may be handed out without writing another. */
+  durable: ReceiveMarker | null;
+  /** Entries waiting for a marker that counts their next receive before they may be handed out. */
+  readonly wanted = new Set<BufferedEntry>();
 
+  /**
+   * `prior` is the receive marker found at `startOffset` (earlier owners' receives). When its
+   * messages were received `narrowAfter` times or more, the range it covers has failed that often:
+   * it is handed out one message at a time, so a message that kills its consumer is told apart from
+   * the ones that were merely in flight with it.
+   */
   constructor(
     readonly partition: number,
     startOffset: number,
+    private readonly prior: ReceiveMarker | null = null,
+    private readonly narrowAfter = Number.POSITIVE_INFINITY,
   ) {
     this.fetchedUpTo = startOffset;
     this.committed = startOffset;
+    this.durable = prior;
+  }
+
+  /** One message at a time: the committed offset is still inside a range that failed `narrowAfter` times. */
+  get narrowed(): boolean {
+    const prior = this.prior;
+    return prior !== null && this.commitPosition() < prior.to && Math.max(prior.head, prior.rest) >= this.narrowAfter;
+  }
+
+  /** Whether the stored marker already counts the entry's next receive. */
+  covers(entry: BufferedEntry): boolean {
+    return markerCovers(this.durable, entry.offset, ownerReceives(entry) + 1);
+  }
+
+  /** Asks for a marker that counts the next receive of `entry` and of every other entry that may be handed out. */
+  requestMarker(entry: BufferedEntry): void {
+    this.wanted.add(entry);
+    if (this.narrowed) return;
+    for (let i = this.head; i < this.entries.length; i++) if (this.entries[i].state === 'ready') this.wanted.add(this.entries[i]);
+  }
+
+  /**
+   * The marker to store with the commit position: per offset the owners' receives so far, plus one
+   * for each wanted entry, and the earlier owners' for offsets not fetched again yet. Null when no
+   * message past the commit position was received by an owner.
+   */
+  markerToWrite(): ReceiveMarker | null {
+    const from = this.commitPosition();
+    let to = from;
+    let head = 0;
+    let rest = 0;
+    const count = (offset: number, receives: number) => {
+      if (receives <= 0) return;
+      to = Math.max(to, offset + 1);
+      if (offset === from) head = Math.max(head, receives);
+      else rest = Math.max(rest, receives);
+    };
+    for (let i = this.head; i < this.entries.length; i++) {
+      const entry = this.entries[i];
+      count(entry.offset, ownerReceives(entry) + (this.wanted.has(entry) ? 1 : 0));
+    }
+    const prior = this.prior;
+    if (prior) {
+      const unfetched = Math.max(from, this.fetchedUpTo);
+      if (unfetched < prior.to) {
+        count(unfetched, priorReceives(prior, unfetched));
+        if (unfetched + 1 < prior.to) count(prior.to - 1, prior.rest);
+      }
+    }
+    // What the stored marker allows stays allowed: messages may be handed out under it while this
+    // marker is being written, so it may only shrink as the commit position passes its end.
+    const durable = this.durable;
+    if (durable && durable.to > from) {
+      count(from, priorReceives(durable, from));
+      if (from + 1 < durable.to) count(durable.to - 1, durable.rest);
+    }
+    return to > from ? { from, to, head, rest } : null;
   }
 
   /** Entries held (not yet committable), done ones behind an unsettled one included. */
@@ -62,7 +132,8 @@ export class PartitionBuffer {
     let added = 0;
     for (const { offset, envelope } of messages) {
       if (offset < this.fetchedUpTo) continue;
-      this.entries.push({ partition: this.partition, offset, envelope, receives: envelope.receives, state: 'ready', visibleAt: now, receipt: null });
+      const receives = envelope.receives + priorReceives(this.prior, offset);
+      this.entries.push({ partition: this.partition, offset, envelope, receives, state: 'ready', visibleAt: now, receipt: null });
       this.fetchedUpTo = offset + 1;
       added++;
     }
@@ -76,6 +147,7 @@ export class PartitionBuffer {
   }
 
   settle(entry: BufferedEntry): void {
+    this.wanted.delete(entry);
     entry.state = 'done';
     entry.receipt = null;
     while (this.head < this.entries.length && this.entries[this.head].state === 'done') this.head++;
@@ -92,7 +164,8 @@ export class PartitionBuffer {
   collect(now: number, limit: number, serializeKeys: boolean, out: BufferedEntry[]): CollectResult {
     let nextVisibleAt: number | undefined;
     const busyKeys = serializeKeys ? new Set<string>() : undefined;
-    for (let i = this.head; i < this.entries.length && limit > 0; i++) {
+    const end = this.narrowed ? Math.min(this.entries.length, this.head + 1) : this.entries.length;
+    for (let i = this.head; i < end && limit > 0; i++) {
       const entry = this.entries[i];
       if (entry.state === 'done') continue;
       const key = entry.envelope.key;
@@ -125,4 +198,9 @@ export class PartitionBuffer {
     }
     return { inFlight, settled };
   }
+}
+
+/** Receives of the entry by owners of its partition (the count carried in the message was made elsewhere and travels with it). */
+function ownerReceives(entry: BufferedEntry): number {
+  return entry.receives - entry.envelope.receives;
 }

@@ -7,7 +7,7 @@ import type { OutgoingMessage, Queue, QueueCapabilities, QueueDepth, ReceivedMes
 import { DelayPump, type DelayRoute } from './delay-pump.ts';
 import { toKafkaDependencyError, withKafka } from './errors.ts';
 import type { BufferedEntry } from './partition-buffer.ts';
-import { TopicConsumer, type GroupTiming } from './topic-consumer.ts';
+import { groupTimingFor, TopicConsumer, type GroupTiming } from './topic-consumer.ts';
 import { DELAY_TIERS, decodeMessage, delayGroup, encodeHeaders, parseBody, tierFor, topicNames, TOPICS, type Envelope, type TopicNames } from './topology.ts';
 
 const { Kafka: KafkaClient, logLevel, Partitioners } = kafkajs;
@@ -43,7 +43,9 @@ export interface KafkaQueueOptions {
 }
 
 /** A member that vanishes without leaving (SIGKILL) loses its partitions after the session timeout. */
-const DEFAULT_TIMING: GroupTiming = { sessionTimeoutMs: 10_000, heartbeatIntervalMs: 1000, rebalanceTimeoutMs: 30_000, maxWaitTimeMs: 1000 };
+const DEFAULT_TIMING: GroupTiming = groupTimingFor(10_000);
+/** How long past its waitTimeMs a receive waits for the receive marker of messages it could hand out (one offset commit). */
+const MARKER_WAIT_MS = 5000;
 /** Dead letters wait for a person: kept 30 days rather than the broker's default 7. */
 const DEAD_LETTER_RETENTION_MS = 30 * 86_400_000;
 
@@ -69,7 +71,11 @@ function logCreatorFor(log: Logger) {
  *   (out-of-order acks are fine; only the contiguous prefix is committed).
  * - Visibility timeouts are kept in process: an unacked message is handed out again after its
  *   timeout with `receiveCount` + 1. After a crash or a rebalance Kafka itself redelivers the
- *   uncommitted range; receive counts then restart from the count carried in the message.
+ *   uncommitted range; receive counts go on from a receive marker stored in the metadata of the
+ *   committed offset (`receive-marker.ts`), written before messages are handed out (one commit per
+ *   fetched batch). A range whose owners died holding it about `maxReceives / 2` times is handed out one
+ *   message at a time, so a message that kills its consumer is dead-lettered after `maxReceives`
+ *   crashes and the messages in flight with it are not.
  * - `nack(delay)` and delayed sends go through delay-tier topics (`<prefix>-<topic>-delay-1s`
  *   ... `-1h`) drained by the `<prefix>-delay-consumers` group, which re-publishes each message
  *   when due; a main-topic partition is never held up by a delay.
@@ -166,6 +172,13 @@ export class KafkaQueue implements Queue {
       if (taken.deliver.length > 0) return taken.deliver as ReceivedMessage<T>[];
       if (taken.deadLetter.length > 0) continue;
       const remaining = deadline - Date.now();
+      if (taken.marking) {
+        // Messages wait for the receive marker being written: as good as visible, so worth a commit's wait past waitTimeMs.
+        const markerWait = Math.max(remaining, deadline + MARKER_WAIT_MS - Date.now());
+        if (markerWait <= 0) return [];
+        await consumer.waitForChange(markerWait);
+        continue;
+      }
       if (remaining <= 0) return [];
       const untilVisible = taken.nextVisibleAt === undefined ? remaining : taken.nextVisibleAt - Date.now();
       await consumer.waitForChange(Math.min(remaining, Math.max(1, untilVisible)));
@@ -371,6 +384,8 @@ export class KafkaQueue implements Queue {
         timing: this.timing,
         maxBufferedPerPartition: this.settings.maxBufferedPerPartition ?? 1000,
         serializeKeys: this.settings.serializeKeys ?? false,
+        readCommitted: (partition) => this.readCommitted(names.group, names.main, partition),
+        narrowAfterReceives: narrowAfter(this.maxReceives),
       });
       starting = withKafka(`joining ${names.group}`, () => consumer.start()).then(
         () => {
@@ -450,6 +465,14 @@ export class KafkaQueue implements Queue {
     this.settings.log.warn({ topic, count: moves.length }, 'Moved messages to the dead-letter topic');
   }
 
+  /** The group's committed offset of one partition with its metadata; undefined if none is committed. */
+  private async readCommitted(groupId: string, topic: string, partition: number): Promise<{ offset: number; metadata: string | null } | undefined> {
+    const [result] = await withKafka('reading committed offsets', () => untilLeadersServe(() => this.admin.fetchOffsets({ groupId, topics: [topic] }), 5000));
+    const found = result?.partitions.find((p) => p.partition === partition);
+    const offset = Number(found?.offset ?? -1);
+    return found && offset >= 0 ? { offset, metadata: found.metadata ?? null } : undefined;
+  }
+
   /** Σ over partitions of (end offset − committed offset, or the start offset if none is committed). */
   private async lag(groupId: string, topics: string[]): Promise<number> {
     const [committed, ends] = await Promise.all([
@@ -466,6 +489,16 @@ export class KafkaQueue implements Queue {
     }
     return lag;
   }
+}
+
+/**
+ * After how many receives by owners that died a range is handed out one message at a time: half of
+ * `maxReceives`, so one crash (a deploy's kill) changes nothing, but at most `maxReceives - 1`, so a
+ * message that was only in flight beside a poison one always has a receive left once it is handed
+ * out on its own.
+ */
+function narrowAfter(maxReceives: number): number {
+  return Math.max(1, Math.min(maxReceives - 1, Math.ceil(maxReceives / 2)));
 }
 
 function toKafkaMessage(envelope: Envelope): Message {

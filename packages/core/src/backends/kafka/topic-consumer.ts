@@ -4,6 +4,7 @@ import { coerceError } from '../../errors.ts';
 import type { Logger } from '../../log.ts';
 import type { ReceivedMessage } from '../../ports/queue.ts';
 import { PartitionBuffer, type BufferedEntry } from './partition-buffer.ts';
+import { formatMarker, parseMarker } from './receive-marker.ts';
 import { decodeMessage, parseBody } from './topology.ts';
 
 /** Consumer-group timing. kafkajs heartbeats between fetches, so `maxWaitTimeMs` bounds how late a rebalance is noticed. */
@@ -12,6 +13,33 @@ export interface GroupTiming {
   heartbeatIntervalMs: number;
   rebalanceTimeoutMs: number;
   maxWaitTimeMs: number;
+}
+
+/**
+ * The group timing for a session timeout (`TRIGGERS_KAFKA_SESSION_TIMEOUT_MS`). Heartbeats go every
+ * third of it, at most every second: a live member learns of a rebalance only from a heartbeat's
+ * answer, so a rarer heartbeat would add to every takeover. Members get 30 s (or the session
+ * timeout, if longer) to rejoin during a rebalance; fetches wait at most 1 s.
+ */
+export function groupTimingFor(sessionTimeoutMs: number): GroupTiming {
+  return {
+    sessionTimeoutMs,
+    heartbeatIntervalMs: Math.max(100, Math.min(1000, Math.floor(sessionTimeoutMs / 3))),
+    rebalanceTimeoutMs: Math.max(30_000, sessionTimeoutMs),
+    maxWaitTimeMs: 1000,
+  };
+}
+
+/**
+ * How long after a member dies without leaving (SIGKILL) its uncommitted messages are handed to a
+ * live member at the latest: the coordinator waits out the dead member's session (counted from its
+ * last heartbeat, so at most the session timeout after the kill); the live member hears of the
+ * rebalance with its next heartbeat, which kafkajs sends between fetches (heartbeat interval plus a
+ * fetch wait); then one JoinGroup/SyncGroup round and a fetch from the committed offset, budgeted
+ * at 2 s.
+ */
+export function takeoverBoundMs(timing: GroupTiming): number {
+  return timing.sessionTimeoutMs + timing.heartbeatIntervalMs + timing.maxWaitTimeMs + 2000;
 }
 
 export interface TopicConsumerOptions {
@@ -25,12 +53,19 @@ export interface TopicConsumerOptions {
   maxBufferedPerPartition: number;
   /** Hold back a message while an earlier one with its key is unsettled. */
   serializeKeys: boolean;
+  /** The group's committed offset of a partition and its metadata (where the receive marker is kept). */
+  readCommitted(partition: number): Promise<{ offset: number; metadata: string | null } | undefined>;
+  /** A range of messages received this often by owners that died is handed out one message at a time. */
+  narrowAfterReceives: number;
 }
 
 export interface Taken {
+  /** Messages handed out: each receive was counted in the partition's stored marker first. */
   deliver: ReceivedMessage[];
   /** Received more than maxReceives times: now `moving`, for the caller to dead-letter. */
   deadLetter: BufferedEntry[];
+  /** Some could be handed out once the receive marker being written is stored (a change is notified then). */
+  marking: boolean;
   nextVisibleAt: number | undefined;
 }
 
@@ -139,7 +174,12 @@ export class TopicConsumer {
     const fetchedOffset = Number((batch as { fetchedOffset?: string }).fetchedOffset ?? batch.firstOffset() ?? batch.lastOffset());
     let buffer = this.buffers.get(partition);
     if (!buffer) {
-      buffer = new PartitionBuffer(partition, fetchedOffset);
+      // Earlier owners' receives of the uncommitted messages, stored with the committed offset.
+      const committed = await this.options.readCommitted(partition);
+      if (this.stopped || !this.assigned.has(partition) || isStale() || this.buffers.has(partition)) return;
+      const prior = committed?.offset === fetchedOffset ? parseMarker(committed.metadata, fetchedOffset) : null;
+      if (prior) this.options.log.info({ topic: this.topic, partition, marker: prior }, 'Resuming a partition whose messages earlier owners received without settling');
+      buffer = new PartitionBuffer(partition, fetchedOffset, prior, this.options.narrowAfterReceives);
       this.buffers.set(partition, buffer);
     }
     const messages = batch.messages.map((message) => ({ offset: Number(message.offset), envelope: decodeMessage(message, this.topic, partition) }));
@@ -166,14 +206,23 @@ export class TopicConsumer {
     }
     const deliver: ReceivedMessage[] = [];
     const deadLetter: BufferedEntry[] = [];
+    let marking = false;
     for (const entry of candidates) {
-      if (entry.receipt) this.receipts.delete(entry.receipt);
       if (entry.receives + 1 > maxReceives) {
+        if (entry.receipt) this.receipts.delete(entry.receipt);
         entry.state = 'moving';
         entry.receipt = null;
         deadLetter.push(entry);
         continue;
       }
+      const buffer = this.buffers.get(entry.partition)!;
+      if (!buffer.covers(entry)) {
+        // Not until the marker counting this receive is stored (the commit loop notifies).
+        buffer.requestMarker(entry);
+        marking = true;
+        continue;
+      }
+      if (entry.receipt) this.receipts.delete(entry.receipt);
       entry.receives++;
       entry.state = 'in-flight';
       entry.visibleAt = now + Math.max(0, visibilityTimeoutMs);
@@ -182,7 +231,8 @@ export class TopicConsumer {
       const { envelope } = entry;
       deliver.push({ id: envelope.id, receipt: entry.receipt, body: parseBody(envelope.value), receiveCount: entry.receives, enqueuedAt: envelope.enqueuedAt });
     }
-    return { deliver, deadLetter, nextVisibleAt };
+    if (marking) this.scheduleCommit();
+    return { deliver, deadLetter, marking, nextVisibleAt };
   }
 
   /** The in-flight entry a receipt names, if the receipt is current. */
@@ -332,15 +382,25 @@ export class TopicConsumer {
     } while (this.commitAgain && !this.stopped);
   }
 
-  /** Commits, for each owned partition, the first offset not yet settled if it moved. */
+  /**
+   * Commits, for each owned partition whose first offset not yet settled moved or whose receivers
+   * wait for a marker, that offset with the receive marker in its metadata (one write for both).
+   */
   private async commitSettled(): Promise<void> {
     const pending = [...this.buffers.values()]
       .filter((buffer) => this.assigned.has(buffer.partition))
-      .map((buffer) => ({ buffer, offset: buffer.commitPosition() }))
-      .filter(({ buffer, offset }) => offset > buffer.committed);
+      .map((buffer) => ({ buffer, offset: buffer.commitPosition(), marker: buffer.markerToWrite(), marked: [...buffer.wanted] }))
+      .filter(({ buffer, offset, marked }) => offset > buffer.committed || marked.length > 0);
     if (pending.length === 0) return;
-    await this.consumer.commitOffsets(pending.map(({ buffer, offset }) => ({ topic: this.topic, partition: buffer.partition, offset: String(offset) })));
-    for (const { buffer, offset } of pending) buffer.committed = Math.max(buffer.committed, offset);
+    await this.consumer.commitOffsets(
+      pending.map(({ buffer, offset, marker }) => ({ topic: this.topic, partition: buffer.partition, offset: String(offset), metadata: formatMarker(marker) })),
+    );
+    for (const { buffer, offset, marker, marked } of pending) {
+      buffer.committed = Math.max(buffer.committed, offset);
+      buffer.durable = marker;
+      for (const entry of marked) buffer.wanted.delete(entry);
+    }
+    if (pending.some(({ marked }) => marked.length > 0)) this.notify();
   }
 
   /** Messages handed out and not settled, and settled ones whose offsets are not committed yet. */
