@@ -95,6 +95,21 @@ def rotate_secret(workflow_id: str) -> Call:
     return Call("POST", f"/api/v1/subscriptions/{segment(workflow_id)}/rotate-secret", idempotent=False)
 
 
+def create_replay(filter: Mapping[str, Any], idempotency_key: Optional[str]) -> Call:
+    # As for a send: one key per call, the same on every retry, so a create repeated after a lost
+    # answer gets the first job back instead of starting a second one.
+    key = idempotency_key or new_idempotency_key()
+    return Call("POST", "/api/v1/replays", body={"filter": dict(filter)}, headers={"idempotency-key": key}, idempotent=True)
+
+
+def get_replay(replay_id: str) -> Call:
+    return Call("GET", f"/api/v1/replays/{segment(replay_id)}")
+
+
+def cancel_replay(replay_id: str) -> Call:
+    return Call("DELETE", f"/api/v1/replays/{segment(replay_id)}")
+
+
 def next_cursor(page: Mapping[str, Any]) -> Optional[str]:
     cursor = page.get("cursor")
     return cursor if page.get("has_more") and isinstance(cursor, str) and cursor else None

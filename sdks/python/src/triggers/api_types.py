@@ -8,7 +8,7 @@ from typing import Any, Dict, List, Optional, Union
 
 from typing_extensions import Literal, NotRequired, TypedDict
 
-__all__ = ['Problem', 'SendEventBody', 'EventPayload', 'AcceptedEvent', 'SendBatchBody', 'BatchAcceptedEvent', 'BatchAccepted', 'InboxEvent', 'InboxPage', 'StreamedEvent', 'Attempt', 'EventWithAttempts', 'ReplayAccepted', 'EventSelector', 'SubscriptionCreateBody', 'SubscriptionUpdateBody', 'Subscription', 'SubscriptionWithSecret', 'SubscriptionPage', 'RotatedSecret', 'InboxQuery', 'StreamQuery', 'SubscriptionListQuery']
+__all__ = ['Problem', 'SendEventBody', 'EventPayload', 'AcceptedEvent', 'SendBatchBody', 'BatchAcceptedEvent', 'BatchAccepted', 'InboxEvent', 'InboxPage', 'StreamedEvent', 'Attempt', 'EventWithAttempts', 'ReplayAccepted', 'ReplayFilter', 'ReplayCreateBody', 'Replay', 'EventSelector', 'SubscriptionCreateBody', 'SubscriptionUpdateBody', 'Subscription', 'SubscriptionWithSecret', 'SubscriptionPage', 'RotatedSecret', 'InboxQuery', 'StreamQuery', 'SubscriptionListQuery']
 
 
 class ProblemErrorsItem(TypedDict):
@@ -136,6 +136,60 @@ class ReplayAccepted(TypedDict):
     status: Literal['accepted']
     message: str
     timestamp: str
+
+
+# POST /api/v1/replays: the request body, its `filter`
+class ReplayFilter(TypedDict):
+    """Which stored events to replay: the inbox's filters (a time range is required), optionally one subscription."""
+    #: RFC 3339; events at or after this time (inclusive). Required.
+    start_time: str
+    #: RFC 3339; events before this time (exclusive). Required.
+    end_time: str
+    #: Only events in this status (e.g. `failed`).
+    status: NotRequired[Literal['pending', 'delivered', 'failed', 'unmatched']]
+    #: Only events whose `payload.event_type` equals this.
+    event_type: NotRequired[str]
+    #: Deliver only to this subscription (one of yours), when it matches the event now.
+    workflow_id: NotRequired[str]
+
+
+# POST /api/v1/replays: the request body
+class ReplayCreateBody(TypedDict):
+    #: Which stored events to replay: the inbox's filters (a time range is required), optionally one subscription.
+    filter: ReplayFilter
+
+
+class ReplayFilter2(TypedDict):
+    start_time: str
+    end_time: str
+    status: NotRequired[Literal['pending', 'delivered', 'failed', 'unmatched']]
+    event_type: NotRequired[str]
+    workflow_id: NotRequired[str]
+
+
+class ReplayCounts(TypedDict):
+    """Progress. `delivered + failed` grows after `enqueued` as the deliveries end (retries included)."""
+    #: Events the filter matched so far.
+    matched: int
+    #: Of those, enqueued to be matched and delivered again.
+    enqueued: int
+    #: Deliveries the replay made that succeeded.
+    delivered: int
+    #: Deliveries the replay made that ended without success.
+    failed: int
+
+
+# GET /api/v1/replays/{replay_id}: 200
+class Replay(TypedDict):
+    replay_id: str
+    #: `running` until every matched event is enqueued, then `completed`; `cancelled` after DELETE.
+    status: Literal['running', 'completed', 'cancelled', 'failed']
+    filter: ReplayFilter2
+    #: Progress. `delivered + failed` grows after `enqueued` as the deliveries end (retries included).
+    counts: ReplayCounts
+    created_at: str
+    #: When it completed or was cancelled; null while running.
+    finished_at: Optional[str]
 
 
 class EventSelectorEventType(TypedDict):

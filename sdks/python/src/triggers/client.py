@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Iterator, List, Mapping, Optional, Sequence, cast
+import time
+from typing import Any, Callable, Iterator, List, Mapping, Optional, Sequence, cast
 
 import httpx
 from typing_extensions import Unpack
@@ -19,7 +20,9 @@ from .api_types import (
     InboxEvent,
     InboxPage,
     InboxQuery,
+    Replay,
     ReplayAccepted,
+    ReplayFilter,
     RotatedSecret,
     Subscription,
     SubscriptionCreateBody,
@@ -57,6 +60,7 @@ class Triggers:
         self.events = Events(self._transport)
         self.inbox = Inbox(self._transport)
         self.subscriptions = Subscriptions(self._transport)
+        self.replays = Replays(self._transport)
 
     def close(self) -> None:
         self._transport.close()
@@ -186,3 +190,42 @@ class Subscriptions:
     def rotate_secret(self, workflow_id: str, *, timeout: Optional[float] = None) -> RotatedSecret:
         """A new secret; the previous one keeps signing too for 24 h (both signatures in the header)."""
         return cast(RotatedSecret, self._transport.request(calls.rotate_secret(workflow_id), timeout))
+
+
+class Replays:
+    """Bulk replay: ``/api/v1/replays``."""
+
+    def __init__(self, transport: SyncTransport) -> None:
+        self._transport = transport
+
+    def create(self, *, filter: ReplayFilter, idempotency_key: Optional[str] = None, timeout: Optional[float] = None) -> Replay:
+        """``POST /api/v1/replays``: a durable job that matches every event the filter selects again
+        and delivers it to what matches now (``status: "running"``). Follow it with ``get`` or ``wait``.
+
+        Retried safely: every attempt carries the same ``Idempotency-Key`` (one is made per call when
+        you pass none); the same key with the same filter answers with the first job.
+        """
+        return cast(Replay, self._transport.request(calls.create_replay(filter, idempotency_key), timeout))
+
+    def get(self, replay_id: str, *, timeout: Optional[float] = None) -> Replay:
+        """``GET /api/v1/replays/{id}``: the job's status and counts (matched, enqueued, delivered, failed)."""
+        return cast(Replay, self._transport.request(calls.get_replay(replay_id), timeout))
+
+    def cancel(self, replay_id: str, *, timeout: Optional[float] = None) -> None:
+        """``DELETE /api/v1/replays/{id}``: a running job stops at its next page (what it enqueued is
+        still delivered); a finished one is left as it is."""
+        self._transport.request(calls.cancel_replay(replay_id), timeout)
+
+    def wait(self, replay_id: str, *, interval: float = 1.0, on_progress: Optional[Callable[[Replay], None]] = None, timeout: Optional[float] = None) -> Replay:
+        """Reads the job every ``interval`` seconds until it is no longer ``running`` and returns it.
+
+        ``on_progress`` gets each read, the last one included. The job's deliveries may still be
+        ending then: ``delivered + failed`` keeps growing for a while.
+        """
+        while True:
+            replay = self.get(replay_id, timeout=timeout)
+            if on_progress is not None:
+                on_progress(replay)
+            if replay["status"] != "running":
+                return replay
+            time.sleep(interval)
