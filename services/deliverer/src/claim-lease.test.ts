@@ -4,10 +4,10 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { loadConfig, createServiceContext, type ServiceContext } from '@triggers/core/runtime';
 import { makeTempDataDir } from '@triggers/core/testing';
-import { deliveryIdFor, JsonText } from '@triggers/core/domain';
 import type { DeliveryMessage } from '@triggers/core/ports';
-import { subscriptionRecord, uniqueId, uuidv7At, sleep } from '@triggers/testkit';
+import { sleep } from '@triggers/testkit';
 import { startDeliverer, type RunningDeliverer } from './index.ts';
+import { createPendingDelivery } from './pending-delivery.ts';
 
 /**
  * A deliverer that dies after claiming attempt N (compare-and-set on attemptsMade) and before
@@ -51,18 +51,9 @@ describe('deliverer: a redelivered message whose attempt was claimed by a dead h
 
   /** An event with one delivery whose attempt 1 was claimed with a lease until `claimUntil`, and the redelivered attempt-1 message. */
   async function claimedThenRedelivered(claimUntil: number): Promise<{ deliveryId: string; customerId: string; eventId: string }> {
-    const customerId = uniqueId();
-    const workflowId = uniqueId();
-    const now = Date.now();
-    await ctx.backends.metadataStore.createSubscription(
-      subscriptionRecord({ workflowId, customerId, eventSelector: { type: 'event_type', value: 'lease.test' }, webhookUrl: hookUrl, createdAt: now, updatedAt: now }),
-    );
-    const eventId = uuidv7At(now);
-    await ctx.backends.eventStore.insertEvents([{ eventId, customerId, payload: JsonText.of({ event_type: 'lease.test' }), eventType: 'lease.test', timestamp: now }]);
-    const deliveryId = deliveryIdFor(eventId, workflowId, undefined);
-    await ctx.backends.deliveryStore.createDeliveries([{ deliveryId, eventId, customerId, workflowId, createdAt: now }]);
-    assert.equal(await ctx.backends.deliveryStore.incrementAttempts(deliveryId, 0, now, claimUntil), true);
-    const message: DeliveryMessage = { deliveryId, eventId, customerId, workflowId, attempt: 1 };
+    const message = await createPendingDelivery(ctx, hookUrl, 'lease.test');
+    const { deliveryId, customerId, eventId, workflowId } = message;
+    assert.equal(await ctx.backends.deliveryStore.incrementAttempts(deliveryId, 0, Date.now(), claimUntil), true);
     await ctx.backends.queue.send('deliveries', { body: message, key: workflowId });
     return { deliveryId, customerId, eventId };
   }
