@@ -76,6 +76,7 @@ export class PartitionBuffer {
 
   /** Asks for a marker that counts the next receive of `entry` and of every other entry that may be handed out. */
   requestMarker(entry: BufferedEntry): void {
+    if (this.wanted.has(entry)) return; // asked for already, with the others that were ready then
     this.wanted.add(entry);
     if (this.narrowed) return;
     for (let i = this.head; i < this.entries.length; i++) if (this.entries[i].state === 'ready') this.wanted.add(this.entries[i]);
