@@ -244,7 +244,7 @@ export function runDrill(options: DrillOptions): Promise<DrillResult> {
     for (const [id, status] of statuses) {
       const customer = customerOf.get(id);
       if (status !== 'failed' || customer === undefined) continue;
-      const response = await admin.request('GET', `/api/v1/events/${id}`, { apiKey: customers[customer].apiKey });
+      const response = await readPatiently(admin, `/api/v1/events/${id}`, customers[customer].apiKey);
       if (response.status === 200) failedAttempts.set(id, response.body.attempts);
     }
 
@@ -274,13 +274,26 @@ async function countPending(admin: ReturnType<typeof httpClient>, customers: rea
   return pending;
 }
 
+/** How long the final reads keep trying a request the inbox answers 503 (a backend slow to answer: moto under load) or not at all. */
+const READ_PATIENCE_MS = 120_000;
+
+/** GET `urlPath` until it answers other than 5xx or a connection error, for up to READ_PATIENCE_MS. */
+async function readPatiently(admin: ReturnType<typeof httpClient>, urlPath: string, apiKey: string): Promise<Awaited<ReturnType<typeof admin.request>>> {
+  const giveUpAt = Date.now() + READ_PATIENCE_MS;
+  for (;;) {
+    const response = await admin.request('GET', urlPath, { apiKey }).catch((error: Error) => ({ status: 0, text: error.message, body: undefined, headers: new Headers() }));
+    if (response.status === 200 || (response.status !== 0 && response.status < 500) || Date.now() > giveUpAt) return response;
+    await sleep(1000);
+  }
+}
+
 async function listAll(admin: ReturnType<typeof httpClient>, apiKey: string): Promise<{ event_id: string; status: string }[]> {
   const events: { event_id: string; status: string }[] = [];
   let cursor: string | null = null;
   do {
     const query = new URLSearchParams({ limit: '1000' });
     if (cursor) query.set('cursor', cursor);
-    const response = await admin.request('GET', `/api/v1/inbox?${query}`, { apiKey });
+    const response = await readPatiently(admin, `/api/v1/inbox?${query}`, apiKey);
     if (response.status !== 200) throw new Error(`GET /api/v1/inbox answered ${response.status}: ${response.text}`);
     events.push(...response.body.events);
     cursor = response.body.has_more ? response.body.cursor : null;

@@ -21,7 +21,8 @@ const HELP = `Usage: npm run chaos -- [flags]
   --backends LIST       comma-separated backend combinations (default postgres-redis-kafka,dynamodb-sqs);
                         any of ${Object.keys(BACKEND_PRESETS).filter((n) => n !== 'sqlite').join(', ')}
   --duration S          seconds of load with faults per combination (default 120)
-  --rate N              events per second (default 500)
+  --rate N[,NAME=N...]  events per second (default 500); NAME=N sets the rate of one combination,
+                        e.g. --rate 100,dynamodb-sqs=5 (moto, the DynamoDB here, carries far less)
   --customers N         customers, each with one subscription (default 20)
   --batch N             events per POST /api/v1/events/batch (default 10)
   --kill-every A-B      seconds between two SIGKILLs of a random service (default 5-10)
@@ -37,6 +38,25 @@ const HELP = `Usage: npm run chaos -- [flags]
 The engines are the running ones (TRIGGERS_TEST_* variables, else scripts/engines/*.sh addresses);
 PostgreSQL is a server of the drill's own (scripts/engines/postgres.sh on a free port), since it is
 restarted during the run.`;
+
+/** `--rate 100,dynamodb-sqs=5`: the rate of each combination (a bare number is everyone's default). */
+function ratesFor(value: string, names: readonly string[]): Map<string, number> {
+  let fallback: number | undefined;
+  const named = new Map<string, number>();
+  for (const part of value.split(',').map((p) => p.trim()).filter(Boolean)) {
+    const at = part.indexOf('=');
+    if (at < 0) fallback = seconds('--rate', part);
+    else named.set(part.slice(0, at), seconds('--rate', part.slice(at + 1)));
+  }
+  for (const name of named.keys()) if (!names.includes(name)) throw new Error(`--rate: ${name} is not one of the --backends (${names.join(', ')})`);
+  return new Map(
+    names.map((name) => {
+      const rate = named.get(name) ?? fallback;
+      if (rate === undefined) throw new Error(`--rate: no rate for ${name}`);
+      return [name, rate];
+    }),
+  );
+}
 
 function seconds(flag: string, value: string): number {
   const n = Number(value);
@@ -68,11 +88,13 @@ async function main(): Promise<number> {
     process.stdout.write(`${HELP}\n`);
     return 0;
   }
-  const presets = values.backends.split(',').map((name) => {
-    const preset = BACKEND_PRESETS[name.trim()];
+  const names = values.backends.split(',').map((name) => name.trim());
+  const presets = names.map((name) => {
+    const preset = BACKEND_PRESETS[name];
     if (!preset || preset.name === 'sqlite') throw new Error(`--backends: unknown or not distributed: ${name} (${Object.keys(BACKEND_PRESETS).join(', ')})`);
     return preset;
   });
+  const rates = ratesFor(values.rate, names);
   const killEvery = values['kill-every'].split('-').map((v) => seconds('--kill-every', v) * 1000);
   if (killEvery.length !== 2 || killEvery[0] > killEvery[1]) throw new Error('--kill-every: expected A-B seconds, A ≤ B');
   const failRate = Number(values['fail-rate']);
@@ -92,13 +114,13 @@ async function main(): Promise<number> {
     process.stderr.write(`chaos: bundled the services into ${path.relative(ROOT, bundles.dir)} (${bundles.buildMs} ms)\n`);
   }
   const results: DrillResult[] = [];
-  for (const preset of presets) {
+  for (const [index, preset] of presets.entries()) {
     const { addresses, lines } = await resolveEngines(preset, ROOT);
     for (const line of lines) process.stderr.write(`engine: ${line}\n`);
     const result = await runDrill({
       preset,
       engines: addresses,
-      rate: seconds('--rate', values.rate),
+      rate: rates.get(names[index])!,
       durationMs: seconds('--duration', values.duration) * 1000,
       customers: Math.round(seconds('--customers', values.customers)),
       batchSize: Math.round(seconds('--batch', values.batch)),

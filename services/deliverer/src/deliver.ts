@@ -65,7 +65,8 @@ export const MAX_HOLD_MS = 300_000;
 /**
  * Handles one `deliveries` message: attempt `message.attempt` of one delivery, or of the members
  * of one batched request. Recognises what must not be sent:
- * - a finished delivery, or a later attempt already made (a duplicated message) → nothing;
+ * - a finished delivery (a duplicated message, or one whose handler died after recording the
+ *   outcome) → its event settled again, nothing sent; a later attempt already made → nothing;
  * - this message's own attempt claimed but never recorded (its handler died, or threw, after the
  *   claim) → the next attempt once the claim's lease has passed (by the "not due yet" rule), so a
  *   crash mid-attempt never strands the delivery;
@@ -86,8 +87,14 @@ export async function deliver(deps: DelivererDeps, message: DeliveryMessage, con
   // Dropping it would strand the delivery; it goes on as attempt attemptsMade + 1 when due.
   const members = found.filter((d): d is DeliveryRecord => d !== null && d.status === 'pending' && d.attemptsMade <= message.attempt);
   if (members.length === 0) {
+    const ended = found.filter((d): d is DeliveryRecord => d !== null && d.status !== 'pending');
+    // Where ending a delivery and settling its event are two writes (DynamoDB), a deliverer killed
+    // between them left the event `pending` for good: nothing else looks at it again (the sweeper
+    // only finds pending deliveries). Its message, never acked, comes back here: finishing the
+    // delivery again settles the event from its counters (a no-op where it is settled already).
+    for (const d of ended) await deps.deliveryStore.finishDelivery(d.deliveryId, { status: d.status as 'succeeded' | 'failed', now: deps.clock.now() });
     // A replay's delivery that ended before its outcome was counted (the counting process died): count it now.
-    await countReplayOutcomes(deps, found.filter((d): d is DeliveryRecord => d !== null && d.status !== 'pending'));
+    await countReplayOutcomes(deps, ended);
     return;
   }
   const webhookId = message.batch?.batchId ?? members[0].deliveryId;
