@@ -339,6 +339,31 @@ describe('Console in a browser', function () {
         await shoot('replay-completed');
       });
 
+      it('cancels a running replay from its job card', async () => {
+        // 1,000 stored events keep a job paced at 200 events/s running for about 5 s.
+        const from = new Date(Date.now() - 1000).toISOString();
+        for (let i = 0; i < 10; i++) {
+          const burst = await fetch(`${server!.url}/demo/burst`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ count: 100 }) });
+          assert.equal(burst.status, 202, await burst.text());
+        }
+        await page.getByLabel('From (inclusive)').fill(await page.evaluate(toLocalInput, from));
+        await page.getByLabel('To (exclusive)').fill(await page.evaluate(toLocalInput, new Date(Date.now() + 60_000).toISOString()));
+        await page.getByLabel('Status').selectOption('');
+        await page.getByLabel('Event type').fill('');
+        // This viewport's receiver matches none of the burst's events: nothing is delivered again.
+        const subscription = page.getByLabel('Subscription', { exact: true });
+        await subscription.selectOption((await subscription.locator('option', { hasText: `Receiver (${viewport.name})` }).getAttribute('value'))!);
+        await page.getByRole('button', { name: 'Start replay' }).click();
+        const job = page.locator('[data-testid=replay-job][data-status=running]');
+        await job.waitFor();
+        await page.getByRole('button', { name: 'Cancel replay' }).click();
+        await page.locator('[data-testid=replay-job][data-status=cancelled]').waitFor();
+        const enqueued = Number(await page.getByTestId('replay-enqueued').textContent());
+        assert.ok(enqueued < 1000, `stopped part-way: ${enqueued} enqueued`);
+        assert.equal(await page.getByRole('button', { name: 'Cancel replay' }).count(), 0);
+        await shoot('replay-cancelled');
+      });
+
       it('draws the live chart and counts a burst', async () => {
         await open('Live');
         await page.getByTestId('live-chart').waitFor();
