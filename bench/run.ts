@@ -62,6 +62,7 @@ const HELP = `Usage: npm run bench -- [flags]
                         the rest waited for up to --delivery-settle S
   --steady-history N    steady: store N unmatched events (batches of 100) and let them settle
                         before the load, as on a server with history (default 0)
+  --trace-rounds N      ingest-traced: rounds of its three fresh servers, alternated (default 2)
   --backends NAME       run the started servers on real engines (started beforehand with
                         scripts/engines/*.sh; see docs/backends.md): ${Object.keys(BACKEND_PRESETS).join(', ')}
                         (default sqlite: the embedded mode)
@@ -113,6 +114,7 @@ const { values: flags } = parseArgs({
     'steady-rate': { type: 'string', default: '5000' },
     'steady-duration': { type: 'string', default: '60' },
     'steady-history': { type: 'string', default: '0' },
+    'trace-rounds': { type: 'string', default: '2' },
     backends: { type: 'string', default: 'sqlite' },
     url: { type: 'string' },
     'admin-token': { type: 'string' },
@@ -177,6 +179,7 @@ const settings: BenchSettings = {
   steadyRate: num('steady-rate', flags['steady-rate']!, 1, 100_000),
   steadyDurationS: num('steady-duration', flags['steady-duration']!, 1),
   steadyHistory: Math.floor(num('steady-history', flags['steady-history']!, 0)),
+  traceRounds: Math.floor(num('trace-rounds', flags['trace-rounds']!, 1, 50)),
   backends: flags.backends!,
   url: flags.url?.replace(/\/+$/, ''),
   cpuProf: flags['cpu-prof']!,

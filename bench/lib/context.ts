@@ -35,6 +35,8 @@ export interface BenchSettings {
   steadyRate: number;
   steadyDurationS: number;
   steadyHistory: number;
+  /** ingest-traced: rounds of its three servers. */
+  traceRounds: number;
   backends: string;
   url: string | undefined;
   cpuProf: boolean;

@@ -7,16 +7,17 @@
  * - `off`: the normal build with no `OTEL_*` exporter, so the SDK is never started (production's
  *   default);
  * - `on`: the SDK started, every trace sampled, every span exported (OTLP/HTTP protobuf, the
- *   SDK's batch span processor) to a local sink in this process.
+ *   batch processor of telemetry/batch-export.ts) to a local sink in this process.
  *
  * Rounds run in the order A B C, C B A (and so on), so a drift of the machine's load weighs on each
  * variant alike; the spread between rounds of one variant is printed as the run-to-run noise.
- * Overheads are the throughput lost (`on` against `off`: ≤ 10 %; `off` against the untraced build:
- * ≤ 1 %), and the same in server CPU per event, which other processes on a shared machine disturb
- * less. The off path is also timed directly here (its helpers as ingest and the matcher call them,
+ * `--trace-rounds` sets the number of rounds (default 2). Overheads are the extra server CPU per
+ * event (`on` against `off`: ≤ 10 %, judged on CPU, which other processes on a shared machine
+ * disturb least; also printed per round, on against off of the same round) and the throughput
+ * lost (`off` against the untraced build: ≤ 1 %). The off path is also timed directly here (its helpers as ingest and the matcher call them,
  * against direct calls), which resolves far below the run-to-run noise.
  */
-import { processMessageSpan, sendMessagesSpan, currentTraceparent, annotateActiveSpan } from '@triggers/core/runtime';
+import { processMessageSpan, sendMessagesSpan, currentTraceparent, contextOfSpan, traceparentOf } from '@triggers/core/runtime';
 import { measureSingleEvents } from './ingest.ts';
 import { withTriggersServer, type ServerRun } from '../lib/servers.ts';
 import { startOtlpSink } from '../lib/otlp-sink.ts';
@@ -27,8 +28,6 @@ import type { TargetCheck } from '../lib/report.ts';
 
 export const TRACE_VARIANTS = ['untraced build', 'off', 'on'] as const;
 export type TraceVariant = (typeof TRACE_VARIANTS)[number];
-/** Rounds of the three variants (each a fresh server, warm-up and --duration). */
-const ROUNDS = 2;
 
 export interface VariantSummary {
   /** Mean over the rounds. */
@@ -37,6 +36,8 @@ export interface VariantSummary {
   cpuUsPerEvent?: number;
   /** Largest relative distance of one round from the mean (the run-to-run noise). */
   spread: number;
+  /** The same for server CPU per event. */
+  cpuSpread?: number;
 }
 
 export interface TracedIngestResult {
@@ -50,6 +51,8 @@ export interface TracedIngestResult {
   /** The same in server CPU per event (extra CPU / CPU of the baseline). */
   onCpuOverhead?: number;
   offCpuOverhead?: number;
+  /** On against off within each round (server CPU per event): the spread of the overhead itself. */
+  onCpuOverheadByRound?: number[];
   /** The largest run-to-run spread of any variant: overheads below it are not resolved. */
   noise: number;
   /** The off path timed in this process: extra ns per event over direct calls. */
@@ -68,7 +71,7 @@ export async function runIngestTraced(ctx: BenchContext): Promise<ServerRun<Trac
   const runs: TracedIngestResult['runs'] = [];
   let last: ServerRun<unknown> | undefined;
   try {
-    for (let r = 0; r < ROUNDS; r++) {
+    for (let r = 0; r < ctx.settings.traceRounds; r++) {
       const order = r % 2 === 0 ? TRACE_VARIANTS : [...TRACE_VARIANTS].reverse();
       for (const variant of order) {
         ctx.checkAborted();
@@ -87,7 +90,12 @@ export async function runIngestTraced(ctx: BenchContext): Promise<ServerRun<Trac
     await sink.close();
   }
   const offPath = timeOffPath();
-  return { ...last!, result: summarise(runs, offPath, sink.stats()) };
+  return { ...last!, result: summarise(ctx.settings.traceRounds, runs, offPath, sink.stats()) };
+}
+
+/** Server CPU per accepted event (µs), when the server's CPU was measured. */
+function cpuPerEvent(result: LoadResult): number | undefined {
+  return result.serverCpuCores !== undefined && result.itemsPerSecond > 0 ? (result.serverCpuCores / result.itemsPerSecond) * 1e6 : undefined;
 }
 
 function variantEnv(variant: TraceVariant, sinkUrl: string): Record<string, string> {
@@ -96,15 +104,18 @@ function variantEnv(variant: TraceVariant, sinkUrl: string): Record<string, stri
   return { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import ./bench/lib/untraced-build.mjs`.trim() };
 }
 
-function summarise(runs: TracedIngestResult['runs'], offPath: { nsPerEvent: number }, exported: TracedIngestResult['exported']): TracedIngestResult {
+function summarise(rounds: number, runs: TracedIngestResult['runs'], offPath: { nsPerEvent: number }, exported: TracedIngestResult['exported']): TracedIngestResult {
   const variants = Object.fromEntries(
     TRACE_VARIANTS.map((variant) => {
       const results = runs.filter((r) => r.variant === variant).map((r) => r.result);
       const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
       const eventsPerSecond = mean(results.map((r) => r.itemsPerSecond));
-      const cpu = results.every((r) => r.serverCpuCores !== undefined && r.itemsPerSecond > 0) ? mean(results.map((r) => (r.serverCpuCores! / r.itemsPerSecond) * 1e6)) : undefined;
+      // A round that accepted nothing (a starved server on a loaded machine) has no CPU per event: left out.
+      const cpus = results.map(cpuPerEvent).filter((x): x is number => x !== undefined);
+      const cpu = cpus.length > 0 ? mean(cpus) : undefined;
       const spread = Math.max(...results.map((r) => Math.abs(r.itemsPerSecond / eventsPerSecond - 1)));
-      return [variant, { eventsPerSecond: round(eventsPerSecond, 0), cpuUsPerEvent: cpu === undefined ? undefined : round(cpu, 1), spread: round(spread, 4) }];
+      const cpuSpread = cpu === undefined ? undefined : Math.max(...cpus.map((x) => Math.abs(x / cpu - 1)));
+      return [variant, { eventsPerSecond: round(eventsPerSecond, 0), cpuUsPerEvent: cpu === undefined ? undefined : round(cpu, 1), spread: round(spread, 4), cpuSpread: cpuSpread === undefined ? undefined : round(cpuSpread, 4) }];
     }),
   ) as Record<TraceVariant, VariantSummary>;
   const { 'untraced build': untraced, off, on } = variants;
@@ -114,20 +125,36 @@ function summarise(runs: TracedIngestResult['runs'], offPath: { nsPerEvent: numb
   const onCpuOverhead = cpuOver(on.cpuUsPerEvent, off.cpuUsPerEvent);
   const offCpuOverhead = cpuOver(off.cpuUsPerEvent, untraced.cpuUsPerEvent);
   const noise = Math.max(untraced.spread, off.spread, on.spread);
+  // On against off in the same round (the two ran back to back, under the same load).
+  const byRound = Array.from({ length: rounds }, (_, i) => {
+    const of = (variant: TraceVariant) => cpuPerEvent(runs.find((r) => r.variant === variant && r.round === i + 1)!.result);
+    const [a, b] = [of('on'), of('off')];
+    return a !== undefined && b !== undefined ? round(a / b - 1, 4) : undefined;
+  });
+  const onCpuOverheadByRound = byRound.filter((x): x is number => x !== undefined);
+  const roundsText = byRound.length > 0 ? ` (by round: ${byRound.map((x) => (x === undefined ? 'n/a' : pct(x))).join(', ')})` : '';
   const shareOfEventCpu = off.cpuUsPerEvent ? round(offPath.nsPerEvent / (off.cpuUsPerEvent * 1000), 5) : undefined;
 
   const summary = [
-    `tracing (${ROUNDS} rounds of 3 fresh servers; events/s and server CPU per event, means):`,
+    `tracing (${rounds} rounds of 3 fresh servers; events/s and server CPU per event, means):`,
     ...TRACE_VARIANTS.map(
-      (v) => `  ${v.padEnd(15)} ${fmtInt(variants[v].eventsPerSecond).padStart(7)} events/s  ${variants[v].cpuUsPerEvent?.toFixed(1) ?? '-'} µs CPU/event  (rounds differ by up to ±${pct(variants[v].spread)})`,
+      (v) =>
+        `  ${v.padEnd(15)} ${fmtInt(variants[v].eventsPerSecond).padStart(7)} events/s  ${variants[v].cpuUsPerEvent?.toFixed(1) ?? '-'} µs CPU/event  (rounds differ by up to ±${pct(variants[v].spread)} in events/s, ±${variants[v].cpuSpread === undefined ? '-' : pct(variants[v].cpuSpread!)} in CPU/event)`,
     ),
-    `  on  vs off:            ${pct(onOverhead)} of throughput, ${onCpuOverhead === undefined ? '-' : pct(onCpuOverhead)} more CPU per event (${fmtInt(exported.requests)} OTLP exports, ${fmtInt(exported.bytes)} bytes)`,
+    `  on  vs off:            ${pct(onOverhead)} of throughput, ${onCpuOverhead === undefined ? '-' : pct(onCpuOverhead)} more CPU per event${roundsText} (${fmtInt(exported.requests)} OTLP exports, ${fmtInt(exported.bytes)} bytes)`,
     `  off vs untraced build: ${pct(offOverhead)} of throughput, ${offCpuOverhead === undefined ? '-' : pct(offCpuOverhead)} more CPU per event; run-to-run noise ±${pct(noise)}`,
     `  off path timed in-process: ${offPath.nsPerEvent.toFixed(0)} ns per event over direct calls` +
       (shareOfEventCpu !== undefined ? ` = ${(shareOfEventCpu * 100).toFixed(3)} % of the ${off.cpuUsPerEvent} µs CPU an event costs` : ''),
   ];
   const targets: TargetCheck[] = [
-    { target: 'tracing on costs ≤ 10 % of single-event throughput', measured: `${pct(onOverhead)} (±${pct(noise)} noise)`, pass: onOverhead <= 0.1 },
+    // Judged on server CPU per event (what a loaded machine disturbs least); throughput beside it.
+    onCpuOverhead !== undefined
+      ? {
+          target: 'tracing on costs ≤ 10 % of single-event ingest (server CPU per event)',
+          measured: `+${pct(onCpuOverhead)}${roundsText}; throughput ${pct(-onOverhead)}`,
+          pass: onCpuOverhead <= 0.1,
+        }
+      : { target: 'tracing on costs ≤ 10 % of single-event throughput', measured: `${pct(onOverhead)} (±${pct(noise)} noise)`, pass: onOverhead <= 0.1 },
     {
       target: 'tracing off costs ≤ 1 % of single-event throughput',
       // The throughput difference when it resolves; else the directly timed cost, with the noise beside it.
@@ -135,7 +162,7 @@ function summarise(runs: TracedIngestResult['runs'], offPath: { nsPerEvent: numb
       pass: noise <= 0.01 ? offOverhead <= 0.01 : shareOfEventCpu !== undefined ? shareOfEventCpu <= 0.01 && offOverhead <= 0.01 + noise : null,
     },
   ];
-  return { rounds: ROUNDS, runs, variants, onOverhead, offOverhead, onCpuOverhead, offCpuOverhead, noise: round(noise, 4), offPath: { nsPerEvent: round(offPath.nsPerEvent, 1), shareOfEventCpu }, exported, summary, targets };
+  return { rounds, runs, variants, onOverhead, offOverhead, onCpuOverhead, offCpuOverhead, onCpuOverheadByRound, noise: round(noise, 4), offPath: { nsPerEvent: round(offPath.nsPerEvent, 1), shareOfEventCpu }, exported, summary, targets };
 }
 
 /**
@@ -153,11 +180,22 @@ function timeOffPath(): { nsPerEvent: number } {
   };
   const traced = (i: number) => {
     const ids = i >= 0 ? { 'triggers.event_id': message.body.eventId } : {};
-    void sendMessagesSpan('sqlite', 'events', 1, { 'triggers.customer_id': message.body.customerId, ...ids }, () => accept({ traceparent: currentTraceparent() }));
-    void processMessageSpan('sqlite', 'events', message, { 'triggers.event_id': message.body.eventId, 'triggers.customer_id': message.body.customerId }, () => {
-      annotateActiveSpan({ 'triggers.matched_subscriptions': 0 });
-      return done;
-    });
+    // As ingest-events.ts and the matcher call them (the request's trace context is undefined while off).
+    const trace = undefined;
+    void sendMessagesSpan('sqlite', 'events', 1, { 'triggers.customer_id': message.body.customerId, ...ids }, (span) => accept({ traceparent: trace ? traceparentOf(span) : currentTraceparent() }), trace);
+    void processMessageSpan(
+      'sqlite',
+      'events',
+      message,
+      { 'triggers.event_id': message.body.eventId, 'triggers.customer_id': message.body.customerId },
+      (span) => {
+        const parent = contextOfSpan(span);
+        span.setAttribute('triggers.matched_subscriptions', 0);
+        sink += parent ? 0 : 1;
+        return done;
+      },
+      { passedOn: true },
+    );
   };
   const direct = (_i: number) => {
     void accept({ traceparent: undefined });
