@@ -7,7 +7,7 @@ import { makeTempDataDir } from '@triggers/core/testing';
 import type { DeliveryMessage } from '@triggers/core/ports';
 import { sleep } from '@triggers/testkit';
 import { startDeliverer, type RunningDeliverer } from './index.ts';
-import { createPendingDelivery } from './pending-delivery.ts';
+import { createPendingDelivery } from './pending-delivery.test-support.ts';
 
 /**
  * A deliverer that dies after claiming attempt N (compare-and-set on attemptsMade) and before

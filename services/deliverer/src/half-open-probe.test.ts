@@ -5,7 +5,7 @@ import { createLogger, loadConfig, createServiceContext, type ServiceContext } f
 import { makeTempDataDir } from '@triggers/core/testing';
 import { receiverPool, sleep, type WebhookReceiver } from '@triggers/testkit';
 import { startDeliverer, type RunningDeliverer } from './index.ts';
-import { createPendingDelivery } from './pending-delivery.ts';
+import { createPendingDelivery } from './pending-delivery.test-support.ts';
 
 const RESET_MS = 500;
 
