@@ -6,9 +6,10 @@
  * arrived, answers `200` with an empty body at once, and records each `event_id` in the body
  * (the first arrival of each id; later ones count as duplicates).
  *
- * Times are wall-clock milliseconds with sub-millisecond precision, `performance.timeOrigin +
- * performance.now()`: hrtime is per process, so the orchestrator stamps its own times the same way
- * and measures the residual offset between the two clocks with `GET /_bench/clock`.
+ * Times are wall-clock milliseconds with sub-millisecond precision (`preciseWallMs`: re-anchored on
+ * Date.now() once a second, since `performance.timeOrigin + performance.now()` drifts from the wall
+ * clock as a process ages): the orchestrator stamps its own times the same way and measures the
+ * residual offset between the two clocks with `GET /_bench/clock`.
  *
  * Control routes (for the orchestrator only):
  *   GET  /health                 200
@@ -19,6 +20,7 @@
  *   POST /_bench/reset           forgets everything received so far; peak = connections open now
  */
 import http from 'node:http';
+import { preciseWallMs } from '@triggers/core/domain';
 
 const port = Number(process.env.PORT);
 if (!Number.isInteger(port) || port <= 0) {
@@ -26,7 +28,7 @@ if (!Number.isInteger(port) || port <= 0) {
   process.exit(2);
 }
 
-const now = () => performance.timeOrigin + performance.now();
+const now = preciseWallMs;
 
 /** A growable Float64Array. */
 class Times {

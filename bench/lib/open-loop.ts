@@ -5,13 +5,14 @@
  *
  * A 1 ms timer sends whatever is due; undici's Pool queues a request when every connection is
  * busy (the request then still counts from its due time). Times are wall-clock milliseconds with
- * sub-millisecond precision (`performance.timeOrigin + performance.now()`), comparable with another
+ * sub-millisecond precision (`preciseWallMs`, kept on Date.now()), comparable with another
  * process's on the same machine (see bench/receiver.ts).
  */
+import { preciseWallMs } from '@triggers/core/domain';
 import { Pool, type Dispatcher } from 'undici';
 import type { RequestSpec } from './load.ts';
 
-export const wallNow = (): number => performance.timeOrigin + performance.now();
+export const wallNow = preciseWallMs;
 
 export interface OpenLoopOptions {
   origin: string;

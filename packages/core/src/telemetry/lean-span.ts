@@ -1,4 +1,5 @@
 import { randomFillSync } from 'node:crypto';
+import { preciseWallMs } from '../clock.ts';
 import { SpanStatusCode, TraceFlags, context as contextApi, trace, type Attributes, type AttributeValue, type Context, type HrTime, type Link, type Span, type SpanContext, type SpanKind, type SpanOptions, type SpanStatus, type TimeInput, type Tracer } from '@opentelemetry/api';
 
 /**
@@ -70,24 +71,15 @@ function randomHex(bytes: 8 | 16): string {
   }
 }
 
-const ORIGIN_MS = performance.timeOrigin;
-
-/** Wall-clock milliseconds (fractional) from the monotonic clock, as the SDK computes them. */
-const nowMs = () => ORIGIN_MS + performance.now();
-
 function toHrTime(ms: number): HrTime {
   const seconds = Math.trunc(ms / 1000);
   return [seconds, Math.round((ms - seconds * 1000) * 1e6)];
 }
 
-function timeInputMs(time: TimeInput | undefined): number {
-  if (time === undefined) return nowMs();
-  if (typeof time === 'number') return time < ORIGIN_MS ? ORIGIN_MS + time : time; // performance.now() values, else epoch ms
-  if (time instanceof Date) return time.getTime();
-  return time[0] * 1000 + time[1] / 1e6;
-}
-
 // ---------------------------------------------------------------- the span
+
+/** A number below this is a `performance.now()` reading, not epoch ms (2001-09-09). */
+const EPOCH_MS_FLOOR = 1e12;
 
 const UNSET: SpanStatus = { code: SpanStatusCode.UNSET };
 
@@ -110,7 +102,9 @@ export class LeanSpan implements Span {
   readonly droppedEventsCount = 0;
   readonly droppedLinksCount = 0;
 
+  /** Wall-clock start (`preciseWallMs`, on Date.now()) and the monotonic reading taken with it. */
   private readonly startMs: number;
+  private readonly startMonotonicMs = performance.now();
 
   constructor(
     private readonly context: SpanContext,
@@ -127,8 +121,20 @@ export class LeanSpan implements Span {
     this.attributes = attributes;
     this.resource = parts.resource;
     this.instrumentationScope = parts.scope;
-    this.startMs = timeInputMs(startTime);
+    this.startMs = startTime === undefined ? preciseWallMs() : this.timeInputMs(startTime);
     this.startTime = toHrTime(this.startMs);
+  }
+
+  /**
+   * Epoch ms of a time input. Now, and `performance.now()` values, are placed from the span's own
+   * start by the monotonic clock (as the SDK does), so a duration is exact and the span stays on the
+   * wall clock however long the process has run.
+   */
+  private timeInputMs(time: TimeInput | undefined): number {
+    if (time === undefined) return this.startMs + (performance.now() - this.startMonotonicMs);
+    if (typeof time === 'number') return time < EPOCH_MS_FLOOR ? this.startMs + (time - this.startMonotonicMs) : time;
+    if (time instanceof Date) return time.getTime();
+    return time[0] * 1000 + time[1] / 1e6;
   }
 
   spanContext(): SpanContext {
@@ -154,7 +160,7 @@ export class LeanSpan implements Span {
     const isTime = typeof attributesOrTime === 'number' || attributesOrTime instanceof Date || Array.isArray(attributesOrTime);
     const attributes = isTime ? undefined : (attributesOrTime as Attributes | undefined);
     const at = isTime ? (attributesOrTime as TimeInput) : time;
-    this.events.push({ name, attributes: attributes ? { ...attributes } : {}, time: toHrTime(timeInputMs(at)), droppedAttributesCount: 0 });
+    this.events.push({ name, attributes: attributes ? { ...attributes } : {}, time: toHrTime(this.timeInputMs(at)), droppedAttributesCount: 0 });
     return this;
   }
 
@@ -188,7 +194,7 @@ export class LeanSpan implements Span {
 
   end(endTime?: TimeInput): void {
     if (this.ended) return;
-    const endMs = endTime === undefined ? nowMs() : Math.max(timeInputMs(endTime), this.startMs);
+    const endMs = Math.max(this.timeInputMs(endTime), this.startMs);
     this.endTime = toHrTime(endMs);
     this.duration = toHrTime(endMs - this.startMs);
     this.parts.processor.onEnding?.(this as never);
