@@ -1,18 +1,11 @@
 import { z } from 'zod';
-import { emailAddress, isoTime, queryInteger, uuid } from '@triggers/core/http';
+import { emailAddress, isoTime, nonBlankText, queryInteger, uuid } from '@triggers/core/http';
 import { PRIORITIES, URGENT_KEYWORDS } from './agent-rule.ts';
 
-/**
- * The document's form of `.trim().min(1)`: at least one character that String.prototype.trim does
- * not remove (its whitespace and line terminators, spelled out so Python's and JavaScript's regex
- * engines read the class alike; `\s` differs between them on U+FEFF and U+001C–U+001F).
- */
-const NOT_BLANK = '[^\\t\\n\\v\\f\\r \\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000\\ufeff]';
-
 export const triggerBodySchema = z.strictObject({
-  document_type: z.string().trim().min(1, 'is required').max(100).meta({ example: 'Contract', pattern: NOT_BLANK }),
+  document_type: nonBlankText(100, { message: 'is required', example: 'Contract' }),
   priority: z.enum(PRIORITIES),
-  description: z.string().trim().min(1, 'is required').max(5000).meta({ example: 'The customer is angry: the renewal was charged twice.', pattern: NOT_BLANK }),
+  description: nonBlankText(5000, { message: 'is required', example: 'The customer is angry: the renewal was charged twice.' }),
   customer_email: emailAddress,
 });
 

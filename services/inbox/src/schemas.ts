@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { emailAddress, isoTime, queryInteger, uuid } from '@triggers/core/http';
+import { emailAddress, isoTime, queryInteger, uuid, nonBlankText } from '@triggers/core/http';
 import { DELIVERY_STATUSES } from '@triggers/core/ports';
 import { EVENT_STATUSES, ATTEMPT_STATUSES, SUBSCRIPTION_STATUSES, SUBSCRIPTION_ORDERINGS, CUSTOMER_STATUSES, MAX_EVENT_TYPE_LENGTH, MAX_EXPRESSION_LENGTH, RETRY_POLICY_LIMITS, type CustomOperator } from '@triggers/core/domain';
 
@@ -304,7 +304,7 @@ export const rotatedSecretSchema = z.object({
 // Admin
 
 export const testCustomerCreateSchema = z.strictObject({
-  name: z.string().trim().min(1).max(200),
+  name: nonBlankText(200),
   email: emailAddress,
 });
 

@@ -30,6 +30,28 @@ export const emailAddress = z
   .max(254, 'must be at most 254 characters');
 
 /**
+ * The document's form of "at least one character that `String.prototype.trim` does not remove":
+ * its whitespace and line terminators, spelled out so Python's and JavaScript's regex engines read
+ * the class alike (`\s` differs between them on U+FEFF and U+001C–U+001F). schemas.test.ts checks
+ * it against `trim` for every UTF-16 code unit.
+ */
+export const NOT_BLANK_PATTERN = '[^\\t\\n\\v\\f\\r \\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000\\ufeff]';
+
+/**
+ * Text a person typed: at most `max` characters as sent, at least one that is not whitespace, stored
+ * trimmed. The document says exactly that (maxLength on the text as sent, the not-blank pattern),
+ * so a client built from it never sends what the server refuses, nor the reverse.
+ */
+export function nonBlankText(max: number, options: { example?: string; message?: string } = {}) {
+  return z
+    .string()
+    .max(max)
+    .trim()
+    .min(1, options.message)
+    .meta({ pattern: NOT_BLANK_PATTERN, ...(options.example === undefined ? {} : { example: options.example }) });
+}
+
+/**
  * A whole-number query parameter from `min` to `max`, written in decimal digits only ("1e2", " 7" and
  * "0x10" are refused); out of range says what the range is. Documented as an integer with its bounds.
  */
