@@ -106,22 +106,24 @@ for (const combination of COMBINATIONS) {
       const eventId = (await postEvent(ingest, customer.apiKey, { event_type: customer.eventType })).event_id;
       await waitForEventStatus(inbox, customer.apiKey, eventId, 'delivered', { timeoutMs: STATUS_TIMEOUT_MS, intervalMs: 100, until: (e) => e.attempts.length === 2 });
 
-      const [send] = await otlp.waitForSpans((s) => s.name === 'send events' && s.attributes['triggers.event_id'] === eventId, 1, 15_000);
+      const [accepted] = await otlp.waitForSpans((s) => s.name === 'POST /api/v1/events' && s.attributes['triggers.event_id'] === eventId, 1, 15_000);
       // Both webhook requests and both attempt spans: an attempt's span ends after its request's.
       const attemptSpans = (all: ReceivedSpan[]) => all.filter((s) => s.name === 'process deliveries' && s.attributes['triggers.outcome']).length;
-      const spans = await otlp.waitForTrace(send.traceId, (all) => all.filter((s) => s.name === 'POST').length === 2 && attemptSpans(all) === 2, 15_000);
+      const spans = await otlp.waitForTrace(accepted.traceId, (all) => all.filter((s) => s.name === 'POST').length === 2 && attemptSpans(all) === 2, 15_000);
       const one = (name: string): ReceivedSpan => {
         const found = spans.filter((s) => s.name === name);
         assert.equal(found.length, 1, `one ${name} span among ${spans.map((s) => `${s.service}:${s.name}`).join(', ')}`);
         return found[0];
       };
       const server = one('POST /api/v1/events');
+      assert.equal(server.spanId, accepted.spanId);
+      assert.equal(spans.filter((s) => s.name === 'send events').length, 0, 'the ingest request\'s span is the enqueue\'s (one span per request)');
+      assert.equal(server.attributes['messaging.destination.name'], 'events');
       const match = one('process events');
       const fanOut = one('send deliveries');
       assert.equal(server.service, 'triggers-ingest');
-      assert.equal(send.service, 'triggers-ingest');
       assert.equal(match.service, 'triggers-matcher');
-      assert.equal(match.parentSpanId, send.spanId, 'the matcher process continues the context of the queue message');
+      assert.equal(match.parentSpanId, accepted.spanId, 'the matcher process continues the context of the queue message (the ingest request\'s)');
       assert.equal(match.attributes['messaging.system'], combination.system);
       assert.equal(fanOut.parentSpanId, match.spanId);
 
@@ -146,8 +148,8 @@ for (const combination of COMBINATIONS) {
         .split('\n')
         .filter((l) => l.startsWith('{'))
         .map((l) => JSON.parse(l))
-        .find((l) => l.msg === 'Scheduled retry' && l.trace_id === send.traceId);
-      assert.ok(retryLine, `a "Scheduled retry" line with trace_id ${send.traceId}`);
+        .find((l) => l.msg === 'Scheduled retry' && l.trace_id === accepted.traceId);
+      assert.ok(retryLine, `a "Scheduled retry" line with trace_id ${accepted.traceId}`);
       assert.equal(retryLine.span_id, attempts[0].spanId);
     });
   });

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { TriggersError, uuidv7, uuidv7Time, toIsoMillis, eventTypeOf, type Clock, type JsonObject, type JsonText, type LocatedPayload, type NewEvent, type Customer } from '@triggers/core/domain';
 import type { RateLimiter, RateLimitDecision, IdempotencyStore, StoredResponse, EventAcceptor } from '@triggers/core/ports';
 import type { RouteResult } from '@triggers/core/http';
-import { currentTraceparent, sendMessagesSpan, traceparentOf, type Context } from '@triggers/core/runtime';
+import { annotateSendOnSpan, currentTraceparent, sendMessagesSpan, type Attributes, type Context } from '@triggers/core/runtime';
 import type { IngestMetrics } from './metrics.ts';
 import { idempotencyKeySchema, MAX_PAYLOAD_DEPTH, PAYLOAD_TOO_DEEP } from './schemas.ts';
 
@@ -11,7 +11,7 @@ export interface IngestDeps {
   rateLimiter: RateLimiter;
   idempotencyStore: IdempotencyStore;
   eventAcceptor: EventAcceptor;
-  /** The queue backend's kind, for the enqueue span's `messaging.system`. */
+  /** The queue backend's kind, for the enqueue's `messaging.system` attribute. */
   queueKind?: string;
   metrics: IngestMetrics;
   settings: { defaultRateLimitPerSecond: number; idempotencyTtlMs: number };
@@ -58,7 +58,7 @@ export async function ingestEvents(
     rawBody: string;
     /** Builds the 202 body from the accepted events. */
     respond: (events: NewEvent[]) => unknown;
-    /** The request's trace context (its SERVER span's), passed on to the enqueue span; see RouteSpec.tracePassedOn. */
+    /** The request's trace context (its SERVER span's), which the messages continue; see RouteSpec.tracePassedOn. */
     trace?: Context;
   },
 ): Promise<RouteResult> {
@@ -106,27 +106,33 @@ export async function ingestEvents(
   });
   const response: StoredResponse = { status: 202, body: request.respond(events) };
   try {
-    // The enqueue span's context rides in every event's message: the matcher continues the trace.
-    const ids = events.length === 1 ? { 'triggers.event_id': events[0].eventId } : {};
-    await sendMessagesSpan(
-      deps.queueKind,
-      'events',
-      events.length,
-      { 'triggers.customer_id': customer.customerId, ...ids },
-      (span) =>
-        deps.eventAcceptor.accept({
-          events,
-          idempotency: idempotencyKey === undefined ? undefined : { customerId: customer.customerId, key: idempotencyKey, response, ttlMs },
-          traceparent: request.trace ? traceparentOf(span) : currentTraceparent(),
-        }),
-      request.trace,
-    );
+    const accept = (traceparent: string | undefined) =>
+      deps.eventAcceptor.accept({
+        events,
+        idempotency: idempotencyKey === undefined ? undefined : { customerId: customer.customerId, key: idempotencyKey, response, ttlMs },
+        traceparent,
+      });
+    if (request.trace) {
+      // The request's SERVER span is the enqueue's producer (messaging.* attributes on it, no
+      // span of its own): its context rides in every event's message, and the matcher continues it.
+      await accept(annotateSendOnSpan(request.trace, deps.queueKind, 'events', events.length, enqueueIds(customer, events)));
+    } else {
+      // No request span passed on (tracing off, or a caller without one): a PRODUCER span of the active context.
+      await sendMessagesSpan(deps.queueKind, 'events', events.length, enqueueIds(customer, events), () => accept(currentTraceparent()));
+    }
   } catch (error) {
     if (idempotencyKey !== undefined) await deps.idempotencyStore.release(customer.customerId, idempotencyKey).catch(() => undefined);
     throw error;
   }
   deps.metrics.eventsAccepted.inc(events.length);
   return { status: 202, body: response.body, headers: limitHeaders };
+}
+
+/** The ids an enqueue's span carries: the customer's, and the event's when there is one. */
+function enqueueIds(customer: Customer, events: NewEvent[]): Attributes {
+  const attributes: Attributes = { 'triggers.customer_id': customer.customerId };
+  if (events.length === 1) attributes['triggers.event_id'] = events[0].eventId;
+  return attributes;
 }
 
 function rateLimitHeaders(decision: RateLimitDecision): Record<string, string> {

@@ -1,6 +1,6 @@
-import { ROOT_CONTEXT, type Attributes, type Context, type Link } from '@opentelemetry/api';
+import { ROOT_CONTEXT, trace, type Attributes, type Context, type Link } from '@opentelemetry/api';
 import type { ReceivedMessage, Topic } from '../ports/queue.ts';
-import { SpanKind, contextFromTraceparent, inSpan, inSpanPassedOn, messagingSystem, tracingActive, untraced, type Span } from './tracing.ts';
+import { SpanKind, contextFromTraceparent, inSpan, inSpanPassedOn, messagingSystem, traceparentOf, tracingActive, untraced, type Span } from './tracing.ts';
 import { parseTraceparent } from './lean-span.ts';
 
 /** The most links a span of a grouped message carries (the SDK's default OTEL_SPAN_LINK_COUNT_LIMIT). */
@@ -48,6 +48,17 @@ export function processMessageSpan<T extends { traceparent?: string; traceparent
   return (options.passedOn ? inSpanPassedOn : inSpan)(`process ${topic}`, { kind: SpanKind.CONSUMER, parent, attributes }, work);
 }
 
+/** The OTel messaging attributes of a send of `count` messages to `topic`, plus `extra` (ids only). */
+function sendAttributes(queueKind: string | undefined, topic: Topic, count: number, extra: Attributes, into: Attributes = {}): Attributes {
+  into['messaging.destination.name'] = topic;
+  into['messaging.operation.type'] = 'send';
+  into['messaging.operation.name'] = 'send';
+  if (queueKind) into['messaging.system'] = messagingSystem(queueKind);
+  if (count > 1) into['messaging.batch.message_count'] = count;
+  for (const key in extra) into[key] = extra[key];
+  return into;
+}
+
 /**
  * The PRODUCER span around enqueueing (`send <topic>`); its context is what the messages carry.
  * A child of the active context, made active for `work`; or, given `parent`, a child of that, not
@@ -62,14 +73,23 @@ export function sendMessagesSpan<R>(
   parent?: Context,
 ): Promise<R> {
   if (!tracingActive()) return untraced(work);
-  const attributes: Attributes = {
-    'messaging.destination.name': topic,
-    'messaging.operation.type': 'send',
-    'messaging.operation.name': 'send',
-  };
-  if (queueKind) attributes['messaging.system'] = messagingSystem(queueKind);
-  if (count > 1) attributes['messaging.batch.message_count'] = count;
-  for (const key in extra) attributes[key] = extra[key];
+  const attributes = sendAttributes(queueKind, topic, count, extra);
   if (parent) return inSpanPassedOn(`send ${topic}`, { kind: SpanKind.PRODUCER, attributes, parent }, work);
   return inSpan(`send ${topic}`, { kind: SpanKind.PRODUCER, attributes }, work);
+}
+
+/**
+ * An enqueue that makes no span of its own: the span of `parent` (an ingest request's SERVER span)
+ * gets the send's `messaging.*` attributes (and `extra`), and its `traceparent` is returned for the
+ * messages to carry, so the consumer's span is its child (OTel messaging conventions: a send not
+ * represented by a span injects the context it runs in). One span per ingest request instead of
+ * two. Undefined, and nothing set, when `parent` holds no recording span (tracing off, unsampled
+ * spans still give their `traceparent`).
+ */
+export function annotateSendOnSpan(parent: Context, queueKind: string | undefined, topic: Topic, count: number, extra: Attributes): string | undefined {
+  if (!tracingActive()) return undefined;
+  const span = trace.getSpan(parent);
+  if (!span) return undefined;
+  if (span.isRecording()) span.setAttributes(sendAttributes(queueKind, topic, count, extra));
+  return traceparentOf(span);
 }
