@@ -6,6 +6,7 @@ import { startConsumer } from './queue-consumer.ts';
 import { createSqliteQueue } from './backends/sqlite/queue.ts';
 import { temporaryDatabases } from './backends/sqlite/testing.ts';
 import type { ReadinessCheck } from './backends.ts';
+import type { Queue } from './ports/queue.ts';
 
 /**
  * The consumer and a backend outage: while the store a handler writes to is down, every message
@@ -172,4 +173,51 @@ describe('queue consumer: a backend outage pauses consumption', function () {
     await consumer.stop();
     assert.ok(Date.now() - started < 500, `stopped in ${Date.now() - started} ms`);
   });
+});
+
+describe('queue consumer: a handler acks its message with its last write (ackWith)', function () {
+  this.timeout(15_000);
+  const databases = temporaryDatabases();
+  after(() => databases.closeAll());
+  const log = createLogger({ level: 'silent', service: 'test' });
+
+  for (const shared of [true, false]) {
+    it(shared ? 'in the write’s transaction (SQLite): acked once with it, unacked and handed out again when it fails' : 'after the write, on a queue without ackWith: the same outcome', async () => {
+      const sqlite = createSqliteQueue(await databases.open(), { maxReceives: 5, pollIntervalMs: 5 });
+      const queue: Queue = shared ? sqlite : Object.create(sqlite, { ackWith: { value: undefined } });
+      const receives = new Map<number, number>();
+      const consumer = startConsumer<{ n: number }>({
+        queue,
+        topic: 'events',
+        log,
+        concurrency: 2,
+        batchSize: 2,
+        visibilityTimeoutMs: 5000,
+        waitTimeMs: 50,
+        async handle(message, control) {
+          const { n } = message.body;
+          receives.set(n, message.receiveCount);
+          // Message 2's first write fails (a body JSON cannot hold): its ack must not happen.
+          const body = n === 2 && message.receiveCount === 1 ? { n: 1n } : { reply: n };
+          await control.ackWith(() => queue.send('deliveries', { body }));
+        },
+      });
+      try {
+        await queue.sendBatch('events', [{ body: { n: 1 } }, { body: { n: 2 } }]);
+        const replies: unknown[] = [];
+        const deadline = Date.now() + 8000;
+        while (replies.length < 2 && Date.now() < deadline) {
+          const got = await queue.receive('deliveries', { maxMessages: 10, visibilityTimeoutMs: 30_000, waitTimeMs: 50 });
+          replies.push(...got.map((m) => m.body));
+        }
+        assert.deepEqual(replies.sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b))), [{ reply: 1 }, { reply: 2 }]);
+        assert.equal(receives.get(1), 1, 'message 1 acked with its write, not handed out again');
+        assert.equal(receives.get(2), 2, 'message 2, whose write failed, was handed out again');
+        await sleep(100);
+        assert.deepEqual(await queue.depth('events'), { visible: 0, delayed: 0, inFlight: 0 }, 'both acked, once each');
+      } finally {
+        await consumer.stop();
+      }
+    });
+  }
 });

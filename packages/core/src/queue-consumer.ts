@@ -48,6 +48,14 @@ export interface MessageControl {
    * a crash hands it out again.
    */
   detach(): DetachedMessage;
+  /**
+   * Acks the message with the handler's last store call, `write` (one call, e.g. recording an
+   * outcome), instead of after the handler returns: in its transaction where the queue shares the
+   * store's database (`Queue.ackWith`), else right after it. The message is acked only if `write`
+   * succeeds; the handler's return does not ack it again. Only for a handler whose work is done
+   * once `write` is: a crash after it must not need the message again.
+   */
+  ackWith<T>(write: () => Promise<T>): Promise<T>;
 }
 
 export interface DetachedMessage {
@@ -195,17 +203,28 @@ export function startConsumer<T>(options: ConsumerOptions<T>): Consumer {
     // Keeps a slow message (a webhook waiting for its timeout) invisible while it is being handled.
     const heartbeat = setInterval(() => void extend(message.receipt), heartbeatEveryMs);
     let detached = false;
+    // Set once `ackWith` is called: the handler's return does not ack (a failed `ackWith` leaves
+    // the message unacked, to be nacked by the handler's throw or redelivered).
+    let ackedWithWrite = false;
     const control: MessageControl = {
       detach() {
-        if (detached) throw new Error('detach() called twice for one message');
+        if (detached || ackedWithWrite) throw new Error('detach() after the message was detached or acked');
         detached = true;
         clearInterval(heartbeat);
         return detach(message);
       },
+      async ackWith(write) {
+        if (detached || ackedWithWrite) throw new Error('ackWith() after the message was detached or acked');
+        ackedWithWrite = true;
+        if (options.queue.ackWith) return options.queue.ackWith(options.topic, message.receipt, write);
+        const result = await write();
+        await options.queue.ack(options.topic, message.receipt);
+        return result;
+      },
     };
     try {
       await options.handle(message, control);
-      if (!detached) await options.queue.ack(options.topic, message.receipt);
+      if (!detached && !ackedWithWrite) await options.queue.ack(options.topic, message.receipt);
       if (!outage) pauseMs = MIN_OUTAGE_PAUSE_MS;
     } catch (thrown) {
       const error = coerceError(thrown);

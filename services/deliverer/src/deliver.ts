@@ -162,7 +162,8 @@ async function sendInShare(
     slot = await turn.slot;
   }
   try {
-    await sendToSubscription(deps, subscription, send.group, send.groupId, { ordered: send.ordered });
+    // An unordered send is of the received message's own deliveries: its control may ack it with their outcome.
+    await sendToSubscription(deps, subscription, send.group, send.groupId, { ordered: send.ordered, control: send.ordered ? undefined : received.control });
   } finally {
     slot.release();
   }
@@ -263,7 +264,13 @@ export async function sendBatch(deps: DelivererDeps, subscription: Subscription,
  * Each member's attempt is claimed with compare-and-set inside the breaker, so two consumers of
  * one message cannot both send it; the outcome is recorded on every member sent.
  */
-async function sendToSubscription(deps: DelivererDeps, subscription: Subscription, candidates: DeliveryRecord[], webhookId: string, options: { ordered?: boolean } = {}): Promise<void> {
+async function sendToSubscription(
+  deps: DelivererDeps,
+  subscription: Subscription,
+  candidates: DeliveryRecord[],
+  webhookId: string,
+  options: { ordered?: boolean; control?: MessageControl } = {},
+): Promise<void> {
   const log = deps.log.child({ workflowId: subscription.workflowId, webhookId });
   const loaded = await Promise.all(candidates.map((d) => deps.eventStore.getEvent(d.customerId, d.eventId)));
   const members: { delivery: DeliveryRecord; event: StoredEvent }[] = [];
@@ -356,7 +363,7 @@ async function sendToSubscription(deps: DelivererDeps, subscription: Subscriptio
   }
   // One store call for the whole outcome: the attempts, the deliveries' end or next due time, and
   // the events' counters and status, in one transaction.
-  await deps.deliveryStore.recordAttempts(
+  const record = () => deps.deliveryStore.recordAttempts(
     sent.members.map(({ delivery }) => ({
       deliveryId: delivery.deliveryId,
       attempt: {
@@ -376,6 +383,11 @@ async function sendToSubscription(deps: DelivererDeps, subscription: Subscriptio
       now: finishedAt,
     })),
   );
+  // A final outcome of live deliveries leaves the message nothing to do: it is acked with the
+  // outcome (in its transaction on embedded SQLite). A retry still sends its next message, and a
+  // replay's outcome still has to be counted, after the record: those ack when the handler returns.
+  if (options.control && next.status !== 'retrying' && sent.members.every((m) => !m.delivery.replayId)) await options.control.ackWith(record);
+  else await record();
   if (next.status !== 'retrying') {
     const ended = next.status === 'succeeded' ? ('succeeded' as const) : ('failed' as const);
     await countReplayOutcomes(deps, sent.members.map((m) => ({ ...m.delivery, status: ended })));

@@ -90,6 +90,13 @@ export interface Queue {
   sendBatch(topic: Topic, messages: OutgoingMessage[]): Promise<void>;
   receive<T = unknown>(topic: Topic, options: ReceiveOptions): Promise<ReceivedMessage<T>[]>;
   ack(topic: Topic, receipt: string): Promise<void>;
+  /**
+   * Where the queue shares a database with the stores (embedded SQLite): acks the message in the
+   * same transaction as the store writes `write` submits before its first `await` (one store
+   * call), so the ack commits only with them, and both cost one write. Resolves with `write`'s
+   * result; rejects, the message unacked, when they fail. Without it, callers ack after `write`.
+   */
+  ackWith?<T>(topic: Topic, receipt: string, write: () => Promise<T>): Promise<T>;
   nack(topic: Topic, receipt: string, delayMs: number): Promise<void>;
   extendVisibility(topic: Topic, receipt: string, visibilityTimeoutMs: number): Promise<void>;
   readDeadLetters<T = unknown>(topic: Topic, limit: number): Promise<ReceivedMessage<T>[]>;

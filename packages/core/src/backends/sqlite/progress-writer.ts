@@ -22,6 +22,8 @@ interface Waiting {
 export class ProgressWriter {
   private waiting: Waiting[] = [];
   private scheduled = false;
+  /** While `together` runs its `submit`: where `run` puts the writes instead of `waiting`. */
+  private capturing: Waiting[] | undefined;
   private readonly relaxed: <T>(work: () => T) => T;
   private readonly commitGroup: (group: Waiting[]) => { results: unknown[]; errors: (Error | undefined)[] };
 
@@ -51,12 +53,52 @@ export class ProgressWriter {
   /** Runs `work` in the next group's transaction; resolves with its result once that committed. */
   run<T>(action: string, work: () => T): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.waiting.push({ action, work, resolve: resolve as (value: unknown) => void, reject });
-      if (!this.scheduled) {
-        this.scheduled = true;
-        setImmediate(() => this.flush());
-      }
+      const item = { action, work, resolve: resolve as (value: unknown) => void, reject };
+      if (this.capturing) this.capturing.push(item);
+      else this.submit(item);
     });
+  }
+
+  /**
+   * Commits the writes `submit` makes synchronously (before its first `await`) and `also` in one
+   * savepoint of the next group: all of them or none (`also` is not run when one of them throws,
+   * and they are not committed when `also` throws). Resolves with `submit`'s result. When `submit`
+   * made no write synchronously, `also` runs in a write of its own once `submit` resolved.
+   */
+  async together<T>(submit: () => Promise<T>, action: string, also: () => unknown): Promise<T> {
+    const outer = this.capturing;
+    const captured: Waiting[] = [];
+    this.capturing = captured;
+    let pending: Promise<T>;
+    try {
+      pending = submit();
+    } finally {
+      this.capturing = outer;
+    }
+    if (captured.length === 0) {
+      const result = await pending;
+      await this.run(action, also);
+      return result;
+    }
+    this.submit({
+      action: `${captured.map((c) => c.action).join(', ')} and ${action}`,
+      work: () => {
+        const results = captured.map((c) => c.work());
+        also();
+        return results;
+      },
+      resolve: (results) => captured.forEach((c, i) => c.resolve((results as unknown[])[i])),
+      reject: (error) => captured.forEach((c) => c.reject(error)),
+    });
+    return pending;
+  }
+
+  private submit(item: Waiting): void {
+    this.waiting.push(item);
+    if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(() => this.flush());
+    }
   }
 
   /** Commits what is waiting now (before the connection closes). */

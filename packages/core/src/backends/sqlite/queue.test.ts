@@ -107,6 +107,25 @@ describe('SQLite queue', function () {
   });
 
   describe('SQLite specifics', function () {
+    it('acks a message in the transaction of the writes made with it (ackWith), and not at all when one of them fails', async function () {
+      const queue = createSqliteQueue(await databases.open(), { maxReceives: 3, pollIntervalMs: 5 });
+      const options = { maxMessages: 10, visibilityTimeoutMs: 30_000, waitTimeMs: 0 };
+      await queue.send('deliveries', { body: 'first' });
+      const [first] = await queue.receive<string>('deliveries', options);
+      await queue.ackWith('deliveries', first.receipt, () => queue.send('deliveries', { body: 'sent with the ack' }));
+      const [next, ...rest] = await queue.receive<string>('deliveries', options);
+      assert.equal(next.body, 'sent with the ack');
+      assert.deepEqual(rest, [], 'the acked message is gone');
+
+      // A write that fails in its savepoint (a body JSON cannot hold) takes the ack down with it.
+      await assert.rejects(queue.ackWith('deliveries', next.receipt, () => queue.send('deliveries', { body: { n: 1n } })));
+      assert.deepEqual(await queue.depth('deliveries'), { visible: 0, delayed: 0, inFlight: 1 }, 'still in flight, nothing sent');
+      await queue.nack('deliveries', next.receipt, 0);
+      const [again] = await queue.receive<string>('deliveries', options);
+      assert.equal(again.body, 'sent with the ack', 'the message whose ack failed is handed out again');
+      assert.equal(again.receiveCount, 2);
+    });
+
     it('leaves messages with a skipped key in the queue, visible, and hands out the others', async function () {
       const queue = createSqliteQueue(await databases.open(), { maxReceives: 3, pollIntervalMs: 5 });
       await queue.sendBatch('deliveries', [

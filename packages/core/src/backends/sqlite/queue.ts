@@ -173,7 +173,8 @@ export class SqliteQueue implements Queue {
        ORDER BY visible_at, id LIMIT ?`);
     this.markReceived = db.prepare('UPDATE queue_messages SET receipt = ?, visible_at = ?, receive_count = receive_count + 1, owner = ? WHERE id = ?');
     this.markDeadLettered = db.prepare('UPDATE queue_messages SET dead_lettered_at = ?, receipt = ?, owner = NULL WHERE id = ?');
-    const claim = db.transaction((topic: Topic, options: ReceiveOptions, now: number) => {
+    // Runs in the progress writer's group (a savepoint of its transaction), see `receive`.
+    this.claim = (topic: Topic, options: ReceiveOptions, now: number) => {
       const received: ReceivedMessage[] = [];
       const invisibleUntil = now + Math.max(0, options.visibilityTimeoutMs);
       const skipped = new Set(options.skipKeys);
@@ -213,9 +214,7 @@ export class SqliteQueue implements Queue {
         if (!more) break;
       }
       return received;
-    });
-    // A lost claim only means an earlier redelivery, so it need not wait for its own fsync.
-    this.claim = (topic, options, now) => this.relaxed(() => claim.immediate(topic, options, now));
+    };
 
     this.deleteByReceipt = db.prepare('DELETE FROM queue_messages WHERE id = ? AND receipt = ?');
     this.releaseByReceipt = db.prepare(
@@ -304,7 +303,10 @@ export class SqliteQueue implements Queue {
       const next = withSqlite('polling a topic', () => this.selectNextVisibleAt.get(topic))?.next ?? null;
       let onlySkipped = false;
       if (next !== null && next <= now && options.maxMessages > 0) {
-        const received = withSqlite('receiving messages', () => this.claim(topic, options, now));
+        // The claim commits with the connection's other progress writes of this turn (acks,
+        // outcomes, sends): one transaction, no fsync of its own (a lost claim only means an
+        // earlier redelivery), instead of a transaction per receive.
+        const received = await this.writer.run('receiving messages', () => this.claim(topic, options, this.clock.now()));
         if (received.length > 0) return received as ReceivedMessage<T>[];
         // Nothing claimed: everything due was dead-lettered (look again), or has a skipped key.
         if (!options.skipKeys?.length && !options.keyRoom) continue;
@@ -324,6 +326,12 @@ export class SqliteQueue implements Queue {
     const id = receiptId(receipt);
     if (id === null) return;
     await this.writer.run('acknowledging a message', () => this.deleteByReceipt.run(id, receipt));
+  }
+
+  async ackWith<T>(_topic: Topic, receipt: string, write: () => Promise<T>): Promise<T> {
+    const id = receiptId(receipt);
+    if (id === null) return write();
+    return this.writer.together(write, 'acknowledging a message', () => this.deleteByReceipt.run(id, receipt));
   }
 
   async nack(topic: Topic, receipt: string, delayMs: number): Promise<void> {
