@@ -3,7 +3,7 @@
  * deliverer (`TRIGGERS_DELIVERER_MAX_PER_SUBSCRIPTION`, `TRIGGERS_DELIVERER_MAX_PER_ORIGIN`), so a
  * slow or batching tenant cannot take every slot and stall the others.
  *
- * Where the queue can limit keys (SQLite), a receive takes no more of a subscription's messages
+ * Where the queue can limit keys (SQLite, Kafka), a receive takes no more of a subscription's messages
  * than it has room for (`subscriptionRoom`): the rest wait in the queue, visible and in order, so
  * a slow subscription's backlog costs no put-backs and drains at the receiver's own pace.
  * Elsewhere (or for an origin shared by several subscriptions), a queue message whose subscription

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { PartitionBuffer, type BufferedEntry } from './partition-buffer.ts';
+import { keyAdmission, PartitionBuffer, type BufferedEntry } from './partition-buffer.ts';
 import { formatMarker, markerCovers, parseMarker } from './receive-marker.ts';
 import type { Envelope } from './topology.ts';
 
@@ -111,6 +111,35 @@ describe('Kafka partition buffer', function () {
       assert.deepEqual(offsets(collect(buffer, 0, 100, true)), [1, 3, 5], 'a:2 waits for the in-flight a:0');
       buffer.settle(m0);
       assert.deepEqual(offsets(collect(buffer, 0, 100, true)), [1, 2, 3, 5]);
+    });
+  });
+
+  describe('key room (keyAdmission)', function () {
+    it('leaves the entries of a key past its room, or skipped, in place and hands out the others in offset order', function () {
+      const buffer = new PartitionBuffer(0, 0);
+      fill(buffer, 0, ['slow', 'slow', 'full', 'other', 'slow', 'other', 'other', null, 'skip', null]);
+      const out: BufferedEntry[] = [];
+      const room = { perKey: 2, keys: new Map([['slow', 1], ['full', 0]]) };
+      buffer.collect(0, 100, false, out, keyAdmission(['skip'], room));
+      assert.deepEqual(offsets(out), [0, 3, 5, 7, 9], 'slow: room 1; full: none; other: the default 2; skip: skipped; unkeyed: unlimited');
+      const again: BufferedEntry[] = [];
+      buffer.collect(0, 100, false, again, keyAdmission(undefined, { perKey: 10, keys: new Map() }));
+      assert.deepEqual(offsets(again), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], 'what was left is still ready, in its place');
+    });
+
+    it('counts room per receive, and a limit of entries ends the scan first', function () {
+      const buffer = new PartitionBuffer(0, 0);
+      fill(buffer, 0, ['a', 'a', 'a', 'b', 'b']);
+      const admit = keyAdmission(undefined, { perKey: 2, keys: new Map() });
+      const first: BufferedEntry[] = [];
+      buffer.collect(0, 1, false, first, admit);
+      first[0].state = 'in-flight';
+      first[0].visibleAt = 1000;
+      const rest: BufferedEntry[] = [];
+      buffer.collect(0, 100, false, rest, admit);
+      assert.deepEqual([offsets(first), offsets(rest)], [[0], [1, 3, 4]], 'one admission spans both collects: a has room 2 in all');
+      assert.equal(keyAdmission(undefined, undefined), undefined, 'no limits: no check');
+      assert.equal(keyAdmission([], undefined), undefined);
     });
   });
 

@@ -1,3 +1,4 @@
+import type { KeyRoom } from '../../ports/queue.ts';
 import { markerCovers, priorReceives, type ReceiveMarker } from './receive-marker.ts';
 import type { Envelope } from './topology.ts';
 
@@ -19,6 +20,13 @@ export interface BufferedEntry {
   state: EntryState;
   visibleAt: number;
   receipt: string | null;
+  /** The run of consecutive entries with this entry's key that it belongs to (a refused key's run is passed over at once). */
+  readonly run: KeyRun;
+}
+
+interface KeyRun {
+  /** The offset of the run's last entry. */
+  lastOffset: number;
 }
 
 export interface CollectResult {
@@ -134,7 +142,10 @@ export class PartitionBuffer {
     for (const { offset, envelope } of messages) {
       if (offset < this.fetchedUpTo) continue;
       const receives = envelope.receives + priorReceives(this.prior, offset);
-      this.entries.push({ partition: this.partition, offset, envelope, receives, state: 'ready', visibleAt: now, receipt: null });
+      const previous = this.entries.length > this.head ? this.entries[this.entries.length - 1] : undefined;
+      const run = previous && envelope.key !== null && previous.envelope.key === envelope.key ? previous.run : { lastOffset: offset };
+      run.lastOffset = offset;
+      this.entries.push({ partition: this.partition, offset, envelope, receives, state: 'ready', visibleAt: now, receipt: null, run });
       this.fetchedUpTo = offset + 1;
       added++;
     }
@@ -160,9 +171,10 @@ export class PartitionBuffer {
 
   /**
    * Appends to `out` up to `limit` entries that may be handed out now, in offset order. With
-   * `serializeKeys`, an entry waits while an earlier entry with its key is not done.
+   * `serializeKeys`, an entry waits while an earlier entry with its key is not done. An entry that
+   * `admit` refuses (its key has no room) stays ready in the buffer, in its place.
    */
-  collect(now: number, limit: number, serializeKeys: boolean, out: BufferedEntry[]): CollectResult {
+  collect(now: number, limit: number, serializeKeys: boolean, out: BufferedEntry[], admit?: KeyAdmission): CollectResult {
     let nextVisibleAt: number | undefined;
     const busyKeys = serializeKeys ? new Set<string>() : undefined;
     const end = this.narrowed ? Math.min(this.entries.length, this.head + 1) : this.entries.length;
@@ -174,6 +186,12 @@ export class PartitionBuffer {
       if (busyKeys !== undefined && key !== null) busyKeys.add(key);
       if (entry.state === 'moving' || blocked) continue;
       if (entry.visibleAt <= now) {
+        if (admit && !admit(key)) {
+          // A refused key stays refused in this receive: pass over the rest of its run (a
+          // subscription's backlog is mostly one long run) instead of asking for each entry.
+          i = this.indexAfter(entry.run.lastOffset, i) - 1;
+          continue;
+        }
         out.push(entry);
         limit--;
       } else if (nextVisibleAt === undefined || entry.visibleAt < nextVisibleAt) {
@@ -181,6 +199,18 @@ export class PartitionBuffer {
       }
     }
     return { nextVisibleAt };
+  }
+
+  /** The index of the first entry past `offset`, searched from `from` (entries are in offset order). */
+  private indexAfter(offset: number, from: number): number {
+    let low = from;
+    let high = this.entries.length;
+    while (low < high) {
+      const middle = (low + high) >>> 1;
+      if (this.entries[middle].offset <= offset) low = middle + 1;
+      else high = middle;
+    }
+    return low;
   }
 
   /** Every entry not yet settled (for revoking the partition). */
@@ -199,6 +229,29 @@ export class PartitionBuffer {
     }
     return { inFlight, settled };
   }
+}
+
+/** Whether one more message of `key` may be handed out in this receive (counting it if so). */
+export type KeyAdmission = (key: string | null) => boolean;
+
+/**
+ * The receive options' `skipKeys` and `keyRoom` as one check for a receive: a skipped key is
+ * refused; otherwise at most `keyRoom.keys.get(key)` (or `keyRoom.perKey`) messages of a key are
+ * admitted. Messages without a key are always admitted. Undefined when neither limits anything.
+ */
+export function keyAdmission(skipKeys: readonly string[] | undefined, keyRoom: KeyRoom | undefined): KeyAdmission | undefined {
+  const skipped = skipKeys && skipKeys.length > 0 ? new Set(skipKeys) : undefined;
+  if (!skipped && !keyRoom) return undefined;
+  const admitted = new Map<string, number>();
+  return (key) => {
+    if (key === null) return true;
+    if (skipped?.has(key)) return false;
+    if (!keyRoom) return true;
+    const count = admitted.get(key) ?? 0;
+    if (count >= (keyRoom.keys.get(key) ?? keyRoom.perKey)) return false;
+    admitted.set(key, count + 1);
+    return true;
+  };
 }
 
 /** Receives of the entry by owners of its partition (the count carried in the message was made elsewhere and travels with it). */

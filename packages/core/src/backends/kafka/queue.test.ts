@@ -107,6 +107,32 @@ describe('Kafka queue', function () {
       }
     });
 
+    it('hands out no more messages of a key than its room, in order, leaving the rest in the partition unreceived', async function () {
+      const queue = await queues.open({ partitions: 1, consume: [TOPIC] });
+      assert.equal(queue.capabilities.skipKeys, true);
+      await queue.sendBatch(TOPIC, [
+        ...Array.from({ length: 5 }, (_, n) => ({ key: 'slow', body: { seq: n } })),
+        { key: 'full', body: { seq: 5 } },
+        { key: 'other', body: { seq: 6 } },
+        { key: 'other', body: { seq: 7 } },
+        { key: 'other', body: { seq: 8 } },
+        { body: { seq: 9 } },
+      ]);
+      const keyRoom = { perKey: 2, keys: new Map([['slow', 1], ['full', 0]]) };
+      const first = await receiveAll(queue, 4, { keyRoom });
+      assert.deepEqual(first.map(seq), [0, 6, 7, 9], 'room 1 for slow, none for full, the default 2 for other; unkeyed unlimited');
+      const started = Date.now();
+      const none = { perKey: 2, keys: new Map([['slow', 0], ['full', 0], ['other', 0]]) };
+      assert.deepEqual(await queue.receive(TOPIC, options({ waitTimeMs: 150, keyRoom: none })), []);
+      assert.ok(Date.now() - started >= 140, 'waited out its poll instead of spinning on what it may not take');
+      assert.deepEqual((await queue.receive(TOPIC, options({ waitTimeMs: 0, skipKeys: ['slow', 'full'] }))).map(seq), [8], 'skipKeys leaves those keys');
+      const next = await receiveAll(queue, 3, { maxMessages: 3, keyRoom: { perKey: 5, keys: new Map([['full', 0]]) } });
+      assert.deepEqual(next.map(seq), [1, 2, 3], "a key's backlog comes out in order once it has room");
+      assert.ok(next.every((m) => m.receiveCount === 1), 'being left for lack of room is not a receive');
+      for (const m of [...first, ...next]) await queue.ack(TOPIC, m.receipt);
+      await eventually(async () => (await committedOffsets(queue, TOPIC)).get(0) === 4, 'committed up to the first message left (slow:4), not past it');
+    });
+
     it('with serializeKeys, holds a message back while an earlier one with its key is in flight', async function () {
       const queue = await queues.open({ serializeKeys: true, partitions: 1, consume: [TOPIC] });
       await queue.sendBatch(TOPIC, [

@@ -6,7 +6,7 @@ import type { Logger } from '../../log.ts';
 import type { OutgoingMessage, Queue, QueueCapabilities, QueueDepth, ReceivedMessage, ReceiveOptions, Topic } from '../../ports/queue.ts';
 import { DelayPump, type DelayRoute } from './delay-pump.ts';
 import { toKafkaDependencyError, withKafka } from './errors.ts';
-import type { BufferedEntry } from './partition-buffer.ts';
+import { keyAdmission, type BufferedEntry } from './partition-buffer.ts';
 import { groupTimingFor, TopicConsumer, type GroupTiming } from './topic-consumer.ts';
 import { DELAY_TIERS, decodeMessage, delayGroup, encodeHeaders, parseBody, tierFor, topicNames, TOPICS, type Envelope, type TopicNames } from './topology.ts';
 
@@ -34,7 +34,7 @@ export interface KafkaQueueOptions {
    * may be processed side by side.
    */
   serializeKeys?: boolean;
-  /** Fetching from a partition pauses while this many of its messages are held. Default 1000. */
+  /** Fetching from a partition pauses while this many of its messages are held. Default: `DEFAULT_MAX_BUFFERED`. */
   maxBufferedPerPartition?: number;
   /** Consumer-group timing; the defaults suit production, tests shorten them. */
   timing?: Partial<GroupTiming>;
@@ -42,6 +42,13 @@ export interface KafkaQueueOptions {
   delayPollMs?: number;
 }
 
+/**
+ * Messages held per partition before fetching from it pauses. A `deliveries` message is a few ids,
+ * and a subscription's backlog waits here while a receive's `keyRoom` leaves it (rather than going
+ * round the delay topics): the more a partition holds, the longer a busy subscription's backlog
+ * lets the other keys of its partition through. Events carry their payload: fewer.
+ */
+const DEFAULT_MAX_BUFFERED: Record<Topic, number> = { events: 1000, deliveries: 10_000 };
 /** A member that vanishes without leaving (SIGKILL) loses its partitions after the session timeout. */
 const DEFAULT_TIMING: GroupTiming = groupTimingFor(10_000);
 /** How long past its waitTimeMs a receive waits for the receive marker of messages it could hand out (one offset commit). */
@@ -81,10 +88,14 @@ function logCreatorFor(log: Logger) {
  *   when due; a main-topic partition is never held up by a delay.
  * - After `maxReceives` a message goes to `<prefix>-<topic>-dlq` (receive count in a header).
  * - `depth` comes from consumer lag, so it is not exact.
+ * - `receive` honours `skipKeys` and `keyRoom` (`capabilities.skipKeys`): a message of a key
+ *   without room stays in its partition's buffer, visible and in order, costing no write. Its
+ *   offset is not committed until it is settled, so the buffer (`maxBufferedPerPartition`) bounds
+ *   how far past a held key's first message the rest of its partition is read.
  */
 export class KafkaQueue implements Queue {
   readonly kind = 'kafka';
-  readonly capabilities: QueueCapabilities = { maxNativeDelayMs: Number.MAX_SAFE_INTEGER, deadLetter: true, exactDepth: false };
+  readonly capabilities: QueueCapabilities = { maxNativeDelayMs: Number.MAX_SAFE_INTEGER, deadLetter: true, exactDepth: false, skipKeys: true };
 
   private readonly maxReceives: number;
   private readonly names: Record<Topic, TopicNames>;
@@ -165,7 +176,8 @@ export class KafkaQueue implements Queue {
     for (;;) {
       if (this.closed) return [];
       const now = Date.now();
-      const taken = consumer.take(now, Math.max(0, Math.floor(options.maxMessages)), options.visibilityTimeoutMs, this.maxReceives);
+      const admit = keyAdmission(options.skipKeys, options.keyRoom);
+      const taken = consumer.take(now, Math.max(0, Math.floor(options.maxMessages)), options.visibilityTimeoutMs, this.maxReceives, admit);
       if (taken.deadLetter.length > 0) {
         await this.deadLetter(topic, consumer, taken.deadLetter.map((entry) => ({ entry, receipt: null })), taken.deliver.length === 0);
       }
@@ -382,7 +394,7 @@ export class KafkaQueue implements Queue {
         groupId: names.group,
         log: this.settings.log,
         timing: this.timing,
-        maxBufferedPerPartition: this.settings.maxBufferedPerPartition ?? 1000,
+        maxBufferedPerPartition: this.settings.maxBufferedPerPartition ?? DEFAULT_MAX_BUFFERED[topic],
         serializeKeys: this.settings.serializeKeys ?? false,
         readCommitted: (partition) => this.readCommitted(names.group, names.main, partition),
         narrowAfterReceives: narrowAfter(this.maxReceives),

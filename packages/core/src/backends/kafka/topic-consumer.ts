@@ -3,7 +3,7 @@ import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import { coerceError } from '../../errors.ts';
 import type { Logger } from '../../log.ts';
 import type { ReceivedMessage } from '../../ports/queue.ts';
-import { PartitionBuffer, type BufferedEntry } from './partition-buffer.ts';
+import { PartitionBuffer, type BufferedEntry, type KeyAdmission } from './partition-buffer.ts';
 import { formatMarker, parseMarker } from './receive-marker.ts';
 import { decodeMessage, parseBody } from './topology.ts';
 
@@ -191,17 +191,18 @@ export class TopicConsumer {
   }
 
   /**
-   * Takes up to `limit` visible messages and hides them for `visibilityTimeoutMs`. Messages that
-   * would exceed `maxReceives` are returned in `deadLetter` instead, already marked `moving`.
+   * Takes up to `limit` visible messages that `admit` lets through and hides them for
+   * `visibilityTimeoutMs`. Messages that would exceed `maxReceives` are returned in `deadLetter`
+   * instead, already marked `moving`.
    */
-  take(now: number, limit: number, visibilityTimeoutMs: number, maxReceives: number): Taken {
+  take(now: number, limit: number, visibilityTimeoutMs: number, maxReceives: number, admit?: KeyAdmission): Taken {
     const candidates: BufferedEntry[] = [];
     let nextVisibleAt: number | undefined;
     const buffers = [...this.buffers.values()];
     const start = buffers.length > 0 ? this.rotation++ % buffers.length : 0;
     for (let i = 0; i < buffers.length && candidates.length < limit; i++) {
       const buffer = buffers[(start + i) % buffers.length];
-      const result = buffer.collect(now, limit - candidates.length, this.options.serializeKeys, candidates);
+      const result = buffer.collect(now, limit - candidates.length, this.options.serializeKeys, candidates, admit);
       if (result.nextVisibleAt !== undefined && (nextVisibleAt === undefined || result.nextVisibleAt < nextVisibleAt)) nextVisibleAt = result.nextVisibleAt;
     }
     const deliver: ReceivedMessage[] = [];
