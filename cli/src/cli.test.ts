@@ -235,20 +235,21 @@ describe('triggers CLI', function () {
     await waitFor(() => delivered().length >= 2, 'the two first deliveries');
 
     const endTime = new Date(Date.now() + 60_000).toISOString();
-    const replay = await triggers(['--json', 'replays', 'create', '--start', startTime, '--end', endTime, '--event-type', 'cli.replay', '--wait'], env);
+    const replay = await triggers(['--json', 'replays', 'create', '--start', startTime, '--end', endTime, '--event-type', 'cli.replay', '--settled'], env);
     assert.equal(replay.code, EXIT.ok, replay.stderr);
     const job = JSON.parse(replay.stdout);
     assert.equal(job.status, 'completed');
-    assert.deepEqual([job.counts.matched, job.counts.enqueued], [2, 2]);
+    assert.equal(job.settled, true, '--settled waits for the deliveries to end');
+    assert.deepEqual(job.counts, { matched: 2, enqueued: 2, processed: 2, unmatched: 0, deliveries: 2, delivered: 2, failed: 0 });
     assert.deepEqual(job.filter, { start_time: startTime, end_time: endTime, event_type: 'cli.replay' });
     assert.match(replay.stderr, new RegExp(`Replay ${job.replay_id} started`));
-    await waitFor(() => delivered().length >= 4, () => `the two replayed deliveries (${delivered().length} of 4)`);
+    assert.equal(delivered().length, 4, 'the two replayed deliveries are in when --settled returns');
     assert.deepEqual(delivered().slice(2).sort(), [...eventIds].sort());
 
     const got = await triggers(['replays', 'get', job.replay_id], env);
     assert.equal(got.code, EXIT.ok, got.stderr);
-    assert.match(got.stdout, /^REPLAY\s+STATUS\s+MATCHED\s+ENQUEUED\s+DELIVERED\s+FAILED/);
-    assert.match(got.stdout, new RegExp(`${job.replay_id}\\s+completed\\s+2\\s+2\\s`));
+    assert.match(got.stdout, /^REPLAY\s+STATUS\s+MATCHED\s+ENQUEUED\s+PROCESSED\s+UNMATCHED\s+DELIVERIES\s+DELIVERED\s+FAILED\s+SETTLED/);
+    assert.match(got.stdout, new RegExp(`${job.replay_id}\\s+completed\\s+2\\s+2\\s+2\\s+0\\s+2\\s+2\\s+0\\s+yes\\s`));
     const cancelled = await triggers(['--json', 'replays', 'cancel', job.replay_id], env);
     assert.equal(cancelled.code, EXIT.ok, cancelled.stderr);
     assert.equal(JSON.parse(cancelled.stdout).status, 'completed', 'a finished job stays as it was');

@@ -125,10 +125,11 @@ export function buildProgram(io: Io, signal: AbortSignal, setExitCode: (code: nu
     .option('--workflow-id <id>', 'deliver only to this subscription (when it matches the event now)')
     .option('--idempotency-key <key>', 'the same key with the same filter answers with the first job; generated otherwise')
     .option('--wait', 'follow the job (progress on stderr) until it is no longer running; exit 1 unless it completed')
+    .option('--settled', 'like --wait, but until every webhook the job caused has ended (delivered + failed = deliveries)')
     .action(run((flags) => replaysCreateCommand(ctx, flags, signal, setExitCode)));
   replays
     .command('get')
-    .description('the job: its status and counts (matched, enqueued, delivered, failed)')
+    .description('the job: its status, counts (matched, enqueued, processed, unmatched, deliveries, delivered, failed) and whether it has settled')
     .argument('<REPLAY_ID>')
     .action(run((id: string) => replaysGetCommand(ctx, id)));
   replays

@@ -105,6 +105,11 @@ describe('Console in a browser', function () {
       });
 
       const shoot = (step: string) => page.screenshot({ path: path.join(SCREENSHOTS, `${viewport.name}-${step}.png`), fullPage: true });
+      /** The replay card's counts as shown. */
+      const replayCounts = async () =>
+        Object.fromEntries(
+          await Promise.all(['matched', 'enqueued', 'processed', 'unmatched', 'deliveries', 'delivered', 'failed'].map(async (name) => [name, Number(await page.getByTestId(`replay-${name}`).textContent())])),
+        ) as Record<string, number>;
 
       /** No sideways scrolling, and every form control has a label. */
       async function assertLayoutAndLabels(where: string): Promise<void> {
@@ -332,8 +337,9 @@ describe('Console in a browser', function () {
         const job = page.getByTestId('replay-job');
         await job.waitFor();
         await waitUntil(async () => (await job.getAttribute('data-status')) === 'completed' && (await page.getByTestId('replay-delivered').textContent()) === String(expected.length), 'the replay to complete with every delivery made', 30_000);
-        const counts = Object.fromEntries(await Promise.all(['matched', 'enqueued', 'delivered', 'failed'].map(async (name) => [name, Number(await page.getByTestId(`replay-${name}`).textContent())])));
-        assert.deepEqual(counts, { matched: expected.length, enqueued: expected.length, delivered: expected.length, failed: 0 });
+        await job.getByText('Settled: every delivery it made has ended.').waitFor();
+        const n = expected.length;
+        assert.deepEqual(await replayCounts(), { matched: n, enqueued: n, processed: n, unmatched: 0, deliveries: n, delivered: n, failed: 0 });
         const replayed = receiver!.requests.filter((r) => r.path === hook).slice(before).flatMap((r) => (JSON.parse(r.body) as { event_id: string }[]).map((e) => e.event_id));
         assert.deepEqual(replayed.sort(), [...expected].sort(), 'the receiver got each replayed event once');
         assert.equal(await page.getByRole('button', { name: 'Cancel replay' }).count(), 0, 'no cancel once completed');
@@ -365,6 +371,10 @@ describe('Console in a browser', function () {
         await page.locator('[data-testid=replay-job][data-status=cancelled]').waitFor();
         const enqueued = Number(await page.getByTestId('replay-enqueued').textContent());
         assert.ok(enqueued < 1000, `stopped part-way: ${enqueued} enqueued`);
+        // What it enqueued is matched again and matches nothing: it settles with no delivery (the card says so).
+        await page.getByTestId('replay-job').getByText('Settled: every delivery it made has ended.').waitFor({ timeout: 15_000 });
+        const counts = await replayCounts();
+        assert.deepEqual(counts, { matched: counts.matched, enqueued, processed: enqueued, unmatched: enqueued, deliveries: 0, delivered: 0, failed: 0 });
         assert.equal(await page.getByRole('button', { name: 'Cancel replay' }).count(), 0);
         await shoot('replay-cancelled');
       });

@@ -10,12 +10,14 @@ export interface ReplayCreateFlags {
   workflowId?: string;
   idempotencyKey?: string;
   wait?: boolean;
+  settled?: boolean;
 }
 
 /**
  * `triggers replays create`: starts a bulk replay of the events the filter selects and prints the
- * job; `--wait` follows it (progress on stderr) until it is no longer running and exits 0 only
- * when it completed. Ctrl-C stops the waiting, not the job.
+ * job; `--wait` follows it (progress on stderr) until it is no longer running (with `--settled`,
+ * until every webhook it caused has ended) and exits 0 only when it completed. Ctrl-C stops the
+ * waiting, not the job.
  */
 export async function replaysCreateCommand(ctx: CommandContext, flags: ReplayCreateFlags, signal: AbortSignal, setExitCode: (code: number) => void): Promise<void> {
   const client = ctx.client();
@@ -24,9 +26,10 @@ export async function replaysCreateCommand(ctx: CommandContext, flags: ReplayCre
   if (flags.eventType !== undefined) filter.event_type = flags.eventType;
   if (flags.workflowId !== undefined) filter.workflow_id = flags.workflowId;
   const created = await client.replays.create({ filter }, { idempotencyKey: flags.idempotencyKey });
-  if (!flags.wait) return printReplay(ctx, created);
+  if (!flags.wait && !flags.settled) return printReplay(ctx, created);
 
-  ctx.note(`Replay ${created.replay_id} started; waiting for it to finish (Ctrl-C stops waiting, not the replay).`);
+  const what = flags.settled ? 'its deliveries to end' : 'it to finish';
+  ctx.note(`Replay ${created.replay_id} started; waiting for ${what} (Ctrl-C stops waiting, not the replay).`);
   let replay = created;
   let last = '';
   const onProgress = (read: Replay) => {
@@ -36,7 +39,7 @@ export async function replaysCreateCommand(ctx: CommandContext, flags: ReplayCre
     last = progress;
   };
   try {
-    await client.replays.wait(created.replay_id, { intervalMs: 1000, signal, onProgress });
+    await client.replays.wait(created.replay_id, { intervalMs: 1000, signal, onProgress, until: flags.settled ? 'settled' : 'ended' });
   } catch (error) {
     if (!signal.aborted) throw error;
     ctx.note(`Stopped waiting; replay ${created.replay_id} keeps running.`);
@@ -65,12 +68,21 @@ function printReplay(ctx: CommandContext, replay: Replay): void {
   const { counts } = replay;
   ctx.line(
     table(
-      ['REPLAY', 'STATUS', 'MATCHED', 'ENQUEUED', 'DELIVERED', 'FAILED', 'CREATED', 'FINISHED'],
-      [[replay.replay_id, replay.status, String(counts.matched), String(counts.enqueued), String(counts.delivered), String(counts.failed), replay.created_at, replay.finished_at ?? '-']],
+      ['REPLAY', 'STATUS', 'MATCHED', 'ENQUEUED', 'PROCESSED', 'UNMATCHED', 'DELIVERIES', 'DELIVERED', 'FAILED', 'SETTLED', 'CREATED', 'FINISHED'],
+      [
+        [
+          replay.replay_id,
+          replay.status,
+          ...[counts.matched, counts.enqueued, counts.processed, counts.unmatched, counts.deliveries, counts.delivered, counts.failed].map(String),
+          replay.settled ? 'yes' : 'no',
+          replay.created_at,
+          replay.finished_at ?? '-',
+        ],
+      ],
     ),
   );
 }
 
 function countsText({ counts }: Replay): string {
-  return `matched ${counts.matched}, enqueued ${counts.enqueued}, delivered ${counts.delivered}, failed ${counts.failed}`;
+  return `matched ${counts.matched}, enqueued ${counts.enqueued}, processed ${counts.processed} (unmatched ${counts.unmatched}), deliveries ${counts.deliveries}: delivered ${counts.delivered}, failed ${counts.failed}`;
 }

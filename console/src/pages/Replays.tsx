@@ -8,10 +8,11 @@ import { Alert, Button, Card, EmptyState, EventStatusOptions, Field, Link, PageH
 /** How often a running replay is read again. */
 const POLL_MS = 1000;
 /**
- * After the job ends its deliveries are still going out: it is followed this much longer while
- * `delivered + failed` is below `enqueued` (an event that matches no subscription now never adds to them).
+ * After the job ends its deliveries are still going out until the server says it has `settled`:
+ * it is read every POLL_MS for this long after it ended, then every SLOW_POLL_MS (retries can take hours).
  */
 const SETTLE_MS = 30_000;
+const SLOW_POLL_MS = 10_000;
 
 interface Form {
   from: string;
@@ -155,7 +156,16 @@ export function ReplaysPage({ replayId }: { replayId: string | null }) {
   );
 }
 
-const COUNTS = ['matched', 'enqueued', 'delivered', 'failed'] as const;
+const COUNTS = ['matched', 'enqueued', 'processed', 'unmatched', 'deliveries', 'delivered', 'failed'] as const;
+const COUNT_HINTS: Record<(typeof COUNTS)[number], string> = {
+  matched: 'Stored events the filter selected',
+  enqueued: 'Of those, sent to be matched again',
+  processed: 'Of those, matched again against the subscriptions',
+  unmatched: 'Of those, matching no subscription now: no delivery',
+  deliveries: 'Deliveries created, one per event and subscription',
+  delivered: 'Deliveries that succeeded',
+  failed: 'Deliveries that ended without success',
+};
 
 /** One replay, read again every second while it is `running`. */
 function ReplayJob({ replayId, onSeen }: { replayId: string; onSeen: (replay: Replay) => void }) {
@@ -182,10 +192,10 @@ function ReplayJob({ replayId, onSeen }: { replayId: string; onSeen: (replay: Re
   }, [load]);
 
   const running = replay?.status === 'running';
-  const settling = replay !== null && !running && isSettling(replay);
+  const settling = replay !== null && !running && !replay.settled;
   useEffect(() => {
     if (!running && !settling) return;
-    const timer = setTimeout(() => void load(), POLL_MS);
+    const timer = setTimeout(() => void load(), running || recentlyEnded(replay) ? POLL_MS : SLOW_POLL_MS);
     return () => clearTimeout(timer);
   }, [replay, running, settling, load]);
 
@@ -240,7 +250,9 @@ function ReplayJob({ replayId, onSeen }: { replayId: string; onSeen: (replay: Re
           <dl className="mt-3 grid grid-cols-2 gap-3 sm:grid-cols-4" aria-live="polite">
             {COUNTS.map((name) => (
               <div key={name} className="rounded-lg bg-gray-50 px-3 py-2">
-                <dt className="text-xs font-medium capitalize text-gray-600">{name}</dt>
+                <dt className="text-xs font-medium capitalize text-gray-600" title={COUNT_HINTS[name]}>
+                  {name}
+                </dt>
                 <dd className="text-xl font-semibold tabular-nums text-gray-900" data-testid={`replay-${name}`}>
                   {replay.counts[name]}
                 </dd>
@@ -252,7 +264,11 @@ function ReplayJob({ replayId, onSeen }: { replayId: string; onSeen: (replay: Re
             {replay.filter.status && <> · status {replay.filter.status}</>}
             {replay.filter.event_type && <> · type {replay.filter.event_type}</>}
             {replay.filter.workflow_id && <> · subscription {replay.filter.workflow_id}</>}.{' '}
-            {settling ? 'The job has ended; its deliveries are still going out.' : running ? 'Cancelling keeps what was already enqueued.' : 'Refresh to see later deliveries (retries included).'}
+            {running
+              ? 'Cancelling keeps what was already enqueued.'
+              : settling
+                ? 'The job has ended; its deliveries are still going out (retries included).'
+                : 'Settled: every delivery it made has ended.'}
           </p>
         </div>
       )}
@@ -260,8 +276,6 @@ function ReplayJob({ replayId, onSeen }: { replayId: string; onSeen: (replay: Re
   );
 }
 
-function isSettling(replay: Replay): boolean {
-  const { enqueued, delivered, failed } = replay.counts;
-  const endedAt = replay.finished_at === null ? Number.NaN : new Date(replay.finished_at).getTime();
-  return delivered + failed < enqueued && Date.now() - endedAt < SETTLE_MS;
+function recentlyEnded(replay: Replay | null): boolean {
+  return replay?.finished_at != null && Date.now() - new Date(replay.finished_at).getTime() < SETTLE_MS;
 }

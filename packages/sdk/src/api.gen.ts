@@ -131,9 +131,13 @@ export type Replay = {
   counts: {
     matched: number;
     enqueued: number;
+    processed: number;
+    unmatched: number;
+    deliveries: number;
     delivered: number;
     failed: number;
   };
+  settled: boolean;
   created_at: string;
   finished_at: string | null;
 };

@@ -16,6 +16,12 @@ export interface ReplayWaitOptions extends RequestOptions {
   intervalMs?: number;
   /** Called with each read of the job, the last one included. */
   onProgress?: (replay: Replay) => void;
+  /**
+   * `'ended'` (default): until the job is no longer `running` (its deliveries may still be going
+   * out). `'settled'`: until every webhook it caused has ended too (`settled: true`; retries can
+   * make that hours later).
+   */
+  until?: 'ended' | 'settled';
 }
 
 /** Bulk replay: `/api/v1/replays`. */
@@ -31,7 +37,7 @@ export class ReplaysResource {
     return this.transport.request({ method: 'POST', path: '/api/v1/replays', body, headers: { 'idempotency-key': key }, idempotent: true }, options);
   }
 
-  /** `GET /api/v1/replays/{id}`: the job's status and counts (matched, enqueued, delivered, failed). */
+  /** `GET /api/v1/replays/{id}`: the job's status, counts (matched, enqueued, processed, unmatched, deliveries, delivered, failed) and whether it has `settled`. */
   get(replayId: string, options: RequestOptions = {}): Promise<Replay> {
     return this.transport.request({ method: 'GET', path: `/api/v1/replays/${encodeURIComponent(replayId)}`, idempotent: true }, options);
   }
@@ -42,15 +48,16 @@ export class ReplaysResource {
   }
 
   /**
-   * Reads the job every `intervalMs` until it is no longer `running`, and returns it. Its
-   * deliveries may still be ending then: `delivered + failed` keeps growing for a while.
+   * Reads the job every `intervalMs` until it is no longer `running` (or, with `until: 'settled'`,
+   * until it has settled), and returns it. Without `'settled'` its deliveries may still be ending:
+   * `delivered + failed` keeps growing until it reaches `deliveries`.
    */
   async wait(replayId: string, options: ReplayWaitOptions = {}): Promise<Replay> {
-    const { intervalMs = 1000, onProgress, ...requestOptions } = options;
+    const { intervalMs = 1000, onProgress, until = 'ended', ...requestOptions } = options;
     for (;;) {
       const replay = await this.get(replayId, requestOptions);
       onProgress?.(replay);
-      if (replay.status !== 'running') return replay;
+      if (until === 'settled' ? replay.settled : replay.status !== 'running') return replay;
       await sleep(intervalMs, options.signal);
     }
   }

@@ -258,12 +258,9 @@ describe('TypeScript SDK (@triggers/sdk)', function () {
       assert.deepEqual([finished.counts.matched, finished.counts.enqueued], [3, 3]);
       const delivered = await waitForDeliveries('/replay-all', 6);
       assert.deepEqual(delivered.slice(3).sort(), [...eventIds].sort(), 'each event once more, the other type not at all');
-      let read = await client.replays.get(created.replay_id);
-      for (let i = 0; i < 100 && read.counts.delivered < 3; i++) {
-        await new Promise((resolve) => setTimeout(resolve, 100));
-        read = await client.replays.get(created.replay_id);
-      }
-      assert.deepEqual(read.counts, { matched: 3, enqueued: 3, delivered: 3, failed: 0 });
+      const read = await client.replays.wait(created.replay_id, { intervalMs: 100, until: 'settled' });
+      assert.equal(read.settled, true);
+      assert.deepEqual(read.counts, { matched: 3, enqueued: 3, processed: 3, unmatched: 0, deliveries: 3, delivered: 3, failed: 0 });
 
       assert.equal(await client.replays.cancel(created.replay_id), undefined, 'cancelling a finished job is a 204 too');
       assert.equal((await client.replays.get(created.replay_id)).status, 'completed');

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import type { NewReplay, ReplayStore } from '@triggers/core/ports';
+import { replaySettled, type NewReplay, type ReplayCounts, type ReplayStore } from '@triggers/core/ports';
 import { uniqueId } from './helpers.ts';
 
 function newReplay(overrides: Partial<NewReplay> = {}): NewReplay {
@@ -13,6 +13,8 @@ function newReplay(overrides: Partial<NewReplay> = {}): NewReplay {
     ...overrides,
   };
 }
+
+const ZERO: ReplayCounts = { matched: 0, enqueued: 0, processed: 0, unmatched: 0, deliveries: 0, delivered: 0, failed: 0 };
 
 const progress = (now: number, fields: { cursor?: string | null; matched?: number; enqueued?: number; finished?: boolean } = {}) => ({
   cursor: fields.cursor ?? null,
@@ -57,7 +59,7 @@ export function replayStoreConformance(open: () => Promise<{ store: ReplayStore;
         ...replay,
         status: 'running',
         cursor: null,
-        counts: { matched: 0, enqueued: 0, delivered: 0, failed: 0 },
+        counts: ZERO,
         updatedAt: replay.createdAt,
         finishedAt: null,
       });
@@ -96,7 +98,7 @@ export function replayStoreConformance(open: () => Promise<{ store: ReplayStore;
       assert.equal(await store.saveProgress(replay.replayId, 'runner-a', progress(now + 1, { cursor: 'c2', matched: 30, enqueued: 30 })), true);
       let read = await store.getReplay(replay.customerId, replay.replayId);
       assert.equal(read?.cursor, 'c2');
-      assert.deepEqual(read?.counts, { matched: 130, enqueued: 130, delivered: 0, failed: 0 });
+      assert.deepEqual(read?.counts, { ...ZERO, matched: 130, enqueued: 130 });
       assert.equal(read?.status, 'running');
 
       // The lease passes (the owner died): another runner takes the job on from the saved cursor.
@@ -108,7 +110,7 @@ export function replayStoreConformance(open: () => Promise<{ store: ReplayStore;
       read = await store.getReplay(replay.customerId, replay.replayId);
       assert.equal(read?.status, 'completed');
       assert.equal(read?.finishedAt, later);
-      assert.deepEqual(read?.counts, { matched: 132, enqueued: 132, delivered: 0, failed: 0 });
+      assert.deepEqual(read?.counts, { ...ZERO, matched: 132, enqueued: 132 });
       assert.equal(await store.saveProgress(replay.replayId, 'runner-b', progress(later, { matched: 1 })), false, 'a completed job takes no more progress');
       assert.equal(await claimOwn(replay.replayId, 'runner-c', later + 10 * 60_000), null, 'a completed job is not claimed again');
     });
@@ -123,7 +125,15 @@ export function replayStoreConformance(open: () => Promise<{ store: ReplayStore;
       const cancelled = await store.cancelReplay(replay.customerId, replay.replayId, now + 5);
       assert.equal(cancelled?.status, 'cancelled');
       assert.equal(cancelled?.finishedAt, now + 5);
-      assert.equal(await store.saveProgress(replay.replayId, 'runner-a', progress(now + 6, { matched: 1 })), false);
+      assert.equal(await store.saveProgress(replay.replayId, 'runner-b', progress(now + 6, { matched: 7, enqueued: 7 })), false);
+      assert.equal(await store.saveProgress(replay.replayId, 'runner-a', progress(now + 6, { cursor: 'c9', matched: 1, enqueued: 1, finished: true })), false);
+      assert.equal(await store.saveProgress(replay.replayId, 'runner-a', progress(now + 7, { matched: 1, enqueued: 1 })), false);
+      const after = await store.getReplay(replay.customerId, replay.replayId);
+      assert.deepEqual(
+        [after?.status, after?.cursor, after?.counts.matched, after?.counts.enqueued],
+        ['cancelled', null, 1, 1],
+        "the owner's page in flight at the cancel is counted, once; the job stays cancelled where it was",
+      );
       assert.equal((await store.cancelReplay(replay.customerId, replay.replayId, now + 9))?.finishedAt, now + 5, 'cancelling again changes nothing');
     });
 
@@ -148,7 +158,31 @@ export function replayStoreConformance(open: () => Promise<{ store: ReplayStore;
       await store.recordOutcomes([{ replayId: replay.replayId, deliveryId: a, outcome: 'delivered' }, { replayId: replay.replayId, deliveryId: b, outcome: 'failed' }]);
       await store.recordOutcomes([{ replayId: replay.replayId, deliveryId: a, outcome: 'delivered' }, { replayId: replay.replayId, deliveryId: c, outcome: 'delivered' }]);
       await store.recordOutcomes([]);
-      assert.deepEqual((await store.getReplay(replay.customerId, replay.replayId))?.counts, { matched: 0, enqueued: 0, delivered: 2, failed: 1 });
+      assert.deepEqual((await store.getReplay(replay.customerId, replay.replayId))?.counts, { ...ZERO, delivered: 2, failed: 1 });
+    });
+
+    it('counts each processed event once, with the deliveries of its first record, and says when the job has settled', async function () {
+      const now = 8_000_000_000_000;
+      const replay = newReplay({ createdAt: now });
+      await store.createReplay(replay);
+      const [e1, e2, e3] = [uniqueId(), uniqueId(), uniqueId()];
+      const { replayId } = replay;
+      const read = async () => (await store.getReplay(replay.customerId, replayId))!;
+      assert.ok(await claimOwn(replayId, 'runner-a', now));
+      assert.equal(await store.saveProgress(replayId, 'runner-a', progress(now + 1, { matched: 3, enqueued: 3, finished: true })), true);
+      await store.recordProcessed([{ replayId, eventId: e1, deliveries: 2 }, { replayId, eventId: e2, deliveries: 0 }]);
+      assert.equal(replaySettled(await read()), false, 'an enqueued event is not processed yet');
+      await store.recordProcessed([{ replayId, eventId: e2, deliveries: 3 }, { replayId, eventId: e3, deliveries: 0 }]);
+      await store.recordProcessed([]);
+      assert.deepEqual((await read()).counts, { ...ZERO, matched: 3, enqueued: 3, processed: 3, unmatched: 2, deliveries: 2 }, 'e2 again changes nothing');
+      assert.equal(replaySettled(await read()), false, 'two deliveries have not ended');
+      await store.recordOutcomes([{ replayId, deliveryId: 'd1', outcome: 'delivered' }]);
+      assert.equal(replaySettled(await read()), false);
+      await store.recordOutcomes([{ replayId, deliveryId: 'd2', outcome: 'failed' }]);
+      const settled = await read();
+      assert.deepEqual(settled.counts, { ...ZERO, matched: 3, enqueued: 3, processed: 3, unmatched: 2, deliveries: 2, delivered: 1, failed: 1 });
+      assert.equal(replaySettled(settled), true);
+      assert.equal(replaySettled({ ...settled, status: 'running' }), false, 'a running job has not settled, whatever its counts');
     });
   });
 }

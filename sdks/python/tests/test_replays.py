@@ -54,11 +54,8 @@ def test_create_wait_get_cancel_with_counts_and_an_idempotent_create(client: Tri
     assert finished["status"] == "completed" and seen[-1] == finished
     assert (finished["counts"]["matched"], finished["counts"]["enqueued"]) == (3, 3)
     assert sorted(wait_for_deliveries(receiver, "/py-replay", 6)[3:]) == sorted(event_ids)
-    deadline = time.monotonic() + 10
-    while (read := client.replays.get(created["replay_id"]))["counts"]["delivered"] < 3:
-        assert time.monotonic() < deadline, read
-        time.sleep(0.1)
-    assert read["counts"] == {"matched": 3, "enqueued": 3, "delivered": 3, "failed": 0}
+    read = client.replays.wait(created["replay_id"], interval=0.1, until="settled")
+    assert read["settled"] and read["counts"] == {"matched": 3, "enqueued": 3, "processed": 3, "unmatched": 0, "deliveries": 3, "delivered": 3, "failed": 0}
 
     client.replays.cancel(created["replay_id"])  # 204
     assert client.replays.get(created["replay_id"])["status"] == "completed", "cancelling a finished job leaves it"

@@ -59,8 +59,8 @@ describe('Bulk replay (POST/GET/DELETE /api/v1/replays) on the embedded default'
     await waitForEventStatus(server, customer.apiKey, event.event_id, 'delivered', { until: (e) => e.attempts.length === 2 });
     const created = await server.request('POST', '/api/v1/replays', { apiKey: customer.apiKey, json: { filter: { ...range(), workflow_id: subA.workflow_id } } });
     assert.equal(created.status, 202, created.text);
-    const done = await waitForReplay(server, customer.apiKey, created.body.replay_id, (r) => r.counts.delivered === 1, 15_000);
-    assert.deepEqual(done.counts, { matched: 1, enqueued: 1, delivered: 1, failed: 0 });
+    const done = await waitForReplay(server, customer.apiKey, created.body.replay_id, (r) => r.settled, 15_000);
+    assert.deepEqual(done.counts, { matched: 1, enqueued: 1, processed: 1, unmatched: 0, deliveries: 1, delivered: 1, failed: 0 });
     await a.waitFor(2, 5000);
     assert.equal(b.requests.length, 1, 'the other subscription got nothing more');
   });
@@ -82,10 +82,11 @@ describe('Bulk replay (POST/GET/DELETE /api/v1/replays) on the embedded default'
     const replay = async (eventType: string) => {
       const created = await server.request('POST', '/api/v1/replays', { apiKey: customer.apiKey, json: { filter: { ...range(), event_type: eventType } } });
       assert.equal(created.status, 202, created.text);
-      return waitForReplay(server, customer.apiKey, created.body.replay_id, (r) => r.status === 'completed' && r.counts.delivered + r.counts.failed === 1, 15_000);
+      return waitForReplay(server, customer.apiKey, created.body.replay_id, (r) => r.settled, 15_000);
     };
-    assert.deepEqual((await replay(failing)).counts, { matched: 1, enqueued: 1, delivered: 0, failed: 1 }, '503, retried after 100 ms, 503 again: failed');
-    assert.deepEqual((await replay(passing)).counts, { matched: 1, enqueued: 1, delivered: 1, failed: 0 });
+    const one = { matched: 1, enqueued: 1, processed: 1, unmatched: 0, deliveries: 1 };
+    assert.deepEqual((await replay(failing)).counts, { ...one, delivered: 0, failed: 1 }, '503, retried after 100 ms, 503 again: failed');
+    assert.deepEqual((await replay(passing)).counts, { ...one, delivered: 1, failed: 0 });
     const replayed = (await hook.waitFor(5)).slice(2);
     assert.deepEqual(replayed.map((r) => [eventIdsIn(r)[0], r.answer.status]), [[a.event_id, 503], [a.event_id, 503], [b.event_id, 200]]);
   });

@@ -24,6 +24,7 @@ export function startMatcher(ctx: ServiceContext, options: { concurrency?: numbe
     queue: ctx.backends.queue,
     subscriptions: new SubscriptionCache(ctx.backends.metadataStore, ctx.clock, log),
     unmatched: new UnmatchedBatch(ctx.backends.deliveryStore),
+    replays: ctx.backends.replayStore,
     clock: ctx.clock,
     log,
     metrics: matcherMetrics(),

@@ -1,4 +1,4 @@
-import { deliveryMessage, type EventStore, type DeliveryStore, type Queue, type EventMessage } from '@triggers/core/ports';
+import { deliveryMessage, type DeliveryRecord, type EventStore, type DeliveryStore, type Queue, type EventMessage, type ReplayStore } from '@triggers/core/ports';
 import { deliveryIdFor, selectorMatchesPayload, uuidv7Time, type Clock } from '@triggers/core/domain';
 import { sendMessagesSpan, traceLogFieldsOf, traceparentOf, type Context, type Logger, type Span } from '@triggers/core/runtime';
 import type { SubscriptionCache } from './subscription-cache.ts';
@@ -12,6 +12,8 @@ export interface MatcherDeps {
   subscriptions: SubscriptionCache;
   /** Where `unmatched` settles go (batched into one store call per turn). */
   unmatched: UnmatchedBatch;
+  /** Where a replayed event's outcome is counted (the job's `processed`, `unmatched`, `deliveries`). */
+  replays: Pick<ReplayStore, 'recordProcessed'>;
   clock: Clock;
   log: Logger;
   metrics: MatcherMetrics;
@@ -48,6 +50,7 @@ export async function matchEvent(deps: MatcherDeps, message: EventMessage, trace
   const event = await deps.eventStore.getEvent(message.customerId, message.eventId);
   if (!event) {
     deps.log.warn({ ...traceLogFieldsOf(traced.span), eventId: message.eventId }, 'Dropped a message for an unknown event');
+    await countReplayed(deps, message, 0);
     return;
   }
   if (!isReplay && event.status !== 'pending') return; // already settled by an earlier run
@@ -61,6 +64,7 @@ export async function matchEvent(deps: MatcherDeps, message: EventMessage, trace
   if (matched.length === 0) {
     // A replay matching nothing leaves an event with earlier deliveries as it is (the store checks).
     await deps.unmatched.settle({ customerId: event.customerId, eventId: event.eventId });
+    await countReplayed(deps, message, 0);
     return;
   }
 
@@ -77,7 +81,25 @@ export async function matchEvent(deps: MatcherDeps, message: EventMessage, trace
   );
   if (isReplay) await deps.eventStore.setStatus(event.customerId, event.eventId, 'pending', ['failed', 'unmatched']);
   const pending = records.filter((r) => r.status === 'pending');
-  if (pending.length === 0) return;
+  if (pending.length > 0) await sendDeliveries(deps, message, event, pending, now, traced);
+  // Counted once the deliveries are on their way: a crash before this repeats the message, not the count.
+  await countReplayed(deps, message, records.length);
+}
+
+/** A replayed event's outcome, counted on its job once (the store ignores a repeat). */
+async function countReplayed(deps: MatcherDeps, message: EventMessage, deliveries: number): Promise<void> {
+  if (message.replayId === undefined) return;
+  await deps.replays.recordProcessed([{ replayId: message.replayId, eventId: message.eventId, deliveries }]);
+}
+
+async function sendDeliveries(
+  deps: MatcherDeps,
+  message: EventMessage,
+  event: { eventId: string; customerId: string },
+  pending: readonly DeliveryRecord[],
+  now: number,
+  traced: MatchTrace,
+): Promise<void> {
   // Each delivery carries the enqueue span's context: one trace, one branch per subscription.
   await sendMessagesSpan(
     deps.queue.kind,

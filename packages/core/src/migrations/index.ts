@@ -11,6 +11,7 @@ import * as subscriptionOrdering from './0010_subscription_ordering.ts';
 import * as replays from './0011_replays.ts';
 import * as deliveryReplay from './0012_delivery_replay.ts';
 import * as replayCounters from './0013_replay_counters.ts';
+import * as replayProcessed from './0014_replay_processed.ts';
 import type { SecretCipher } from '../secret-cipher.ts';
 import { encryptSubscriptionSecrets } from '../backends/sql/subscription-secrets.ts';
 
@@ -43,6 +44,7 @@ export const MIGRATIONS: readonly NumberedMigration[] = [
   { name: '0011_replays', ...replays },
   { name: '0012_delivery_replay', ...deliveryReplay },
   { name: '0013_replay_counters', ...replayCounters },
+  { name: '0014_replay_processed', ...replayProcessed },
 ];
 
 /** A knex migration source over `MIGRATIONS`, each migration given `context`. */

@@ -20,9 +20,18 @@ export interface ReplayCounts {
   matched: number;
   /** Of those, enqueued for matching again. */
   enqueued: number;
-  /** Deliveries the replay created that succeeded. */
+  /** Of the enqueued, matched again by the matcher (each event once). */
+  processed: number;
+  /**
+   * Of the processed, those no subscription matches now (or not the filter's one, or the event is
+   * gone): they make no delivery.
+   */
+  unmatched: number;
+  /** Deliveries the replay created: one per processed event and subscription it matches now. */
+  deliveries: number;
+  /** Of the deliveries, those that succeeded. */
   delivered: number;
-  /** Deliveries the replay created that ended without success. */
+  /** Of the deliveries, those that ended without success (retries exhausted, or dead-lettered). */
   failed: number;
 }
 
@@ -71,10 +80,17 @@ export interface ReplayProgress {
  * - `claimReplay` hands a running job whose lease has passed (or never was) to `owner` until
  *   `now + leaseMs`; two claimers never hold one job at once.
  * - `saveProgress` adds the counts and moves the cursor only while `owner` holds the claim and the
- *   job is running; it returns false otherwise (cancelled, or claimed by another): stop.
+ *   job is running; it returns false otherwise (cancelled, or claimed by another): stop. A job
+ *   cancelled while `owner` held it still gets that call's counts, once (the page went out); a job
+ *   claimed by another does not (the new owner enqueues the page again and counts it).
  * - `releaseReplay` ends `owner`'s claim at once (a graceful stop), so the next claimer need not
  *   wait out the lease; it changes nothing if `owner` no longer holds the job.
+ * - `recordProcessed` counts each (replay, event) once, whatever the number of calls for it: the
+ *   first call's `deliveries` is the one kept.
  * - `recordOutcomes` counts each delivery once, whatever the number of calls for it.
+ *
+ * A job has settled — every webhook it will ever cause has ended — once it is no longer `running`,
+ * `processed = enqueued` and `delivered + failed = deliveries` (`replaySettled`).
  */
 export interface ReplayStore {
   readonly kind: string;
@@ -84,5 +100,13 @@ export interface ReplayStore {
   claimReplay(owner: string, now: number, leaseMs: number): Promise<Replay | null>;
   saveProgress(replayId: string, owner: string, progress: ReplayProgress): Promise<boolean>;
   releaseReplay(replayId: string, owner: string): Promise<void>;
+  /** The matcher has matched a replayed event again, making `deliveries` deliveries (0: none matched). */
+  recordProcessed(processed: Array<{ replayId: string; eventId: string; deliveries: number }>): Promise<void>;
   recordOutcomes(outcomes: Array<{ replayId: string; deliveryId: string; outcome: 'delivered' | 'failed' }>): Promise<void>;
+}
+
+/** Every webhook the job will cause has ended (see `ReplayStore`): the end a client waits for. */
+export function replaySettled(replay: Pick<Replay, 'status' | 'counts'>): boolean {
+  const { enqueued, processed, deliveries, delivered, failed } = replay.counts;
+  return replay.status !== 'running' && processed >= enqueued && delivered + failed >= deliveries;
 }

@@ -168,14 +168,20 @@ class ReplayFilter2(TypedDict):
 
 
 class ReplayCounts(TypedDict):
-    """Progress. `delivered + failed` grows after `enqueued` as the deliveries end (retries included)."""
+    """Progress. `processed` follows `enqueued`, and `delivered + failed` follows `deliveries` as the deliveries end (retries included), also after `completed`."""
     #: Events the filter matched so far.
     matched: int
     #: Of those, enqueued to be matched and delivered again.
     enqueued: int
-    #: Deliveries the replay made that succeeded.
+    #: Of the enqueued, matched again against the subscriptions (each event once).
+    processed: int
+    #: Of the processed, those no subscription matches now (or not the filter's `workflow_id`, or the event is gone): no delivery.
+    unmatched: int
+    #: Deliveries the replay created: one per processed event and subscription it matches now.
+    deliveries: int
+    #: Of the deliveries, those that succeeded.
     delivered: int
-    #: Deliveries the replay made that ended without success.
+    #: Of the deliveries, those that ended without success (retries included).
     failed: int
 
 
@@ -185,8 +191,10 @@ class Replay(TypedDict):
     #: `running` until every matched event is enqueued, then `completed`; `cancelled` after DELETE.
     status: Literal['running', 'completed', 'cancelled', 'failed']
     filter: ReplayFilter2
-    #: Progress. `delivered + failed` grows after `enqueued` as the deliveries end (retries included).
+    #: Progress. `processed` follows `enqueued`, and `delivered + failed` follows `deliveries` as the deliveries end (retries included), also after `completed`.
     counts: ReplayCounts
+    #: Every webhook the job will cause has ended: it is no longer `running`, `processed = enqueued` and `delivered + failed = deliveries`.
+    settled: bool
     created_at: str
     #: When it completed or was cancelled; null while running.
     finished_at: Optional[str]

@@ -6,7 +6,7 @@ import time
 from typing import Any, Callable, Iterator, List, Mapping, Optional, Sequence, cast
 
 import httpx
-from typing_extensions import Unpack
+from typing_extensions import Literal, Unpack
 
 from . import _calls as calls
 from ._retry import RetryPolicy
@@ -216,16 +216,17 @@ class Replays:
         still delivered); a finished one is left as it is."""
         self._transport.request(calls.cancel_replay(replay_id), timeout)
 
-    def wait(self, replay_id: str, *, interval: float = 1.0, on_progress: Optional[Callable[[Replay], None]] = None, timeout: Optional[float] = None) -> Replay:
-        """Reads the job every ``interval`` seconds until it is no longer ``running`` and returns it.
+    def wait(self, replay_id: str, *, interval: float = 1.0, on_progress: Optional[Callable[[Replay], None]] = None, timeout: Optional[float] = None, until: Literal["ended", "settled"] = "ended") -> Replay:
+        """Reads the job every ``interval`` seconds until it is no longer ``running`` (or, with
+        ``until="settled"``, until it has ``settled``) and returns it.
 
-        ``on_progress`` gets each read, the last one included. The job's deliveries may still be
-        ending then: ``delivered + failed`` keeps growing for a while.
+        ``on_progress`` gets each read, the last one included. Without ``"settled"`` the job's
+        deliveries may still be ending: ``delivered + failed`` keeps growing until it reaches ``deliveries``.
         """
         while True:
             replay = self.get(replay_id, timeout=timeout)
             if on_progress is not None:
                 on_progress(replay)
-            if replay["status"] != "running":
+            if (replay["settled"] if until == "settled" else replay["status"] != "running"):
                 return replay
             time.sleep(interval)

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { isoTime, uuid } from '@triggers/core/http';
 import { EVENT_STATUSES, TriggersError, toIsoMillis } from '@triggers/core/domain';
-import { REPLAY_STATUSES, type Replay, type ReplayFilter } from '@triggers/core/ports';
+import { REPLAY_STATUSES, replaySettled, type Replay, type ReplayFilter } from '@triggers/core/ports';
 import { rfc3339Time } from '../schemas.ts';
 
 export const replayIdParams = z.object({ replay_id: z.string().meta({ description: 'The replay id (UUID).', format: 'uuid' }) });
@@ -36,10 +36,22 @@ export const replaySchema = z.object({
     .object({
       matched: z.number().int().meta({ description: 'Events the filter matched so far.' }),
       enqueued: z.number().int().meta({ description: 'Of those, enqueued to be matched and delivered again.' }),
-      delivered: z.number().int().meta({ description: 'Deliveries the replay made that succeeded.' }),
-      failed: z.number().int().meta({ description: 'Deliveries the replay made that ended without success.' }),
+      processed: z.number().int().meta({ description: 'Of the enqueued, matched again against the subscriptions (each event once).' }),
+      unmatched: z
+        .number()
+        .int()
+        .meta({ description: "Of the processed, those no subscription matches now (or not the filter's `workflow_id`, or the event is gone): no delivery." }),
+      deliveries: z.number().int().meta({ description: 'Deliveries the replay created: one per processed event and subscription it matches now.' }),
+      delivered: z.number().int().meta({ description: 'Of the deliveries, those that succeeded.' }),
+      failed: z.number().int().meta({ description: 'Of the deliveries, those that ended without success (retries included).' }),
     })
-    .meta({ description: 'Progress. `delivered + failed` grows after `enqueued` as the deliveries end (retries included).' }),
+    .meta({
+      description:
+        'Progress. `processed` follows `enqueued`, and `delivered + failed` follows `deliveries` as the deliveries end (retries included), also after `completed`.',
+    }),
+  settled: z.boolean().meta({
+    description: 'Every webhook the job will cause has ended: it is no longer `running`, `processed = enqueued` and `delivered + failed = deliveries`.',
+  }),
   created_at: isoTime,
   finished_at: isoTime.nullable().meta({ description: 'When it completed or was cancelled; null while running.' }),
 });
@@ -67,6 +79,7 @@ export function toReplayJson(replay: Replay): ReplayJson {
       ...(filter.workflowId !== undefined ? { workflow_id: filter.workflowId } : {}),
     },
     counts: { ...replay.counts },
+    settled: replaySettled(replay),
     created_at: toIsoMillis(replay.createdAt),
     finished_at: replay.finishedAt === null ? null : toIsoMillis(replay.finishedAt),
   };

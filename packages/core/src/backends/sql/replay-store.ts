@@ -21,10 +21,15 @@ interface ReplayRow {
   finished_at: number | string | null;
   delivered: number | string;
   failed: number | string;
+  processed: number | string;
+  unmatched: number | string;
+  deliveries: number | string;
 }
 
-// `delivered` and `failed` are kept on the row by a trigger on `replay_outcomes` (migration 0013).
-const COLUMNS = 'r.replay_id, r.customer_id, r.filter, r.status, r.cursor, r.matched, r.enqueued, r.delivered, r.failed, r.idempotency_key, r.request_hash, r.created_at, r.updated_at, r.finished_at';
+// `delivered` and `failed` are kept on the row by a trigger on `replay_outcomes` (migration 0013),
+// `processed`, `unmatched` and `deliveries` by one on `replay_events` (migration 0014).
+const COLUMNS =
+  'r.replay_id, r.customer_id, r.filter, r.status, r.cursor, r.matched, r.enqueued, r.processed, r.unmatched, r.deliveries, r.delivered, r.failed, r.idempotency_key, r.request_hash, r.created_at, r.updated_at, r.finished_at';
 
 function toReplay(row: ReplayRow): Replay {
   return {
@@ -33,7 +38,15 @@ function toReplay(row: ReplayRow): Replay {
     filter: JSON.parse(row.filter) as ReplayFilter,
     status: row.status,
     cursor: row.cursor,
-    counts: { matched: Number(row.matched), enqueued: Number(row.enqueued), delivered: Number(row.delivered), failed: Number(row.failed) },
+    counts: {
+      matched: Number(row.matched),
+      enqueued: Number(row.enqueued),
+      processed: Number(row.processed),
+      unmatched: Number(row.unmatched),
+      deliveries: Number(row.deliveries),
+      delivered: Number(row.delivered),
+      failed: Number(row.failed),
+    },
     idempotencyKey: row.idempotency_key,
     requestHash: row.request_hash,
     createdAt: Number(row.created_at),
@@ -45,7 +58,8 @@ function toReplay(row: ReplayRow): Replay {
 /**
  * The replay store over SQL, the same statements on SQLite and PostgreSQL (both take
  * `ON CONFLICT DO NOTHING`); each backend passes its runner. An outcome inserted into
- * `replay_outcomes` is added to its job's counts by the database (migration 0013's trigger).
+ * `replay_outcomes` (0013) or a processed event into `replay_events` (0014) is added to its job's
+ * counts by the database's trigger, in the same statement.
  */
 export class SqlReplayStore implements ReplayStore {
   constructor(
@@ -105,11 +119,26 @@ export class SqlReplayStore implements ReplayStore {
         WHERE replay_id = ? AND lease_owner = ? AND status = 'running'`,
       [p.cursor, p.matched, p.enqueued, p.leaseUntil, p.now, p.finished ? 1 : 0, p.finished ? 1 : 0, p.now, replayId, owner],
     );
-    return changed > 0;
+    if (changed > 0) return true;
+    // Cancelled while its owner enqueued a page: that page went out, so it is counted (once: the
+    // claim ends here). A job taken over by another runner is not: the new owner enqueues that page again.
+    await this.sql.run(
+      'counting the last page of a cancelled replay',
+      `UPDATE replays SET matched = matched + ?, enqueued = enqueued + ?, lease_owner = NULL, lease_until = NULL
+        WHERE replay_id = ? AND lease_owner = ? AND status = 'cancelled'`,
+      [p.matched, p.enqueued, replayId, owner],
+    );
+    return false;
   }
 
   async releaseReplay(replayId: string, owner: string): Promise<void> {
     await this.sql.run('releasing a replay', `UPDATE replays SET lease_owner = NULL, lease_until = NULL WHERE replay_id = ? AND lease_owner = ?`, [replayId, owner]);
+  }
+
+  async recordProcessed(processed: Array<{ replayId: string; eventId: string; deliveries: number }>): Promise<void> {
+    for (const p of processed) {
+      await this.sql.run('recording a replayed event', `INSERT INTO replay_events (replay_id, event_id, deliveries) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`, [p.replayId, p.eventId, p.deliveries]);
+    }
   }
 
   async recordOutcomes(outcomes: Array<{ replayId: string; deliveryId: string; outcome: 'delivered' | 'failed' }>): Promise<void> {
