@@ -17,7 +17,7 @@
  * lost (`off` against the untraced build: ≤ 1 %). The off path is also timed directly here (its helpers as ingest and the matcher call them,
  * against direct calls), which resolves far below the run-to-run noise.
  */
-import { processMessageSpan, sendMessagesSpan, currentTraceparent, contextOfSpan, traceparentOf } from '@triggers/core/runtime';
+import { processMessageSpan, sendMessagesSpan, contextOfSpan, traceparentOf, ROOT_CONTEXT } from '@triggers/core/runtime';
 import { measureSingleEvents } from './ingest.ts';
 import { withTriggersServer, type ServerRun } from '../lib/servers.ts';
 import { startOtlpSink } from '../lib/otlp-sink.ts';
@@ -181,8 +181,7 @@ function timeOffPath(): { nsPerEvent: number } {
   const traced = (i: number) => {
     const ids = i >= 0 ? { 'triggers.event_id': message.body.eventId } : {};
     // As ingest-events.ts and the matcher call them (the request's trace context is undefined while off).
-    const trace = undefined;
-    void sendMessagesSpan('sqlite', 'events', 1, { 'triggers.customer_id': message.body.customerId, ...ids }, (span) => accept({ traceparent: trace ? traceparentOf(span) : currentTraceparent() }), trace);
+    void sendMessagesSpan('sqlite', 'events', 1, { 'triggers.customer_id': message.body.customerId, ...ids }, (span) => accept({ traceparent: traceparentOf(span) }), ROOT_CONTEXT);
     void processMessageSpan(
       'sqlite',
       'events',
@@ -194,7 +193,6 @@ function timeOffPath(): { nsPerEvent: number } {
         sink += parent ? 0 : 1;
         return done;
       },
-      { passedOn: true },
     );
   };
   const direct = (_i: number) => {

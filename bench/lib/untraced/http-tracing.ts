@@ -1,8 +1,10 @@
 /** Stub of packages/core/src/telemetry/http-tracing.ts for the untraced build (bench/lib/untraced-build.mjs). */
 import type { Request, Response } from 'express';
 import type { Context } from '@opentelemetry/api';
+import type { Logger } from 'pino';
 
 export const startRequestSpan = (_req: Request, _res: Response): void => undefined;
 export const requestTraceContext = (_req: Request): Context | undefined => undefined;
-export const inRequestTraceContext = <T>(_req: Request, work: () => T): T => work();
+export const requestTraceparent = (_req: Request): string | undefined => undefined;
+export const requestLogger = (_req: Request, log: Logger): Logger => log;
 export const requestTraceLogFields = (_req: Request): { trace_id?: string; span_id?: string } => ({});

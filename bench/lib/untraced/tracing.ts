@@ -23,5 +23,5 @@ export const untraced = <T>(work: (span: Span) => T): T => work(NO_SPAN);
 export const startSpan = (_name: string, options: { parent: Context }): { span: Span; context: Context } => ({ span: NO_SPAN, context: options.parent });
 export const markSpanError = (_span: Span, _errorType: string): void => undefined;
 export const messagingSystem = (queueKind: string): string => queueKind;
-export { SpanKind };
+export { SpanKind, ROOT_CONTEXT };
 export type { Span, Attributes, Context };

@@ -97,3 +97,4 @@ export { metadataSecretsConformance, type SecretsDatabase } from './metadata-sec
 export { runCommand, type CommandOutput } from './run-command.ts';
 export { assertFifo } from './fifo-order.ts';
 export { countContextWithCalls } from './context-with-spy.ts';
+export { captureJsonLines } from './json-lines.ts';

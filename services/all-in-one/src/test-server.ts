@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { loadConfig } from '@triggers/core/runtime';
+import { loadConfig, type Logger } from '@triggers/core/runtime';
 import { httpClient, type HttpClient } from '@triggers/core/testing';
 import { startAllInOne, type RunningServer } from './server.ts';
 
@@ -20,7 +20,8 @@ export interface TestServer extends HttpClient {
   close(): Promise<void>;
 }
 
-export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
+/** `options.log`: where the server logs (default: nowhere, `TRIGGERS_LOG_LEVEL` silent). */
+export async function startTestServer(env: Record<string, string> = {}, options: { log?: Logger } = {}): Promise<TestServer> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'triggers-test-'));
   const config = loadConfig({
     PORT: '0',
@@ -34,7 +35,7 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     TRIGGERS_EMBEDDED_PIPELINE: 'inline',
     ...env,
   });
-  const server = await startAllInOne(config);
+  const server = await startAllInOne(config, { log: options.log });
   const client = httpClient(`http://127.0.0.1:${server.port}`, TEST_ADMIN_TOKEN);
 
   let customers = 0;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { startTestServer, type TestServer } from './test-server.ts';
-import { flushTracing, startTracing, stopTracing } from '@triggers/core/runtime';
+import { createLogger, flushTracing, startTracing, stopTracing, type Logger } from '@triggers/core/runtime';
 import { JsonText, uuidv7 } from '@triggers/core/domain';
 import {
   newCustomer,
@@ -12,8 +12,10 @@ import {
   waitForEventStatus,
   waitUntil,
   countContextWithCalls,
+  captureJsonLines,
   SPAN_KIND,
   type OtlpReceiver,
+  type WebhookReceiver,
   type ReceivedSpan,
 } from '@triggers/testkit';
 
@@ -32,14 +34,14 @@ type Traced = { otlp: OtlpReceiver; server: TestServer; receivers: ReturnType<ty
  * For a describe block: an OTLP receiver, tracing exporting to it, and an all-in-one with these
  * settings, all started before its tests and stopped after them. The fields are set in `before`.
  */
-function tracedServer(settings?: Record<string, string>, otelEnv: Record<string, string> = {}): Traced {
+function tracedServer(settings?: Record<string, string>, otelEnv: Record<string, string> = {}, log?: Logger): Traced {
   const traced = { receivers: receiverPool() } as Traced;
   let restoreEnv: (() => void) | undefined;
   before(async () => {
     traced.otlp = await startOtlpReceiver();
     restoreEnv = withEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: traced.otlp.url, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_BSP_SCHEDULE_DELAY: '50', ...otelEnv });
     assert.equal(await startTracing({ serviceName: 'triggers-all-in-one' }), true);
-    traced.server = await startTestServer(settings);
+    traced.server = await startTestServer(settings, { log });
   });
   after(async () => {
     await traced.receivers.closeAll();
@@ -255,6 +257,87 @@ describe('Ingest and matching pass their spans on explicitly (issue 12 item 7: t
     assert.deepEqual(spans.map((s) => s.name).sort(), ['POST /api/v1/events', 'process events'], 'one span per ingest request, one per match');
     assert.equal(match.parentSpanId, ingest.spanId);
     assert.equal(match.attributes['triggers.matched_subscriptions'], 0);
+  });
+});
+
+/** A logger writing JSON lines to memory, and the lines written so far. */
+function capturedLog(): { log: Logger; lines: () => Record<string, unknown>[] } {
+  const { stream, lines } = captureJsonLines();
+  return { log: createLogger({ level: 'debug', service: 'all-in-one', destination: stream }), lines };
+}
+
+describe('No traced process runs work in an active context: API routes and the deliverer pass their spans on too (issue 12 item 7)', function () {
+  this.timeout(60_000);
+  const logs = capturedLog();
+  // No export while counting (see above); TRIGGERS_WEBHOOK_TRACEPARENT on: the client span's own context goes out.
+  const traced = tracedServer({ TRIGGERS_RETRY_BASE_MS: '50', TRIGGERS_WEBHOOK_TRACEPARENT: 'true' }, { OTEL_BSP_SCHEDULE_DELAY: '60000' }, logs.log);
+
+  it('admin and API routes, ingest, a retried and a batched delivery, and a replay make no context.with; the traces are whole and every log line in a span carries its ids', async () => {
+    let customer!: Awaited<ReturnType<typeof newCustomer>>;
+    let posted!: { event_id: string };
+    let batched!: { event_id: string };
+    let retried!: WebhookReceiver;
+    let batching!: WebhookReceiver;
+    let replayId = '';
+    const withCalls = await countContextWithCalls(async () => {
+      customer = await newCustomer(traced.server); // POST /admin/test-customer
+      const patched = await traced.server.request('PATCH', `/admin/customers/${customer.customerId}`, { admin: true, json: { rate_limit_per_second: 1000 } });
+      assert.equal(patched.status, 200, patched.text);
+      retried = await traced.receivers.start({ answers: [{ status: 503 }] });
+      batching = await traced.receivers.start();
+      await subscribe(traced.server, customer.apiKey, customer.eventType, retried.url()); // POST /api/v1/subscriptions
+      const batchType = `${customer.eventType}.batched`;
+      const created = await traced.server.request('POST', '/api/v1/subscriptions', {
+        apiKey: customer.apiKey,
+        json: { event_selector: { type: 'event_type', value: batchType }, webhook_url: batching.url(), batch: { max_events: 10, window_ms: 50 } },
+      });
+      assert.equal(created.status, 201, created.text);
+      posted = await postEvent(traced.server, customer.apiKey, { event_type: customer.eventType });
+      batched = await postEvent(traced.server, customer.apiKey, { event_type: batchType });
+      await waitForEventStatus(traced.server, customer.apiKey, posted.event_id, 'delivered'); // GET /api/v1/events/:event_id
+      await waitForEventStatus(traced.server, customer.apiKey, batched.event_id, 'delivered');
+      const replay = await traced.server.request('POST', `/api/v1/events/${posted.event_id}/replay`, { apiKey: customer.apiKey });
+      assert.equal(replay.status, 202, replay.text);
+      replayId = replay.body.replay_id;
+      await retried.waitFor(3); // 503, 200, the replay's 200
+      await batching.waitFor(1);
+    });
+    assert.equal(withCalls, 0, 'no context.with anywhere: routes, matcher and deliverer all pass their spans on');
+
+    // One trace per event, whole: ingest → match → fan-out → attempt → webhook client span.
+    const spans = await traceOfEvent(traced, posted.event_id, (s) => named(s, 'POST').length === 2);
+    const attempts = named(spans, 'process deliveries').sort((a, b) => Number(a.startNanos - b.startNanos));
+    assert.deepEqual(attempts.map((a) => [a.attributes['triggers.attempt'], a.attributes['triggers.outcome']]), [[1, 'retry'], [2, 'succeeded']]);
+    assert.equal(attempts[1].parentSpanId, attempts[0].spanId, 'the retry continues from the attempt that scheduled it');
+    const requests = named(spans, 'POST').sort((a, b) => Number(a.startNanos - b.startNanos));
+    assert.deepEqual(ancestry(requests[0], spans), ['POST', 'process deliveries', 'send deliveries', 'process events', 'POST /api/v1/events']);
+    assert.deepEqual(ancestry(requests[1], spans), ['POST', 'process deliveries', 'process deliveries', 'send deliveries', 'process events', 'POST /api/v1/events']);
+    const sentFirst = retried.requests.slice(0, 2).map((r) => r.headers.traceparent);
+    assert.deepEqual(sentFirst, requests.map((r) => `00-${r.traceId}-${r.spanId}-01`), 'each webhook request carried its client span\'s context');
+
+    const batchSpans = await traceOfEvent(traced, batched.event_id, (s) => named(s, 'POST').length === 1);
+    assert.deepEqual(ancestry(named(batchSpans, 'POST')[0], batchSpans), ['POST', 'process deliveries', 'send deliveries', 'process events', 'POST /api/v1/events'], 'a batched request continues its first member\'s trace');
+
+    const [replayRequest] = await traced.otlp.waitForSpans((s) => s.name === 'POST /api/v1/events/:event_id/replay', 1);
+    const replaySpans = await traced.otlp.waitForTrace(replayRequest.traceId, (all) => named(all, 'POST').length === 1);
+    assert.deepEqual(ancestry(named(replaySpans, 'POST')[0], replaySpans), ['POST', 'process deliveries', 'send deliveries', 'process events', 'POST /api/v1/events/:event_id/replay']);
+
+    // Log lines written while a request or a delivery is handled carry its span's ids.
+    const lines = logs.lines();
+    const spanOfLine = async (message: string, where: (line: Record<string, unknown>) => boolean = () => true) => {
+      const line = lines.find((l) => l.msg === message && where(l));
+      assert.ok(line, `a log line "${message}" among ${lines.map((l) => l.msg).join(' | ')}`);
+      assert.match(String(line.trace_id), /^[0-9a-f]{32}$/, `"${message}" carries trace_id`);
+      const [span] = await traced.otlp.waitForSpans((s) => s.spanId === line.span_id, 1);
+      assert.equal(span.traceId, line.trace_id);
+      return span.name;
+    };
+    assert.equal(await spanOfLine('Created test customer', (l) => l.customerId === customer.customerId), 'POST /admin/test-customer');
+    assert.equal(await spanOfLine('Issued API key', (l) => l.customerId === customer.customerId), 'POST /admin/test-customer');
+    assert.equal(await spanOfLine('Updated customer', (l) => l.customerId === customer.customerId), 'PATCH /admin/customers/:customer_id');
+    assert.equal(await spanOfLine('Created subscription', (l) => l.customerId === customer.customerId), 'POST /api/v1/subscriptions');
+    assert.equal(await spanOfLine('Enqueued replay', (l) => l.replayId === replayId), 'POST /api/v1/events/:event_id/replay');
+    assert.equal(await spanOfLine('Scheduled retry'), 'process deliveries');
   });
 });
 

@@ -1,6 +1,6 @@
 import type { Subscription } from '@triggers/core/domain';
 import type { DeliveryRecord } from '@triggers/core/ports';
-import type { DetachedMessage } from '@triggers/core/runtime';
+import type { DetachedMessage, Span } from '@triggers/core/runtime';
 
 interface Buffered {
   delivery: DeliveryRecord;
@@ -11,6 +11,8 @@ interface Buffer {
   subscription: Subscription;
   items: Buffered[];
   timer: NodeJS.Timeout;
+  /** The span of the first item's message: the group's request continues its trace. */
+  span?: Span;
 }
 
 /** How long a buffered item whose flush failed waits before its message is handed out again. */
@@ -31,18 +33,18 @@ export class Batcher {
   private readonly flushing = new Set<Promise<void>>();
 
   constructor(
-    private readonly flush: (subscription: Subscription, deliveries: DeliveryRecord[]) => Promise<void>,
+    private readonly flush: (subscription: Subscription, deliveries: DeliveryRecord[], span?: Span) => Promise<void>,
     private readonly onFlushFailed: (subscription: Subscription, error: unknown) => void = () => undefined,
   ) {}
 
-  /** Buffers one delivery whose message the caller detached from the consumer. */
-  add(subscription: Subscription, delivery: DeliveryRecord, message: DetachedMessage): void {
+  /** Buffers one delivery whose message the caller detached from the consumer (`span`: the message's, passed on to the flush). */
+  add(subscription: Subscription, delivery: DeliveryRecord, message: DetachedMessage, span?: Span): void {
     const batching = subscription.batching;
     if (!batching) throw new Error('Batcher.add needs a subscription with batching');
     let buffer = this.buffers.get(subscription.workflowId);
     if (!buffer) {
       const workflowId = subscription.workflowId;
-      buffer = { subscription, items: [], timer: setTimeout(() => this.release(workflowId), batching.windowMs) };
+      buffer = { subscription, items: [], timer: setTimeout(() => this.release(workflowId), batching.windowMs), span };
       this.buffers.set(workflowId, buffer);
     }
     buffer.items.push({ delivery, message });
@@ -73,7 +75,7 @@ export class Batcher {
 
   private async send(buffer: Buffer): Promise<void> {
     try {
-      await this.flush(buffer.subscription, buffer.items.map((i) => i.delivery));
+      await this.flush(buffer.subscription, buffer.items.map((i) => i.delivery), buffer.span);
     } catch (error) {
       this.onFlushFailed(buffer.subscription, error);
       await Promise.all(buffer.items.map((i) => i.message.release(FAILED_FLUSH_RETRY_MS).catch(() => undefined)));

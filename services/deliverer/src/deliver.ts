@@ -1,6 +1,6 @@
 import { deliveryMessage, type AttemptOutcome, type EventStore, type DeliveryRecord, type DeliveryStore, type MetadataStore, type Queue, type DeliveryMessage, type ReplayStore } from '@triggers/core/ports';
 import { classifyError, classifyResponse, countsAgainstOrigin, computeRetryDelay, effectiveRetryPolicy, honoursRetryAfter, parseRetryAfter, webhookSignatureHeaders, CircuitOpenError, type Subscription, type AttemptStatus, type StoredEvent, type Clock, type DeliveryOutcome } from '@triggers/core/domain';
-import { originOf, annotateActiveSpan, currentTraceparent, inSpan, markSpanError, SpanKind, tracingActive, type Logger, type CircuitBreakers, type DetachedMessage, type MessageControl, type WebhookResponse, type WebhookSender } from '@triggers/core/runtime';
+import { originOf, contextOfSpan, inSpanPassedOn, markSpanError, SpanKind, traceLogFieldsOf, traceparentOf, tracingActive, type Span, type Logger, type CircuitBreakers, type DetachedMessage, type MessageControl, type WebhookResponse, type WebhookSender } from '@triggers/core/runtime';
 import { webhookBody } from './webhook-body.ts';
 import { batchIdFor } from './batch-id.ts';
 import type { Batcher } from './batcher.ts';
@@ -43,6 +43,23 @@ export interface DelivererDeps {
   fairShare: FairShare;
   /** Sends of messages held for their fair-share turn (`stop` waits for them). */
   holding?: Set<Promise<void>>;
+  /**
+   * The span this delivery runs in (its message's `process deliveries` span, or the batch's
+   * parent), passed on explicitly — to the attempt's outcome attributes, the client span, the
+   * messages it sends and its log lines — never made active (no AsyncLocalStorage: see
+   * `inSpanPassedOn`). Set per message by `inSpanOf`; absent while tracing is off.
+   */
+  span?: Span;
+}
+
+/** `deps` for work that runs in `span` (itself while tracing is off: nothing is copied). */
+export function inSpanOf(deps: DelivererDeps, span: Span | undefined): DelivererDeps {
+  return span && tracingActive() ? { ...deps, span } : deps;
+}
+
+/** Sets attributes on the delivery's span (nothing without one). */
+function annotate(deps: DelivererDeps, attributes: Record<string, string | number | boolean>): void {
+  deps.span?.setAttributes(attributes);
 }
 
 /** The longest delay before a held message that failed is received again (as the consumer's nack). */
@@ -121,7 +138,7 @@ export async function deliver(deps: DelivererDeps, message: DeliveryMessage, con
   }
   // A replay's deliveries go one per request (their outcome is counted for the replay), never into a batch window.
   if (!message.batch && subscription.batching && message.attempt === 1 && control && !members[0].replayId) {
-    deps.batcher.add(subscription, members[0], control.detach());
+    deps.batcher.add(subscription, members[0], control.detach(), deps.span);
     return;
   }
   await sendInShare(deps, subscription, { members, webhookId, control }, { group: members, groupId: webhookId });
@@ -144,7 +161,7 @@ async function sendInShare(
     const turn = deps.fairShare.waitOrDefer(subscription.workflowId, origin);
     if ('deferMs' in turn) {
       deps.metrics.deferredByFairShare.inc(received.members.length);
-      annotateActiveSpan({ 'triggers.outcome': 'deferred_by_fair_share' });
+      annotate(deps, { 'triggers.outcome': 'deferred_by_fair_share' });
       // No due-time write: a deferral is at most a minute, far inside the sweeper's grace.
       // The message comes back as it was (a FIFO group is formed again then).
       await putBack(deps, received.members, received.webhookId, turn.deferMs);
@@ -176,13 +193,13 @@ async function sendInTurn(deps: DelivererDeps, subscription: Subscription, send:
   try {
     await sendToSubscription(deps, subscription, send.group, webhookId, { ordered: send.ordered });
   } catch (error) {
-    deps.log.warn({ err: error, workflowId: subscription.workflowId, webhookId, receiveCount: held.receiveCount }, 'Failed to process a held delivery; will retry');
+    deps.log.warn({ ...traceLogFieldsOf(deps.span), err: error, workflowId: subscription.workflowId, webhookId, receiveCount: held.receiveCount }, 'Failed to process a held delivery; will retry');
     await held.release(Math.min(RELEASE_MAX_DELAY_MS, 250 * 2 ** Math.min(held.receiveCount - 1, 10))).catch(() => undefined);
     return;
   } finally {
     slot.release();
   }
-  await held.ack().catch((error: unknown) => deps.log.warn({ err: error, webhookId }, 'Failed to acknowledge a held delivery message'));
+  await held.ack().catch((error: unknown) => deps.log.warn({ ...traceLogFieldsOf(deps.span), err: error, webhookId }, 'Failed to acknowledge a held delivery message'));
 }
 
 /**
@@ -225,7 +242,7 @@ function leads(inOrder: DeliveryRecord[], members: DeliveryRecord[]): boolean {
 /** Puts back deliveries waiting behind `head` (see MIN_HOLD_MS), their due time moved with them. */
 async function holdBehind(deps: DelivererDeps, deliveries: DeliveryRecord[], webhookId: string, head: DeliveryRecord): Promise<void> {
   deps.metrics.heldInOrder.inc(deliveries.length);
-  annotateActiveSpan({ 'triggers.outcome': 'held_in_order' });
+  annotate(deps, { 'triggers.outcome': 'held_in_order' });
   const now = deps.clock.now();
   const untilHead = Math.min(MAX_HOLD_MS, Math.max(MIN_HOLD_MS, head.nextAttemptAt - now));
   const delayMs = Math.round(untilHead * (1 + 0.1 * deps.random()));
@@ -242,14 +259,15 @@ async function releaseNext(deps: DelivererDeps, subscription: Subscription): Pro
   const [next] = await deps.deliveryStore.pendingInOrder(subscription.workflowId, 1);
   if (!next) return;
   const delayMs = next.attemptsMade === 0 ? 0 : Math.max(0, next.nextAttemptAt - deps.clock.now());
-  await deps.queue.send('deliveries', deliveryMessage(next, { delayMs, released: true, traceparent: currentTraceparent() }));
+  await deps.queue.send('deliveries', deliveryMessage(next, { delayMs, released: true, traceparent: traceparentOf(deps.span) }));
 }
 
 /**
  * The batcher's flush: one request for the group, under a `webhook-id` derived from its members.
  * It holds no consumer slot, so it waits for its subscription's and origin's share.
  */
-export async function sendBatch(deps: DelivererDeps, subscription: Subscription, deliveries: DeliveryRecord[]): Promise<void> {
+export async function sendBatch(deps: DelivererDeps, subscription: Subscription, deliveries: DeliveryRecord[], span?: Span): Promise<void> {
+  deps = inSpanOf(deps, span);
   const webhookId = deliveries.length === 1 ? deliveries[0].deliveryId : batchIdFor(deliveries.map((d) => d.deliveryId));
   const slot = await deps.fairShare.acquire(subscription.workflowId, originOf(subscription.webhookUrl));
   try {
@@ -271,7 +289,7 @@ async function sendToSubscription(
   webhookId: string,
   options: { ordered?: boolean; control?: MessageControl } = {},
 ): Promise<void> {
-  const log = deps.log.child({ workflowId: subscription.workflowId, webhookId });
+  const log = deps.log.child({ ...traceLogFieldsOf(deps.span), workflowId: subscription.workflowId, webhookId });
   const loaded = await Promise.all(candidates.map((d) => deps.eventStore.getEvent(d.customerId, d.eventId)));
   const members: { delivery: DeliveryRecord; event: StoredEvent }[] = [];
   for (const [i, delivery] of candidates.entries()) {
@@ -335,7 +353,7 @@ async function sendToSubscription(
   deps.metrics.attemptDuration.observe({ origin: deps.metrics.origins.labelFor(origin), outcome }, response.durationMs / 1000);
   const attempt = sent.members[0].delivery.attemptsMade + 1;
   const willRetry = outcome === 'retry' && attempt < policy.maxAttempts;
-  annotateActiveSpan({ 'triggers.attempt': attempt, 'triggers.outcome': outcome, 'triggers.will_retry': willRetry });
+  annotate(deps, { 'triggers.attempt': attempt, 'triggers.outcome': outcome, 'triggers.will_retry': willRetry });
   const finishedAt = deps.clock.now();
   const reason = describe(response);
   let next: AttemptOutcome['next'];
@@ -418,10 +436,11 @@ function sendWebhook(deps: DelivererDeps, subscription: Subscription, attempt: n
   const options = { timeoutMs };
   if (!tracingActive()) return deps.sender.send(request, options); // no URL parse, no attribute object
   const url = new URL(request.url);
-  return inSpan(
+  return inSpanPassedOn(
     'POST',
     {
       kind: SpanKind.CLIENT,
+      parent: contextOfSpan(deps.span),
       attributes: {
         'http.request.method': 'POST',
         'server.address': url.hostname,
@@ -433,7 +452,7 @@ function sendWebhook(deps: DelivererDeps, subscription: Subscription, attempt: n
       },
     },
     async (span) => {
-      const traceparent = deps.settings.webhookTraceparent ? currentTraceparent() : undefined;
+      const traceparent = deps.settings.webhookTraceparent ? traceparentOf(span) : undefined;
       const response = await deps.sender.send(traceparent ? { ...request, headers: { ...request.headers, traceparent } } : request, options);
       if (response.statusCode !== null) span.setAttribute('http.response.status_code', response.statusCode);
       const outcome = outcomeOf(response);
@@ -480,7 +499,7 @@ function signedHeaders(subscription: Subscription, webhookId: string, body: stri
  */
 async function putBack(deps: DelivererDeps, deliveries: DeliveryRecord[], webhookId: string, delayMs: number): Promise<void> {
   // The next attempt continues this trace (a child of this attempt's span).
-  await deps.queue.send('deliveries', deliveryMessage(deliveries, { delayMs, batchId: webhookId, traceparent: currentTraceparent() }));
+  await deps.queue.send('deliveries', deliveryMessage(deliveries, { delayMs, batchId: webhookId, traceparent: traceparentOf(deps.span) }));
 }
 
 /**
@@ -504,7 +523,7 @@ function renewClaims(deps: DelivererDeps, deliveryIds: string[]): { stop(): Prom
     const until = deps.clock.now() + leaseMs;
     renewing = renewing.then(() =>
       Promise.all(deliveryIds.map((id) => deps.deliveryStore.scheduleNextAttempt(id, until))).catch((error: unknown) =>
-        deps.log.warn({ err: error }, 'Failed to renew an attempt claim'),
+        deps.log.warn({ ...traceLogFieldsOf(deps.span), err: error }, 'Failed to renew an attempt claim'),
       ),
     );
   }, Math.max(10, Math.floor(leaseMs / 3)));
@@ -518,7 +537,7 @@ function renewClaims(deps: DelivererDeps, deliveryIds: string[]): { stop(): Prom
 
 async function deferForBreaker(deps: DelivererDeps, deliveries: DeliveryRecord[], webhookId: string, origin: string): Promise<void> {
   deps.metrics.deferredByBreaker.inc(deliveries.length);
-  annotateActiveSpan({ 'triggers.outcome': 'deferred_by_circuit' });
+  annotate(deps, { 'triggers.outcome': 'deferred_by_circuit' });
   const delayMs = Math.round(deps.breakers.retryInMs(origin) + deps.random() * BREAKER_DEFER_SPREAD_MS);
   // Moving the due time keeps the sweeper from taking a deferred delivery for a lost one.
   const dueAt = deps.clock.now() + delayMs;

@@ -1,6 +1,6 @@
 import { startConsumer, createCircuitBreakers, createWebhookSender, processMessageSpan, type ServiceContext } from '@triggers/core/runtime';
 import type { DeliveryMessage } from '@triggers/core/ports';
-import { deliver, sendBatch, type DelivererDeps } from './deliver.ts';
+import { deliver, inSpanOf, sendBatch, type DelivererDeps } from './deliver.ts';
 import { Batcher } from './batcher.ts';
 import { FairShare } from './fair-share.ts';
 import { delivererMetrics } from './metrics.ts';
@@ -31,7 +31,7 @@ export function startDeliverer(ctx: ServiceContext): RunningDeliverer {
   // A connection for every request the per-origin share lets through, so none waits for a socket.
   const sender = createWebhookSender({ timeoutMs: delivery.timeoutMs, ssrfAllow: delivery.ssrfAllow, connectionsPerOrigin: Math.max(32, delivery.maxPerOrigin) });
   const batcher = new Batcher(
-    (subscription, deliveries) => sendBatch(deps, subscription, deliveries),
+    (subscription, deliveries, span) => sendBatch(deps, subscription, deliveries, span),
     (subscription, err) => log.warn({ err, workflowId: subscription.workflowId }, 'Failed to send a batch; its deliveries will come back'),
   );
   const fairShare = new FairShare({ perSubscription: delivery.maxPerSubscription, perOrigin: delivery.maxPerOrigin });
@@ -85,7 +85,8 @@ export function startDeliverer(ctx: ServiceContext): RunningDeliverer {
           'triggers.delivery_id': message.body.deliveryId,
           'triggers.attempt': message.body.attempt,
         },
-        () => deliver(deps, message.body, control),
+        // The span is passed on, not made active (no AsyncLocalStorage: see inSpanPassedOn).
+        (span) => deliver(inSpanOf(deps, span), message.body, control),
       ).finally(handled);
     },
   });

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { TriggersError, uuidv7, uuidv7Time, toIsoMillis, eventTypeOf, type Clock, type JsonObject, type JsonText, type LocatedPayload, type NewEvent, type Customer } from '@triggers/core/domain';
 import type { RateLimiter, RateLimitDecision, IdempotencyStore, StoredResponse, EventAcceptor } from '@triggers/core/ports';
 import type { RouteResult } from '@triggers/core/http';
-import { annotateSendOnSpan, currentTraceparent, sendMessagesSpan, type Attributes, type Context } from '@triggers/core/runtime';
+import { annotateSendOnSpan, sendMessagesSpan, traceparentOf, ROOT_CONTEXT, type Attributes, type Context } from '@triggers/core/runtime';
 import type { IngestMetrics } from './metrics.ts';
 import { idempotencyKeySchema, MAX_PAYLOAD_DEPTH, PAYLOAD_TOO_DEEP } from './schemas.ts';
 
@@ -58,7 +58,7 @@ export async function ingestEvents(
     rawBody: string;
     /** Builds the 202 body from the accepted events. */
     respond: (events: NewEvent[]) => unknown;
-    /** The request's trace context (its SERVER span's), which the messages continue; see RouteSpec.tracePassedOn. */
+    /** The request's trace context (its SERVER span's), which the messages continue (see mountRoutes). */
     trace?: Context;
   },
 ): Promise<RouteResult> {
@@ -117,8 +117,8 @@ export async function ingestEvents(
       // span of its own): its context rides in every event's message, and the matcher continues it.
       await accept(annotateSendOnSpan(request.trace, deps.queueKind, 'events', events.length, enqueueIds(customer, events)));
     } else {
-      // No request span passed on (tracing off, or a caller without one): a PRODUCER span of the active context.
-      await sendMessagesSpan(deps.queueKind, 'events', events.length, enqueueIds(customer, events), () => accept(currentTraceparent()));
+      // No request span passed on (tracing off, or a caller without one): a PRODUCER span of its own.
+      await sendMessagesSpan(deps.queueKind, 'events', events.length, enqueueIds(customer, events), (span) => accept(traceparentOf(span)), ROOT_CONTEXT);
     }
   } catch (error) {
     if (idempotencyKey !== undefined) await deps.idempotencyStore.release(customer.customerId, idempotencyKey).catch(() => undefined);

@@ -47,7 +47,6 @@ export function startMatcher(ctx: ServiceContext, options: { concurrency?: numbe
           message,
           { 'triggers.event_id': message.body.eventId, 'triggers.customer_id': message.body.customerId },
           (span) => matchEvent(deps, message.body, { span, parent: contextOfSpan(span) }),
-          { passedOn: true },
         );
       }
       // A message for several events of one customer: matched MATCH_TOGETHER at a time (so their
@@ -73,7 +72,6 @@ export function startMatcher(ctx: ServiceContext, options: { concurrency?: numbe
             );
           }
         },
-        { passedOn: true },
       );
     },
   });

@@ -1,6 +1,6 @@
 import { deliveryMessage, type DeliveryRecord, type EventStore, type DeliveryStore, type Queue, type EventMessage, type ReplayStore } from '@triggers/core/ports';
 import { deliveryIdFor, selectorMatchesPayload, uuidv7Time, type Clock } from '@triggers/core/domain';
-import { sendMessagesSpan, traceLogFieldsOf, traceparentOf, type Context, type Logger, type Span } from '@triggers/core/runtime';
+import { ROOT_CONTEXT, sendMessagesSpan, traceLogFieldsOf, traceparentOf, type Context, type Logger, type Span } from '@triggers/core/runtime';
 import type { SubscriptionCache } from './subscription-cache.ts';
 import type { MatcherMetrics } from './metrics.ts';
 import type { UnmatchedBatch } from './status-batch.ts';
@@ -110,6 +110,6 @@ async function sendDeliveries(
       const traceparent = traceparentOf(span) ?? message.traceparent;
       return deps.queue.sendBatch('deliveries', pending.map((r) => deliveryMessage(r, { delayMs: r.nextAttemptAt - now, traceparent })));
     },
-    traced.parent,
+    traced.parent ?? ROOT_CONTEXT,
   );
 }

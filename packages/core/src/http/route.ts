@@ -5,7 +5,6 @@ import type { Customer } from '../domain/customers.ts';
 import { stringifyJson } from '../domain/json/json-text.ts';
 import { readJsonBody } from './json-body.ts';
 import { sendProblem } from './problem.ts';
-import { inRequestTraceContext } from '../telemetry/http-tracing.ts';
 import { zodIssuesDetail } from './validation.ts';
 
 export type AuthKind = 'api_key' | 'admin' | 'none';
@@ -71,12 +70,6 @@ export interface RouteSpec<Q = unknown, P = unknown, B = unknown> {
    */
   isPlainValidBody?: (value: unknown) => boolean;
   headers?: DocumentedHeader[];
-  /**
-   * The handler passes the request's trace context on itself (`requestTraceContext(req)` to its
-   * spans and messages) instead of running with it active: no AsyncLocalStorage for the request
-   * (hot routes; see `inSpanPassedOn`). Its code must then not rely on the active context.
-   */
-  tracePassedOn?: boolean;
   responses: Record<number, { description: string; schema?: z.ZodType; contentType?: string; headers?: DocumentedHeader[] }>;
   errors: ErrorCode[];
   handler: (ctx: RouteContext<Q, P, B>) => Promise<RouteResult> | RouteResult;
@@ -99,18 +92,17 @@ export interface MountOptions {
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnyRoute = RouteSpec<any, any, any>;
 
-/** Registers the routes on an Express app; every error goes to the app's problem handler. */
+/**
+ * Registers the routes on an Express app; every error goes to the app's problem handler. A
+ * handler never runs with its request's trace as the active context (no AsyncLocalStorage: see
+ * `inSpanPassedOn`): it passes it on itself — `requestTraceContext(req)` to spans and messages,
+ * `requestTraceparent(req)` to a message, `requestLogger(req, log)` to its log lines.
+ */
 export function mountRoutes(app: Express, routes: AnyRoute[], options: MountOptions): void {
   for (const route of routes) {
-    if (route.tracePassedOn) {
-      app[route.method](route.path, (req, res, next) => {
-        runRoute(route, req, res, options).catch(next);
-      });
-    } else {
-      app[route.method](route.path, (req, res, next) => {
-        inRequestTraceContext(req, () => runRoute(route, req, res, options).catch(next));
-      });
-    }
+    app[route.method](route.path, (req, res, next) => {
+      runRoute(route, req, res, options).catch(next);
+    });
   }
 }
 

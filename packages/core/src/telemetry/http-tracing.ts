@@ -1,8 +1,9 @@
 import type { Socket } from 'node:net';
 import type { Request, Response } from 'express';
-import { ROOT_CONTEXT, context, createTraceState, propagation, trace, type Context } from '@opentelemetry/api';
+import { ROOT_CONTEXT, createTraceState, propagation, trace, type Context } from '@opentelemetry/api';
+import type { Logger } from 'pino';
 import { parseTraceparent } from './lean-span.ts';
-import { SpanKind, markSpanError, startSpan, traceLogFieldsOf, tracingActive, w3cPropagatorsOnly } from './tracing.ts';
+import { SpanKind, markSpanError, startSpan, traceLogFieldsOf, traceparentOf, tracingActive, w3cPropagatorsOnly } from './tracing.ts';
 
 /** Liveness, readiness, scrapes and the API document: not worth a trace each. */
 const UNTRACED = new Set(['/health', '/ready', '/metrics', '/openapi.json']);
@@ -21,9 +22,9 @@ type PortedSocket = Socket & { [LOCAL_PORT]?: number; encrypted?: boolean };
  * path's ids as name), and ends it when the response closes. Static files (the console) and the ops
  * routes are not traced. Called by createHttpApp's first layer only while tracing is on.
  *
- * The span is not made the active context here: a route runs in it (`inRequestTraceContext`)
- * unless it passes it on explicitly (`requestTraceContext`, RouteSpec.tracePassedOn): the hot
- * ingest routes do, so no AsyncLocalStorage runs for them (see `inSpanPassedOn`).
+ * The span is never made the active context: every route passes it on explicitly — to spans and
+ * messages (`requestTraceContext`, `requestTraceparent`), to its log lines (`requestLogger`) — so
+ * no AsyncLocalStorage ever runs for a request (see `inSpanPassedOn`).
  */
 export function startRequestSpan(req: Request, res: Response): void {
   const path = req.path;
@@ -80,10 +81,22 @@ export function requestTraceContext(req: Request): Context | undefined {
   return (req as TracedRequest)[REQUEST_TRACE];
 }
 
-/** Runs `work` with the request's SERVER span as the active context (as is, if untraced). */
-export function inRequestTraceContext<T>(req: Request, work: () => T): T {
+/** The W3C `traceparent` of a traced request's SERVER span (for the messages it sends); undefined if untraced. */
+export function requestTraceparent(req: Request): string | undefined {
   const traced = (req as TracedRequest)[REQUEST_TRACE];
-  return traced ? context.with(traced, work) : work();
+  return traced ? traceparentOf(trace.getSpan(traced)) : undefined;
+}
+
+/**
+ * `log` for the lines a route writes while handling `req`: a child carrying the request span's
+ * `trace_id`/`span_id` when the request is traced (its context is never active, so the logger's
+ * mixin cannot see it), else `log` itself.
+ */
+export function requestLogger(req: Request, log: Logger): Logger {
+  const traced = (req as TracedRequest)[REQUEST_TRACE];
+  if (!traced) return log;
+  const fields = traceLogFieldsOf(trace.getSpan(traced));
+  return fields.trace_id ? log.child(fields) : log;
 }
 
 /** `trace_id`/`span_id` of a traced request's SERVER span, for its log lines (whatever is active). */

@@ -1,6 +1,6 @@
 import { ROOT_CONTEXT, trace, type Attributes, type Context, type Link } from '@opentelemetry/api';
 import type { ReceivedMessage, Topic } from '../ports/queue.ts';
-import { SpanKind, contextFromTraceparent, inSpan, inSpanPassedOn, messagingSystem, traceparentOf, tracingActive, untraced, type Span } from './tracing.ts';
+import { SpanKind, contextFromTraceparent, inSpanPassedOn, messagingSystem, traceparentOf, tracingActive, untraced, type Span } from './tracing.ts';
 import { parseTraceparent } from './lean-span.ts';
 
 /** The most links a span of a grouped message carries (the SDK's default OTEL_SPAN_LINK_COUNT_LIMIT). */
@@ -10,7 +10,8 @@ const MAX_LINKS = 128;
  * The CONSUMER span of one queue message (`process <topic>`), continuing the trace whose
  * `traceparent` the message carries (in its body, on every queue backend), so ingest → matcher →
  * deliverer is one trace. Attributes per the OTel messaging conventions, plus `extra` (ids only).
- * With tracing off, `work` runs at once and nothing is built.
+ * The span is not made active: `work` passes it on itself (see `inSpanPassedOn`). With tracing
+ * off, `work` runs at once and nothing is built.
  */
 export function processMessageSpan<T extends { traceparent?: string; traceparents?: string[] }, R>(
   queueKind: string,
@@ -18,8 +19,6 @@ export function processMessageSpan<T extends { traceparent?: string; traceparent
   message: ReceivedMessage<T>,
   extra: Attributes,
   work: (span: Span) => Promise<R>,
-  /** `passedOn`: the span is not made active; `work` passes it on itself (see `inSpanPassedOn`). */
-  options: { passedOn?: boolean } = {},
 ): Promise<R> {
   if (!tracingActive()) return untraced(work);
   // One object, written once: the span keeps it as its attribute map.
@@ -42,10 +41,10 @@ export function processMessageSpan<T extends { traceparent?: string; traceparent
       const remote = traceparent ? parseTraceparent(traceparent) : undefined;
       if (remote && links.length < MAX_LINKS) links.push({ context: remote });
     }
-    return (options.passedOn ? inSpanPassedOn : inSpan)(`process ${topic}`, { kind: SpanKind.CONSUMER, parent: ROOT_CONTEXT, attributes, links }, work);
+    return inSpanPassedOn(`process ${topic}`, { kind: SpanKind.CONSUMER, parent: ROOT_CONTEXT, attributes, links }, work);
   }
   const parent = contextFromTraceparent(message.body.traceparent, ROOT_CONTEXT);
-  return (options.passedOn ? inSpanPassedOn : inSpan)(`process ${topic}`, { kind: SpanKind.CONSUMER, parent, attributes }, work);
+  return inSpanPassedOn(`process ${topic}`, { kind: SpanKind.CONSUMER, parent, attributes }, work);
 }
 
 /** The OTel messaging attributes of a send of `count` messages to `topic`, plus `extra` (ids only). */
@@ -60,9 +59,8 @@ function sendAttributes(queueKind: string | undefined, topic: Topic, count: numb
 }
 
 /**
- * The PRODUCER span around enqueueing (`send <topic>`); its context is what the messages carry.
- * A child of the active context, made active for `work`; or, given `parent`, a child of that, not
- * made active: `work` then writes `traceparentOf(span)` into the messages (see `inSpanPassedOn`).
+ * The PRODUCER span around enqueueing (`send <topic>`), a child of `parent`, not made active:
+ * `work` writes `traceparentOf(span)` into the messages (see `inSpanPassedOn`).
  */
 export function sendMessagesSpan<R>(
   queueKind: string | undefined,
@@ -70,12 +68,10 @@ export function sendMessagesSpan<R>(
   count: number,
   extra: Attributes,
   work: (span: Span) => Promise<R>,
-  parent?: Context,
+  parent: Context,
 ): Promise<R> {
   if (!tracingActive()) return untraced(work);
-  const attributes = sendAttributes(queueKind, topic, count, extra);
-  if (parent) return inSpanPassedOn(`send ${topic}`, { kind: SpanKind.PRODUCER, attributes, parent }, work);
-  return inSpan(`send ${topic}`, { kind: SpanKind.PRODUCER, attributes }, work);
+  return inSpanPassedOn(`send ${topic}`, { kind: SpanKind.PRODUCER, attributes: sendAttributes(queueKind, topic, count, extra), parent }, work);
 }
 
 /**

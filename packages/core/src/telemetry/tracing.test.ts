@@ -1,11 +1,14 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Writable } from 'node:stream';
-import { trace } from '@opentelemetry/api';
-import { countContextWithCalls, startOtlpReceiver, waitUntil, withEnv, SPAN_KIND, type OtlpReceiver } from '@triggers/testkit';
+import { ROOT_CONTEXT, trace } from '@opentelemetry/api';
+import express from 'express';
+import { captureJsonLines, countContextWithCalls, startOtlpReceiver, waitUntil, withEnv, SPAN_KIND, type OtlpReceiver } from '@triggers/testkit';
 import { createLogger } from '../log.ts';
-import { SpanKind, currentTraceparent, contextFromTraceparent, contextOfSpan, flushTracing, inSpan, inSpanPassedOn, leanSpansActive, startTracing, stopTracing, tracingConfigured } from './tracing.ts';
+import { SpanKind, currentTraceparent, contextFromTraceparent, contextOfSpan, flushTracing, inSpan, inSpanPassedOn, leanSpansActive, startTracing, stopTracing, traceLogFieldsOf, traceparentOf, tracingConfigured } from './tracing.ts';
+import { processMessageSpan, sendMessagesSpan } from './messaging.ts';
+import { requestLogger, requestTraceContext, requestTraceparent, startRequestSpan } from './http-tracing.ts';
+import { defineRoute, mountRoutes } from '../http/route.ts';
 import { usesDefaultOtlpExporter } from './otlp-exporter.ts';
 import { formatTraceparent, parseTraceparent } from './lean-span.ts';
 
@@ -40,16 +43,7 @@ function protoFields(bytes: Buffer): Map<number, (Buffer | number)[]> {
   return fields;
 }
 
-function captureLines(): { stream: Writable; lines: () => Record<string, unknown>[] } {
-  let text = '';
-  const stream = new Writable({
-    write(chunk, _encoding, done) {
-      text += chunk.toString();
-      done();
-    },
-  });
-  return { stream, lines: () => text.split('\n').filter(Boolean).map((l) => JSON.parse(l)) };
-}
+const captureLines = captureJsonLines;
 
 describe('Tracing (OpenTelemetry SDK from the OTEL_* settings)', function () {
   describe('whether an exporter is configured', () => {
@@ -267,6 +261,58 @@ describe('Tracing (OpenTelemetry SDK from the OTEL_* settings)', function () {
         await flushTracing();
       });
       assert.equal(withCalls, 0);
+    });
+
+    it('a routed request, its enqueue and the message\'s processing make no context.with either; the route\'s log lines carry its span\'s ids', async () => {
+      const { stream, lines } = captureLines();
+      const log = createLogger({ level: 'info', service: 'test', destination: stream });
+      const app = express();
+      app.use((req, res, next) => {
+        startRequestSpan(req, res);
+        next();
+      });
+      // As every route is mounted (the ingest routes and all the others alike).
+      const route = defineRoute({
+        method: 'post',
+        path: '/api/v1/things',
+        operationId: 'makeThing',
+        summary: 'A traced route',
+        tags: ['Test'],
+        auth: 'none',
+        responses: { 200: { description: 'Done' } },
+        errors: [],
+        handler: async ({ req }) => {
+          requestLogger(req, log).info('Handled a thing');
+          const sent = await sendMessagesSpan('sqlite', 'events', 1, { 'triggers.event_id': 'evt_2' }, async (span) => traceparentOf(span), requestTraceContext(req) ?? ROOT_CONTEXT);
+          const message = { id: 'm1', receipt: 'r1', receiveCount: 1, enqueuedAt: 0, body: { traceparent: sent } };
+          await processMessageSpan('sqlite', 'events', message, {}, async (span) => log.info(traceLogFieldsOf(span), 'Processed a thing'));
+          return { status: 200, body: { request: requestTraceparent(req), sent } };
+        },
+      });
+      mountRoutes(app, [route], { auth: { customer: async () => assert.fail('no customer auth'), admin: () => undefined }, maxBodyBytes: 1024 });
+      const listener = http.createServer(app);
+      await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
+      try {
+        let answer: { request: string; sent: string } | undefined;
+        const withCalls = await countContextWithCalls(async () => {
+          const response = await fetch(`http://127.0.0.1:${(listener.address() as AddressInfo).port}/api/v1/things`, { method: 'POST' });
+          assert.equal(response.status, 200);
+          answer = (await response.json()) as { request: string; sent: string };
+          await flushTracing();
+        });
+        assert.equal(withCalls, 0, 'no context.with for a routed request');
+        const request = parseTraceparent(answer!.request)!;
+        const sent = parseTraceparent(answer!.sent)!;
+        assert.equal(sent.traceId, request.traceId, 'the enqueue continues the request\'s trace');
+        const [handled, processed] = lines();
+        assert.deepEqual([handled.msg, handled.trace_id, handled.span_id], ['Handled a thing', request.traceId, request.spanId]);
+        assert.equal(processed.msg, 'Processed a thing');
+        assert.equal(processed.trace_id, request.traceId, 'the message\'s processing continues the trace');
+        assert.notEqual(processed.span_id, sent.spanId);
+      } finally {
+        listener.closeAllConnections();
+        await new Promise((resolve) => listener.close(resolve));
+      }
     });
   });
 

@@ -157,7 +157,7 @@ export function annotateActiveSpan(attributes: Attributes): void {
   if (active) trace.getActiveSpan()?.setAttributes(attributes);
 }
 
-export { SpanKind };
+export { SpanKind, ROOT_CONTEXT };
 export type { Span, Attributes, Context };
 
 /**

@@ -1,5 +1,5 @@
 import { TriggersError } from '@triggers/core/domain';
-import { defineRoute } from '@triggers/core/http';
+import { defineRoute, requestLogger } from '@triggers/core/http';
 import type { InboxDeps } from '../deps.ts';
 import { apiKeyCreateSchema, apiKeySchema, customerIdParams } from '../schemas.ts';
 import { toNewApiKeyJson } from '../customer-json.ts';
@@ -29,7 +29,7 @@ export function makeApiKeyCreateRoute(deps: InboxDeps) {
       }
       const customer = await deps.metadataStore.getCustomer(customerId);
       if (!customer) throw customerNotFound();
-      const { record, apiKey } = await issueApiKey(deps, customer, expiresAt);
+      const { record, apiKey } = await issueApiKey({ ...deps, log: requestLogger(req, deps.log) }, customer, expiresAt);
       return { status: 201, body: toNewApiKeyJson(record, apiKey) };
     },
   });

@@ -1,4 +1,4 @@
-import { defineRoute } from '@triggers/core/http';
+import { defineRoute, requestLogger } from '@triggers/core/http';
 import type { InboxDeps } from '../deps.ts';
 import { keyIdParams } from '../schemas.ts';
 import { apiKeyNotFound, idFromPath } from '../path-ids.ts';
@@ -15,10 +15,10 @@ export function makeApiKeyDeleteRoute(deps: InboxDeps) {
     params: keyIdParams,
     responses: { 204: { description: 'Revoked' } },
     errors: ['unauthorized', 'not_found', 'unavailable'],
-    handler: async ({ params }) => {
+    handler: async ({ req, params }) => {
       const keyId = idFromPath(params.key_id, apiKeyNotFound);
       if (!(await deps.metadataStore.revokeApiKey(keyId, deps.clock.now()))) throw apiKeyNotFound();
-      deps.log.info({ keyId }, 'Revoked API key');
+      requestLogger(req, deps.log).info({ keyId }, 'Revoked API key');
       return { status: 204 };
     },
   });

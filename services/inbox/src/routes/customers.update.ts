@@ -1,4 +1,4 @@
-import { defineRoute } from '@triggers/core/http';
+import { defineRoute, requestLogger } from '@triggers/core/http';
 import type { CustomerPatch } from '@triggers/core/ports';
 import type { InboxDeps } from '../deps.ts';
 import { customerIdParams, customerSchema, customerUpdateSchema } from '../schemas.ts';
@@ -18,14 +18,14 @@ export function makeCustomerUpdateRoute(deps: InboxDeps) {
     body: customerUpdateSchema,
     responses: { 200: { description: 'The updated customer', schema: customerSchema } },
     errors: ['invalid_json', 'invalid_request', 'unauthorized', 'not_found', 'payload_too_large', 'unsupported_media_type', 'unavailable'],
-    handler: async ({ params, body }) => {
+    handler: async ({ req, params, body }) => {
       const customerId = idFromPath(params.customer_id, customerNotFound);
       const patch: CustomerPatch = {};
       if (body.rate_limit_per_second !== undefined) patch.rateLimitPerSecond = body.rate_limit_per_second;
       if (body.status !== undefined) patch.status = body.status;
       const updated = await deps.metadataStore.updateCustomer(customerId, patch);
       if (!updated) throw customerNotFound();
-      deps.log.info({ customerId, ...patch }, 'Updated customer');
+      requestLogger(req, deps.log).info({ customerId, ...patch }, 'Updated customer');
       return { status: 200, body: toCustomerJson(updated) };
     },
   });

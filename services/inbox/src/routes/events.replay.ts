@@ -1,8 +1,7 @@
 import { z } from 'zod';
 import { randomUUID } from 'node:crypto';
-import { defineRoute, isoTime } from '@triggers/core/http';
+import { defineRoute, isoTime, requestLogger, requestTraceparent } from '@triggers/core/http';
 import { eventMessage } from '@triggers/core/ports';
-import { currentTraceparent } from '@triggers/core/runtime';
 import type { InboxDeps } from '../deps.ts';
 import { eventIdParams } from '../schemas.ts';
 import { eventNotFound, idFromPath } from '../path-ids.ts';
@@ -28,14 +27,14 @@ export function makeEventReplayRoute(deps: InboxDeps) {
     params: eventIdParams,
     responses: { 202: { description: 'The replay is enqueued', schema: replayAcceptedSchema } },
     errors: ['unauthorized', 'not_found', 'unavailable'],
-    handler: async ({ customer, params }) => {
+    handler: async ({ req, customer, params }) => {
       const eventId = idFromPath(params.event_id, eventNotFound);
       const event = await deps.eventStore.getEvent(customer.customerId, eventId);
       if (!event) throw eventNotFound();
       const replayId = randomUUID();
       // The replay request's trace continues through the matcher and the new deliveries.
-      await deps.queue.send('events', eventMessage({ eventId, customerId: customer.customerId }, { replayId, traceparent: currentTraceparent() }));
-      deps.log.info({ eventId, replayId }, 'Enqueued replay');
+      await deps.queue.send('events', eventMessage({ eventId, customerId: customer.customerId }, { replayId, traceparent: requestTraceparent(req) }));
+      requestLogger(req, deps.log).info({ eventId, replayId }, 'Enqueued replay');
       return {
         status: 202,
         body: { event_id: eventId, replay_id: replayId, status: 'accepted', message: 'Replay accepted for delivery', timestamp: new Date(deps.clock.now()).toISOString() },

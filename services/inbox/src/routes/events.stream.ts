@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineRoute, toSchema } from '@triggers/core/http';
+import { defineRoute, toSchema, requestLogger } from '@triggers/core/http';
 import { EVENT_STATUSES, TriggersError, compileSelector, isUuid, selectorMatchesPayload, stringifyJson, uuidv7LowerBound, type CompiledSelector, type EventStatus } from '@triggers/core/domain';
 import type { InboxDeps } from '../deps.ts';
 import { eventSchema, selectorSchema } from '../schemas.ts';
@@ -81,7 +81,7 @@ export function makeEventStreamRoute(deps: InboxDeps) {
       }
       const heartbeat = setInterval(() => sse.ping(), deps.settings.stream.heartbeatMs);
       sse.onClose(() => clearInterval(heartbeat));
-      const log = deps.log.child({ customerId: customer.customerId });
+      const log = requestLogger(req, deps.log).child({ customerId: customer.customerId });
 
       let batch = first;
       while (!sse.isClosed) {

@@ -1,4 +1,4 @@
-import { defineRoute } from '@triggers/core/http';
+import { defineRoute, requestLogger } from '@triggers/core/http';
 import type { InboxDeps } from '../deps.ts';
 import { idFromPath } from '../path-ids.ts';
 import { replayIdParams, replayNotFound } from '../replays/replay-schemas.ts';
@@ -16,11 +16,11 @@ export function makeReplayCancelRoute(deps: InboxDeps) {
     params: replayIdParams,
     responses: { 204: { description: 'Cancelled (or already finished)' } },
     errors: ['unauthorized', 'not_found', 'unavailable'],
-    handler: async ({ customer, params }) => {
+    handler: async ({ req, customer, params }) => {
       const replayId = idFromPath(params.replay_id, replayNotFound);
       const replay = await deps.replayStore.cancelReplay(customer.customerId, replayId, deps.clock.now());
       if (!replay) throw replayNotFound();
-      deps.log.info({ customerId: customer.customerId, replayId }, 'Cancelled bulk replay');
+      requestLogger(req, deps.log).info({ customerId: customer.customerId, replayId }, 'Cancelled bulk replay');
       return { status: 204 };
     },
   });

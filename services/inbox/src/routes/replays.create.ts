@@ -1,4 +1,4 @@
-import { defineRoute } from '@triggers/core/http';
+import { defineRoute, requestLogger } from '@triggers/core/http';
 import { TriggersError, uuidv4 } from '@triggers/core/domain';
 import type { InboxDeps } from '../deps.ts';
 import { idempotencyKeyHeader, readIdempotencyKey, replayCreateSchema, replaySchema, requestHashOf, toReplayFilter, toReplayJson } from '../replays/replay-schemas.ts';
@@ -37,7 +37,7 @@ export function makeReplayCreateRoute(deps: InboxDeps) {
       if (!created && replay.requestHash !== requestHash) {
         throw new TriggersError('idempotency_key_reused', { detail: 'This Idempotency-Key was used with another filter.' });
       }
-      if (created) deps.log.info({ customerId: customer.customerId, replayId: replay.replayId }, 'Created bulk replay');
+      if (created) requestLogger(req, deps.log).info({ customerId: customer.customerId, replayId: replay.replayId }, 'Created bulk replay');
       return { status: 202, body: toReplayJson(replay), headers: created ? undefined : { 'Idempotent-Replayed': 'true' } };
     },
   });

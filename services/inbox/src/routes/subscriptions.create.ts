@@ -1,4 +1,4 @@
-import { defineRoute } from '@triggers/core/http';
+import { defineRoute, requestLogger } from '@triggers/core/http';
 import type { InboxDeps } from '../deps.ts';
 import { subscriptionCreateSchema, subscriptionWithSecretSchema } from '../schemas.ts';
 import { toSubscriptionJsonWithSecret } from '../subscription-json.ts';
@@ -18,9 +18,9 @@ export function makeSubscriptionCreateRoute(deps: InboxDeps) {
     bodyValidatedByHandler: true,
     responses: { 201: { description: 'Created, with its signing secret', schema: subscriptionWithSecretSchema } },
     errors: ['invalid_json', 'invalid_request', 'invalid_selector', 'invalid_webhook_url', 'unauthorized', 'payload_too_large', 'unsupported_media_type', 'unavailable'],
-    handler: async ({ customer, body }) => {
+    handler: async ({ req, customer, body }) => {
       const fields = parseSubscriptionBody(subscriptionCreateSchema, body);
-      const subscription = await createSubscription(deps, customer.customerId, fields);
+      const subscription = await createSubscription({ ...deps, log: requestLogger(req, deps.log) }, customer.customerId, fields);
       return { status: 201, body: toSubscriptionJsonWithSecret(subscription) };
     },
   });

@@ -1,4 +1,4 @@
-import { defineRoute } from '@triggers/core/http';
+import { defineRoute, requestLogger } from '@triggers/core/http';
 import type { InboxDeps } from '../deps.ts';
 import { workflowIdParams } from '../schemas.ts';
 import { idFromPath, subscriptionNotFound } from '../path-ids.ts';
@@ -15,11 +15,11 @@ export function makeSubscriptionDeleteRoute(deps: InboxDeps) {
     params: workflowIdParams,
     responses: { 204: { description: 'Deleted' } },
     errors: ['unauthorized', 'not_found', 'subscription_managed_by_resource', 'unavailable'],
-    handler: async ({ customer, params }) => {
+    handler: async ({ req, customer, params }) => {
       const workflowId = idFromPath(params.workflow_id, subscriptionNotFound);
       await unmanagedSubscription(deps.metadataStore, customer.customerId, workflowId);
       if (!(await deps.metadataStore.deleteSubscription(customer.customerId, workflowId))) throw subscriptionNotFound();
-      deps.log.info({ customerId: customer.customerId, workflowId }, 'Deleted subscription');
+      requestLogger(req, deps.log).info({ customerId: customer.customerId, workflowId }, 'Deleted subscription');
       return { status: 204 };
     },
   });

@@ -1,5 +1,5 @@
 import { toIsoMillis, generateWebhookSecret, secretRotation } from '@triggers/core/domain';
-import { defineRoute } from '@triggers/core/http';
+import { defineRoute, requestLogger } from '@triggers/core/http';
 import type { InboxDeps } from '../deps.ts';
 import { rotatedSecretSchema, workflowIdParams } from '../schemas.ts';
 import { idFromPath, subscriptionNotFound } from '../path-ids.ts';
@@ -17,13 +17,13 @@ export function makeSubscriptionRotateSecretRoute(deps: InboxDeps) {
     params: workflowIdParams,
     responses: { 200: { description: 'The new secret', schema: rotatedSecretSchema } },
     errors: ['unauthorized', 'not_found', 'subscription_managed_by_resource', 'unavailable'],
-    handler: async ({ customer, params }) => {
+    handler: async ({ req, customer, params }) => {
       const workflowId = idFromPath(params.workflow_id, subscriptionNotFound);
       const current = await unmanagedSubscription(deps.metadataStore, customer.customerId, workflowId);
       const patch = secretRotation(current, generateWebhookSecret(), deps.clock.now());
       const rotated = await deps.metadataStore.updateSubscription(customer.customerId, workflowId, patch);
       if (!rotated) throw subscriptionNotFound();
-      deps.log.info({ customerId: customer.customerId, workflowId }, 'Rotated subscription secret');
+      requestLogger(req, deps.log).info({ customerId: customer.customerId, workflowId }, 'Rotated subscription secret');
       return {
         status: 200,
         body: { workflow_id: workflowId, secret: rotated.secret, previous_secret_expires_at: toIsoMillis(patch.previousSecretExpiresAt as number) },

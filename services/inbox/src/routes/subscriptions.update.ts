@@ -1,4 +1,4 @@
-import { defineRoute } from '@triggers/core/http';
+import { defineRoute, requestLogger } from '@triggers/core/http';
 import type { InboxDeps } from '../deps.ts';
 import { subscriptionSchema, subscriptionUpdateSchema, workflowIdParams } from '../schemas.ts';
 import { toSubscriptionJson } from '../subscription-json.ts';
@@ -21,14 +21,14 @@ export function makeSubscriptionUpdateRoute(deps: InboxDeps) {
     bodyValidatedByHandler: true,
     responses: { 200: { description: 'The updated subscription', schema: subscriptionSchema } },
     errors: ['invalid_json', 'invalid_request', 'invalid_selector', 'invalid_webhook_url', 'unauthorized', 'not_found', 'subscription_managed_by_resource', 'payload_too_large', 'unsupported_media_type', 'unavailable'],
-    handler: async ({ customer, params, body }) => {
+    handler: async ({ req, customer, params, body }) => {
       const workflowId = idFromPath(params.workflow_id, subscriptionNotFound);
       const changes = parseSubscriptionBody(subscriptionUpdateSchema, body);
       const patch = subscriptionPatchFrom(changes, deps.settings.ssrfAllow, deps.clock.now());
       await unmanagedSubscription(deps.metadataStore, customer.customerId, workflowId);
       const updated = await deps.metadataStore.updateSubscription(customer.customerId, workflowId, patch);
       if (!updated) throw subscriptionNotFound();
-      deps.log.info({ customerId: customer.customerId, workflowId }, 'Updated subscription');
+      requestLogger(req, deps.log).info({ customerId: customer.customerId, workflowId }, 'Updated subscription');
       return { status: 200, body: toSubscriptionJson(updated) };
     },
   });

@@ -1,4 +1,4 @@
-import { defineRoute } from '@triggers/core/http';
+import { defineRoute, requestLogger } from '@triggers/core/http';
 import type { InboxDeps } from '../deps.ts';
 import { testCustomerCreateSchema, testCustomerSchema } from '../schemas.ts';
 import { createTestCustomer } from '../admin/customers.ts';
@@ -15,8 +15,8 @@ export function makeTestCustomerCreateRoute(deps: InboxDeps) {
     body: testCustomerCreateSchema,
     responses: { 201: { description: 'Created', schema: testCustomerSchema } },
     errors: ['invalid_json', 'invalid_request', 'unauthorized', 'payload_too_large', 'unsupported_media_type', 'unavailable'],
-    handler: async ({ body }) => {
-      const { customer, record, apiKey } = await createTestCustomer(deps, body);
+    handler: async ({ req, body }) => {
+      const { customer, record, apiKey } = await createTestCustomer({ ...deps, log: requestLogger(req, deps.log) }, body);
       return {
         status: 201,
         body: { customer_id: customer.customerId, api_key: apiKey, key_id: record.keyId, name: customer.name, email: customer.email, status: 'active' },

@@ -1,4 +1,4 @@
-import { defineRoute } from '@triggers/core/http';
+import { defineRoute, requestLogger } from '@triggers/core/http';
 import type { InboxDeps } from '../deps.ts';
 import { subscriptionWithSecretSchema, testSubscriptionCreateSchema } from '../schemas.ts';
 import { toSubscriptionJsonWithSecret } from '../subscription-json.ts';
@@ -19,11 +19,11 @@ export function makeTestSubscriptionCreateRoute(deps: InboxDeps) {
     bodyValidatedByHandler: true,
     responses: { 201: { description: 'Created, with its signing secret', schema: subscriptionWithSecretSchema } },
     errors: ['invalid_json', 'invalid_request', 'invalid_selector', 'invalid_webhook_url', 'unauthorized', 'not_found', 'payload_too_large', 'unsupported_media_type', 'unavailable'],
-    handler: async ({ body }) => {
+    handler: async ({ req, body }) => {
       const { customer_id, ...fields } = parseSubscriptionBody(testSubscriptionCreateSchema, body);
       const customerId = customer_id.toLowerCase();
       if (!(await deps.metadataStore.getCustomer(customerId))) throw customerNotFound();
-      const subscription = await createSubscription(deps, customerId, fields);
+      const subscription = await createSubscription({ ...deps, log: requestLogger(req, deps.log) }, customerId, fields);
       return { status: 201, body: toSubscriptionJsonWithSecret(subscription) };
     },
   });

@@ -59,8 +59,6 @@ export function makeEventBatchRoute(deps: IngestDeps) {
     body: batchRequestSchema,
     bodyValidatedByHandler: true,
     headers: [idempotencyKeyHeader],
-    // Hot route: the request's trace context is passed on explicitly (no AsyncLocalStorage): its span is the enqueue's.
-    tracePassedOn: true,
     responses: { 202: { description: 'Accepted, in request order', schema: acceptedBatchSchema, headers: rateLimitHeaders } },
     errors: ['invalid_json', 'invalid_request', 'unauthorized', 'payload_too_large', 'unsupported_media_type', 'idempotency_key_in_progress', 'idempotency_key_reused', 'rate_limited', 'unavailable'],
     handler: ({ body, customer, req, rawBody }) =>
