@@ -1,8 +1,8 @@
 /**
  * `npx tsx bench/async-hooks-cost.ts`: what AsyncLocalStorage costs every promise of a process on
  * this Node once any `run` has happened (docs/benchmarks.md, tracing's cost): the same promise-heavy
- * loop before any AsyncLocalStorage, after one `run` (outside it), and inside a `run`. CPU time per
- * iteration (six promises each), best of three passes.
+ * loop before any AsyncLocalStorage, after one `run` (outside it), inside a `run`, and after
+ * `disable()`. CPU time per iteration (six promises each), best of three passes.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 
@@ -37,7 +37,10 @@ const storage = new AsyncLocalStorage<object>();
 storage.run({}, () => undefined);
 const after = await cpuUsPerIteration();
 const inside = await storage.run({}, () => cpuUsPerIteration());
+// Node turns the hooks off again once no AsyncLocalStorage is enabled (bench/async-hooks-ingest-cost.ts relies on it).
+storage.disable();
+const disabled = await cpuUsPerIteration();
 process.stdout.write(
   `Node ${process.version}, µs of CPU per iteration (6 promises): no AsyncLocalStorage yet ${before.toFixed(2)}; ` +
-    `after one run() ${after.toFixed(2)}; inside run() ${inside.toFixed(2)}\n`,
+    `after one run() ${after.toFixed(2)}; inside run() ${inside.toFixed(2)}; after disable() ${disabled.toFixed(2)}\n`,
 );

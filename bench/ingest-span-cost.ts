@@ -11,18 +11,16 @@
  * sending are counted, receiving is not. Blocks of each shape alternate, each ends with a flush
  * (its spans exported); CPU (`process.cpuUsage`) per request, median of the blocks.
  */
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { ROOT_CONTEXT } from '@opentelemetry/api';
+import { startOtlpSinkProcess } from './lib/otlp-sink.ts';
 import { SpanKind, annotateSendOnSpan, flushTracing, sendMessagesSpan, startSpan, startTracing, stopTracing, traceparentOf, type Context } from '@triggers/core/runtime';
 
 const BLOCK = 4_000;
 const BLOCKS = Number(process.argv[2] ?? 8);
 
-const sink = spawn(process.execPath, ['-e', `const s=require('node:http').createServer((q,r)=>{q.resume();q.on('end',()=>r.end())});s.listen(0,'127.0.0.1',()=>console.log(s.address().port))`], { stdio: ['ignore', 'pipe', 'inherit'] });
-const [portLine] = (await once(sink.stdout!, 'data')) as [Buffer];
+const sink = await startOtlpSinkProcess();
 // The SDK and the exporter read process.env themselves.
-const env = Object.assign(process.env, { OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${String(portLine).trim()}`, OTEL_SERVICE_NAME: 'ingest-span-cost', OTEL_BSP_MAX_QUEUE_SIZE: String(BLOCK * 2) });
+const env = Object.assign(process.env, { OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, OTEL_SERVICE_NAME: 'ingest-span-cost', OTEL_BSP_MAX_QUEUE_SIZE: String(BLOCK * 2) });
 if (!(await startTracing({ serviceName: 'ingest-span-cost', env }))) throw new Error('tracing did not start');
 
 let carried = 0;

@@ -1,4 +1,6 @@
 /** A local OTLP/HTTP endpoint for the traced ingest run: answers every export 200 and counts them. */
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -32,4 +34,15 @@ export async function startOtlpSink(): Promise<OtlpSink> {
         server.closeAllConnections();
       }),
   };
+}
+
+/**
+ * An OTLP/HTTP endpoint in a child process, for in-process measurements (bench/ingest-span-cost.ts,
+ * bench/async-hooks-ingest-cost.ts): the sending process pays for serialising and sending, not
+ * for receiving. `url` is the endpoint; `kill` stops the child.
+ */
+export async function startOtlpSinkProcess(): Promise<{ url: string; kill(): void }> {
+  const sink = spawn(process.execPath, ['-e', `const s=require('node:http').createServer((q,r)=>{q.resume();q.on('end',()=>r.end())});s.listen(0,'127.0.0.1',()=>console.log(s.address().port))`], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const [portLine] = (await once(sink.stdout!, 'data')) as [Buffer];
+  return { url: `http://127.0.0.1:${String(portLine).trim()}`, kill: () => sink.kill() };
 }
