@@ -12,7 +12,6 @@ export const stopTracing = async (): Promise<void> => undefined;
 export const currentTraceparent = (_from?: Context): string | undefined => undefined;
 export const contextFromTraceparent = (_traceparent: string | undefined, base: Context = ROOT_CONTEXT): Context => base;
 export const traceLogFields = (): { trace_id?: string; span_id?: string } => ({});
-export const annotateActiveSpan = (_attributes: Attributes): void => undefined;
 export const inSpan = <T>(_name: string, _options: unknown, work: (span: Span) => Promise<T>): Promise<T> => work(NO_SPAN);
 export const inSpanPassedOn = <T>(_name: string, _options: unknown, work: (span: Span) => Promise<T>): Promise<T> => work(NO_SPAN);
 export const contextOfSpan = (_span: Span | undefined): Context => ROOT_CONTEXT;

@@ -152,11 +152,6 @@ export function traceLogFields(): { trace_id?: string; span_id?: string } {
   return { trace_id: traceId, span_id: spanId };
 }
 
-/** Sets attributes on the active span (no-op outside one). */
-export function annotateActiveSpan(attributes: Attributes): void {
-  if (active) trace.getActiveSpan()?.setAttributes(attributes);
-}
-
 export { SpanKind, ROOT_CONTEXT };
 export type { Span, Attributes, Context };
 
