@@ -35,30 +35,47 @@ const LOCK_EVENT_OF_DELIVERY_SQL = `
     LEFT JOIN LATERAL (SELECT status FROM events WHERE events.event_id = d.event_id::text FOR UPDATE) e ON true
    WHERE d.delivery_id = ?`;
 
-const FINISH_SQL = `
-  UPDATE deliveries SET status = ?, failure_reason = ?, updated_at = ?
-   WHERE delivery_id = ? AND status = 'pending'`;
-
-/** `delivered` once any delivery succeeded, `failed` once all ended without success, else unchanged. */
-const SETTLE_EVENT_SQL = `
-  WITH outcome AS (
-    SELECT CASE WHEN count(*) FILTER (WHERE status = 'succeeded') > 0 THEN 'delivered'
-                WHEN count(*) FILTER (WHERE status = 'pending') = 0 THEN 'failed' END AS status
-      FROM deliveries WHERE event_id = ?::uuid
+/**
+ * Ends a pending delivery and settles its event in one statement, run while the event's row is
+ * locked (so it starts after every other finisher of the event committed, and its snapshot counts
+ * their outcomes): `delivered` once any delivery succeeded, `failed` once all ended without
+ * success, else unchanged. The finished row's new status comes from the UPDATE, as the statement's
+ * snapshot still holds the old one.
+ */
+const FINISH_AND_SETTLE_SQL = `
+  WITH finished AS (
+    UPDATE deliveries SET status = ?, failure_reason = ?, updated_at = ?
+     WHERE delivery_id = ? AND status = 'pending'
+    RETURNING delivery_id, status
+  ), outcome AS (
+    SELECT CASE WHEN count(*) FILTER (WHERE s.status = 'succeeded') > 0 THEN 'delivered'
+                WHEN count(*) FILTER (WHERE s.status = 'pending') = 0 THEN 'failed' END AS status
+      FROM (SELECT COALESCE(f.status, d.status) AS status
+              FROM deliveries d LEFT JOIN finished f ON f.delivery_id = d.delivery_id
+             WHERE d.event_id = ?::uuid) s
   )
   UPDATE events SET status = outcome.status FROM outcome
    WHERE events.event_id = ? AND outcome.status IS NOT NULL AND events.status <> outcome.status
   RETURNING events.status`;
 
-// The attempt row and the event's counters in one statement.
+/**
+ * The attempt row and the event's counters in one statement, which also locks the event's row (the
+ * UPDATE) before anything touches the delivery, as LOCK_EVENT_OF_DELIVERY_SQL does. Nothing is
+ * written for an unknown delivery (no row returned).
+ */
 const RECORD_ATTEMPT_SQL = `
-  WITH attempt AS (
+  WITH delivery AS (
+    SELECT event_id::text AS event_id FROM deliveries WHERE delivery_id = ?
+  ), counted AS (
+    UPDATE events SET delivery_attempts = delivery_attempts + 1,
+           last_delivery_timestamp = GREATEST(COALESCE(last_delivery_timestamp, 0), ?::bigint)
+     WHERE event_id = (SELECT event_id FROM delivery) AND customer_id = ?
+    RETURNING status
+  ), attempt AS (
     INSERT INTO delivery_attempts (event_id, customer_id, workflow_id, delivery_id, attempt, status, status_code, error, duration_ms, "timestamp", response_body)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+    SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM delivery)
   )
-  UPDATE events SET delivery_attempts = delivery_attempts + 1,
-         last_delivery_timestamp = GREATEST(COALESCE(last_delivery_timestamp, 0), ?::bigint)
-   WHERE event_id = ? AND customer_id = ?`;
+  SELECT delivery.event_id, (SELECT status FROM counted) AS event_status FROM delivery`;
 
 // Only the latest claimed attempt's outcome moves the due time (a late one would cut short a newer claim's lease).
 const RESCHEDULE_AFTER_ATTEMPT_SQL = `
@@ -213,16 +230,17 @@ async function lockEventOf(trx: Queryable, deliveryId: string): Promise<LockedEv
 
 /** Ends a pending delivery (a finished one stays as it is) and settles its event, whose row `locked` holds. */
 async function finish(trx: Queryable, deliveryId: string, locked: LockedEvent, status: 'succeeded' | 'failed', reason: string | null, now: number): Promise<{ eventStatus: EventStatus }> {
-  await query(trx, FINISH_SQL, [status, reason, now, deliveryId]);
-  const settled = await query<{ status: EventStatus }>(trx, SETTLE_EVENT_SQL, [locked.event_id, locked.event_id]);
+  const settled = await query<{ status: EventStatus }>(trx, FINISH_AND_SETTLE_SQL, [status, reason, now, deliveryId, locked.event_id, locked.event_id]);
   return { eventStatus: settled.rows[0]?.status ?? locked.event_status ?? 'pending' };
 }
 
+/** Two statements (three with a retry): the attempt, counters and event lock; then the delivery's end or next due time. */
 async function record(trx: Queryable, outcome: AttemptOutcome): Promise<{ eventStatus: EventStatus } | null> {
-  const locked = await lockEventOf(trx, outcome.deliveryId);
-  if (!locked) return null;
   const a = outcome.attempt;
-  await query(trx, RECORD_ATTEMPT_SQL, [
+  const { rows } = await query<LockedEvent>(trx, RECORD_ATTEMPT_SQL, [
+    outcome.deliveryId,
+    a.timestamp,
+    a.customerId,
     a.eventId,
     a.customerId,
     a.workflowId,
@@ -234,10 +252,9 @@ async function record(trx: Queryable, outcome: AttemptOutcome): Promise<{ eventS
     Math.round(a.durationMs),
     a.timestamp,
     a.responseBody,
-    a.timestamp,
-    a.eventId,
-    a.customerId,
   ]);
+  const locked = rows[0];
+  if (!locked) return null;
   const next = outcome.next;
   if (next.status === 'retrying') {
     await query(trx, RESCHEDULE_AFTER_ATTEMPT_SQL, [next.nextAttemptAt, outcome.now, outcome.deliveryId, a.attempt]);
