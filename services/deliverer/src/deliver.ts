@@ -6,11 +6,14 @@ import { batchIdFor } from './batch-id.ts';
 import type { Batcher } from './batcher.ts';
 import type { FairShare, Slot } from './fair-share.ts';
 import type { DelivererMetrics } from './metrics.ts';
+import type { SubscriptionCache } from './subscription-cache.ts';
 
 export interface DelivererDeps {
   eventStore: EventStore;
   deliveryStore: DeliveryStore;
   metadataStore: MetadataStore;
+  /** The subscription reads of `metadataStore`, shared by a backlog's first attempts for a bounded time. */
+  subscriptions: SubscriptionCache;
   /** Where a replay's delivered / failed counts go. */
   replayStore: ReplayStore;
   queue: Queue;
@@ -125,7 +128,13 @@ export async function deliver(deps: DelivererDeps, message: DeliveryMessage, con
     return;
   }
 
-  const subscription = await deps.metadataStore.getSubscription(members[0].customerId, members[0].workflowId);
+  // A batch message's members share one subscription: the read must be fresh enough for each.
+  const subscription = await deps.subscriptions.forDelivery({
+    customerId: members[0].customerId,
+    workflowId: members[0].workflowId,
+    attemptsMade: Math.max(...members.map((m) => m.attemptsMade)),
+    createdAt: Math.max(...members.map((m) => m.createdAt)),
+  });
   if (!subscription || subscription.status !== 'active') {
     const reason = subscription ? 'subscription disabled' : 'subscription deleted';
     for (const m of members) await deps.deliveryStore.finishDelivery(m.deliveryId, { status: 'failed', reason, now });
@@ -377,6 +386,7 @@ async function sendToSubscription(
       disabledReason: `The webhook answered 410 Gone on ${new Date(finishedAt).toISOString()}`,
       updatedAt: finishedAt,
     });
+    deps.subscriptions.forget(subscription.customerId, subscription.workflowId);
     log.warn('Disabled subscription after 410 Gone');
   }
   // One store call for the whole outcome: the attempts, the deliveries' end or next due time, and

@@ -4,6 +4,7 @@ import { deliver, inSpanOf, sendBatch, type DelivererDeps } from './deliver.ts';
 import { Batcher } from './batcher.ts';
 import { FairShare } from './fair-share.ts';
 import { delivererMetrics } from './metrics.ts';
+import { SubscriptionCache } from './subscription-cache.ts';
 
 export interface RunningDeliverer {
   stop(): Promise<void>;
@@ -43,6 +44,7 @@ export function startDeliverer(ctx: ServiceContext): RunningDeliverer {
     eventStore: ctx.backends.eventStore,
     deliveryStore: ctx.backends.deliveryStore,
     metadataStore: ctx.backends.metadataStore,
+    subscriptions: new SubscriptionCache(ctx.backends.metadataStore, ctx.clock),
     replayStore: ctx.backends.replayStore,
     queue: ctx.backends.queue,
     sender,
