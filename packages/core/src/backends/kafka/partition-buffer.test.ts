@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { keyAdmission, PartitionBuffer, type BufferedEntry } from './partition-buffer.ts';
-import { formatMarker, markerCovers, parseMarker } from './receive-marker.ts';
+import { formatMarker, markerCovers, parseMarker, type ReceiveMarker } from './receive-marker.ts';
 import type { Envelope } from './topology.ts';
 
 function envelope(id: string, key: string | null = null, receives = 0): Envelope {
@@ -155,11 +155,70 @@ describe('Kafka partition buffer', function () {
   });
   describe('receive marker (receive counts kept with the committed offset)', function () {
     /** Hands out an entry as the consumer does: counted, in flight. */
-    function handOut(entry: BufferedEntry): void {
-      entry.receives++;
+    function handOut(buffer: PartitionBuffer, entry: BufferedEntry): void {
+      buffer.countReceive(entry);
       entry.state = 'in-flight';
       entry.visibleAt = Number.POSITIVE_INFINITY;
     }
+
+    /**
+     * The marker of the buffered entries by its definition, walking every one from the commit
+     * position on (what `markerToWrite` did on every commit before it kept its counts as entries
+     * change); the stored and earlier owners' markers left out.
+     */
+    function markerByWalk(buffer: PartitionBuffer, buffered: BufferedEntry[]): ReceiveMarker | null {
+      const from = buffer.commitPosition();
+      let to = from;
+      let head = 0;
+      let rest = 0;
+      for (const entry of buffered) {
+        const receives = entry.receives - entry.envelope.receives + (buffer.wanted.has(entry) ? 1 : 0);
+        if (entry.offset < from || receives <= 0) continue;
+        to = Math.max(to, entry.offset + 1);
+        if (entry.offset === from) head = receives;
+        else rest = Math.max(rest, receives);
+      }
+      return to > from ? { from, to, head, rest } : null;
+    }
+
+    it('keeps the marker its definition gives through any mix of fetches, receives, marker requests, commits and settles (no walk)', function () {
+      let seed = 7;
+      const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+      for (let round = 0; round < 40; round++) {
+        const prior = round % 3 === 0 ? { from: 0, to: 1 + Math.floor(random() * 30), head: 1 + Math.floor(random() * 3), rest: Math.floor(random() * 3) } : null;
+        const buffer = new PartitionBuffer(0, 0, prior);
+        const buffered: BufferedEntry[] = [];
+        let next = 0;
+        for (let step = 0; step < 400; step++) {
+          const op = random();
+          if (op < 0.15) {
+            const size = 1 + Math.floor(random() * 20);
+            fill(buffer, next, Array.from({ length: size }, () => (random() < 0.5 ? 'k' : null)));
+            buffered.push(...collect(buffer, Number.POSITIVE_INFINITY, 1_000_000).filter((e) => e.offset >= next));
+            next += size;
+          } else if (op < 0.45) {
+            for (const entry of collect(buffer, 0, 1 + Math.floor(random() * 5))) {
+              if (buffer.covers(entry)) handOut(buffer, entry);
+              else buffer.requestMarker(entry);
+            }
+          } else if (op < 0.6) {
+            buffer.durable = buffer.markerToWrite();
+            buffer.unwant([...buffer.wanted]);
+          } else if (op < 0.9) {
+            const open = buffer.unsettled().filter((e) => e.state === 'in-flight');
+            if (open.length > 0) buffer.settle(open[Math.floor(random() * open.length)]);
+          } else {
+            // A visibility timeout passed: in-flight entries may be handed out again.
+            for (const entry of buffer.unsettled()) if (entry.state === 'in-flight' && random() < 0.3) entry.visibleAt = 0;
+          }
+          if (prior && buffer.fetchedUpTo < prior.to) continue; // the earlier owner's unfetched offsets count too
+          const durable = buffer.durable;
+          buffer.durable = null;
+          assert.deepEqual(buffer.markerToWrite(), markerByWalk(buffer, buffered), `round ${round}, step ${step}`);
+          buffer.durable = durable;
+        }
+      }
+    });
 
     it('round-trips through the commit metadata, and is ignored at another offset or when foreign', function () {
       const marker = { from: 7, to: 12, head: 3, rest: 1 };
@@ -178,9 +237,9 @@ describe('Kafka partition buffer', function () {
       buffer.requestMarker(m0);
       assert.deepEqual(buffer.markerToWrite(), { from: 0, to: 4, head: 1, rest: 1 });
       buffer.durable = buffer.markerToWrite();
-      buffer.wanted.clear();
+      buffer.unwant([...buffer.wanted]);
       assert.ok(buffer.covers(m0) && buffer.covers(m1), 'the whole batch with one write');
-      handOut(m0);
+      handOut(buffer, m0);
       assert.equal(buffer.covers(m0), false, 'a second receive needs another marker');
     });
 
@@ -189,8 +248,8 @@ describe('Kafka partition buffer', function () {
       fill(buffer, 0, [null, null, null]);
       const [m0, m1] = collect(buffer);
       buffer.durable = { from: 0, to: 3, head: 1, rest: 1 };
-      handOut(m0);
-      handOut(m1);
+      handOut(buffer, m0);
+      handOut(buffer, m1);
       buffer.settle(m0);
       assert.deepEqual(buffer.markerToWrite(), { from: 1, to: 3, head: 1, rest: 1 });
       buffer.settle(m1);
@@ -217,7 +276,7 @@ describe('Kafka partition buffer', function () {
       assert.ok(buffer.narrowed);
       assert.deepEqual(offsets(collect(buffer)), [5], 'only the first unsettled message');
       const [m5] = collect(buffer);
-      handOut(m5);
+      handOut(buffer, m5);
       assert.deepEqual(offsets(collect(buffer)), [], 'nothing else while it is in flight');
       buffer.settle(m5);
       assert.deepEqual(offsets(collect(buffer)), [6]);

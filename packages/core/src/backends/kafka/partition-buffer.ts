@@ -52,7 +52,16 @@ export class PartitionBuffer {
   /** The receive marker stored with the committed offset: what may be handed out without writing another. */
   durable: ReceiveMarker | null;
   /** Entries waiting for a marker that counts their next receive before they may be handed out. */
-  readonly wanted = new Set<BufferedEntry>();
+  private readonly wanting = new Set<BufferedEntry>();
+  /**
+   * What `markerToWrite` would otherwise walk the buffer for, kept as entries change: per count
+   * (an entry's owner receives, plus one while it is wanted) above zero, how many entries from the
+   * head on have it, and the last such entry (`counted`, possibly behind the head or stale at
+   * zero, then found again by a walk back from it).
+   */
+  private readonly countsHeld = new Map<number, number>();
+  private lastCounted: BufferedEntry | null = null;
+  private lastCountedStale = false;
 
   /**
    * `prior` is the receive marker found at `startOffset` (earlier owners' receives). When its
@@ -82,12 +91,86 @@ export class PartitionBuffer {
     return markerCovers(this.durable, entry.offset, ownerReceives(entry) + 1);
   }
 
+  /** The entries waiting for a marker (see `requestMarker`). */
+  get wanted(): ReadonlySet<BufferedEntry> {
+    return this.wanting;
+  }
+
   /** Asks for a marker that counts the next receive of `entry` and of every other entry that may be handed out. */
   requestMarker(entry: BufferedEntry): void {
-    if (this.wanted.has(entry)) return; // asked for already, with the others that were ready then
-    this.wanted.add(entry);
+    if (this.wanting.has(entry)) return; // asked for already, with the others that were ready then
+    this.want(entry);
     if (this.narrowed) return;
-    for (let i = this.head; i < this.entries.length; i++) if (this.entries[i].state === 'ready') this.wanted.add(this.entries[i]);
+    for (let i = this.head; i < this.entries.length; i++) if (this.entries[i].state === 'ready') this.want(this.entries[i]);
+  }
+
+  /** A marker counting these entries' next receive is stored: they are no longer waiting. */
+  unwant(entries: Iterable<BufferedEntry>): void {
+    for (const entry of entries) {
+      if (!this.wanting.has(entry)) continue;
+      const before = this.countOf(entry);
+      this.wanting.delete(entry);
+      this.recount(entry, before);
+    }
+  }
+
+  /** One more receive of `entry` by this owner (it is being handed out). */
+  countReceive(entry: BufferedEntry): void {
+    const before = this.countOf(entry);
+    entry.receives++;
+    this.recount(entry, before);
+  }
+
+  private want(entry: BufferedEntry): void {
+    if (this.wanting.has(entry)) return;
+    const before = this.countOf(entry);
+    this.wanting.add(entry);
+    this.recount(entry, before);
+  }
+
+  /** What the marker counts for an entry: its owners' receives, plus the one it waits for. */
+  private countOf(entry: BufferedEntry): number {
+    return ownerReceives(entry) + (this.wanting.has(entry) ? 1 : 0);
+  }
+
+  /** Moves an entry from the head on from count `before` to its count now. */
+  private recount(entry: BufferedEntry, before: number): void {
+    const after = this.countOf(entry);
+    if (after === before) return;
+    if (before > 0) this.hold(before, -1);
+    if (after > 0) {
+      this.hold(after, 1);
+      if (this.lastCounted === null || entry.offset >= this.lastCounted.offset) {
+        this.lastCounted = entry;
+        this.lastCountedStale = false;
+      }
+    } else if (entry === this.lastCounted) {
+      this.lastCountedStale = true;
+    }
+  }
+
+  private hold(count: number, change: 1 | -1): void {
+    const held = (this.countsHeld.get(count) ?? 0) + change;
+    if (held === 0) this.countsHeld.delete(count);
+    else this.countsHeld.set(count, held);
+  }
+
+  /** The last entry from the head on with a count, if any. */
+  private lastWithCount(): BufferedEntry | null {
+    const last = this.lastCounted;
+    if (last === null || this.head >= this.entries.length || last.offset < this.entries[this.head].offset) return null;
+    if (!this.lastCountedStale) return last;
+    // Its count fell to zero (a marker stored, the receive not made yet): walk back to the one before.
+    let found: BufferedEntry | null = null;
+    for (let i = this.indexAfter(last.offset, this.head) - 1; i >= this.head; i--) {
+      if (this.countOf(this.entries[i]) > 0) {
+        found = this.entries[i];
+        break;
+      }
+    }
+    this.lastCounted = found;
+    this.lastCountedStale = false;
+    return found;
   }
 
   /**
@@ -106,9 +189,15 @@ export class PartitionBuffer {
       if (offset === from) head = Math.max(head, receives);
       else rest = Math.max(rest, receives);
     };
-    for (let i = this.head; i < this.entries.length; i++) {
-      const entry = this.entries[i];
-      count(entry.offset, ownerReceives(entry) + (this.wanted.has(entry) ? 1 : 0));
+    // The buffered entries from the head on, from the counts kept as they change (no walk).
+    const last = this.lastWithCount();
+    if (last !== null) {
+      const first = this.entries[this.head];
+      const firstCount = this.countOf(first);
+      count(first.offset, firstCount);
+      let highest = 0;
+      for (const [held, entries] of this.countsHeld) if (held > highest && (held !== firstCount || entries > 1)) highest = held;
+      if (highest > 0) count(last.offset, highest);
     }
     const prior = this.prior;
     if (prior) {
@@ -145,7 +234,9 @@ export class PartitionBuffer {
       const previous = this.entries.length > this.head ? this.entries[this.entries.length - 1] : undefined;
       const run = previous && envelope.key !== null && previous.envelope.key === envelope.key ? previous.run : { lastOffset: offset };
       run.lastOffset = offset;
-      this.entries.push({ partition: this.partition, offset, envelope, receives, state: 'ready', visibleAt: now, receipt: null, run });
+      const entry: BufferedEntry = { partition: this.partition, offset, envelope, receives, state: 'ready', visibleAt: now, receipt: null, run };
+      this.entries.push(entry);
+      this.recount(entry, 0);
       this.fetchedUpTo = offset + 1;
       added++;
     }
@@ -159,10 +250,13 @@ export class PartitionBuffer {
   }
 
   settle(entry: BufferedEntry): void {
-    this.wanted.delete(entry);
+    this.unwant([entry]);
     entry.state = 'done';
     entry.receipt = null;
-    while (this.head < this.entries.length && this.entries[this.head].state === 'done') this.head++;
+    while (this.head < this.entries.length && this.entries[this.head].state === 'done') {
+      const passed = this.countOf(this.entries[this.head++]);
+      if (passed > 0) this.hold(passed, -1);
+    }
     if (this.head >= 1024 && this.head * 2 >= this.entries.length) {
       this.entries = this.entries.slice(this.head);
       this.head = 0;

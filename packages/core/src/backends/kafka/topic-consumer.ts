@@ -224,7 +224,7 @@ export class TopicConsumer {
         continue;
       }
       if (entry.receipt) this.receipts.delete(entry.receipt);
-      entry.receives++;
+      buffer.countReceive(entry);
       entry.state = 'in-flight';
       entry.visibleAt = now + Math.max(0, visibilityTimeoutMs);
       entry.receipt = `${entry.partition}.${entry.offset}.${randomBytes(9).toString('base64url')}`;
@@ -399,7 +399,7 @@ export class TopicConsumer {
     for (const { buffer, offset, marker, marked } of pending) {
       buffer.committed = Math.max(buffer.committed, offset);
       buffer.durable = marker;
-      for (const entry of marked) buffer.wanted.delete(entry);
+      buffer.unwant(marked);
     }
     if (pending.some(({ marked }) => marked.length > 0)) this.notify();
   }
