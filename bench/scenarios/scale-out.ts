@@ -12,6 +12,9 @@
  *    the matchers fill the `deliveries` queue: the deliverer's backlog. The matchers are then stopped.
  * 3. deliverer ×1 then ×2: webhooks per second at a receiver in its own process.
  *
+ * One customer's events go to SUBSCRIPTIONS subscriptions in turn (one each), so the deliveries
+ * spread over the `deliveries` partitions that the deliverers share.
+ *
  * A factor is the rate with two processes over the rate with one. Each window is --warmup s (after
  * the new process answers /health) then --duration s. CPU (cores) of every service process and of
  * each engine's process tree (from /proc) is read over each window, to say which engine limits the
@@ -25,7 +28,7 @@ import { prepareBackends } from '@triggers/testkit';
 import { freePort, listeningPids, machineBusySeconds, processCpuSeconds, spawnChild, treeCpuSeconds, waitForHealth, type Child } from '../lib/children.ts';
 import { BACKEND_PRESETS, enginePorts, resolveEngines, type BackendPreset } from '../lib/backends.ts';
 import { round, runLoad, type LoadResult } from '../lib/load.ts';
-import { deliveryBatchBody, deliveryEventBodies } from '../lib/payloads.ts';
+import { deliveryBatchBody, deliveryEventBodies, deliverySelector } from '../lib/payloads.ts';
 import { apiHeaders, probe } from '../lib/measure.ts';
 import { createCustomer, serverEnv, type ServerRun } from '../lib/servers.ts';
 import { createSubscription, sleep, withReceiver } from '../lib/delivery.ts';
@@ -64,6 +67,13 @@ export interface ScaleOutResult {
 }
 
 const DISTRIBUTED = ['postgres-redis-kafka', 'dynamodb-sqs'];
+/**
+ * Subscriptions sharing the events in turn (each selects one event type). `deliveries` messages are
+ * keyed by subscription, so one subscription would put the whole backlog on one partition and one
+ * deliverer; 24 spread over the topic's partitions (6 by default) so a second deliverer gets its
+ * share, each still within its 16 requests in flight (TRIGGERS_DELIVERER_MAX_PER_SUBSCRIPTION).
+ */
+const SUBSCRIPTIONS = 24;
 /** Events queued for the matcher before its windows (ingest's own, topped up by batches). */
 const BACKLOG = 30_000;
 
@@ -145,12 +155,13 @@ async function measurePreset(ctx: BenchContext, preset: BackendPreset, receiver:
     await Promise.all([start('inbox', 1), start('ingest', 1), start('ingest', 2)]);
     const inbox = procs.find((p) => p.service === 'inbox')!;
     const { apiKey } = await createCustomer(ctx, inbox.origin, `bench-scale-${preset.name}`);
-    const hook = receiver.url(`/hook/scale-${preset.name}`);
-    await createSubscription({ origin: inbox.origin, apiKey, customerId: '' }, hook);
+    for (let k = 0; k < SUBSCRIPTIONS; k++) {
+      await createSubscription({ origin: inbox.origin, apiKey, customerId: '' }, receiver.url(`/hook/scale-${preset.name}-${k}`), deliverySelector(k, SUBSCRIPTIONS));
+    }
     await receiver.reset();
 
     // 1. Ingest.
-    const bodies = deliveryEventBodies(64);
+    const bodies = deliveryEventBodies(64, SUBSCRIPTIONS);
     const headers = apiHeaders(apiKey);
     let accepted = 0;
     const ingestWindow = async (targets: Proc[]): Promise<ScaleWindow> => {
@@ -183,7 +194,7 @@ async function measurePreset(ctx: BenchContext, preset: BackendPreset, receiver:
         origin: ingests[0].origin,
         connections: Math.min(ctx.settings.connections, 8),
         totalRequests: Math.ceil(topUp / batch),
-        request: (i) => ({ method: 'POST', path: '/api/v1/events/batch', headers, body: deliveryBatchBody(batch, i * batch) }),
+        request: (i) => ({ method: 'POST', path: '/api/v1/events/batch', headers, body: deliveryBatchBody(batch, i * batch, SUBSCRIPTIONS) }),
         expectStatus: 202,
         itemsPerRequest: batch,
         signal: ctx.signal,
