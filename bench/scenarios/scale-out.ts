@@ -210,7 +210,7 @@ async function measurePreset(ctx: BenchContext, preset: BackendPreset, receiver:
       for (const p of procs.filter((q) => q.service === 'matcher')) sum += p.child.exited ? (p.lastCount ?? 0) : await counter(p, 'triggers_matcher_events_total');
       return sum;
     };
-    const matcherWindow = (n: number) => pipelineWindow(ctx, n, of('matcher'), meter, matchedSoFar, async () => accepted - (await matchedSoFar()));
+    const matcherWindow = (n: number) => pipelineWindow(ctx, n, of('matcher'), 'triggers_matcher_events_total', meter, matchedSoFar, async () => accepted - (await matchedSoFar()));
     await start('matcher', 1);
     const matcherOne = await matcherWindow(1);
     ctx.log(`    matcher ×1: ${fmtInt(matcherOne.perSecond)} events/s${matcherOne.backlogLasted ? '' : ' (backlog ran out: a floor)'}`);
@@ -225,7 +225,7 @@ async function measurePreset(ctx: BenchContext, preset: BackendPreset, receiver:
 
     // 3. Deliverer: webhooks/s at the receiver; the backlog is what the matchers matched.
     const deliveredSoFar = async () => (await receiver.stats()).unique;
-    const delivererWindow = (n: number) => pipelineWindow(ctx, n, of('deliverer'), meter, deliveredSoFar, async () => matched - (await deliveredSoFar()));
+    const delivererWindow = (n: number) => pipelineWindow(ctx, n, of('deliverer'), 'triggers_delivery_attempts_total', meter, deliveredSoFar, async () => matched - (await deliveredSoFar()));
     await start('deliverer', 1);
     const delivererOne = await delivererWindow(1);
     ctx.log(`    deliverer ×1: ${fmtInt(delivererOne.perSecond)} webhooks/s${delivererOne.backlogLasted ? '' : ' (backlog ran out: a floor)'}`);
@@ -249,18 +249,31 @@ async function measurePreset(ctx: BenchContext, preset: BackendPreset, receiver:
   }
 }
 
+/** How long a window waits at most for its newest process to get work (a Kafka rebalance). */
+const REBALANCE_WAIT_MS = 60_000;
+
 /**
- * One window of a queue consumer: waits --warmup s (Kafka rebalances, connections open), then
- * counts `done()` over --duration s; the backlog lasted when `left()` is still positive at the end.
+ * One window of a queue consumer: waits until the newest process has done some work (its `metric`
+ * counter moved: on Kafka it got partitions, which takes a rebalance during which the others
+ * stall too), then --warmup s (connections open), then counts `done()` over --duration s; the
+ * backlog lasted when `left()` is still positive at the end.
  */
 async function pipelineWindow(
   ctx: BenchContext,
   processes: number,
   procs: Proc[],
+  metric: string,
   meter: (pids: number[]) => () => ScaleWindow['cpu'],
   done: () => Promise<number>,
   left: () => Promise<number>,
 ): Promise<ScaleWindow> {
+  const newest = procs[procs.length - 1];
+  const waitFrom = performance.now();
+  while ((await counter(newest, metric)) === 0 && performance.now() - waitFrom < REBALANCE_WAIT_MS) {
+    ctx.checkAborted();
+    await sleep(250);
+  }
+  ctx.log(`    ${newest.service} #${processes} had work ${round((performance.now() - waitFrom) / 1000, 1)} s after /health`);
   await sleep(Math.max(ctx.settings.warmupS, 3) * 1000);
   ctx.checkAborted();
   const cpu = meter(procs.map((p) => p.child.pid));
