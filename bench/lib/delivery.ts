@@ -21,11 +21,11 @@ export async function withReceiver<T>(ctx: BenchContext, fn: (receiver: Receiver
 }
 
 /** `POST /api/v1/subscriptions` for `bench.*` events to the receiver; returns the workflow id. */
-export async function createSubscription(t: Target, webhookUrl: string, selector: { type: string; value: string } = DELIVERY_SELECTOR): Promise<string> {
+export async function createSubscription(t: Target, webhookUrl: string): Promise<string> {
   const response = await fetch(`${t.origin}/api/v1/subscriptions`, {
     method: 'POST',
     headers: apiHeaders(t.apiKey),
-    body: JSON.stringify({ event_selector: selector, webhook_url: webhookUrl, description: 'npm run bench' }),
+    body: JSON.stringify({ event_selector: DELIVERY_SELECTOR, webhook_url: webhookUrl, description: 'npm run bench' }),
     signal: AbortSignal.timeout(30_000),
   });
   const text = await response.text();

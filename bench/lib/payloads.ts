@@ -37,28 +37,14 @@ export const FILTER_EVENT_TYPE = EVENT_TYPES[0];
 export const DELIVERY_EVENT_TYPE = 'bench.delivery';
 export const DELIVERY_SELECTOR = { type: 'event_type', value: 'bench.*' } as const;
 
-/**
- * The event type of delivery event `n`: `bench.delivery`, or with `spread` > 1 one of
- * `bench.delivery.0` .. `bench.delivery.<spread - 1>` in turn, for as many subscriptions that
- * each select one (`deliverySelector`); `bench.*` selects them all.
- */
-export function deliveryEventType(n: number, spread = 1): string {
-  return spread > 1 ? `${DELIVERY_EVENT_TYPE}.${n % spread}` : DELIVERY_EVENT_TYPE;
+/** `{"payload": {...}}` like `singleEventBodies`, with `event_type` = `bench.delivery`. */
+export function deliveryEventBodies(count: number): Buffer[] {
+  return Array.from({ length: count }, (_, i) => Buffer.from(JSON.stringify({ payload: { ...eventPayload(i), event_type: DELIVERY_EVENT_TYPE } })));
 }
 
-/** The selector of the `k`-th of `spread` subscriptions that share the delivery events (`deliveryEventType`). */
-export function deliverySelector(k: number, spread: number) {
-  return { type: 'event_type', value: deliveryEventType(k, spread) } as const;
-}
-
-/** `{"payload": {...}}` like `singleEventBodies`, with `event_type` = `deliveryEventType(i, spread)`. */
-export function deliveryEventBodies(count: number, spread = 1): Buffer[] {
-  return Array.from({ length: count }, (_, i) => Buffer.from(JSON.stringify({ payload: { ...eventPayload(i), event_type: deliveryEventType(i, spread) } })));
-}
-
-/** A batch body of `size` delivery events, numbered from `first` (`deliveryEventType`). */
-export function deliveryBatchBody(size: number, first: number, spread = 1): Buffer {
-  const events = Array.from({ length: size }, (_, i) => ({ payload: { ...eventPayload(first + i), event_type: deliveryEventType(first + i, spread) } }));
+/** A batch body of `size` `bench.delivery` events. */
+export function deliveryBatchBody(size: number, first: number): Buffer {
+  const events = Array.from({ length: size }, (_, i) => ({ payload: { ...eventPayload(first + i), event_type: DELIVERY_EVENT_TYPE } }));
   return Buffer.from(JSON.stringify({ events }));
 }
 
