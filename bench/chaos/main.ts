@@ -31,7 +31,7 @@ const HELP = `Usage: npm run chaos -- [flags]
   --cut-ms MS           how long a network cut lasts (default 5000)
   --engine-down-ms MS   how long the drill's PostgreSQL stays stopped (default 3000)
   --settle S            seconds to wait after the load for every event to settle (default 600: at
-                        500/s on 2 cores the backlog takes ~4.5 min to drain; a drain is not a loss)
+                        500/s on 2 cores the backlog took 4.5-8 min to drain; a drain is not a loss)
   --set NAME=VALUE      a setting for every service process (repeatable), e.g. --set TRIGGERS_QUEUE_VISIBILITY_TIMEOUT_MS=30000
   --json FILE           also write the results as JSON
   --tsx                 run the services through tsx instead of prebuilt esbuild bundles (slow restarts)
