@@ -93,9 +93,7 @@ export function requestTraceparent(req: Request): string | undefined {
  * mixin cannot see it), else `log` itself.
  */
 export function requestLogger(req: Request, log: Logger): Logger {
-  const traced = (req as TracedRequest)[REQUEST_TRACE];
-  if (!traced) return log;
-  const fields = traceLogFieldsOf(trace.getSpan(traced));
+  const fields = requestTraceLogFields(req);
   return fields.trace_id ? log.child(fields) : log;
 }
 

@@ -43,8 +43,6 @@ function protoFields(bytes: Buffer): Map<number, (Buffer | number)[]> {
   return fields;
 }
 
-const captureLines = captureJsonLines;
-
 describe('Tracing (OpenTelemetry SDK from the OTEL_* settings)', function () {
   describe('whether an exporter is configured', () => {
     const cases: [Record<string, string>, boolean][] = [
@@ -63,7 +61,7 @@ describe('Tracing (OpenTelemetry SDK from the OTEL_* settings)', function () {
 
   it('without an exporter the SDK is not started: spans are no-ops, no traceparent, no ids in logs', async () => {
     assert.equal(await startTracing({ serviceName: 'test', env: {} }), false);
-    const { stream, lines } = captureLines();
+    const { stream, lines } = captureJsonLines();
     const log = createLogger({ level: 'info', service: 'test', destination: stream });
     await inSpan('work', { kind: SpanKind.INTERNAL }, async (span) => {
       assert.equal(span.isRecording(), false);
@@ -105,7 +103,7 @@ describe('Tracing (OpenTelemetry SDK from the OTEL_* settings)', function () {
     });
 
     it('every log line written inside a span carries its trace_id and span_id; lines outside carry none', async () => {
-      const { stream, lines } = captureLines();
+      const { stream, lines } = captureJsonLines();
       const log = createLogger({ level: 'info', service: 'test', destination: stream }).child({ component: 'child' });
       log.info('Before');
       const ids = await inSpan('outer', { kind: SpanKind.INTERNAL }, async (outer) => {
@@ -264,7 +262,7 @@ describe('Tracing (OpenTelemetry SDK from the OTEL_* settings)', function () {
     });
 
     it('a routed request, its enqueue and the message\'s processing make no context.with either; the route\'s log lines carry its span\'s ids', async () => {
-      const { stream, lines } = captureLines();
+      const { stream, lines } = captureJsonLines();
       const log = createLogger({ level: 'info', service: 'test', destination: stream });
       const app = express();
       app.use((req, res, next) => {

@@ -31,6 +31,13 @@ interface ReplayRow {
 const COLUMNS =
   'r.replay_id, r.customer_id, r.filter, r.status, r.cursor, r.matched, r.enqueued, r.processed, r.unmatched, r.deliveries, r.delivered, r.failed, r.idempotency_key, r.request_hash, r.created_at, r.updated_at, r.finished_at';
 
+/**
+ * Whether a replay id is a bulk replay job. A single-event replay (`POST /api/v1/events/{id}/replay`)
+ * carries a replay id of its own with no job: its processed event and outcomes are not kept (they
+ * would be rows no job ever reads).
+ */
+const JOB_EXISTS = 'SELECT 1 FROM replays WHERE replay_id = ?';
+
 function toReplay(row: ReplayRow): Replay {
   return {
     replayId: row.replay_id,
@@ -137,13 +144,21 @@ export class SqlReplayStore implements ReplayStore {
 
   async recordProcessed(processed: Array<{ replayId: string; eventId: string; deliveries: number }>): Promise<void> {
     for (const p of processed) {
-      await this.sql.run('recording a replayed event', `INSERT INTO replay_events (replay_id, event_id, deliveries) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`, [p.replayId, p.eventId, p.deliveries]);
+      await this.sql.run(
+        'recording a replayed event',
+        `INSERT INTO replay_events (replay_id, event_id, deliveries) SELECT ?, ?, ? WHERE EXISTS (${JOB_EXISTS}) ON CONFLICT DO NOTHING`,
+        [p.replayId, p.eventId, p.deliveries, p.replayId],
+      );
     }
   }
 
   async recordOutcomes(outcomes: Array<{ replayId: string; deliveryId: string; outcome: 'delivered' | 'failed' }>): Promise<void> {
     for (const o of outcomes) {
-      await this.sql.run('recording a replay outcome', `INSERT INTO replay_outcomes (replay_id, delivery_id, outcome) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`, [o.replayId, o.deliveryId, o.outcome]);
+      await this.sql.run(
+        'recording a replay outcome',
+        `INSERT INTO replay_outcomes (replay_id, delivery_id, outcome) SELECT ?, ?, ? WHERE EXISTS (${JOB_EXISTS}) ON CONFLICT DO NOTHING`,
+        [o.replayId, o.deliveryId, o.outcome, o.replayId],
+      );
     }
   }
 }
