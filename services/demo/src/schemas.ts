@@ -32,7 +32,7 @@ const decisionFields = {
 export const triggerResultSchema = z.object(decisionFields);
 
 export const analyzeTicketBodySchema = z.strictObject({
-  text: z.string().min(1, 'is required').max(50_000).meta({ description: 'The ticket as pasted from Jira.' }),
+  text: nonBlankText(50_000, { message: 'is required' }).meta({ description: 'The ticket as pasted from Jira (at least one character that is not white space).' }),
   submit: z.boolean().optional().meta({ description: 'false only parses and decides (a preview); default true.', default: true }),
 });
 
