@@ -13,7 +13,7 @@
  */
 import { ROOT_CONTEXT } from '@opentelemetry/api';
 import { startOtlpSinkProcess } from './lib/otlp-sink.ts';
-import { SpanKind, annotateSendOnSpan, flushTracing, sendMessagesSpan, startSpan, startTracing, stopTracing, traceparentOf, type Context } from '@triggers/core/runtime';
+import { SpanKind, annotateSendOnSpan, contextOfSpan, flushTracing, sendMessagesSpan, startSpan, startTracing, stopTracing, traceparentOf, type Span } from '@triggers/core/runtime';
 
 const BLOCK = 4_000;
 const BLOCKS = Number(process.argv[2] ?? 8);
@@ -30,13 +30,13 @@ const accept = (traceparent: string | undefined) => {
 };
 
 /** The request span as the HTTP middleware starts and ends it (attributes as there). */
-async function request(i: number, enqueue: (trace: Context, ids: Record<string, string>) => Promise<void>): Promise<void> {
-  const { span, context } = startSpan('POST', {
+async function request(i: number, enqueue: (span: Span, ids: Record<string, string>) => Promise<void>): Promise<void> {
+  const span = startSpan('POST', {
     kind: SpanKind.SERVER,
     parent: ROOT_CONTEXT,
     attributes: { 'http.request.method': 'POST', 'url.scheme': 'http', 'url.path': '/api/v1/events', 'server.port': 8080, 'network.protocol.version': '1.1' },
   });
-  await enqueue(context, { 'triggers.customer_id': 'cus_0190a0b2c3d4e5f6', 'triggers.event_id': `0190a0b2-c3d4-7e5f-8a9b-${String(i).padStart(12, '0')}` });
+  await enqueue(span, { 'triggers.customer_id': 'cus_0190a0b2c3d4e5f6', 'triggers.event_id': `0190a0b2-c3d4-7e5f-8a9b-${String(i).padStart(12, '0')}` });
   span.setAttribute('http.route', '/api/v1/events');
   span.updateName('POST /api/v1/events');
   span.setAttribute('http.response.status_code', 202);
@@ -44,8 +44,8 @@ async function request(i: number, enqueue: (trace: Context, ids: Record<string, 
 }
 
 const shapes = {
-  'two spans': (trace: Context, ids: Record<string, string>) => sendMessagesSpan('sqlite', 'events', 1, ids, (span) => accept(traceparentOf(span)), trace),
-  'one span': (trace: Context, ids: Record<string, string>) => accept(annotateSendOnSpan(trace, 'sqlite', 'events', 1, ids)),
+  'two spans': (server: Span, ids: Record<string, string>) => sendMessagesSpan('sqlite', 'events', 1, ids, (span) => accept(traceparentOf(span)), contextOfSpan(server)),
+  'one span': (server: Span, ids: Record<string, string>) => accept(annotateSendOnSpan(server, 'sqlite', 'events', 1, ids)),
 };
 
 const results: Record<string, number[]> = { 'two spans': [], 'one span': [] };

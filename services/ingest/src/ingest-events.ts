@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { TriggersError, uuidv7, uuidv7Time, toIsoMillis, eventTypeOf, type Clock, type JsonObject, type JsonText, type LocatedPayload, type NewEvent, type Customer } from '@triggers/core/domain';
 import type { RateLimiter, RateLimitDecision, IdempotencyStore, StoredResponse, EventAcceptor } from '@triggers/core/ports';
 import type { RouteResult } from '@triggers/core/http';
-import { annotateSendOnSpan, sendMessagesSpan, traceparentOf, ROOT_CONTEXT, type Attributes, type Context } from '@triggers/core/runtime';
+import { annotateSendOnSpan, sendMessagesSpan, traceparentOf, ROOT_CONTEXT, type Attributes, type Span } from '@triggers/core/runtime';
 import type { IngestMetrics } from './metrics.ts';
 import { idempotencyKeySchema, MAX_PAYLOAD_DEPTH, PAYLOAD_TOO_DEEP } from './schemas.ts';
 
@@ -58,8 +58,8 @@ export async function ingestEvents(
     rawBody: string;
     /** Builds the 202 body from the accepted events. */
     respond: (events: NewEvent[]) => unknown;
-    /** The request's trace context (its SERVER span's), which the messages continue (see mountRoutes). */
-    trace?: Context;
+    /** The request's SERVER span, which the messages continue (see mountRoutes). */
+    span?: Span;
   },
 ): Promise<RouteResult> {
   const { customer, payloads, idempotencyKey } = request;
@@ -112,10 +112,10 @@ export async function ingestEvents(
         idempotency: idempotencyKey === undefined ? undefined : { customerId: customer.customerId, key: idempotencyKey, response, ttlMs },
         traceparent,
       });
-    if (request.trace) {
+    if (request.span) {
       // The request's SERVER span is the enqueue's producer (messaging.* attributes on it, no
       // span of its own): its context rides in every event's message, and the matcher continues it.
-      await accept(annotateSendOnSpan(request.trace, deps.queueKind, 'events', events.length, enqueueIds(customer, events)));
+      await accept(annotateSendOnSpan(request.span, deps.queueKind, 'events', events.length, enqueueIds(customer, events)));
     } else {
       // No request span passed on (tracing off, or a caller without one): a PRODUCER span of its own.
       await sendMessagesSpan(deps.queueKind, 'events', events.length, enqueueIds(customer, events), (span) => accept(traceparentOf(span)), ROOT_CONTEXT);

@@ -46,7 +46,7 @@ export function startMatcher(ctx: ServiceContext, options: { concurrency?: numbe
           'events',
           message,
           { 'triggers.event_id': message.body.eventId, 'triggers.customer_id': message.body.customerId },
-          (span) => matchEvent(deps, message.body, { span, parent: contextOfSpan(span) }),
+          (span) => matchEvent(deps, message.body, { span }),
         );
       }
       // A message for several events of one customer: matched MATCH_TOGETHER at a time (so their

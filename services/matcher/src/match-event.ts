@@ -1,6 +1,6 @@
 import { deliveryMessage, type DeliveryRecord, type EventStore, type DeliveryStore, type Queue, type EventMessage, type ReplayStore } from '@triggers/core/ports';
 import { deliveryIdFor, selectorMatchesPayload, uuidv7Time, type Clock } from '@triggers/core/domain';
-import { ROOT_CONTEXT, sendMessagesSpan, traceLogFieldsOf, traceparentOf, type Context, type Logger, type Span } from '@triggers/core/runtime';
+import { ROOT_CONTEXT, contextOfSpan, sendMessagesSpan, traceLogFieldsOf, traceparentOf, type Context, type Logger, type Span } from '@triggers/core/runtime';
 import type { SubscriptionCache } from './subscription-cache.ts';
 import type { MatcherMetrics } from './metrics.ts';
 import type { UnmatchedBatch } from './status-batch.ts';
@@ -27,7 +27,8 @@ export interface MatcherDeps {
  */
 /**
  * The trace an event is matched in, passed explicitly (the matcher runs no AsyncLocalStorage):
- * `span` gets the match's attributes, `parent` is what the deliveries' send span continues.
+ * `span` gets the match's attributes, `parent` is what the deliveries' send span continues (`span`'s
+ * own context when not given: made only when there are deliveries to send).
  */
 export interface MatchTrace {
   span?: Span;
@@ -110,6 +111,6 @@ async function sendDeliveries(
       const traceparent = traceparentOf(span) ?? message.traceparent;
       return deps.queue.sendBatch('deliveries', pending.map((r) => deliveryMessage(r, { delayMs: r.nextAttemptAt - now, traceparent })));
     },
-    traced.parent ?? ROOT_CONTEXT,
+    traced.parent ?? (traced.span ? contextOfSpan(traced.span) : ROOT_CONTEXT),
   );
 }

@@ -1,9 +1,9 @@
-import express, { type Express, type RequestHandler } from 'express';
+import express, { type Express, type Request, type RequestHandler, type Response } from 'express';
 import { Histogram, register } from 'prom-client';
 import type { ServiceContext } from '../service-context.ts';
 import { TriggersError } from '../errors.ts';
 import { requestId } from './request-id.ts';
-import { startRequestSpan } from '../telemetry/http-tracing.ts';
+import { endRequestSpan, startRequestSpan } from '../telemetry/http-tracing.ts';
 import { tracingActive } from '../telemetry/tracing.ts';
 import { problemHandler, sendProblem } from './problem.ts';
 import { mountRoutes, type AnyRoute } from './route.ts';
@@ -46,11 +46,11 @@ export function createHttpApp(ctx: ServiceContext, options: HttpAppOptions): Exp
   const duration = requestDurationMetric();
   // Request id and duration metric in one layer: every Express layer costs a router step per request.
   const assignId = requestId();
+  const observeDuration = (req: Request, res: Response, started: number) =>
+    duration.observe({ method: req.method, route: req.route?.path ?? 'unmatched', status: res.statusCode }, (performance.now() - started) / 1000);
   const edges: RequestHandler = (req, res, next) => {
     const started = performance.now();
-    res.on('finish', () => {
-      duration.observe({ method: req.method, route: req.route?.path ?? 'unmatched', status: res.statusCode }, (performance.now() - started) / 1000);
-    });
+    res.on('finish', () => observeDuration(req, res, started));
     assignId(req, res, next);
   };
 
@@ -71,8 +71,16 @@ export function createHttpApp(ctx: ServiceContext, options: HttpAppOptions): Exp
   // way one layer: each Express layer costs a router step per request.
   if (tracingActive()) {
     app.use((req, res, next) => {
-      startRequestSpan(req, res);
-      edges(req, res, () => dispatch(req, res, next));
+      const span = startRequestSpan(req);
+      if (span === undefined) return edges(req, res, () => dispatch(req, res, next));
+      // One listener for the span and the metric: 'close' follows 'finish' on a completed response
+      // (observed, as in `edges`), and comes alone on an aborted one (the span ends as an error).
+      const started = performance.now();
+      res.on('close', () => {
+        if (res.writableFinished) observeDuration(req, res, started);
+        endRequestSpan(span, req, res);
+      });
+      assignId(req, res, () => dispatch(req, res, next));
     });
   } else {
     app.use((req, res, next) => edges(req, res, () => dispatch(req, res, next)));

@@ -13,4 +13,4 @@ export * from './problem.ts';
 export * from './request-id.ts';
 export * from './schemas.ts';
 export * from './validation.ts';
-export { requestLogger, requestTraceContext, requestTraceparent } from '../telemetry/http-tracing.ts';
+export { requestLogger, requestSpan, requestTraceContext, requestTraceparent } from '../telemetry/http-tracing.ts';

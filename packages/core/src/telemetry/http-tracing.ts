@@ -3,34 +3,34 @@ import type { Request, Response } from 'express';
 import { ROOT_CONTEXT, createTraceState, propagation, trace, type Context } from '@opentelemetry/api';
 import type { Logger } from 'pino';
 import { parseTraceparent } from './lean-span.ts';
-import { SpanKind, markSpanError, startSpan, traceLogFieldsOf, traceparentOf, tracingActive, w3cPropagatorsOnly } from './tracing.ts';
+import { SpanKind, contextOfSpan, markSpanError, startSpan, traceLogFieldsOf, traceparentOf, tracingActive, w3cPropagatorsOnly, type Span } from './tracing.ts';
 
 /** Liveness, readiness, scrapes and the API document: not worth a trace each. */
 const UNTRACED = new Set(['/health', '/ready', '/metrics', '/openapi.json']);
 
-/** Where a traced request keeps its trace context (its SERVER span's). */
-const REQUEST_TRACE = Symbol('triggers.requestTrace');
+/** Where a traced request keeps its SERVER span (its context is made only when a route asks). */
+const REQUEST_SPAN = Symbol('triggers.requestSpan');
 /** A connection's local port, read once (each read of `localPort` asks the kernel). */
 const LOCAL_PORT = Symbol('triggers.localPort');
 
-type TracedRequest = Request & { [REQUEST_TRACE]?: Context };
+type TracedRequest = Request & { [REQUEST_SPAN]?: Span };
 type PortedSocket = Socket & { [LOCAL_PORT]?: number; encrypted?: boolean };
 
 /**
  * Starts the SERVER span of an API request, continuing the caller's `traceparent` when it sends
- * one, named `<method> <route pattern>` once routed (OTel HTTP semantic conventions: never the raw
- * path's ids as name), and ends it when the response closes. Static files (the console) and the ops
- * routes are not traced. Called by createHttpApp's first layer only while tracing is on.
+ * one, and returns it; the caller ends it with `endRequestSpan` when the response closes (one
+ * `close` listener for the span and the duration metric: createHttpApp's first layer). Static files
+ * (the console) and the ops routes are not traced: undefined, as while tracing is off.
  *
  * The span is never made the active context: every route passes it on explicitly — to spans and
- * messages (`requestTraceContext`, `requestTraceparent`), to its log lines (`requestLogger`) — so
- * no AsyncLocalStorage ever runs for a request (see `inSpanPassedOn`).
+ * messages (`requestSpan`, `requestTraceContext`, `requestTraceparent`), to its log lines
+ * (`requestLogger`) — so no AsyncLocalStorage ever runs for a request (see `inSpanPassedOn`).
  */
-export function startRequestSpan(req: Request, res: Response): void {
+export function startRequestSpan(req: Request): Span | undefined {
   const path = req.path;
-  if (!tracingActive() || UNTRACED.has(path) || !(path.startsWith('/api/') || path.startsWith('/admin/'))) return;
+  if (!tracingActive() || UNTRACED.has(path) || !(path.startsWith('/api/') || path.startsWith('/admin/'))) return undefined;
   const socket = req.socket as PortedSocket;
-  const { span, context: traced } = startSpan(req.method, {
+  const span = startSpan(req.method, {
     kind: SpanKind.SERVER,
     parent: callerContext(req),
     attributes: {
@@ -42,22 +42,28 @@ export function startRequestSpan(req: Request, res: Response): void {
       'network.protocol.version': req.httpVersion,
     },
   });
-  (req as TracedRequest)[REQUEST_TRACE] = traced;
-  // 'close' follows 'finish' on a completed response, and comes alone on an aborted one.
-  res.on('close', () => {
-    if (!res.writableFinished) {
-      markSpanError(span, 'aborted');
-    } else {
-      const route = req.route?.path as string | undefined;
-      if (route) {
-        span.setAttribute('http.route', route);
-        span.updateName(`${req.method} ${route}`);
-      }
-      span.setAttribute('http.response.status_code', res.statusCode);
-      if (res.statusCode >= 500) markSpanError(span, String(res.statusCode));
+  (req as TracedRequest)[REQUEST_SPAN] = span;
+  return span;
+}
+
+/**
+ * Ends a request's SERVER span when its response closes: named `<method> <route pattern>` once
+ * routed (OTel HTTP semantic conventions: never the raw path's ids as name), with the status; an
+ * error on a 5xx, or when the response was aborted ('close' without 'finish').
+ */
+export function endRequestSpan(span: Span, req: Request, res: Response): void {
+  if (!res.writableFinished) {
+    markSpanError(span, 'aborted');
+  } else {
+    const route = req.route?.path as string | undefined;
+    if (route) {
+      span.setAttribute('http.route', route);
+      span.updateName(`${req.method} ${route}`);
     }
-    span.end();
-  });
+    span.setAttribute('http.response.status_code', res.statusCode);
+    if (res.statusCode >= 500) markSpanError(span, String(res.statusCode));
+  }
+  span.end();
 }
 
 /**
@@ -76,15 +82,20 @@ function callerContext(req: Request): Context {
   return trace.setSpanContext(ROOT_CONTEXT, remote);
 }
 
-/** The trace context of a traced request (its SERVER span's), to pass on; undefined if untraced. */
+/** The SERVER span of a traced request, to pass on; undefined if untraced. */
+export function requestSpan(req: Request): Span | undefined {
+  return (req as TracedRequest)[REQUEST_SPAN];
+}
+
+/** The trace context of a traced request (its SERVER span's), to pass on as a parent; undefined if untraced. */
 export function requestTraceContext(req: Request): Context | undefined {
-  return (req as TracedRequest)[REQUEST_TRACE];
+  const span = (req as TracedRequest)[REQUEST_SPAN];
+  return span ? contextOfSpan(span) : undefined;
 }
 
 /** The W3C `traceparent` of a traced request's SERVER span (for the messages it sends); undefined if untraced. */
 export function requestTraceparent(req: Request): string | undefined {
-  const traced = (req as TracedRequest)[REQUEST_TRACE];
-  return traced ? traceparentOf(trace.getSpan(traced)) : undefined;
+  return traceparentOf((req as TracedRequest)[REQUEST_SPAN]);
 }
 
 /**
@@ -99,6 +110,6 @@ export function requestLogger(req: Request, log: Logger): Logger {
 
 /** `trace_id`/`span_id` of a traced request's SERVER span, for its log lines (whatever is active). */
 export function requestTraceLogFields(req: Request): { trace_id?: string; span_id?: string } {
-  const traced = (req as TracedRequest)[REQUEST_TRACE];
-  return traced ? traceLogFieldsOf(trace.getSpan(traced)) : {};
+  const span = (req as TracedRequest)[REQUEST_SPAN];
+  return span ? traceLogFieldsOf(span) : {};
 }

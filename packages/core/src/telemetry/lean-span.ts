@@ -82,6 +82,14 @@ function toHrTime(ms: number): HrTime {
 const EPOCH_MS_FLOOR = 1e12;
 
 const UNSET: SpanStatus = { code: SpanStatusCode.UNSET };
+/**
+ * What a span holds until it ends, gets a link or an event: shared, frozen (a write throws), replaced
+ * rather than changed. Four arrays fewer per span, and a traced request makes one or two spans.
+ */
+const NOT_ENDED: HrTime = Object.freeze([0, 0]) as unknown as HrTime;
+const NO_DURATION: HrTime = Object.freeze([-1, -1]) as unknown as HrTime;
+const NO_LINKS: Link[] = Object.freeze([]) as unknown as Link[];
+const NO_EVENTS: LeanSpan['events'] = Object.freeze([]) as unknown as LeanSpan['events'];
 
 export class LeanSpan implements Span {
   // ReadableSpan, read by the span processor and the exporters.
@@ -89,12 +97,12 @@ export class LeanSpan implements Span {
   readonly kind: SpanKind;
   readonly parentSpanContext: SpanContext | undefined;
   readonly startTime: HrTime;
-  endTime: HrTime = [0, 0];
-  duration: HrTime = [-1, -1];
+  endTime: HrTime = NOT_ENDED;
+  duration: HrTime = NO_DURATION;
   status: SpanStatus = UNSET;
   readonly attributes: Attributes;
-  links: Link[] = [];
-  events: { name: string; attributes?: Attributes; time: HrTime; droppedAttributesCount: number }[] = [];
+  links: Link[] = NO_LINKS;
+  events: { name: string; attributes?: Attributes; time: HrTime; droppedAttributesCount: number }[] = NO_EVENTS;
   ended = false;
   readonly resource: unknown;
   readonly instrumentationScope: SdkTracerParts['scope'];
@@ -160,12 +168,15 @@ export class LeanSpan implements Span {
     const isTime = typeof attributesOrTime === 'number' || attributesOrTime instanceof Date || Array.isArray(attributesOrTime);
     const attributes = isTime ? undefined : (attributesOrTime as Attributes | undefined);
     const at = isTime ? (attributesOrTime as TimeInput) : time;
+    if (this.events === NO_EVENTS) this.events = [];
     this.events.push({ name, attributes: attributes ? { ...attributes } : {}, time: toHrTime(this.timeInputMs(at)), droppedAttributesCount: 0 });
     return this;
   }
 
   addLink(link: Link): this {
-    if (!this.ended) this.links.push(link);
+    if (this.ended) return this;
+    if (this.links === NO_LINKS) this.links = [];
+    this.links.push(link);
     return this;
   }
 
@@ -218,7 +229,7 @@ export class LeanTracer implements Tracer {
     const spanId = randomHex(8);
     const kind = (options.kind ?? 0) as SpanKind;
     const attributes: Attributes = options.attributes ?? {};
-    const links = options.links ?? [];
+    const links = options.links ?? NO_LINKS;
     const sampling = this.parts.sampler.shouldSample(ctx, traceId, name, kind, attributes, links);
     const traceState = sampling.traceState ?? validParent?.traceState;
     const spanContext: SpanContext = { traceId, spanId, traceFlags: sampling.decision === RECORD_AND_SAMPLED ? TraceFlags.SAMPLED : TraceFlags.NONE };

@@ -1,7 +1,7 @@
-import { ROOT_CONTEXT, trace, type Attributes, type Context, type Link } from '@opentelemetry/api';
+import { ROOT_CONTEXT, type Attributes, type Context, type Link } from '@opentelemetry/api';
 import type { ReceivedMessage, Topic } from '../ports/queue.ts';
 import { SpanKind, contextFromTraceparent, inSpanPassedOn, messagingSystem, traceparentOf, tracingActive, untraced, type Span } from './tracing.ts';
-import { parseTraceparent } from './lean-span.ts';
+import { LeanSpan, parseTraceparent } from './lean-span.ts';
 
 /** The most links a span of a grouped message carries (the SDK's default OTEL_SPAN_LINK_COUNT_LIMIT). */
 const MAX_LINKS = 128;
@@ -75,17 +75,20 @@ export function sendMessagesSpan<R>(
 }
 
 /**
- * An enqueue that makes no span of its own: the span of `parent` (an ingest request's SERVER span)
- * gets the send's `messaging.*` attributes (and `extra`), and its `traceparent` is returned for the
- * messages to carry, so the consumer's span is its child (OTel messaging conventions: a send not
- * represented by a span injects the context it runs in). One span per ingest request instead of
- * two. Undefined, and nothing set, when `parent` holds no recording span (tracing off, unsampled
- * spans still give their `traceparent`).
+ * An enqueue that makes no span of its own: `span` (an ingest request's SERVER span) gets the send's
+ * `messaging.*` attributes (and `extra`), and its `traceparent` is returned for the messages to
+ * carry, so the consumer's span is its child (OTel messaging conventions: a send not represented by
+ * a span injects the context it runs in). One span per ingest request instead of two. Undefined,
+ * and nothing set, while tracing is off; an unsampled span sets nothing but still gives its
+ * `traceparent`.
  */
-export function annotateSendOnSpan(parent: Context, queueKind: string | undefined, topic: Topic, count: number, extra: Attributes): string | undefined {
+export function annotateSendOnSpan(span: Span, queueKind: string | undefined, topic: Topic, count: number, extra: Attributes): string | undefined {
   if (!tracingActive()) return undefined;
-  const span = trace.getSpan(parent);
-  if (!span) return undefined;
-  if (span.isRecording()) span.setAttributes(sendAttributes(queueKind, topic, count, extra));
+  if (span instanceof LeanSpan) {
+    // Written straight into the span's own attribute map: no object to copy from.
+    if (span.isRecording()) sendAttributes(queueKind, topic, count, extra, span.attributes);
+  } else if (span.isRecording()) {
+    span.setAttributes(sendAttributes(queueKind, topic, count, extra));
+  }
   return traceparentOf(span);
 }

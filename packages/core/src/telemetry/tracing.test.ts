@@ -7,7 +7,7 @@ import { captureJsonLines, countContextWithCalls, startOtlpReceiver, waitUntil, 
 import { createLogger } from '../log.ts';
 import { SpanKind, currentTraceparent, contextFromTraceparent, contextOfSpan, flushTracing, inSpan, inSpanPassedOn, leanSpansActive, startTracing, stopTracing, traceLogFieldsOf, traceparentOf, tracingConfigured } from './tracing.ts';
 import { processMessageSpan, sendMessagesSpan } from './messaging.ts';
-import { requestLogger, requestTraceContext, requestTraceparent, startRequestSpan } from './http-tracing.ts';
+import { endRequestSpan, requestLogger, requestTraceContext, requestTraceparent, startRequestSpan } from './http-tracing.ts';
 import { defineRoute, mountRoutes } from '../http/route.ts';
 import { usesDefaultOtlpExporter } from './otlp-exporter.ts';
 import { formatTraceparent, parseTraceparent } from './lean-span.ts';
@@ -266,7 +266,8 @@ describe('Tracing (OpenTelemetry SDK from the OTEL_* settings)', function () {
       const log = createLogger({ level: 'info', service: 'test', destination: stream });
       const app = express();
       app.use((req, res, next) => {
-        startRequestSpan(req, res);
+        const span = startRequestSpan(req);
+        if (span) res.on('close', () => endRequestSpan(span, req, res));
         next();
       });
       // As every route is mounted (the ingest routes and all the others alike).

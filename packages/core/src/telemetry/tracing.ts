@@ -232,10 +232,12 @@ export function untraced<T>(work: (span: Span) => T): T {
   return work(NO_SPAN);
 }
 
-/** Starts a span the caller ends (an HTTP request ends on the response's `finish`). */
-export function startSpan(name: string, options: { kind: SpanKind; attributes?: Attributes; parent: Context }): { span: Span; context: Context } {
-  const span = tracer.startSpan(name, { kind: options.kind, attributes: options.attributes }, options.parent);
-  return { span, context: trace.setSpan(options.parent, span) };
+/**
+ * Starts a span the caller ends (an HTTP request's, when its response closes), not made active; its
+ * context, when a child needs one, is `contextOfSpan(span)`. Takes `attributes` over (no copy).
+ */
+export function startSpan(name: string, options: { kind: SpanKind; attributes?: Attributes; parent: Context }): Span {
+  return tracer.startSpan(name, { kind: options.kind, attributes: options.attributes }, options.parent);
 }
 
 export function markSpanError(span: Span, errorType: string): void {

@@ -1,5 +1,5 @@
 import { TriggersError, locateBatchPayloads, type JsonObject } from '@triggers/core/domain';
-import { defineRoute, requestTraceContext, zodIssuesDetail } from '@triggers/core/http';
+import { defineRoute, requestSpan, zodIssuesDetail } from '@triggers/core/http';
 import { acceptedBatchSchema, batchRequestSchema, eventRequestSchema, idempotencyKeyHeader, isPlainEventRequest, MAX_BATCH_EVENTS, rateLimitHeaders } from '../schemas.ts';
 import { acceptedTimestamp, ingestEvents, readIdempotencyKey, toPayloadInput, type IngestDeps, type PayloadInput } from '../ingest-events.ts';
 
@@ -67,7 +67,7 @@ export function makeEventBatchRoute(deps: IngestDeps) {
         payloads: validateBatch(body, rawBody),
         idempotencyKey: readIdempotencyKey(req.headers['idempotency-key']),
         rawBody,
-        trace: requestTraceContext(req),
+        span: requestSpan(req),
         respond: (events) => ({
           events: events.map((event) => ({ event_id: event.eventId, status: 'accepted', timestamp: acceptedTimestamp(event) })),
         }),

@@ -1,4 +1,4 @@
-import { defineRoute, requestTraceContext } from '@triggers/core/http';
+import { defineRoute, requestSpan } from '@triggers/core/http';
 import { TriggersError, locateEventPayload, type JsonObject } from '@triggers/core/domain';
 import { acceptedEventSchema, eventRequestSchema, idempotencyKeyHeader, isPlainEventRequest, rateLimitHeaders } from '../schemas.ts';
 import { acceptedTimestamp, ingestEvents, readIdempotencyKey, toPayloadInput, type IngestDeps } from '../ingest-events.ts';
@@ -27,7 +27,7 @@ export function makeEventCreateRoute(deps: IngestDeps) {
         payloads: [payload],
         idempotencyKey: readIdempotencyKey(req.headers['idempotency-key']),
         rawBody,
-        trace: requestTraceContext(req),
+        span: requestSpan(req),
         respond: ([event]) => ({
           event_id: event.eventId,
           status: 'accepted',
