@@ -126,6 +126,26 @@ describe('OTLP/protobuf trace serializer (the SDK exporter\'s bytes, cheaper)', 
     assertSameBytes(spans);
   });
 
+  it('writes the same bytes once recurring attribute pairs come from its cache, and for keys whose values start to vary', () => {
+    const spans = Array.from({ length: 40 }, (_, i) =>
+      span({
+        attributes: {
+          'http.request.method': i % 3 === 0 ? 'GET' : 'POST',
+          'http.response.status_code': 202,
+          'url.scheme': 'http',
+          'pair.flag': i % 2 === 0,
+          'pair.ratio': 0.5,
+          'pair.later_varies': i < 20 ? 'same' : `value ${i}`,
+          'pair.long': 'l'.repeat(129 + (i % 2)),
+          'triggers.event_id': `evt_${hex(8)}`,
+        },
+      }),
+    );
+    assertSameBytes(spans); // the first batch fills the cache
+    assertSameBytes(spans); // the second is written from it
+    assertSameBytes(spans.slice(0, 3));
+  });
+
   it('writes the same bytes for an empty batch', () => {
     assert.equal(Buffer.from(serializeTraceRequest([])).length, 0);
     assertSameBytes([]);

@@ -219,18 +219,64 @@ function varintSize(v: number): number {
 /** Tag byte of field `field` (≤ 15) with wire type `wire`. */
 const tag = (field: number, wire: number) => (field << 3) | wire;
 
+/**
+ * Encoded `KeyValue` messages (length prefix included) of attribute pairs that recur: a request
+ * span's method, scheme, route and status, the `messaging.*` constants. A key whose values keep
+ * changing (ids, paths with ids) is given up after `PAIR_VALUES_PER_KEY` distinct values and
+ * encoded afresh each time; the number of keys is bounded too.
+ */
+const PAIR_VALUES_PER_KEY = 16;
+const PAIR_KEYS_LIMIT = 256;
+const PAIR_VALUE_MAX_LENGTH = 128;
+const pairCache = new Map<string, Map<string | number | boolean, Buffer> | null>();
+
+/** The cached encoding of `key` = `value`, or undefined when the pair is not (or no longer) cached. */
+function cachedPair(key: string, value: string | number | boolean): Buffer | undefined {
+  let values = pairCache.get(key);
+  if (values === null) return undefined;
+  if (values === undefined) {
+    if (pairCache.size >= PAIR_KEYS_LIMIT) return undefined;
+    pairCache.set(key, (values = new Map()));
+  }
+  let encoded = values.get(value);
+  if (encoded !== undefined) return encoded;
+  if (values.size >= PAIR_VALUES_PER_KEY) {
+    pairCache.set(key, null);
+    return undefined;
+  }
+  const scratch = new Writer(16 + key.length * 3 + (typeof value === 'string' ? value.length * 3 : 16));
+  writeKeyValue(scratch, key, value);
+  encoded = Buffer.from(scratch.buf.subarray(0, scratch.pos));
+  values.set(value, encoded);
+  return encoded;
+}
+
+/** A length-delimited `KeyValue` (without its tag). */
+function writeKeyValue(w: Writer, key: string, value: AttributeValue | undefined): void {
+  const kv = w.begin(1);
+  w.byte(tag(1, 2));
+  w.cachedString(key);
+  w.byte(tag(2, 2));
+  const at = w.begin(1);
+  writeAnyValue(w, value);
+  w.finish(at, 1);
+  w.finish(kv, 1);
+}
+
 function writeAttributes(w: Writer, attributes: Attributes, field: number): void {
   for (const key in attributes) {
     if (!Object.prototype.hasOwnProperty.call(attributes, key)) continue;
+    const value = attributes[key];
     w.byte(tag(field, 2));
-    const kv = w.begin(1);
-    w.byte(tag(1, 2));
-    w.cachedString(key);
-    w.byte(tag(2, 2));
-    const value = w.begin(1);
-    writeAnyValue(w, attributes[key]);
-    w.finish(value, 1);
-    w.finish(kv, 1);
+    const type = typeof value;
+    if (type === 'number' || type === 'boolean' || (type === 'string' && (value as string).length <= PAIR_VALUE_MAX_LENGTH)) {
+      const encoded = cachedPair(key, value as string | number | boolean);
+      if (encoded !== undefined) {
+        w.raw(encoded);
+        continue;
+      }
+    }
+    writeKeyValue(w, key, value);
   }
 }
 
