@@ -6,8 +6,22 @@
  * (docs/benchmarks.md, tracing's sixth pass: garbage collection, counted).
  */
 import { PerformanceObserver, constants } from 'node:perf_hooks';
-const kinds = { [constants.NODE_PERFORMANCE_GC_MINOR]: 'minor', [constants.NODE_PERFORMANCE_GC_MAJOR]: 'major', [constants.NODE_PERFORMANCE_GC_INCREMENTAL]: 'incremental', [constants.NODE_PERFORMANCE_GC_WEAKCB]: 'weakcb' };
-const acc = {};
-new PerformanceObserver((list) => { for (const e of list.getEntries()) { const k = kinds[e.detail?.kind ?? e.kind] ?? 'other'; (acc[k] ??= { n: 0, ms: 0 }); acc[k].n++; acc[k].ms += e.duration; } }).observe({ entryTypes: ['gc'] });
-const report = () => process.stderr.write(`GCSTATS pid ${process.pid} ${JSON.stringify(acc)}\n`);
-setInterval(report, 1000).unref();
+
+const KINDS = {
+  [constants.NODE_PERFORMANCE_GC_MINOR]: 'minor',
+  [constants.NODE_PERFORMANCE_GC_MAJOR]: 'major',
+  [constants.NODE_PERFORMANCE_GC_INCREMENTAL]: 'incremental',
+  [constants.NODE_PERFORMANCE_GC_WEAKCB]: 'weakcb',
+};
+const totals = {};
+
+new PerformanceObserver((list) => {
+  for (const entry of list.getEntries()) {
+    const kind = KINDS[entry.detail?.kind] ?? 'other';
+    totals[kind] ??= { n: 0, ms: 0 };
+    totals[kind].n++;
+    totals[kind].ms += entry.duration;
+  }
+}).observe({ entryTypes: ['gc'] });
+
+setInterval(() => process.stderr.write(`GCSTATS pid ${process.pid} ${JSON.stringify(totals)}\n`), 1000).unref();

@@ -1,10 +1,10 @@
-import express, { type Express, type Request, type RequestHandler, type Response } from 'express';
+import express, { type Express, type Request, type Response } from 'express';
 import { Histogram, register } from 'prom-client';
 import type { ServiceContext } from '../service-context.ts';
 import { TriggersError } from '../errors.ts';
 import { requestId } from './request-id.ts';
 import { endRequestSpan, startRequestSpan } from '../telemetry/http-tracing.ts';
-import { tracingActive } from '../telemetry/tracing.ts';
+import { tracingActive, type Span } from '../telemetry/tracing.ts';
 import { problemHandler, sendProblem } from './problem.ts';
 import { mountRoutes, type AnyRoute } from './route.ts';
 import { ApiKeyAuthenticator, checkAdminToken } from './auth.ts';
@@ -48,9 +48,19 @@ export function createHttpApp(ctx: ServiceContext, options: HttpAppOptions): Exp
   const assignId = requestId();
   const observeDuration = (req: Request, res: Response, started: number) =>
     duration.observe({ method: req.method, route: req.route?.path ?? 'unmatched', status: res.statusCode }, (performance.now() - started) / 1000);
-  const edges: RequestHandler = (req, res, next) => {
+  // With a request span, one listener for the span and the metric: 'close' follows 'finish' on a
+  // completed response (observed, as without one), and comes alone on an aborted one (the span ends
+  // as an error).
+  const edges = (req: Request, res: Response, next: () => void, span: Span | undefined) => {
     const started = performance.now();
-    res.on('finish', () => observeDuration(req, res, started));
+    if (span === undefined) {
+      res.on('finish', () => observeDuration(req, res, started));
+    } else {
+      res.on('close', () => {
+        if (res.writableFinished) observeDuration(req, res, started);
+        endRequestSpan(span, req, res);
+      });
+    }
     assignId(req, res, next);
   };
 
@@ -70,20 +80,9 @@ export function createHttpApp(ctx: ServiceContext, options: HttpAppOptions): Exp
   // Tracing is started (or not) before the app is made: with it off, no span code at all. Either
   // way one layer: each Express layer costs a router step per request.
   if (tracingActive()) {
-    app.use((req, res, next) => {
-      const span = startRequestSpan(req);
-      if (span === undefined) return edges(req, res, () => dispatch(req, res, next));
-      // One listener for the span and the metric: 'close' follows 'finish' on a completed response
-      // (observed, as in `edges`), and comes alone on an aborted one (the span ends as an error).
-      const started = performance.now();
-      res.on('close', () => {
-        if (res.writableFinished) observeDuration(req, res, started);
-        endRequestSpan(span, req, res);
-      });
-      assignId(req, res, () => dispatch(req, res, next));
-    });
+    app.use((req, res, next) => edges(req, res, () => dispatch(req, res, next), startRequestSpan(req)));
   } else {
-    app.use((req, res, next) => edges(req, res, () => dispatch(req, res, next)));
+    app.use((req, res, next) => edges(req, res, () => dispatch(req, res, next), undefined));
   }
   mountRoutes(app, allRoutes, {
     maxBodyBytes: ctx.config.ingest.maxPayloadBytes,

@@ -89,13 +89,13 @@ export function requestSpan(req: Request): Span | undefined {
 
 /** The trace context of a traced request (its SERVER span's), to pass on as a parent; undefined if untraced. */
 export function requestTraceContext(req: Request): Context | undefined {
-  const span = (req as TracedRequest)[REQUEST_SPAN];
+  const span = requestSpan(req);
   return span ? contextOfSpan(span) : undefined;
 }
 
 /** The W3C `traceparent` of a traced request's SERVER span (for the messages it sends); undefined if untraced. */
 export function requestTraceparent(req: Request): string | undefined {
-  return traceparentOf((req as TracedRequest)[REQUEST_SPAN]);
+  return traceparentOf(requestSpan(req));
 }
 
 /**
@@ -110,6 +110,6 @@ export function requestLogger(req: Request, log: Logger): Logger {
 
 /** `trace_id`/`span_id` of a traced request's SERVER span, for its log lines (whatever is active). */
 export function requestTraceLogFields(req: Request): { trace_id?: string; span_id?: string } {
-  const span = (req as TracedRequest)[REQUEST_SPAN];
+  const span = requestSpan(req);
   return span ? traceLogFieldsOf(span) : {};
 }
