@@ -41,8 +41,15 @@ describe('createBackends with needs.pipeline false: the metadata store only', fu
       await client.end();
     }
   };
-  before(() => withClient((client) => client.query(`CREATE SCHEMA "${schema}"`)));
-  after(() => withClient((client) => client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`)));
+  // Without PostgreSQL the suite is skipped and nothing was created: nothing to drop.
+  let created = false;
+  before(async () => {
+    await withClient((client) => client.query(`CREATE SCHEMA "${schema}"`));
+    created = true;
+  });
+  after(async () => {
+    if (created) await withClient((client) => client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`));
+  });
 
   const config = () =>
     loadConfig({
