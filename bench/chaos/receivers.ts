@@ -48,6 +48,13 @@ export function eventIdsOf(body: string): string[] {
   }
 }
 
+/** The ids of `ids` that no receipt carries yet (whatever the receiver answered), in `ids`' order. */
+export function unarrived(receipts: readonly Receipt[], ids: ReadonlySet<string>): string[] {
+  const arrived = new Set<string>();
+  for (const receipt of receipts) for (const id of receipt.eventIds) if (ids.has(id)) arrived.add(id);
+  return [...ids].filter((id) => !arrived.has(id));
+}
+
 export async function startChaosReceiver(kind: ReceiverKind, settings: ReceiverSettings, record: (receipt: Receipt) => void): Promise<ChaosReceiver> {
   const timers = new Set<NodeJS.Timeout>();
   const server = http.createServer((req, res) => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { assess, scheduleBoundMs, type DeliveryRules, type VerdictInput } from './verdict.ts';
 import type { Receipt, ReceiverKind } from './receivers.ts';
-import { eventIdsOf } from './receivers.ts';
+import { eventIdsOf, unarrived } from './receivers.ts';
 
 /** The chaos drill's verdict (bench/chaos/verdict.ts) on hand-made observations: what counts as lost, duplicated, late, or failed outside the rules. */
 
@@ -128,5 +128,12 @@ describe('chaos drill verdict', () => {
     ]);
     assert.deepEqual(eventIdsOf(body), ['a', 'b']);
     assert.deepEqual(eventIdsOf('not json'), []);
+  });
+
+  it("the warm-up counts an event once its webhook arrived, whatever was answered (an event failed by the rules on the flaky receiver has arrived)", () => {
+    const ids = new Set(['e1', 'e2', 'e3']);
+    const receipts = [receipt('flaky', 'w1', 'e1', T0, 500), receipt('steady', 'w2', 'e2', T0), receipt('steady', 'w9', 'other', T0)];
+    assert.deepEqual(unarrived(receipts, ids), ['e3']);
+    assert.deepEqual(unarrived([...receipts, receipt('slow', 'w3', 'e3', T0)], ids), []);
   });
 });
