@@ -63,6 +63,9 @@ const HELP = `Usage: npm run bench -- [flags]
   --steady-history N    steady: store N unmatched events (batches of 100) and let them settle
                         before the load, as on a server with history (default 0)
   --trace-rounds N      ingest-traced: rounds of its three fresh servers, alternated (default 2)
+  --trace-rate N        ingest-traced: offer N events/s open loop, below saturation, instead of
+                        the closed loop (a diagnostic: tracing's cost at equal work; the ≤ 10 %
+                        target is judged on the closed loop, default 0)
   --backends NAME       run the started servers on real engines (started beforehand with
                         scripts/engines/*.sh; see docs/backends.md): ${Object.keys(BACKEND_PRESETS).join(', ')}
                         (default sqlite: the embedded mode)
@@ -115,6 +118,7 @@ const { values: flags } = parseArgs({
     'steady-duration': { type: 'string', default: '60' },
     'steady-history': { type: 'string', default: '0' },
     'trace-rounds': { type: 'string', default: '2' },
+    'trace-rate': { type: 'string', default: '0' },
     backends: { type: 'string', default: 'sqlite' },
     url: { type: 'string' },
     'admin-token': { type: 'string' },
@@ -180,6 +184,7 @@ const settings: BenchSettings = {
   steadyDurationS: num('steady-duration', flags['steady-duration']!, 1),
   steadyHistory: Math.floor(num('steady-history', flags['steady-history']!, 0)),
   traceRounds: Math.floor(num('trace-rounds', flags['trace-rounds']!, 1, 50)),
+  traceRate: num('trace-rate', flags['trace-rate']!, 0, 100_000),
   backends: flags.backends!,
   url: flags.url?.replace(/\/+$/, ''),
   cpuProf: flags['cpu-prof']!,

@@ -37,6 +37,8 @@ export interface BenchSettings {
   steadyHistory: number;
   /** ingest-traced: rounds of its three servers. */
   traceRounds: number;
+  /** ingest-traced: offer this many events/s open loop instead of saturating (0: closed loop, the target's figure). */
+  traceRate: number;
   backends: string;
   url: string | undefined;
   cpuProf: boolean;
