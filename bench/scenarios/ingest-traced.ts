@@ -18,13 +18,11 @@
  * against direct calls), which resolves far below the run-to-run noise.
  */
 import { processMessageSpan, sendMessagesSpan, contextOfSpan, traceparentOf, ROOT_CONTEXT } from '@triggers/core/runtime';
-import { measureSingleEvents } from './ingest.ts';
-import { withTriggersServer, type ServerRun } from '../lib/servers.ts';
+import { measureSingleEvents, singleEventRequests } from './ingest.ts';
+import { withTriggersServer, type ServerRun, type Target } from '../lib/servers.ts';
 import { startOtlpSink } from '../lib/otlp-sink.ts';
 import { cpuMeter, round, type LoadResult } from '../lib/load.ts';
 import { runOpenLoop } from '../lib/open-loop.ts';
-import { apiHeaders } from '../lib/measure.ts';
-import { singleEventBodies } from '../lib/payloads.ts';
 import { Samples, fmtInt, summarize } from '../lib/stats.ts';
 import type { BenchContext } from '../lib/context.ts';
 import type { TargetCheck } from '../lib/report.ts';
@@ -82,7 +80,7 @@ export async function runIngestTraced(ctx: BenchContext): Promise<ServerRun<Trac
         ctx.checkAborted();
         const name = `ingest-traced ${variant} #${r + 1}`;
         const before = sink.stats().requests;
-        const measure = (t: { origin: string; apiKey: string; serverPid?: number }, mark: (from: bigint, to: bigint) => void) =>
+        const measure = (t: Target, mark: (from: bigint, to: bigint) => void) =>
           ctx.settings.traceRate > 0 ? measureSingleEventsAtRate(ctx, name, t.origin, t.apiKey, t.serverPid, ctx.settings.traceRate, mark) : measureSingleEvents(ctx, name, t.origin, t.apiKey, t.serverPid, mark);
         const run = await withTriggersServer(ctx, `ingest-traced-${variant.replace(' ', '-')}`, measure, variantEnv(variant, sink.url));
         // The server flushed its spans when it stopped (SIGTERM shuts the SDK down).
@@ -118,15 +116,14 @@ async function measureSingleEventsAtRate(
   rate: number,
   markWindow: (from: bigint, to: bigint) => void,
 ): Promise<LoadResult> {
-  const bodies = singleEventBodies(64);
-  const headers = apiHeaders(apiKey);
+  const request = singleEventRequests(apiKey);
   const offer = (seconds: number) =>
     runOpenLoop({
       origin,
       connections: ctx.settings.connections,
       ratePerSecond: rate,
       total: Math.max(1, Math.round(rate * seconds)),
-      request: (i) => ({ method: 'POST', path: '/api/v1/events', headers, body: bodies[i % bodies.length] }),
+      request,
       expectStatus: 202,
       onAccepted: () => undefined,
       signal: ctx.signal,
@@ -174,7 +171,7 @@ function variantEnv(variant: TraceVariant, sinkUrl: string): Record<string, stri
   return { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import ./bench/lib/untraced-build.mjs`.trim() };
 }
 
-function summarise(rounds: number, runs: TracedIngestResult['runs'], offPath: { nsPerEvent: number }, exported: TracedIngestResult['exported'], rate = 0): TracedIngestResult {
+function summarise(rounds: number, runs: TracedIngestResult['runs'], offPath: { nsPerEvent: number }, exported: TracedIngestResult['exported'], rate: number): TracedIngestResult {
   const variants = Object.fromEntries(
     TRACE_VARIANTS.map((variant) => {
       const results = runs.filter((r) => r.variant === variant).map((r) => r.result);

@@ -3,6 +3,7 @@ import { apiHeaders, warmAndMeasure } from '../lib/measure.ts';
 import { singleEventBodies } from '../lib/payloads.ts';
 import { withTriggersServer } from '../lib/servers.ts';
 import type { BenchContext } from '../lib/context.ts';
+import type { RequestSpec } from '../lib/load.ts';
 
 /**
  * The `ingest` load against `origin`: the same 64 single-event bodies, each answered 202. Shared by
@@ -16,9 +17,14 @@ export function measureSingleEvents(
   serverPid: number | undefined,
   markWindow?: (from: bigint, to: bigint) => void,
 ) {
+  return warmAndMeasure(ctx, name, origin, singleEventRequests(apiKey), 202, 1, serverPid, markWindow);
+}
+
+/** Request i of the `ingest` load: one of the same 64 single-event bodies, in turn. */
+export function singleEventRequests(apiKey: string): (i: number) => RequestSpec {
   const bodies = singleEventBodies(64);
   const headers = apiHeaders(apiKey);
-  return warmAndMeasure(ctx, name, origin, (i) => ({ method: 'POST', path: '/api/v1/events', headers, body: bodies[i % bodies.length] }), 202, 1, serverPid, markWindow);
+  return (i) => ({ method: 'POST', path: '/api/v1/events', headers, body: bodies[i % bodies.length] });
 }
 
 export async function runIngest(ctx: BenchContext) {
