@@ -62,7 +62,13 @@ const HELP = `Usage: npm run bench -- [flags]
                         the rest waited for up to --delivery-settle S
   --steady-history N    steady: store N unmatched events (batches of 100) and let them settle
                         before the load, as on a server with history (default 0)
-  --trace-rounds N      ingest-traced: rounds of its three fresh servers, alternated (default 2)
+  --trace-rounds N      ingest-traced: groups of its three fresh servers (default 4); with
+                        --trace-cycles 0 or --trace-rate, rounds of them one after another
+  --trace-cycles N      ingest-traced: in each group the three servers run side by side, loaded
+                        in turn for N cycles of one slice each, the order rotating (default 10;
+                        0: the servers one after another instead, --duration s each)
+  --trace-slice S       ingest-traced: seconds of one slice (default 2)
+  --trace-warmup S      ingest-traced: warm-up of each server before the cycles (default 8)
   --trace-rate N        ingest-traced: offer N events/s open loop, below saturation, instead of
                         the closed loop (a diagnostic: tracing's cost at equal work; the ≤ 10 %
                         target is judged on the closed loop, default 0)
@@ -117,7 +123,10 @@ const { values: flags } = parseArgs({
     'steady-rate': { type: 'string', default: '5000' },
     'steady-duration': { type: 'string', default: '60' },
     'steady-history': { type: 'string', default: '0' },
-    'trace-rounds': { type: 'string', default: '2' },
+    'trace-rounds': { type: 'string', default: '4' },
+    'trace-cycles': { type: 'string', default: '10' },
+    'trace-slice': { type: 'string', default: '2' },
+    'trace-warmup': { type: 'string', default: '8' },
     'trace-rate': { type: 'string', default: '0' },
     backends: { type: 'string', default: 'sqlite' },
     url: { type: 'string' },
@@ -184,6 +193,9 @@ const settings: BenchSettings = {
   steadyDurationS: num('steady-duration', flags['steady-duration']!, 1),
   steadyHistory: Math.floor(num('steady-history', flags['steady-history']!, 0)),
   traceRounds: Math.floor(num('trace-rounds', flags['trace-rounds']!, 1, 50)),
+  traceCycles: Math.floor(num('trace-cycles', flags['trace-cycles']!, 0, 1000)),
+  traceSliceS: Math.floor(num('trace-slice', flags['trace-slice']!, 1, 600)),
+  traceWarmupS: Math.floor(num('trace-warmup', flags['trace-warmup']!, 1, 600)),
   traceRate: num('trace-rate', flags['trace-rate']!, 0, 100_000),
   backends: flags.backends!,
   url: flags.url?.replace(/\/+$/, ''),

@@ -35,8 +35,13 @@ export interface BenchSettings {
   steadyRate: number;
   steadyDurationS: number;
   steadyHistory: number;
-  /** ingest-traced: rounds of its three servers. */
+  /** ingest-traced (--trace-cycles 0 or --trace-rate): rounds of its three fresh servers, one after another. */
   traceRounds: number;
+  /** ingest-traced: cycles of interleaved slices over its three servers side by side (0: rounds instead). */
+  traceCycles: number;
+  /** ingest-traced: seconds of one interleaved slice, and of each server's warm-up before the cycles. */
+  traceSliceS: number;
+  traceWarmupS: number;
   /** ingest-traced: offer this many events/s open loop instead of saturating (0: closed loop, the target's figure). */
   traceRate: number;
   backends: string;

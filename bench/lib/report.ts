@@ -89,7 +89,7 @@ export function formatReport(
     ]);
   };
   addLoad('ingest  POST /api/v1/events', ingest);
-  for (const r of traced?.runs ?? []) addLoad(`ingest  tracing ${r.variant} #${r.round}`, r.result);
+  for (const r of traced?.runs ?? []) addLoad(`ingest  tracing ${r.variant} ${r.round === 0 ? 'all slices' : `#${r.round}`}`, r.result);
   addLoad(`batch   POST /api/v1/events/batch ×${ctx.settings.batchSize}`, batch);
   addLoad('bare    node:http 202', bare);
   const ratio = ingest && bare && bare.requestsPerSecond > 0 ? round(ingest.requestsPerSecond / bare.requestsPerSecond, 3) : undefined;
