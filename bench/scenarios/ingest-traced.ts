@@ -208,7 +208,9 @@ async function interleaveGroup(ctx: BenchContext, group: number, up: Up, loads: 
     const { target } = up.find((u) => u.variant === server.name)!;
     await probe(target.origin, singleEventRequests(target.apiKey)(0), 202);
     ctx.log(`  ingest-traced group ${group}, ${server.name}: warm-up ${warmupS} s (closed loop)…`);
-    await server.load(warmupS);
+    // Its events, for a profile of the server's whole life (bench/profile-diff.ts divides by warm-up plus slices).
+    const warm = await server.load(warmupS);
+    ctx.log(`  ingest-traced group ${group}, ${server.name}: warm-up took ${fmtInt(warm.events)} events`);
   }
   measuring = true;
   ctx.log(`  ingest-traced group ${group}: ${cycles} cycles of one ${sliceS}-s slice per server, the order rotating (${fmtInt(cycles * sliceS * servers.length)} s)…`);

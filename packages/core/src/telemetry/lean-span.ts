@@ -104,11 +104,22 @@ export class LeanSpan implements Span {
   links: Link[] = NO_LINKS;
   events: { name: string; attributes?: Attributes; time: HrTime; droppedAttributesCount: number }[] = NO_EVENTS;
   ended = false;
-  readonly resource: unknown;
-  readonly instrumentationScope: SdkTracerParts['scope'];
-  readonly droppedAttributesCount = 0;
-  readonly droppedEventsCount = 0;
-  readonly droppedLinksCount = 0;
+  // What every lean span of a tracer shares, read from the prototype rather than set on each span.
+  get resource(): unknown {
+    return this.parts.resource;
+  }
+  get instrumentationScope(): SdkTracerParts['scope'] {
+    return this.parts.scope;
+  }
+  get droppedAttributesCount(): number {
+    return 0;
+  }
+  get droppedEventsCount(): number {
+    return 0;
+  }
+  get droppedLinksCount(): number {
+    return 0;
+  }
 
   /** Wall-clock start (`preciseWallMs`, on Date.now()) and the monotonic reading taken with it. */
   private readonly startMs: number;
@@ -127,8 +138,6 @@ export class LeanSpan implements Span {
     this.kind = kind;
     this.parentSpanContext = parent;
     this.attributes = attributes;
-    this.resource = parts.resource;
-    this.instrumentationScope = parts.scope;
     this.startMs = startTime === undefined ? preciseWallMs() : this.timeInputMs(startTime);
     this.startTime = toHrTime(this.startMs);
   }
@@ -256,7 +265,10 @@ export class LeanTracer implements Tracer {
 
 // ---------------------------------------------------------------- W3C traceparent, without the propagator
 
-const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
+/** A version-00 `traceparent` is exactly this long: `00-` 32 hex `-` 16 hex `-` 2 hex. */
+const TRACEPARENT_LENGTH = 55;
+const INVALID_TRACE_ID = '0'.repeat(32);
+const INVALID_SPAN_ID = '0'.repeat(16);
 
 /** `00-<trace id>-<span id>-<flags>` of a span context (the `traceparent` our queue messages carry). */
 export function formatTraceparent(spanContext: SpanContext): string {
@@ -266,11 +278,19 @@ export function formatTraceparent(spanContext: SpanContext): string {
 /**
  * The remote span context of a version-00 `traceparent` written by `formatTraceparent` (or any
  * W3C version-00 sender), or `undefined` for anything else: the caller then asks the configured
- * propagator, which also knows later versions.
+ * propagator, which also knows later versions. Read character by character (every queue message
+ * a traced consumer takes passes here): no regular expression, no match array.
  */
 export function parseTraceparent(value: string): SpanContext | undefined {
-  const match = TRACEPARENT.exec(value);
-  if (!match) return undefined;
-  const spanContext: SpanContext = { traceId: match[1], spanId: match[2], traceFlags: parseInt(match[3], 16), isRemote: true };
-  return trace.isSpanContextValid(spanContext) ? spanContext : undefined;
+  if (value.length !== TRACEPARENT_LENGTH || value.charCodeAt(0) !== 48 || value.charCodeAt(1) !== 48 || value.charCodeAt(2) !== 45 || value.charCodeAt(35) !== 45 || value.charCodeAt(52) !== 45) return undefined;
+  for (let i = 3; i < TRACEPARENT_LENGTH; i++) {
+    if (i === 35 || i === 52) continue;
+    const c = value.charCodeAt(i);
+    // Lower-case hex only, as the W3C version 00 requires.
+    if (!((c >= 48 && c <= 57) || (c >= 97 && c <= 102))) return undefined;
+  }
+  const traceId = value.substring(3, 35);
+  const spanId = value.substring(36, 52);
+  if (traceId === INVALID_TRACE_ID || spanId === INVALID_SPAN_ID) return undefined;
+  return { traceId, spanId, traceFlags: parseInt(value.substring(53, 55), 16), isRemote: true };
 }

@@ -150,6 +150,9 @@ describe('Tracing (OpenTelemetry SDK from the OTEL_* settings)', function () {
         'ff-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01', // forbidden version
         '00-0AF7651916CD43DD8448EB211C80319C-b7ad6b7169203331-01', // upper case
         '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331', // no flags
+        '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-0g', // flags not hex
+        '00_0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01', // wrong separator
+        '00-0af7651916cd43dd8448eb211c80319cb-7ad6b7169203331-01', // separator out of place
         'garbage',
       ]) {
         assert.equal(parseTraceparent(bad), undefined, bad);
@@ -159,6 +162,9 @@ describe('Tracing (OpenTelemetry SDK from the OTEL_* settings)', function () {
       const remote = parseTraceparent(valid);
       assert.deepEqual(remote, { traceId: '0af7651916cd43dd8448eb211c80319c', spanId: 'b7ad6b7169203331', traceFlags: 1, isRemote: true });
       assert.equal(formatTraceparent(remote!), valid);
+      assert.deepEqual(parseTraceparent(valid.replace(/01$/, '00')), { ...remote, traceFlags: 0 });
+      // Anything after the flags is not version 00 as written: left to the propagator (which trims whitespace).
+      assert.equal(parseTraceparent(`${valid}\n`), undefined);
       // A later version's header (more fields) goes to the propagator, which accepts it.
       const v1 = await inSpan('y', { kind: SpanKind.CONSUMER, parent: contextFromTraceparent('01-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01-later') }, async () => currentTraceparent());
       assert.match(v1 ?? '', /^00-0af7651916cd43dd8448eb211c80319c-[0-9a-f]{16}-01$/);
