@@ -8,12 +8,16 @@ import { SpanKind, contextOfSpan, markSpanError, startSpan, traceLogFieldsOf, tr
 /** Liveness, readiness, scrapes and the API document: not worth a trace each. */
 const UNTRACED = new Set(['/health', '/ready', '/metrics', '/openapi.json']);
 
-/** Where a traced request keeps its SERVER span (its context is made only when a route asks). */
-const REQUEST_SPAN = Symbol('triggers.requestSpan');
+/**
+ * Each traced request's SERVER span (its context is made only when a route asks). A WeakMap, not a
+ * property on the request: Express gives every request a new prototype, which leaves it a
+ * dictionary-mode object, and one more property on it cost ~1.4 KB of heap per request (the
+ * dictionary grown; bench/ingest-allocation.sh, docs/benchmarks.md "Eighth pass").
+ */
+const REQUEST_SPANS = new WeakMap<Request, Span>();
 /** A connection's local port, read once (each read of `localPort` asks the kernel). */
 const LOCAL_PORT = Symbol('triggers.localPort');
 
-type TracedRequest = Request & { [REQUEST_SPAN]?: Span };
 type PortedSocket = Socket & { [LOCAL_PORT]?: number; encrypted?: boolean };
 
 /**
@@ -42,7 +46,7 @@ export function startRequestSpan(req: Request): Span | undefined {
       'network.protocol.version': req.httpVersion,
     },
   });
-  (req as TracedRequest)[REQUEST_SPAN] = span;
+  REQUEST_SPANS.set(req, span);
   return span;
 }
 
@@ -84,7 +88,7 @@ function callerContext(req: Request): Context {
 
 /** The SERVER span of a traced request, to pass on; undefined if untraced. */
 export function requestSpan(req: Request): Span | undefined {
-  return (req as TracedRequest)[REQUEST_SPAN];
+  return REQUEST_SPANS.get(req);
 }
 
 /** The trace context of a traced request (its SERVER span's), to pass on as a parent; undefined if untraced. */

@@ -98,12 +98,15 @@ export class LeanSpan implements Span {
   readonly parentSpanContext: SpanContext | undefined;
   readonly startTime: HrTime;
   endTime: HrTime = NOT_ENDED;
-  duration: HrTime = NO_DURATION;
   status: SpanStatus = UNSET;
   readonly attributes: Attributes;
   links: Link[] = NO_LINKS;
   events: { name: string; attributes?: Attributes; time: HrTime; droppedAttributesCount: number }[] = NO_EVENTS;
   ended = false;
+  /** End minus start (the SDK's `[-1, -1]` until the span ends): made when read — our exporter never reads it. */
+  get duration(): HrTime {
+    return this.endTime === NOT_ENDED ? NO_DURATION : toHrTime(this.endMs - this.startMs);
+  }
   // What every lean span of a tracer shares, read from the prototype rather than set on each span.
   get resource(): unknown {
     return this.parts.resource;
@@ -123,6 +126,7 @@ export class LeanSpan implements Span {
 
   /** Wall-clock start (`preciseWallMs`, on Date.now()) and the monotonic reading taken with it. */
   private readonly startMs: number;
+  private endMs = 0;
   private readonly startMonotonicMs = performance.now();
 
   constructor(
@@ -216,7 +220,7 @@ export class LeanSpan implements Span {
     if (this.ended) return;
     const endMs = Math.max(this.timeInputMs(endTime), this.startMs);
     this.endTime = toHrTime(endMs);
-    this.duration = toHrTime(endMs - this.startMs);
+    this.endMs = endMs;
     this.parts.processor.onEnding?.(this as never);
     this.ended = true;
     this.parts.processor.onEnd(this as never);

@@ -127,11 +127,21 @@ describe('Tracing (OpenTelemetry SDK from the OTEL_* settings)', function () {
     it('our spans are lean spans handed to the SDK: its resource, its exporter, their own clock readings', async () => {
       assert.equal(leanSpansActive(), true, 'the SDK tracer has the parts a lean span needs (an SDK upgrade must keep them, or this fails)');
       const before = BigInt(Date.now()) * 1_000_000n;
+      // What the SDK's processors and exporters read of a finished span (ReadableSpan).
+      type Readable = { duration: [number, number]; startTime: [number, number]; endTime: [number, number]; resource: { attributes: Record<string, unknown> }; instrumentationScope: { name: string }; droppedAttributesCount: number; droppedEventsCount: number; droppedLinksCount: number };
+      let timed: Readable | undefined;
       await inSpan('timed', { kind: SpanKind.INTERNAL, attributes: { 'triggers.n': 1 } }, async (span) => {
+        timed = span as unknown as Readable;
+        assert.deepEqual(timed.duration, [-1, -1], 'no duration before the end');
         span.setAttribute('triggers.later', 'yes');
         await new Promise((r) => setTimeout(r, 20));
       });
       const after = BigInt(Date.now()) * 1_000_000n;
+      const nanos = ([s, n]: [number, number]) => s * 1e9 + n;
+      assert.ok(Math.abs(nanos(timed!.duration) - (nanos(timed!.endTime) - nanos(timed!.startTime))) < 1000, `duration ${timed!.duration}`);
+      assert.equal(timed!.resource.attributes['service.name'], 'triggers-unit');
+      assert.equal(timed!.instrumentationScope.name, 'triggers');
+      assert.deepEqual([timed!.droppedAttributesCount, timed!.droppedEventsCount, timed!.droppedLinksCount], [0, 0, 0]);
       await flushTracing();
       const [span] = await receiver.waitForSpans((s) => s.name === 'timed', 1);
       assert.equal(span.service, 'triggers-unit');
@@ -140,6 +150,32 @@ describe('Tracing (OpenTelemetry SDK from the OTEL_* settings)', function () {
       const ms = 1_000_000n;
       assert.ok(span.startNanos >= before - 5n * ms && span.endNanos <= after + 5n * ms, `${span.startNanos}..${span.endNanos} within ${before}..${after}`);
       assert.ok(span.endNanos - span.startNanos >= 19n * ms, `lasted ${span.endNanos - span.startNanos} ns`);
+    });
+
+    it('the context of a span (and of a message\'s traceparent) reads and changes as the API\'s own', async () => {
+      await inSpanPassedOn('holder', { kind: SpanKind.INTERNAL, parent: ROOT_CONTEXT }, async (span) => {
+        const ours = contextOfSpan(span);
+        const theirs = trace.setSpan(ROOT_CONTEXT, span);
+        assert.equal(trace.getSpan(ours), span);
+        // The same key as the API's: a context the API made reads the same through it.
+        assert.equal(ours.getValue(Symbol.for('OpenTelemetry Context Key SPAN')), theirs.getValue(Symbol.for('OpenTelemetry Context Key SPAN')));
+        const key = Symbol('k');
+        const changed = ours.setValue(key, 42);
+        assert.equal(changed.getValue(key), 42);
+        assert.equal(trace.getSpan(changed), span);
+        assert.equal(ours.getValue(key), undefined, 'setValue makes a new context');
+        assert.equal(trace.getSpan(trace.deleteSpan(ours)), undefined);
+        assert.equal(ours.deleteValue(key), ours);
+        // A child continues the span's trace.
+        const child = trace.getTracer('t').startSpan('child', {}, ours);
+        assert.equal(child.spanContext().traceId, span.spanContext().traceId);
+        child.end();
+      });
+      const remote = contextFromTraceparent('00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01');
+      assert.deepEqual(trace.getSpanContext(remote), { traceId: '0af7651916cd43dd8448eb211c80319c', spanId: 'b7ad6b7169203331', traceFlags: 1, isRemote: true });
+      const base = ROOT_CONTEXT.setValue(Symbol('other'), 1);
+      const onBase = contextFromTraceparent('00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01', base);
+      assert.equal(trace.getSpanContext(onBase)?.spanId, 'b7ad6b7169203331');
     });
 
     it('continues only a valid traceparent; anything else starts a new trace', async () => {
