@@ -14,8 +14,9 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 WORK=$(mktemp -d /tmp/triggers-ingest-allocation.XXXXXX)
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 PORT=$(free_port)
-ADMIN=admin-token-0123456789abcdef
 cd "$ROOT"
+# shellcheck source=lib/single-event-wrk.sh
+source bench/lib/single-event-wrk.sh
 PIDS=()
 trap 'kill "${PIDS[@]}" 2>/dev/null; wait 2>/dev/null; rm -rf "$WORK"' EXIT
 TRACE_ENV=()
@@ -36,14 +37,8 @@ for _ in $(seq 1 300); do
   curl -sf "http://127.0.0.1:$PORT/health" > /dev/null 2>&1 && break
   sleep 0.3
 done
-KEY=$(curl -sf -X POST -H "authorization: Bearer $ADMIN" -H 'content-type: application/json' \
-  -d '{"name":"allocation","email":"allocation@bench.test"}' "http://127.0.0.1:$PORT/admin/test-customer" | node -pe 'JSON.parse(require("fs").readFileSync(0)).api_key')
-cat > "$WORK/post.lua" <<LUA
-wrk.method = "POST"
-wrk.headers["authorization"] = "Bearer $KEY"
-wrk.headers["content-type"] = "application/json"
-wrk.body = '{"payload":{"event_type":"order.created","order_id":"o-1","amount":42,"currency":"EUR"}}'
-LUA
+KEY=$(test_customer_key "$PORT" allocation)
+single_event_lua "$KEY" "$WORK/post.lua"
 wrk -t1 -c64 -d5s -s "$WORK/post.lua" "http://127.0.0.1:$PORT/api/v1/events" > /dev/null
 FROM=$(wc -l < "$WORK/server.log")
 OUT=$(wrk -t1 -c64 -d"${LOAD_S}s" -s "$WORK/post.lua" "http://127.0.0.1:$PORT/api/v1/events")

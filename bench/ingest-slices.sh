@@ -12,8 +12,9 @@ MODE=${3:-}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 WORK=$(mktemp -d /tmp/triggers-ingest-slices.XXXXXX)
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-ADMIN=admin-token-0123456789abcdef
 cd "$ROOT"
+# shellcheck source=lib/single-event-wrk.sh
+source bench/lib/single-event-wrk.sh
 if [[ "$MODE" == "--bare" ]]; then
   PORT=$PORT taskset -c 0 node --import tsx bench/bare-server.ts > "$WORK/server.log" 2>&1 &
 else
@@ -30,15 +31,9 @@ for _ in $(seq 1 300); do
 done
 KEY=none
 if [[ "$MODE" != "--bare" ]]; then
-  KEY=$(curl -sf -X POST -H "authorization: Bearer $ADMIN" -H 'content-type: application/json' \
-    -d '{"name":"slices","email":"slices@bench.test"}' "http://127.0.0.1:$PORT/admin/test-customer" | node -pe 'JSON.parse(require("fs").readFileSync(0)).api_key')
+  KEY=$(test_customer_key "$PORT" slices)
 fi
-cat > "$WORK/post.lua" <<LUA
-wrk.method = "POST"
-wrk.headers["authorization"] = "Bearer $KEY"
-wrk.headers["content-type"] = "application/json"
-wrk.body = '{"payload":{"event_type":"order.created","order_id":"o-1","amount":42,"currency":"EUR"}}'
-LUA
+single_event_lua "$KEY" "$WORK/post.lua"
 cpu() { awk '{print $14 + $15}' "/proc/$PID/stat"; }
 for s in $(seq 1 "$SLICES"); do
   c0=$(cpu)
