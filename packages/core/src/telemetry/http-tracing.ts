@@ -88,7 +88,8 @@ function callerContext(req: Request): Context {
 
 /** The SERVER span of a traced request, to pass on; undefined if untraced. */
 export function requestSpan(req: Request): Span | undefined {
-  return REQUEST_SPANS.get(req);
+  // While tracing is off no request has one: not even the WeakMap's lookup.
+  return tracingActive() ? REQUEST_SPANS.get(req) : undefined;
 }
 
 /** The trace context of a traced request (its SERVER span's), to pass on as a parent; undefined if untraced. */
