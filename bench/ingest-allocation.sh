@@ -6,7 +6,10 @@
 # every collection during that load, over the requests wrk counted. Bytes are far less disturbed
 # by other load than CPU time is (they move with request lifetimes, not with the core's speed), so
 # this runs on a busy machine too. Extra server environment (OTEL_TRACES_SAMPLER, OTEL_BSP_*, …):
-# export it beforehand. Used in docs/benchmarks.md ("Eighth pass").
+# export it beforehand; NODE_FLAGS adds node flags. With HEAP_SAMPLING_OUT=FILE the load is also
+# sampled by V8's allocation sampler (bench/lib/heap-sampling.mjs) into FILE, for
+# bench/heap-sampling-diff.mjs (give it the requests printed here). Used in docs/benchmarks.md
+# ("Eighth pass").
 set -euo pipefail
 MODE=${1:-off}
 LOAD_S=${2:-8}
@@ -31,8 +34,9 @@ elif [[ "$MODE" != "off" ]]; then
 fi
 env "${TRACE_ENV[@]}" TRIGGERS_DATA_DIR="$WORK/data" PORT=$PORT TRIGGERS_HOST=127.0.0.1 TRIGGERS_ADMIN_TOKEN=$ADMIN \
   TRIGGERS_LOG_LEVEL=warn TRIGGERS_RATE_LIMIT_PER_SECOND=10000000 TRIGGERS_DEMO=0 \
-  node --trace-gc-nvp --import tsx services/all-in-one/src/main.ts > "$WORK/server.log" 2>&1 &
-PIDS+=($!)
+  node --trace-gc-nvp ${NODE_FLAGS:-} ${HEAP_SAMPLING_OUT:+--import ./bench/lib/heap-sampling.mjs} --import tsx services/all-in-one/src/main.ts > "$WORK/server.log" 2>&1 &
+SERVER=$!
+PIDS+=($SERVER)
 for _ in $(seq 1 300); do
   curl -sf "http://127.0.0.1:$PORT/health" > /dev/null 2>&1 && break
   sleep 0.3
@@ -40,8 +44,17 @@ done
 KEY=$(test_customer_key "$PORT" allocation)
 single_event_lua "$KEY" "$WORK/post.lua"
 wrk -t1 -c64 -d5s -s "$WORK/post.lua" "http://127.0.0.1:$PORT/api/v1/events" > /dev/null
+sample() {
+  [[ -z "${HEAP_SAMPLING_OUT:-}" ]] && return
+  kill -USR2 $SERVER
+  for _ in $(seq 1 100); do grep -q "heap-sampling: $1" "$WORK/server.log" && return; sleep 0.1; done
+  echo "the allocation sampler did not report '$1'" >&2
+  exit 1
+}
+sample started
 FROM=$(wc -l < "$WORK/server.log")
 OUT=$(wrk -t1 -c64 -d"${LOAD_S}s" -s "$WORK/post.lua" "http://127.0.0.1:$PORT/api/v1/events")
+sample written
 REQUESTS=$(awk '/requests in/ {print $1}' <<< "$OUT")
 tail -n +"$((FROM + 1))" "$WORK/server.log" | MODE=$MODE REQUESTS=$REQUESTS node -e '
   let allocated = 0, promoted = 0, scavenges = 0, others = 0;
