@@ -3,12 +3,15 @@
  * a time in short slices that rotate between them (A B C, B C A, C A B, …), so that the host's
  * drift — on this VM the same server's CPU per event moves by ±20 % from one 2-s slice to the next,
  * and a tight loop does not see it — weighs on every server alike. Each server's figure is the
- * ratio of totals over its slices (server CPU ÷ events accepted); the uncertainty of a comparison
- * is a bootstrap over the cycles (docs/benchmarks.md, "Eighth pass").
+ * ratio of totals over the interleaving: all the CPU it used while any of them was loaded (its own
+ * slices, and what it did during the others': idle timers, exports, the matcher's last events)
+ * over the events it accepted. A server instance keeps a speed of its own for its whole life
+ * (±5–10 % here), so a comparison needs several groups of fresh servers; its interval resamples
+ * groups, then cycles within each (docs/benchmarks.md, "Eighth pass").
  */
 import { processCpuSeconds } from './children.ts';
 
-/** One slice: the events one server accepted and the CPU it used while it was loaded. */
+/** One slice: the events the loaded server accepted, and the CPU each server used meanwhile. */
 export interface Slice {
   /** The group of servers (fresh servers per group). */
   group: number;
@@ -31,7 +34,7 @@ export interface Loaded {
 
 /**
  * Runs `cycles` cycles of one `sliceS`-second slice per server, rotating the order each cycle.
- * Each slice reads the loaded server's CPU (utime + stime, /proc) before and after its load.
+ * Each slice reads every server's CPU (utime + stime, /proc) before and after its load.
  */
 export async function runInterleaved(group: number, servers: Loaded[], cycles: number, sliceS: number, onSlice?: (s: Slice) => void, checkAborted?: () => void): Promise<Slice[]> {
   const slices: Slice[] = [];

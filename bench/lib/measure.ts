@@ -16,6 +16,32 @@ export async function probe(origin: string, spec: RequestSpec, expect: number): 
   if (response.status !== expect) throw new Error(`${spec.method} ${spec.path} answered ${response.status} (expected ${expect}): ${text.slice(0, 300)}`);
 }
 
+/**
+ * One closed-loop load of `durationMs` at `connections`, by `generator` (default --load-generator:
+ * wrk with --pin). With wrk, `variants` (default 64) distinct requests (request(0 … variants-1)) are
+ * sent in turn; the undici client calls `request(i)` for every request.
+ */
+export function closedLoad(
+  ctx: BenchContext,
+  options: {
+    origin: string;
+    connections: number;
+    durationMs: number;
+    request: (i: number) => RequestSpec;
+    expectStatus: number;
+    itemsPerRequest: number;
+    serverPid?: number;
+    engineCpuSeconds?: () => number | undefined;
+    generator?: 'undici' | 'wrk';
+    variants?: number;
+  },
+): Promise<LoadResult> {
+  const { generator = ctx.settings.loadGenerator, variants = 64, expectStatus, ...common } = options;
+  return generator === 'wrk'
+    ? runWrk({ ...common, variants, threads: ctx.settings.wrkThreads, cpus: ctx.settings.pin?.load, signal: ctx.signal })
+    : runLoad({ ...common, expectStatus, signal: ctx.signal });
+}
+
 export async function warmAndMeasure(
   ctx: BenchContext,
   name: string,
@@ -35,31 +61,18 @@ export async function warmAndMeasure(
   await probe(origin, request(0), expectStatus);
   const generator = client.generator ?? ctx.settings.loadGenerator;
   const load = (durationMs: number, measured: boolean) =>
-    generator === 'wrk'
-      ? runWrk({
-          origin,
-          connections,
-          durationMs,
-          request,
-          variants: client.variants ?? 64,
-          itemsPerRequest,
-          threads: ctx.settings.wrkThreads,
-          cpus: ctx.settings.pin?.load,
-          serverPid: measured ? serverPid : undefined,
-          engineCpuSeconds: measured ? ctx.engineCpu : undefined,
-          signal: ctx.signal,
-        })
-      : runLoad({
-          origin,
-          connections,
-          durationMs,
-          request,
-          expectStatus,
-          itemsPerRequest,
-          serverPid: measured ? serverPid : undefined,
-          engineCpuSeconds: measured ? ctx.engineCpu : undefined,
-          signal: ctx.signal,
-        });
+    closedLoad(ctx, {
+      origin,
+      connections,
+      durationMs,
+      request,
+      expectStatus,
+      itemsPerRequest,
+      serverPid: measured ? serverPid : undefined,
+      engineCpuSeconds: measured ? ctx.engineCpu : undefined,
+      generator,
+      variants: client.variants,
+    });
   let warmup: { requests: number; errors: number } | undefined;
   if (ctx.settings.warmupS > 0) {
     ctx.log(`  ${name}: warm-up ${ctx.settings.warmupS} s${generator === 'wrk' ? ' (wrk)' : ''}…`);

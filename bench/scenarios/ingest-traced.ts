@@ -28,12 +28,11 @@ import { processMessageSpan, sendMessagesSpan, contextOfSpan, traceparentOf, ROO
 import { measureSingleEvents, singleEventRequests } from './ingest.ts';
 import { withTriggersServer, type ServerRun, type Target } from '../lib/servers.ts';
 import { startOtlpSink, type OtlpSink } from '../lib/otlp-sink.ts';
-import { cpuMeter, round, runLoad, type LoadResult, type RequestSpec } from '../lib/load.ts';
+import { cpuMeter, round, type LoadResult } from '../lib/load.ts';
 import { runOpenLoop } from '../lib/open-loop.ts';
-import { runWrk } from '../lib/wrk.ts';
-import { probe } from '../lib/measure.ts';
+import { closedLoad, probe } from '../lib/measure.ts';
 import { compare, runInterleaved, totals, type Loaded, type Slice } from '../lib/interleave.ts';
-import { Samples, fmtInt, summarize, type LatencySummary } from '../lib/stats.ts';
+import { Samples, fmtInt, percentile, summarize, type LatencySummary } from '../lib/stats.ts';
 import type { BenchContext } from '../lib/context.ts';
 import type { TargetCheck } from '../lib/report.ts';
 
@@ -190,23 +189,22 @@ function withServersSideBySide(ctx: BenchContext, sink: OtlpSink, fn: (up: Up) =
 async function interleaveGroup(ctx: BenchContext, group: number, up: Up, loads: Map<TraceVariant, LoadResult[]>, slices: Slice[]): Promise<void> {
   const { traceCycles: cycles, traceSliceS: sliceS, traceWarmupS: warmupS } = ctx.settings;
   let measuring = false;
-  const servers: Loaded[] = TRACE_VARIANTS.map((variant) => {
+  const members = TRACE_VARIANTS.map((variant) => {
     const { target } = up.find((u) => u.variant === variant)!;
     if (target.serverPid === undefined) throw new Error("ingest-traced needs the servers' pids");
-    const request = singleEventRequests(target.apiKey);
-    return {
-      name: variant,
-      pid: target.serverPid,
-      load: async (seconds: number) => {
-        const result = await closedLoop(ctx, target, request, seconds);
-        if (measuring) loads.get(variant)!.push(result);
-        return { events: result.ok, errors: result.errors };
-      },
-    };
+    return { variant, target, pid: target.serverPid, request: singleEventRequests(target.apiKey) };
   });
-  for (const server of servers) {
-    const { target } = up.find((u) => u.variant === server.name)!;
-    await probe(target.origin, singleEventRequests(target.apiKey)(0), 202);
+  const servers: Loaded[] = members.map(({ variant, target, pid, request }) => ({
+    name: variant,
+    pid,
+    load: async (seconds: number) => {
+      const result = await closedLoad(ctx, { origin: target.origin, connections: ctx.settings.connections, durationMs: seconds * 1000, request, expectStatus: 202, itemsPerRequest: 1, serverPid: pid });
+      if (measuring) loads.get(variant)!.push(result);
+      return { events: result.ok, errors: result.errors };
+    },
+  }));
+  for (const [i, server] of servers.entries()) {
+    await probe(members[i].target.origin, members[i].request(0), 202);
     ctx.log(`  ingest-traced group ${group}, ${server.name}: warm-up ${warmupS} s (closed loop)…`);
     // Its events, for a profile of the server's whole life (bench/profile-diff.ts divides by warm-up plus slices).
     const warm = await server.load(warmupS);
@@ -236,14 +234,6 @@ async function interleaveGroup(ctx: BenchContext, group: number, up: Up, loads: 
   for (const u of up) u.mark(from, to);
 }
 
-/** One closed-loop load of `seconds` at --connections, by the run's load generator (wrk with --pin). */
-function closedLoop(ctx: BenchContext, target: Target, request: (i: number) => RequestSpec, seconds: number): Promise<LoadResult> {
-  const common = { origin: target.origin, connections: ctx.settings.connections, durationMs: seconds * 1000, request, itemsPerRequest: 1, serverPid: target.serverPid, signal: ctx.signal };
-  return ctx.settings.loadGenerator === 'wrk'
-    ? runWrk({ ...common, variants: 64, threads: ctx.settings.wrkThreads, cpus: ctx.settings.pin?.load })
-    : runLoad({ ...common, expectStatus: 202 });
-}
-
 /**
  * One server's slices as one load result (the report's row): events, CPU and errors summed; the
  * latency percentiles are the medians of the slices' own (a percentile of all requests would need
@@ -251,10 +241,7 @@ function closedLoop(ctx: BenchContext, target: Target, request: (i: number) => R
  */
 function aggregateLoads(loads: LoadResult[], slices: Slice[], sliceS: number): LoadResult {
   const sum = (f: (r: LoadResult) => number) => loads.reduce((a, r) => a + f(r), 0);
-  const median = (xs: number[]) => {
-    const sorted = [...xs].sort((a, b) => a - b);
-    return sorted.length === 0 ? NaN : sorted[Math.floor(sorted.length / 2)];
-  };
+  const median = (xs: number[]) => percentile([...xs].sort((a, b) => a - b), 50);
   const t = { events: 0, cpu: 0 };
   for (const s of slices) {
     t.events += s.events;

@@ -10,9 +10,9 @@ const UNTRACED = new Set(['/health', '/ready', '/metrics', '/openapi.json']);
 
 /**
  * Each traced request's SERVER span (its context is made only when a route asks). A WeakMap, not a
- * property on the request: Express gives every request a new prototype, which leaves it a
- * dictionary-mode object, and one more property on it cost ~1.4 KB of heap per request (the
- * dictionary grown; bench/ingest-allocation.sh, docs/benchmarks.md "Eighth pass").
+ * property on the request: that one more property cost ~1.4 KB of heap per request by V8's
+ * allocation sampler (bench/ingest-allocation.sh, docs/benchmarks.md "Eighth pass"); presumably
+ * the request's property storage grown, which was not established.
  */
 const REQUEST_SPANS = new WeakMap<Request, Span>();
 /** A connection's local port, read once (each read of `localPort` asks the kernel). */

@@ -161,8 +161,12 @@ export function contextFromTraceparent(traceparent: string | undefined, base: Co
   if (!traceparent || !active) return base;
   const remote = parseTraceparent(traceparent);
   // Another version of the header: the propagator's parser, which accepts later versions.
-  if (!remote) return propagation.extract(base, { traceparent });
-  return base === ROOT_CONTEXT ? new SpanOnlyContext(trace.wrapSpanContext(remote)) : trace.setSpanContext(base, remote);
+  return remote ? contextWithSpan(base, trace.wrapSpanContext(remote)) : propagation.extract(base, { traceparent });
+}
+
+/** `base` with `span` as its span: over the root context, the small `SpanOnlyContext`. */
+function contextWithSpan(base: Context, span: Span): Context {
+  return base === ROOT_CONTEXT ? new SpanOnlyContext(span) : trace.setSpan(base, span);
 }
 
 /** `trace_id` and `span_id` of the active span, for log lines (empty outside a span). */
@@ -232,7 +236,7 @@ export function inSpanPassedOn<T>(
 
 /** The context whose active span is `span` (a parent to pass on); the root one while tracing is off. */
 export function contextOfSpan(span: Span | undefined): Context {
-  return active && span ? new SpanOnlyContext(span) : ROOT_CONTEXT;
+  return active && span ? contextWithSpan(ROOT_CONTEXT, span) : ROOT_CONTEXT;
 }
 
 /** The W3C `traceparent` of `span` (passed on explicitly: see `inSpanPassedOn`), or undefined. */
